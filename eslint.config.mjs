@@ -1,0 +1,38 @@
+import js from "@eslint/js";
+import tseslint from "typescript-eslint";
+
+const io = ["node:fs", "node:fs/promises", "fs", "fs/promises", "node:http", "node:https", "node:child_process", "node:net", "undici", "pg", "probot", "@octokit/rest", "@electric-sql/pglite", "drizzle-orm", "ioredis"];
+const io_paths = io.filter((m) => m !== "node:net").map((name) => ({ name, message: "Pure stage: I/O belongs in an adapter (git/, github/, store/, gateway/)." }));
+
+/** Each pure stage may import only the stages before it (DESIGN.md, Modules). */
+function boundary(files, forbiddenFolders) {
+  return {
+    files,
+    rules: {
+      "no-restricted-imports": [
+        "error",
+        {
+          paths: io_paths,
+          patterns: forbiddenFolders.map((f) => ({ group: [`**/${f}/*`, `**/${f}`], message: `This module may not import ${f}/ (DESIGN.md, Modules).` })),
+        },
+      ],
+    },
+  };
+}
+
+const later = ["diff", "report", "gateway", "pipeline", "github", "git", "store", "jobs", "web", "main", "cli"];
+
+export default tseslint.config(
+  { ignores: ["dist/", "node_modules/", "data/", ".bench-cache/", "scratch/", "coverage/"] },
+  js.configs.recommended,
+  ...tseslint.configs.recommended,
+  {
+    rules: {
+      "@typescript-eslint/no-unused-vars": ["error", { argsIgnorePattern: "^_", varsIgnorePattern: "^_" }],
+      "no-constant-condition": ["error", { checkLoops: false }],
+    },
+  },
+  boundary(["src/config/**/*.ts"], later),
+  boundary(["src/diff/**/*.ts"], later.filter((f) => f !== "diff")),
+  boundary(["src/report/**/*.ts"], later.filter((f) => f !== "diff" && f !== "report")),
+);

@@ -1,0 +1,41 @@
+/** RFC 6901 JSON pointers. */
+
+export function escapeSegment(segment: string | number): string {
+  return String(segment).replace(/~/g, "~0").replace(/\//g, "~1");
+}
+
+export function joinPointer(base: string, ...segments: (string | number)[]): string {
+  return base + segments.map((s) => "/" + escapeSegment(s)).join("");
+}
+
+/** Splits "#/a/b" or "/a/b"; undefined when the text is not a pointer. */
+export function parsePointer(pointer: string): string[] | undefined {
+  let p = pointer.startsWith("#") ? pointer.slice(1) : pointer;
+  if (p === "") return [];
+  if (!p.startsWith("/")) return undefined;
+  try {
+    p = decodeURIComponent(p);
+  } catch {
+    return undefined;
+  }
+  return p
+    .slice(1)
+    .split("/")
+    .map((s) => s.replace(/~1/g, "/").replace(/~0/g, "~"));
+}
+
+/** Follows a pointer through plain data; undefined when any step is missing. */
+export function getAtPointer(root: unknown, segments: readonly string[]): unknown {
+  let node: unknown = root;
+  for (const seg of segments) {
+    if (Array.isArray(node)) {
+      if (!/^(0|[1-9]\d*)$/.test(seg)) return undefined;
+      node = node[Number(seg)];
+    } else if (node !== null && typeof node === "object" && Object.hasOwn(node, seg)) {
+      node = (node as Record<string, unknown>)[seg];
+    } else {
+      return undefined;
+    }
+  }
+  return node;
+}

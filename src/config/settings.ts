@@ -1,0 +1,82 @@
+import type { Diagnostic } from "./diagnostics.js";
+import type { DocumentSet } from "./documents.js";
+import { explainAjvError, pickAjvErrors } from "./ajv-errors.js";
+import { isObject } from "./model.js";
+import { schemaValidator } from "./options-schema.js";
+
+export const SETTINGS_PATH = ".github/gitway.yml";
+
+export type ChangeLevelOverride = "breaking" | "warning" | "info" | "off";
+
+/** A repository's `.github/gitway.yml`, with defaults filled in. */
+export interface RepoSettings {
+  /** The plain OpenAPI document (second format); found at the root when not set. */
+  openapi: string | undefined;
+  /** Folder holding `*.oas.json` route files and `policies.json`. */
+  configDir: string;
+  diff: {
+    /** rule id -> level, or "off". */
+    severity: Record<string, ChangeLevelOverride>;
+    /** Known changes accepted by fingerprint, each with the reason a reviewer gave. */
+    ignore: { fingerprint: string; reason: string }[];
+    /** Breaking changes are accepted when info.version's major number went up. */
+    allowBreakingOnMajorVersion: boolean;
+  };
+}
+
+export const DEFAULT_SETTINGS: RepoSettings = {
+  openapi: undefined,
+  configDir: "config",
+  diff: { severity: {}, ignore: [], allowBreakingOnMajorVersion: false },
+};
+
+const schema = {
+  type: "object",
+  additionalProperties: false,
+  properties: {
+    openapi: { type: "string", minLength: 1 },
+    configDir: { type: "string", minLength: 1 },
+    environments: { type: "object" },
+    diff: {
+      type: "object",
+      additionalProperties: false,
+      properties: {
+        severity: { type: "object", additionalProperties: { enum: ["breaking", "warning", "info", "off"] } },
+        ignore: {
+          type: "array",
+          items: { type: "object", additionalProperties: false, required: ["fingerprint", "reason"], properties: { fingerprint: { type: "string", minLength: 1 }, reason: { type: "string", minLength: 1 } } },
+        },
+        allowBreakingOnMajorVersion: { type: "boolean" },
+      },
+    },
+  },
+};
+const validate = schemaValidator(schema);
+
+export function readSettings(docs: DocumentSet): { settings: RepoSettings; diagnostics: Diagnostic[] } {
+  if (!docs.has(SETTINGS_PATH)) return { settings: DEFAULT_SETTINGS, diagnostics: [] };
+  const file = docs.get(SETTINGS_PATH);
+  if (!file) return { settings: DEFAULT_SETTINGS, diagnostics: [] };
+  const value = file.value ?? {};
+  if (!validate(value)) {
+    const diagnostics = pickAjvErrors(validate.errors ?? []).map((e) => {
+      const { pointer, part, message } = explainAjvError(e, "");
+      return docs.at("settings-invalid", message.replace(/^The document/, "gitway.yml"), { file: SETTINGS_PATH, pointer }, part);
+    });
+    return { settings: DEFAULT_SETTINGS, diagnostics };
+  }
+  const v = value as Record<string, unknown>;
+  const diff = isObject(v.diff) ? v.diff : {};
+  return {
+    settings: {
+      openapi: typeof v.openapi === "string" ? v.openapi.replace(/^\.\//, "") : undefined,
+      configDir: typeof v.configDir === "string" ? v.configDir.replace(/^\.\//, "").replace(/\/$/, "") : "config",
+      diff: {
+        severity: (diff.severity as Record<string, ChangeLevelOverride> | undefined) ?? {},
+        ignore: (diff.ignore as { fingerprint: string; reason: string }[] | undefined) ?? [],
+        allowBreakingOnMajorVersion: diff.allowBreakingOnMajorVersion === true,
+      },
+    },
+    diagnostics: [],
+  };
+}

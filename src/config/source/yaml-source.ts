@@ -1,0 +1,82 @@
+import { isAlias, isMap, isScalar, isSeq, LineCounter, parseDocument, type Document, type Node } from "yaml";
+import type { Position } from "../diagnostics.js";
+import { parsePointer } from "../pointer.js";
+
+export interface YamlProblem {
+  rule: "yaml-syntax" | "duplicate-key" | "yaml-alias-limit";
+  message: string;
+  position: Position;
+}
+
+export interface ParsedYaml {
+  value: unknown;
+  problems: YamlProblem[];
+  /** False when the value cannot be trusted (syntax errors, alias bomb). */
+  usable: boolean;
+  locate(pointer: string, part?: "key" | "value"): Position;
+}
+
+/** The library appends " at line L, column C:" and a code frame; the diagnostic carries the position itself. */
+function firstLine(message: string): string {
+  return message.split("\n")[0]!.replace(/ at line \d+, column \d+:?$/, "");
+}
+
+export function parseYaml(text: string, maxAliasCount: number): ParsedYaml {
+  const lineCounter = new LineCounter();
+  const doc = parseDocument(text, { lineCounter, uniqueKeys: true, prettyErrors: true, strict: true });
+  const problems: YamlProblem[] = [];
+  const at = (offset: number): Position => {
+    const p = lineCounter.linePos(offset);
+    return { line: p.line, column: p.col };
+  };
+  let usable = true;
+  for (const err of doc.errors) {
+    const duplicate = err.code === "DUPLICATE_KEY";
+    if (!duplicate) usable = false;
+    problems.push({ rule: duplicate ? "duplicate-key" : "yaml-syntax", message: firstLine(err.message), position: at(err.pos[0]) });
+  }
+  let value: unknown;
+  if (usable) {
+    try {
+      value = doc.toJS({ maxAliasCount });
+    } catch (e) {
+      usable = false;
+      const message = e instanceof ReferenceError ? `YAML aliases expand too far (more than ${maxAliasCount} alias uses): refusing to expand an alias bomb` : firstLine(String((e as Error).message));
+      problems.push({ rule: e instanceof ReferenceError ? "yaml-alias-limit" : "yaml-syntax", message, position: { line: 1, column: 1 } });
+    }
+  }
+  return {
+    value,
+    problems,
+    usable,
+    locate: (pointer, part = "value") => at(findOffset(doc, pointer, part)),
+  };
+}
+
+function findOffset(doc: Document, pointer: string, part: "key" | "value"): number {
+  let node: unknown = doc.contents;
+  let keyOffset: number | undefined;
+  let last = offsetOf(node) ?? 0;
+  for (const seg of parsePointer(pointer) ?? []) {
+    if (isAlias(node)) node = node.resolve(doc);
+    if (isMap(node)) {
+      const pair = node.items.find((p) => (isScalar(p.key) ? String(p.key.value) : String(p.key)) === seg);
+      if (!pair) break;
+      keyOffset = offsetOf(pair.key);
+      node = pair.value;
+    } else if (isSeq(node)) {
+      const item = node.items[Number(seg)];
+      if (item === undefined) break;
+      keyOffset = undefined;
+      node = item;
+    } else {
+      break;
+    }
+    last = offsetOf(node) ?? keyOffset ?? last;
+  }
+  return part === "key" && keyOffset !== undefined ? keyOffset : last;
+}
+
+function offsetOf(node: unknown): number | undefined {
+  return node !== null && typeof node === "object" && "range" in node ? (node as Node).range?.[0] : undefined;
+}
