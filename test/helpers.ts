@@ -10,8 +10,10 @@ export function placed(diagnostics: readonly Diagnostic[]): { rule: string; file
   return diagnostics.map((d) => ({ rule: d.rule, file: d.file, line: d.line, column: d.column, severity: d.severity }));
 }
 
-export const SEED_DIR = new URL("../../shared/examples/seed-orders/", import.meta.url).pathname;
-export const CORPUS_DIR = new URL("../../shared/corpus/", import.meta.url).pathname;
+/** The workplace's shared/ folder (beside the clone, as in CI); GITWAY_SHARED_DIR overrides. */
+export const SHARED_DIR = process.env.GITWAY_SHARED_DIR ?? new URL("../../shared/", import.meta.url).pathname;
+export const SEED_DIR = SHARED_DIR.replace(/\/?$/, "/") + "examples/seed-orders/";
+export const CORPUS_DIR = SHARED_DIR.replace(/\/?$/, "/") + "corpus/";
 
 /** Line and column (1-based) of the n-th occurrence of a marker in a fixture's text. */
 export function positionOf(text: string, marker: string, occurrence = 1): { line: number; column: number } {

@@ -2,7 +2,7 @@ import { readFileSync } from "node:fs";
 import { describe, expect, it } from "vitest";
 import { envNames, readConfig, type Diagnostic } from "../../src/config/index.js";
 import { readDirectorySnapshot } from "../../src/git/index.js";
-import { placed, positionOf, SEED_DIR, snapshot } from "../helpers.js";
+import { CORPUS_DIR, placed, positionOf, SEED_DIR, snapshot } from "../helpers.js";
 import { apiKeyPolicy, forward, policiesFile, rateLimitPolicy, route, routesFile } from "./fixtures/seed.js";
 
 const ROUTES = "config/routes.oas.json";
@@ -267,7 +267,7 @@ describe("finding the config", () => {
 
   it("reports an unknown settings key and an unknown severity level", () => {
     const settings = "opnapi: x.yaml\ndiff:\n  severity:\n    request-parameter-removed: fatal\n";
-    const d = errorsOf({ ".github/gitway.yml": settings, "openapi.yaml": readFileSync(new URL("../../../shared/corpus/oas-tests/oai-v3.0/pass/petstore.yaml", import.meta.url), "utf8") }).filter((x) => x.rule === "settings-invalid");
+    const d = errorsOf({ ".github/gitway.yml": settings, "openapi.yaml": readFileSync(CORPUS_DIR + "oas-tests/oai-v3.0/pass/petstore.yaml", "utf8") }).filter((x) => x.rule === "settings-invalid");
     expect(d.map((x) => [x.line, x.column])).toEqual([
       [1, 1],
       [4, 32],
