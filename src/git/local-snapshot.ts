@@ -4,7 +4,7 @@ import type { FileContent, Snapshot } from "../config/index.js";
 
 /** Only these can be config or be reached by a $ref; everything else in a checkout is left alone. */
 const CONFIG_FILE = /\.(json|ya?ml)$/i;
-const SKIP_DIRS = new Set(["node_modules", ".git", "dist", "build", "coverage", "data"]);
+const SKIP_DIRS = new Set(["node_modules", ".git"]);
 const MAX_FILES = 10_000;
 
 export class SnapshotReadError extends Error {

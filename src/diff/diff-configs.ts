@@ -1,0 +1,68 @@
+import type { GatewayConfig, RepoSettings } from "../config/index.js";
+import { sortChanges, summarize, type Change, type ChangeReport } from "./change.js";
+import { ChangeSink } from "./emit.js";
+import { diffGateway } from "./gateway-diff.js";
+import { diffDocumentLevel, diffOperationSets, diffSecurity, type Sides } from "./operation-diff.js";
+import { SchemaDiffer } from "./schema-diff.js";
+
+export interface DiffOptions {
+  /** The head's settings decide overrides and accepted changes (the pull request may add an acceptance). */
+  settings?: RepoSettings;
+  /** For x-sunset comparisons; a parameter so the function stays pure. */
+  now?: number;
+}
+
+/**
+ * The change report from base to head: contract changes a consumer can feel, then what the
+ * gateway enforces (auth, limits, CORS, upstreams). Pure: two configs in, a report out.
+ */
+export function diffConfigs(base: GatewayConfig, head: GatewayConfig, options: DiffOptions = {}): ChangeReport {
+  const sink = new ChangeSink(base.docs, head.docs);
+  const sides: Sides = { base: base.docs, head: head.docs, schemas: new SchemaDiffer(base.docs, head.docs), sink };
+  const matched = diffOperationSets(sides, base.operations, head.operations, options.now ?? Date.now());
+  const baseDoc = base.documents[0];
+  const headDoc = head.documents[0];
+  if (baseDoc && headDoc) {
+    diffDocumentLevel(sides, baseDoc.file, headDoc.file);
+    diffSecurity(sides, base.docs.get(baseDoc.file)?.value, head.docs.get(headDoc.file)?.value, matched.values());
+  }
+  diffGateway(sink, base, head);
+  const changes = applySettings(dedupe(sink.changes), base, head, options.settings ?? head.settings);
+  return { changes: sortChanges(changes), summary: summarize(changes) };
+}
+
+/** One change reached through several routes (a shared component) is reported once per operation. */
+function dedupe(changes: Change[]): Change[] {
+  const seen = new Set<string>();
+  return changes.filter((c) => {
+    if (seen.has(c.fingerprint)) return false;
+    seen.add(c.fingerprint);
+    return true;
+  });
+}
+
+function major(version: string | undefined): number | undefined {
+  const m = /^v?(\d+)/.exec(version ?? "");
+  return m ? Number(m[1]) : undefined;
+}
+
+/** Severity overrides, accepted fingerprints, and breaking changes allowed by a major version bump. */
+function applySettings(changes: Change[], base: GatewayConfig, head: GatewayConfig, settings: RepoSettings): Change[] {
+  const ignored = new Map(settings.diff.ignore.map((i) => [i.fingerprint, i.reason]));
+  const bMajor = major(base.documents[0]?.apiVersion);
+  const hMajor = major(head.documents[0]?.apiVersion);
+  const majorBump = settings.diff.allowBreakingOnMajorVersion && bMajor !== undefined && hMajor !== undefined && hMajor > bMajor;
+  const out: Change[] = [];
+  for (const c of changes) {
+    const override = settings.diff.severity[c.rule];
+    if (override === "off") continue;
+    const change = override ? { ...c, level: override } : c;
+    const reason = ignored.get(c.fingerprint);
+    if (reason !== undefined) change.accepted = { reason };
+    else if (majorBump && change.level === "breaking" && change.category === "contract") {
+      change.accepted = { reason: `info.version went from ${base.documents[0]!.apiVersion} to ${head.documents[0]!.apiVersion} (a new major version)` };
+    }
+    out.push(change);
+  }
+  return out;
+}

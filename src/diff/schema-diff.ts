@@ -1,0 +1,301 @@
+import { isObject, joinPointer, type DocumentSet, type JsonObject, type Location } from "../config/index.js";
+import { BOUNDS, COMPOSITIONS, CONSTRAINTS } from "./rules.js";
+
+export type Direction = "request" | "response";
+
+export interface SchemaSide {
+  value: unknown;
+  location: Location;
+}
+
+/** A schema difference relative to the schema compared; callers add where that schema sits. */
+export interface SchemaChange {
+  suffix: string;
+  /** Property path inside the compared schema: ["items", "[]", "name"]. */
+  path: string[];
+  detail: string;
+  base: Location | undefined;
+  head: Location | undefined;
+}
+
+const MAX_DEPTH = 48;
+
+/** Keywords that only apply to values of one type: a maxItems on a string schema constrains nothing. */
+const APPLIES_TO: Record<string, string> = {
+  minimum: "number", exclusiveMinimum: "number", maximum: "number", exclusiveMaximum: "number", multipleOf: "number",
+  minLength: "string", maxLength: "string", pattern: "string", format: "string", contentMediaType: "string", contentEncoding: "string", contentSchema: "string",
+  minItems: "array", maxItems: "array", uniqueItems: "array", contains: "array", minContains: "array", maxContains: "array", prefixItems: "array", unevaluatedItems: "array",
+  minProperties: "object", maxProperties: "object", propertyNames: "object", dependentRequired: "object", dependentSchemas: "object", patternProperties: "object", unevaluatedProperties: "object",
+};
+
+function applies(keyword: string, types: Set<string> | undefined): boolean {
+  const t = APPLIES_TO[keyword];
+  if (!t || !types) return true;
+  return types.has(t) || (t === "number" && types.has("integer"));
+}
+
+/** Keywords that describe without constraining. */
+const ANNOTATIONS = new Set(["title", "description", "example", "examples", "default", "deprecated", "readOnly", "writeOnly", "externalDocs", "xml", "$comment", "discriminator"]);
+
+/** A pattern that matches every string is no pattern. */
+function normalPattern(v: unknown): unknown {
+  return v === "" || v === ".*" || v === "^.*$" || v === ".*$" || v === "^.*" ? undefined : v;
+}
+
+const SUNSET = /^\d{4}-\d{2}-\d{2}(T\d{2}:\d{2}(:\d{2}(\.\d+)?)?(Z|[+-]\d{2}:\d{2})?)?$/;
+
+/** x-sunset as a time: undefined when absent, NaN when present but not an RFC 3339 date. */
+export function sunsetOf(node: unknown): number | undefined {
+  if (!isObject(node) || node["x-sunset"] === undefined) return undefined;
+  const v = node["x-sunset"];
+  return typeof v === "string" && SUNSET.test(v) ? Date.parse(v) : Number.NaN;
+}
+
+function show(v: unknown): string {
+  const s = JSON.stringify(v) ?? String(v);
+  return s.length > 60 ? s.slice(0, 59) + "…" : s;
+}
+
+function typesOf(s: JsonObject): { types: Set<string> | undefined; nullable: boolean } {
+  let types: Set<string> | undefined;
+  if (typeof s.type === "string") types = new Set([s.type]);
+  else if (Array.isArray(s.type)) types = new Set(s.type.filter((t): t is string => typeof t === "string"));
+  let nullable = s.nullable === true || (types?.has("null") ?? false) || (Array.isArray(s.enum) && s.enum.includes(null));
+  if (types) {
+    types.delete("null");
+    if (types.size === 0 && nullable) types = new Set(["null"]);
+  }
+  if (s.type === undefined && s.nullable === undefined) nullable = false;
+  return { types, nullable };
+}
+
+/**
+ * Is every value of type set `a` allowed by `b`? Integers are numbers; and for a parameter's own
+ * value, which travels as text, a string also takes what a number or boolean was.
+ */
+function within(a: Set<string>, b: Set<string>, textual = false): boolean {
+  for (const t of a) {
+    if (b.has(t) || (t === "integer" && b.has("number"))) continue;
+    if (textual && b.has("string") && (t === "integer" || t === "number" || t === "boolean")) continue;
+    return false;
+  }
+  return true;
+}
+
+function deepEqual(a: unknown, b: unknown): boolean {
+  if (a === b) return true;
+  if (typeof a !== typeof b || a === null || b === null || typeof a !== "object") return false;
+  if (Array.isArray(a) !== Array.isArray(b)) return false;
+  const ka = Object.keys(a as object);
+  const kb = Object.keys(b as object);
+  if (ka.length !== kb.length) return false;
+  for (const k of ka) if (!Object.hasOwn(b as object, k) || !deepEqual((a as JsonObject)[k], (b as JsonObject)[k])) return false;
+  return true;
+}
+
+/**
+ * Compares two JSON Schemas (OpenAPI 3.0 or 3.1) by what they allow. Each pair of schema
+ * locations is compared once per direction and remembered: large APIs reuse components across
+ * hundreds of operations. A pair already being compared higher up is a cycle and counts as equal.
+ */
+export class SchemaDiffer {
+  private readonly memo = new Map<string, SchemaChange[]>();
+  private readonly active = new Set<string>();
+
+  constructor(
+    private readonly baseDocs: DocumentSet,
+    private readonly headDocs: DocumentSet,
+  ) {}
+
+  /** `textual`: the schema is a parameter's own value (not its nested properties), sent as text. */
+  diff(base: SchemaSide | undefined, head: SchemaSide | undefined, direction: Direction, depth = 0, textual = false): SchemaChange[] {
+    const b = base ? this.baseDocs.deref(base.value, base.location) : undefined;
+    const h = head ? this.headDocs.deref(head.value, head.location) : undefined;
+    if (!b || !h || depth > MAX_DEPTH) return [];
+    const key = `${direction}${textual ? "|t" : ""}|${b.location.file}#${b.location.pointer}|${h.location.file}#${h.location.pointer}`;
+    const cached = this.memo.get(key);
+    if (cached) return cached;
+    if (this.active.has(key)) return [];
+    this.active.add(key);
+    const out = this.compare(b, h, direction, depth, textual);
+    this.active.delete(key);
+    this.memo.set(key, out);
+    return out;
+  }
+
+  private compare(b: SchemaSide, h: SchemaSide, direction: Direction, depth: number, textual: boolean): SchemaChange[] {
+    const out: SchemaChange[] = [];
+    const bs = b.value;
+    const hs = h.value;
+    // Boolean schemas: true allows everything, false nothing.
+    if (!isObject(bs) || !isObject(hs)) {
+      if (bs === hs || (isObject(bs) && hs === true && Object.keys(bs).length === 0) || (isObject(hs) && bs === true && Object.keys(hs).length === 0)) return out;
+      if (typeof bs === "boolean" || typeof hs === "boolean") {
+        const tighter = hs === false || bs === true;
+        out.push(this.change(tighter ? "type-narrowed" : "type-widened", [], `schema changed from ${show(bs)} to ${show(hs)}`, b, h, ""));
+      }
+      return out;
+    }
+    const at = (kw: string) => ({ b: { value: bs[kw], location: { file: b.location.file, pointer: joinPointer(b.location.pointer, kw) } }, h: { value: hs[kw], location: { file: h.location.file, pointer: joinPointer(h.location.pointer, kw) } } });
+    const add = (suffix: string, detail: string, kw = "") => out.push(this.change(suffix, [], detail, b, h, kw));
+
+    // type and nullability
+    const bt = typesOf(bs);
+    const ht = typesOf(hs);
+    if (bt.types && ht.types) {
+      if (!(within(bt.types, ht.types, textual) && within(ht.types, bt.types, textual))) {
+        const suffix = within(ht.types, bt.types, textual) ? "type-narrowed" : within(bt.types, ht.types, textual) ? "type-widened" : "type-changed";
+        add(suffix, `type changed from ${[...bt.types].join("|")} to ${[...ht.types].join("|")}`, "type");
+      }
+    } else if (!bt.types && ht.types && !COMPOSITIONS.some((c) => Array.isArray(bs[c.keyword]))) {
+      add("type-narrowed", `type ${[...ht.types].join("|")} added where any type was allowed`, "type");
+    } else if (bt.types && !ht.types && !COMPOSITIONS.some((c) => Array.isArray(hs[c.keyword]))) {
+      add("type-widened", `type ${[...bt.types].join("|")} removed: any type is now allowed`, "type");
+    }
+    if (bt.nullable !== ht.nullable) add(ht.nullable ? "became-nullable" : "became-not-nullable", ht.nullable ? "null is now allowed" : "null is no longer allowed", "nullable");
+
+    const typeUnion = bt.types && ht.types ? new Set([...bt.types, ...ht.types]) : undefined;
+
+    // bounds
+    for (const { keyword, stem, kind } of BOUNDS) {
+      if (!applies(keyword, typeUnion)) continue;
+      const bv = bs[keyword];
+      const hv = hs[keyword];
+      if (typeof bv === "boolean" || typeof hv === "boolean") {
+        // OpenAPI 3.0: exclusiveMinimum/Maximum are flags on minimum/maximum.
+        if (Boolean(bv) !== Boolean(hv)) add(hv === true ? `${stem}-added` : `${stem}-removed`, `${keyword} ${hv === true ? "set" : "unset"}`, keyword);
+        continue;
+      }
+      if (typeof bv !== "number" && typeof hv !== "number") continue;
+      if (typeof bv !== "number") add(`${stem}-added`, `${keyword} ${show(hv)} added`, keyword);
+      else if (typeof hv !== "number") add(`${stem}-removed`, `${keyword} ${show(bv)} removed`, keyword);
+      else if (bv !== hv) {
+        const up = hv > bv;
+        const word = up ? "increased" : "decreased";
+        add(`${stem}-${word}`, `${keyword} ${word} from ${bv} to ${hv}`, keyword);
+      }
+      void kind;
+    }
+
+    // enums
+    const be = Array.isArray(bs.enum) ? bs.enum.filter((v) => v !== null) : undefined;
+    const he = Array.isArray(hs.enum) ? hs.enum.filter((v) => v !== null) : undefined;
+    if (!be && he) add("became-enum", `values restricted to ${show(he)}`, "enum");
+    else if (be && !he) add("enum-removed", `enum ${show(be)} removed: any value of the type is allowed`, "enum");
+    else if (be && he) {
+      const removed = be.filter((v) => !he.some((w) => deepEqual(v, w)));
+      const added = he.filter((v) => !be.some((w) => deepEqual(v, w)));
+      for (const v of removed) add("enum-value-removed", `enum value ${show(v)} removed`, "enum");
+      for (const v of added) add("enum-value-added", `enum value ${show(v)} added`, "enum");
+    }
+
+    // constraint keywords
+    for (const { keyword, stem } of CONSTRAINTS) {
+      if (!applies(keyword, typeUnion)) continue;
+      const bv = keyword === "pattern" ? normalPattern(bs[keyword]) : bs[keyword];
+      const hv = keyword === "pattern" ? normalPattern(hs[keyword]) : hs[keyword];
+      if (bv === undefined && hv === undefined) continue;
+      if (keyword === "uniqueItems") {
+        if (Boolean(bv) !== Boolean(hv)) add(hv === true ? `${stem}-added` : `${stem}-removed`, `uniqueItems ${hv === true ? "required" : "no longer required"}`, keyword);
+        continue;
+      }
+      if (bv === undefined) add(`${stem}-added`, `${keyword} ${show(hv)} added`, keyword);
+      else if (hv === undefined) add(`${stem}-removed`, `${keyword} ${show(bv)} removed`, keyword);
+      else if (keyword === "x-extensible-enum" && Array.isArray(bv) && Array.isArray(hv)) {
+        for (const v of bv.filter((x) => !hv.includes(x))) add("enum-value-removed", `x-extensible-enum value ${show(v)} removed`, keyword);
+      } else if (!deepEqual(bv, hv)) add(`${stem}-changed`, `${keyword} changed from ${show(bv)} to ${show(hv)}`, keyword);
+    }
+
+    // default
+    if (bs.default !== undefined && hs.default !== undefined && !deepEqual(bs.default, hs.default)) add("default-changed", `default changed from ${show(bs.default)} to ${show(hs.default)}`, "default");
+    if (bs.deprecated !== true && hs.deprecated === true) add("deprecated", "marked deprecated", "deprecated");
+    if (hs.deprecated === true) {
+      const bSun = sunsetOf(bs);
+      const hSun = sunsetOf(hs);
+      if (bs.deprecated === true && bSun !== undefined && hSun === undefined) add("sunset-removed", `x-sunset ${show(bs["x-sunset"])} was removed`, "x-sunset");
+      if (hSun !== undefined && Number.isNaN(hSun) && (bSun === undefined || !Number.isNaN(bSun))) add("sunset-invalid", `x-sunset ${show(hs["x-sunset"])} is not a date`, "x-sunset");
+    }
+
+    // object properties
+    const bp = isObject(bs.properties) ? bs.properties : {};
+    const hp = isObject(hs.properties) ? hs.properties : {};
+    const breq = new Set(Array.isArray(bs.required) ? bs.required.filter((x): x is string => typeof x === "string") : []);
+    const hreq = new Set(Array.isArray(hs.required) ? hs.required.filter((x): x is string => typeof x === "string") : []);
+    const skip = (schema: unknown, docs: DocumentSet, loc: Location) => {
+      const s = docs.deref(schema, loc)?.value;
+      return isObject(s) && (direction === "request" ? s.readOnly === true : s.writeOnly === true);
+    };
+    for (const name of new Set([...Object.keys(bp), ...Object.keys(hp)])) {
+      const bl = { file: b.location.file, pointer: joinPointer(b.location.pointer, "properties", name) };
+      const hl = { file: h.location.file, pointer: joinPointer(h.location.pointer, "properties", name) };
+      const inB = Object.hasOwn(bp, name);
+      const inH = Object.hasOwn(hp, name);
+      if ((inB && skip(bp[name], this.baseDocs, bl)) || (inH && skip(hp[name], this.headDocs, hl))) continue;
+      if (inB && !inH) {
+        const required = breq.has(name);
+        out.push({ suffix: direction === "response" && required ? "required-property-removed" : "property-removed", path: [name], detail: `${required ? "required " : ""}property removed`, base: bl, head: h.location });
+      } else if (!inB && inH) {
+        const required = hreq.has(name);
+        out.push({ suffix: direction === "request" && required ? "new-required-property" : "property-added", path: [name], detail: `${required ? "required " : "optional "}property added`, base: b.location, head: hl });
+      } else {
+        if (!breq.has(name) && hreq.has(name)) out.push({ suffix: "property-became-required", path: [name], detail: "became required", base: bl, head: hl });
+        if (breq.has(name) && !hreq.has(name)) out.push({ suffix: "property-became-optional", path: [name], detail: "became optional", base: bl, head: hl });
+        for (const c of this.diff({ value: bp[name], location: bl }, { value: hp[name], location: hl }, direction, depth + 1)) out.push({ ...c, path: [name, ...c.path] });
+      }
+    }
+    // Required names without a property schema (allowed by JSON Schema) still bind callers.
+    for (const name of hreq) if (!breq.has(name) && !Object.hasOwn(hp, name) && !Object.hasOwn(bp, name)) add("required-name-added", `${show(name)} was added to required, but no property of that name is defined`, "required");
+    for (const name of breq) if (!hreq.has(name) && !Object.hasOwn(hp, name) && !Object.hasOwn(bp, name)) add("property-became-optional", `property ${show(name)} no longer required`, "required");
+
+    // additionalProperties
+    const bap = bs.additionalProperties;
+    const hap = hs.additionalProperties;
+    if (bap !== false && hap === false) add("additional-properties-closed", "additional properties are no longer allowed", "additionalProperties");
+    else if (bap === false && hap !== undefined && hap !== false) add("additional-properties-opened", "additional properties are now allowed", "additionalProperties");
+    else if (bap === false && hap === undefined) add("additional-properties-opened", "additional properties are now allowed", "additionalProperties");
+    else if (isObject(bap) && isObject(hap)) {
+      const x = at("additionalProperties");
+      for (const c of this.diff(x.b, x.h, direction, depth + 1)) out.push({ ...c, path: ["*", ...c.path] });
+    }
+
+    // items
+    if (bs.items !== undefined && hs.items !== undefined && !Array.isArray(bs.items) && !Array.isArray(hs.items)) {
+      const x = at("items");
+      for (const c of this.diff(x.b, x.h, direction, depth + 1)) out.push({ ...c, path: ["[]", ...c.path] });
+    }
+
+    // composition
+    for (const { keyword, stem } of COMPOSITIONS) {
+      const constraining = (list: unknown, docs: DocumentSet, loc: Location) =>
+        (Array.isArray(list) ? list : []).filter((m, i) => {
+          const v = docs.deref(m, { file: loc.file, pointer: joinPointer(loc.pointer, keyword, i) })?.value;
+          return !isObject(v) || Object.keys(v).some((k) => !ANNOTATIONS.has(k) && !k.startsWith("x-"));
+        });
+      const bl = keyword === "allOf" ? constraining(bs[keyword], this.baseDocs, b.location) : Array.isArray(bs[keyword]) ? (bs[keyword] as unknown[]) : [];
+      const hl = keyword === "allOf" ? constraining(hs[keyword], this.headDocs, h.location) : Array.isArray(hs[keyword]) ? (hs[keyword] as unknown[]) : [];
+      if (bl.length === 0 && hl.length === 0) continue;
+      const x = at(keyword);
+      const pairs = Math.min(bl.length, hl.length);
+      for (let i = 0; i < pairs; i++) {
+        const sb = { value: bl[i], location: { file: x.b.location.file, pointer: joinPointer(x.b.location.pointer, i) } };
+        const sh = { value: hl[i], location: { file: x.h.location.file, pointer: joinPointer(x.h.location.pointer, i) } };
+        for (const c of this.diff(sb, sh, direction, depth + 1)) out.push({ ...c, path: [`${keyword}[${i}]`, ...c.path] });
+      }
+      if (keyword === "oneOf" && bl.length === 0 && hl.length > 0) add("one-of-introduced", `the schema became a oneOf of ${hl.length} alternatives`, keyword);
+      else if (hl.length > bl.length) add(`${stem}-added`, `${hl.length - bl.length} ${keyword} member(s) added (now ${hl.length})`, keyword);
+      if (bl.length > hl.length) add(`${stem}-removed`, `${bl.length - hl.length} ${keyword} member(s) removed (now ${hl.length})`, keyword);
+    }
+    return out;
+  }
+
+  private change(suffix: string, path: string[], detail: string, b: SchemaSide, h: SchemaSide, kw: string): SchemaChange {
+    const base = kw && isObject(b.value) && b.value[kw] !== undefined ? { file: b.location.file, pointer: joinPointer(b.location.pointer, kw) } : b.location;
+    const head = kw && isObject(h.value) && h.value[kw] !== undefined ? { file: h.location.file, pointer: joinPointer(h.location.pointer, kw) } : h.location;
+    return { suffix, path, detail, base, head };
+  }
+}
+
+/** "items[].name" from ["items", "[]", "name"]. */
+export function propertyPath(path: readonly string[]): string {
+  return path.reduce((acc, seg) => (seg === "[]" ? acc + "[]" : acc === "" ? seg : `${acc}.${seg}`), "");
+}
