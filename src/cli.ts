@@ -2,9 +2,11 @@
 import { realpathSync } from "node:fs";
 import { fileURLToPath } from "node:url";
 import { Command, CommanderError, InvalidArgumentError } from "commander";
-import { DEFAULT_LIMITS, hasErrors, readConfig } from "./config/index.js";
-import { readPathSnapshot, SnapshotReadError } from "./git/index.js";
-import { formatDiagnosticLine, summarizeDiagnostics } from "./report/index.js";
+import { existsSync } from "node:fs";
+import { DEFAULT_LIMITS, hasErrors, readConfig, type ConfigResult, type Diagnostic } from "./config/index.js";
+import { diffConfigs } from "./diff/index.js";
+import { isRevision, readPathSnapshot, readRevisionSnapshot, SnapshotReadError } from "./git/index.js";
+import { formatDiagnosticLine, renderChangesMarkdown, renderChangesText, summarizeDiagnostics } from "./report/index.js";
 
 /** Exit codes: 0 fine, 1 the config has errors, 2 the command could not run (usage, unreadable input). */
 const EXIT_USAGE = 2;
@@ -47,7 +49,56 @@ export function buildCli(): Command {
       process.exitCode = hasErrors(diagnostics) ? 1 : 0;
     });
 
+  program
+    .command("diff")
+    .description("Report what changes from <base> to <head>: breaking and other contract changes, security, rate limits, CORS, upstreams")
+    .argument("<base>", "a directory, an OpenAPI file, or a Git revision of the repository here (main, HEAD~1, a SHA)")
+    .argument("<head>", "the same kinds as <base>")
+    .option("--format <format>", "text, json or markdown", "text")
+    .option("--fail-on <level>", "exit 1 when a change of this level or worse exists: breaking, warning or none", "breaking")
+    .option("--max-file-bytes <n>", "files larger than this are not parsed", positiveInt, defaultMaxFileBytes())
+    .action(async (basePath: string, headPath: string, opts: { format: string; failOn: string; maxFileBytes: number }) => {
+      if (!["text", "json", "markdown"].includes(opts.format)) throw new CommanderError(EXIT_USAGE, "gitway.usage", `error: --format must be text, json or markdown, not "${opts.format}"`);
+      if (!["breaking", "warning", "none"].includes(opts.failOn)) throw new CommanderError(EXIT_USAGE, "gitway.usage", `error: --fail-on must be breaking, warning or none, not "${opts.failOn}"`);
+      const base = await readSide(basePath, opts.maxFileBytes);
+      const head = await readSide(headPath, opts.maxFileBytes);
+      const unreadable = [...fatal(base, "base"), ...fatal(head, "head")];
+      if (unreadable.length > 0 || !base.config || !head.config) {
+        for (const line of unreadable) process.stderr.write(line + "\n");
+        process.stderr.write("gitway: cannot diff: fix the problems above (gitway validate shows all of them)\n");
+        process.exitCode = EXIT_USAGE;
+        return;
+      }
+      for (const [name, side] of [["base", base], ["head", head]] as const) {
+        const errors = side.diagnostics.filter((d) => d.severity === "error").length;
+        if (errors > 0) process.stderr.write(`note: ${name} has ${errors} validation error${errors === 1 ? "" : "s"}; run gitway validate to see them\n`);
+      }
+      const report = diffConfigs(base.config, head.config);
+      if (opts.format === "json") process.stdout.write(JSON.stringify(report, null, 2) + "\n");
+      else if (opts.format === "markdown") process.stdout.write(renderChangesMarkdown(report));
+      else process.stdout.write(renderChangesText(report));
+      const s = report.summary;
+      process.exitCode = (opts.failOn === "breaking" && s.breaking > 0) || (opts.failOn === "warning" && s.breaking + s.warning > 0) ? 1 : 0;
+    });
+
   return program;
+}
+
+/** Problems that leave nothing to compare (unparseable files, no config); schema errors do not stop a diff. */
+const UNREADABLE = new Set(["config-not-found", "file-too-large", "file-not-text", "file-empty", "json-syntax", "yaml-syntax", "nesting-too-deep", "yaml-alias-limit", "openapi-version"]);
+
+function fatal(side: ConfigResult, name: string): string[] {
+  return side.diagnostics.filter((d: Diagnostic) => d.severity === "error" && UNREADABLE.has(d.rule)).map((d) => formatDiagnosticLine(d, `${name}: `));
+}
+
+/** A side of a diff: a path when one exists, else a Git revision of the repository in the working directory. */
+async function readSide(spec: string, maxFileBytes: number): Promise<ConfigResult> {
+  if (existsSync(spec)) {
+    const { snapshot, openapi } = await readPathSnapshot(spec, maxFileBytes);
+    return readConfig(snapshot, { limits: { maxFileBytes }, ...(openapi ? { openapi } : {}) });
+  }
+  if (await isRevision(process.cwd(), spec)) return readConfig(await readRevisionSnapshot(process.cwd(), spec, maxFileBytes), { limits: { maxFileBytes } });
+  throw new SnapshotReadError(`${spec} is neither a file, a directory, nor a Git revision of the repository in ${process.cwd()}`);
 }
 
 export async function runCli(argv: string[]): Promise<number> {

@@ -14,3 +14,18 @@ describe("the README", () => {
     expect(readme).toContain("npm ci && npm test");
   });
 });
+
+describe("the README's change rules", async () => {
+  const { CHANGE_RULES } = await import("../src/diff/index.js");
+  const { schemaSuffixes } = await import("../src/diff/rules.js");
+  const places = ["request-parameter", "request-body", "response-body", "response-header"];
+  const schemaIds = new Set(places.flatMap((p) => Object.keys(schemaSuffixes()).map((s) => `${p}-${s}`)));
+
+  it.each(Object.keys(CHANGE_RULES).filter((id) => !schemaIds.has(id)))("documents the change rule %s", (rule) => {
+    expect(readme).toContain(`| \`${rule}\` |`);
+  });
+
+  it.each(Object.keys(schemaSuffixes()))("documents the schema change %s", (suffix) => {
+    expect(readme).toContain(`| \`${suffix}\` |`);
+  });
+});

@@ -117,14 +117,19 @@ export class SchemaDiffer {
     if (cached) return cached;
     if (this.active.has(key)) return [];
     this.active.add(key);
-    const out = this.compare(b, h, direction, depth, textual);
+    const out = uniqueByPlace(this.compare(b, h, direction, depth, textual));
     this.active.delete(key);
     this.memo.set(key, out);
     return out;
   }
 
-  private compare(b: SchemaSide, h: SchemaSide, direction: Direction, depth: number, textual: boolean): SchemaChange[] {
+  private compare(rawB: SchemaSide, rawH: SchemaSide, direction: Direction, depth: number, textual: boolean): SchemaChange[] {
     const out: SchemaChange[] = [];
+    // allOf members are merged into one view first: [A, B] refactored into one object allows the same values.
+    const fb = flattenAllOf(this.baseDocs, rawB);
+    const fh = flattenAllOf(this.headDocs, rawH);
+    const b: SchemaSide = { value: fb.value, location: rawB.location };
+    const h: SchemaSide = { value: fh.value, location: rawH.location };
     const bs = b.value;
     const hs = h.value;
     // Boolean schemas: true allows everything, false nothing.
@@ -226,8 +231,8 @@ export class SchemaDiffer {
       return isObject(s) && (direction === "request" ? s.readOnly === true : s.writeOnly === true);
     };
     for (const name of new Set([...Object.keys(bp), ...Object.keys(hp)])) {
-      const bl = { file: b.location.file, pointer: joinPointer(b.location.pointer, "properties", name) };
-      const hl = { file: h.location.file, pointer: joinPointer(h.location.pointer, "properties", name) };
+      const bl = fb.props.get(name) ?? { file: b.location.file, pointer: joinPointer(b.location.pointer, "properties", name) };
+      const hl = fh.props.get(name) ?? { file: h.location.file, pointer: joinPointer(h.location.pointer, "properties", name) };
       const inB = Object.hasOwn(bp, name);
       const inH = Object.hasOwn(hp, name);
       if ((inB && skip(bp[name], this.baseDocs, bl)) || (inH && skip(hp[name], this.headDocs, hl))) continue;
@@ -264,8 +269,20 @@ export class SchemaDiffer {
       for (const c of this.diff(x.b, x.h, direction, depth + 1)) out.push({ ...c, path: ["[]", ...c.path] });
     }
 
-    // composition
+    // A new constraining allOf member is a new set of rules every value must meet; the merged view
+    // above judges what it adds, this keeps the structural fact (removed members are left to the view).
+    const allOfCount = (side: SchemaSide, docs: DocumentSet) =>
+      (isObject(side.value) && Array.isArray(side.value.allOf) ? side.value.allOf : []).filter((m, i) => {
+        const v = docs.deref(m, { file: side.location.file, pointer: joinPointer(side.location.pointer, "allOf", i) })?.value;
+        return !isObject(v) || Object.keys(v).some((k) => !ANNOTATIONS.has(k) && !k.startsWith("x-"));
+      }).length;
+    const bAll = allOfCount(rawB, this.baseDocs);
+    const hAll = allOfCount(rawH, this.headDocs);
+    if (hAll > bAll) out.push(this.change("all-of-added", [], `${hAll - bAll} allOf member(s) added (now ${hAll})`, rawB, rawH, "allOf"));
+
+    // composition (allOf was merged above)
     for (const { keyword, stem } of COMPOSITIONS) {
+      if (keyword === "allOf") continue;
       const constraining = (list: unknown, docs: DocumentSet, loc: Location) =>
         (Array.isArray(list) ? list : []).filter((m, i) => {
           const v = docs.deref(m, { file: loc.file, pointer: joinPointer(loc.pointer, keyword, i) })?.value;
@@ -298,4 +315,50 @@ export class SchemaDiffer {
 /** "items[].name" from ["items", "[]", "name"]. */
 export function propertyPath(path: readonly string[]): string {
   return path.reduce((acc, seg) => (seg === "[]" ? acc + "[]" : acc === "" ? seg : `${acc}.${seg}`), "");
+}
+
+/**
+ * A change sits at one place in the base and head schemas, however many property paths lead to
+ * it (shared components, expanded objects): it is kept once, with the first path found.
+ */
+function uniqueByPlace(changes: SchemaChange[]): SchemaChange[] {
+  const seen = new Set<string>();
+  return changes.filter((c) => {
+    const key = `${c.suffix}|${c.base?.file}#${c.base?.pointer}|${c.head?.file}#${c.head?.pointer}`;
+    if (seen.has(key)) return false;
+    seen.add(key);
+    return true;
+  });
+}
+
+/**
+ * A schema with its allOf members merged in: properties (first definition wins, with where it was
+ * written), required names united, other keywords taken where the schema itself has none.
+ */
+function flattenAllOf(docs: DocumentSet, side: SchemaSide, depth = 0): { value: unknown; props: Map<string, Location> } {
+  const s = side.value;
+  const props = new Map<string, Location>();
+  if (!isObject(s)) return { value: s, props };
+  if (isObject(s.properties)) for (const name of Object.keys(s.properties)) props.set(name, { file: side.location.file, pointer: joinPointer(side.location.pointer, "properties", name) });
+  if (!Array.isArray(s.allOf) || depth > 8) return { value: s, props };
+  const merged: JsonObject = { ...s };
+  delete merged.allOf;
+  const properties: JsonObject = isObject(s.properties) ? { ...s.properties } : {};
+  const required = new Set(Array.isArray(s.required) ? s.required : []);
+  s.allOf.forEach((member: unknown, i: number) => {
+    const m = docs.deref(member, { file: side.location.file, pointer: joinPointer(side.location.pointer, "allOf", i) });
+    if (!m || !isObject(m.value)) return;
+    const flat = flattenAllOf(docs, { value: m.value, location: m.location }, depth + 1);
+    if (!isObject(flat.value)) return;
+    for (const [name, v] of Object.entries(isObject(flat.value.properties) ? flat.value.properties : {})) {
+      if (Object.hasOwn(properties, name)) continue;
+      properties[name] = v;
+      props.set(name, flat.props.get(name)!);
+    }
+    for (const r of Array.isArray(flat.value.required) ? flat.value.required : []) required.add(r);
+    for (const [k, v] of Object.entries(flat.value)) if (k !== "properties" && k !== "required" && merged[k] === undefined) merged[k] = v;
+  });
+  if (Object.keys(properties).length > 0) merged.properties = properties;
+  if (required.size > 0) merged.required = [...required];
+  return { value: merged, props };
 }

@@ -1,0 +1,28 @@
+/** One measured diff in a fresh process: `gitway` or `openapi-diff` on a base/head pair of files. */
+import { readFileSync } from "node:fs";
+import { basename, dirname } from "node:path";
+
+const [engine, baseFile, headFile] = process.argv.slice(2) as [string, string, string];
+const started = performance.now();
+let result: Record<string, unknown> = {};
+if (engine === "gitway") {
+  const { readConfig } = await import("../src/config/index.js");
+  const { diffConfigs } = await import("../src/diff/index.js");
+  const { readDirectorySnapshot } = await import("../src/git/index.js");
+  const side = async (file: string) => readConfig(await readDirectorySnapshot(dirname(file), 64 * 1024 * 1024), { openapi: basename(file), limits: { maxFileBytes: 64 * 1024 * 1024 } }).config!;
+  const report = diffConfigs(await side(baseFile), await side(headFile));
+  const byRule: Record<string, number> = {};
+  for (const c of report.changes) byRule[c.rule] = (byRule[c.rule] ?? 0) + 1;
+  result = { summary: report.summary, byRule, breaking: report.changes.filter((c) => c.level === "breaking").map((c) => `${c.operation ?? ""} | ${c.rule} | ${c.message}`) };
+} else {
+  const { default: openapiDiff } = await import("openapi-diff");
+  const spec = (file: string) => ({ content: readFileSync(file, "utf8"), location: file, format: "openapi3" as const });
+  try {
+    const outcome = await openapiDiff.diffSpecs({ sourceSpec: spec(baseFile), destinationSpec: spec(headFile) });
+    result = { summary: { breaking: outcome.breakingDifferencesFound ? outcome.breakingDifferences.length : 0, nonBreaking: outcome.nonBreakingDifferences.length, unclassified: outcome.unclassifiedDifferences.length } };
+  } catch (e) {
+    result = { error: (e as Error).message.split("\n")[0]!.slice(0, 160) };
+  }
+}
+const ms = performance.now() - started;
+process.stdout.write(JSON.stringify({ ms, maxRssMB: process.resourceUsage().maxRSS / 1024, ...result }) + "\n");

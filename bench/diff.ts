@@ -1,0 +1,97 @@
+/**
+ * npm run bench:diff
+ *  1. recall and false alarms over oasdiff's fixture pairs (../shared/corpus/oasdiff);
+ *  2. real version pairs (Stripe, GitHub, Adyen) with Gitway and openapi-diff side by side;
+ *  3. GitHub Enterprise Server 3.17 -> 3.18 (11 MB each): wall time and peak RSS, both engines,
+ *     fresh process per run, counts by rule id and the breaking changes for a hand check.
+ * openapi-diff runs with a 4 GB heap cap, a time limit, and no network.
+ */
+import { spawnSync } from "node:child_process";
+import { writeFileSync } from "node:fs";
+import { join } from "node:path";
+import { fileURLToPath } from "node:url";
+import { CACHE, CORPUS, median, octokitSpec } from "./bench-data.js";
+import { runOasdiffCorpus } from "./oasdiff-corpus.js";
+
+const RUNS = Number(process.env.BENCH_RUNS ?? 3);
+const TIMEOUT_MS = Number(process.env.BENCH_TIMEOUT_MS ?? 120_000);
+const worker = fileURLToPath(new URL("./diff-worker.ts", import.meta.url));
+const guard = fileURLToPath(new URL("./no-network.ts", import.meta.url));
+
+interface Run {
+  ms: number;
+  maxRssMB: number;
+  summary?: Record<string, number>;
+  byRule?: Record<string, number>;
+  breaking?: string[];
+  error?: string;
+}
+
+function once(engine: string, base: string, head: string): Run | string {
+  const heap = engine === "openapi-diff" ? ["--max-old-space-size=4096"] : [];
+  const r = spawnSync(process.execPath, [...heap, "--import", "tsx", "--import", guard, worker, engine, base, head], { encoding: "utf8", timeout: TIMEOUT_MS, maxBuffer: 64 << 20 });
+  if (r.error && (r.error as NodeJS.ErrnoException).code === "ETIMEDOUT") return `still running after ${TIMEOUT_MS / 1000} s (stopped)`;
+  if (r.status !== 0) {
+    const tail = r.stderr.split("\n").filter((l) => /heap|memory|refused|Error/i.test(l)).slice(0, 2).join(" ").slice(0, 160);
+    return r.signal ? `killed (${r.signal})` : `crashed: ${tail || `exit ${r.status}`}`;
+  }
+  return JSON.parse(r.stdout.trim().split("\n").pop()!) as Run;
+}
+
+function measure(engine: string, base: string, head: string, runs: number): { runs: Run[] } | { failure: string } {
+  const out: Run[] = [];
+  for (let i = 0; i < runs; i++) {
+    const r = once(engine, base, head);
+    if (typeof r === "string") return { failure: r };
+    if (r.error) return { failure: `error: ${r.error}` };
+    out.push(r);
+  }
+  return { runs: out };
+}
+
+function row(label: string, engine: string, m: { runs: Run[] } | { failure: string }, reference?: number): string {
+  if ("failure" in m) return `| ${label} | ${engine} | ${m.failure} | | | |`;
+  const ms = median(m.runs.map((r) => r.ms));
+  const s = m.runs[0]!.summary ?? {};
+  const findings = Object.entries(s).map(([k, v]) => `${k} ${v}`).join(", ");
+  return `| ${label} | ${engine} | ${ms.toFixed(0)} | ${Math.max(...m.runs.map((r) => r.maxRssMB)).toFixed(0)} | ${findings} | ${reference ? (ms / reference).toFixed(2) + "x" : "1.00x"} |`;
+}
+
+// 1. oasdiff's corpus
+const corpus = await runOasdiffCorpus(CORPUS);
+console.log("## oasdiff fixture corpus\n");
+console.log(`recall:       ${corpus.recalled}/${corpus.recallPairs} = ${(corpus.recalled / corpus.recallPairs).toFixed(3)}  (target >= 0.95)`);
+console.log(`false alarms: ${corpus.falseAlarms}/${corpus.falseAlarmPairs} = ${(corpus.falseAlarms / corpus.falseAlarmPairs).toFixed(3)}  (target <= 0.05)`);
+console.log(`wall time:    ${corpus.ms.toFixed(0)} ms for all pairs\n`);
+for (const m of corpus.misses) console.log(`  missed: ${m.pair.expected_ids.join(", ")}  ${m.pair.base} -> ${m.pair.revision}`);
+for (const a of corpus.alarms) console.log(`  alarm:  ${a.pair.base} -> ${a.pair.revision} (${a.pair.checks_enabled}): ${a.report.changes.find((c) => c.level === "breaking")?.message ?? ""}`);
+
+// 2 and 3: real pairs, side by side
+const real = join(CORPUS, "real");
+const pairs: [string, string, string][] = [
+  ["Stripe v81 -> v127", join(real, "stripe/spec3.v81.json"), join(real, "stripe/spec3.v127.json")],
+  ["GitHub 2021-03 -> 2021-10", join(real, "github/api.github.com.2021-03-24.json"), join(real, "github/api.github.com.2021-10-10.json")],
+  ["Adyen Checkout 37 -> 46", join(real, "apis-guru/adyen.com_CheckoutService_37.openapi.yaml"), join(real, "apis-guru/adyen.com_CheckoutService_46.openapi.yaml")],
+  ["GHES 3.17 -> 3.18", octokitSpec("ghes-3.17"), octokitSpec("ghes-3.18")],
+];
+console.log(`\n## real version pairs (fresh process per run; median of ${RUNS} for Gitway, 1 run of openapi-diff)\n`);
+console.log("| pair | engine | wall ms | peak RSS MB | findings | vs Gitway |");
+console.log("| --- | --- | --- | --- | --- | --- |");
+const details: Record<string, Run> = {};
+for (const [label, base, head] of pairs) {
+  const g = measure("gitway", base, head, RUNS);
+  const gms = "runs" in g ? median(g.runs.map((r) => r.ms)) : undefined;
+  console.log(row(label, "gitway", g));
+  console.log(row(label, "openapi-diff", measure("openapi-diff", base, head, 1), gms));
+  if ("runs" in g) details[label] = g.runs[0]!;
+}
+console.log("\ntargets: GHES 3.17 -> 3.18 under 3000 ms and 1024 MB for Gitway\n");
+
+const ghes = details["GHES 3.17 -> 3.18"];
+if (ghes?.byRule) {
+  console.log("## GHES 3.17 -> 3.18: changes by rule\n");
+  for (const [rule, n] of Object.entries(ghes.byRule).sort((a, b) => b[1] - a[1])) console.log(`${String(n).padStart(6)}  ${rule}`);
+  const file = join(CACHE, "ghes-3.17-3.18-breaking.txt");
+  writeFileSync(file, (ghes.breaking ?? []).join("\n") + "\n");
+  console.log(`\nbreaking changes listed in ${file}`);
+}

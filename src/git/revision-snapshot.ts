@@ -1,0 +1,64 @@
+import { execFile, spawn } from "node:child_process";
+import { promisify } from "node:util";
+import type { FileContent } from "../config/index.js";
+import { SnapshotReadError } from "./local-snapshot.js";
+
+const run = promisify(execFile);
+const CONFIG_FILE = /\.(json|ya?ml)$/i;
+
+/** Whether `rev` names a commit in the repository at `cwd`. */
+export async function isRevision(cwd: string, rev: string): Promise<boolean> {
+  if (rev.startsWith("-")) return false;
+  try {
+    await run("git", ["rev-parse", "--verify", "--quiet", `${rev}^{commit}`], { cwd });
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+/**
+ * The JSON/YAML files of a commit, read from Git's object store (no checkout, the work tree is
+ * untouched). Blobs over the size limit are listed by size and not loaded.
+ */
+export async function readRevisionSnapshot(cwd: string, rev: string, maxFileBytes: number): Promise<Map<string, FileContent>> {
+  if (!(await isRevision(cwd, rev))) throw new SnapshotReadError(`${rev} is not a commit in the Git repository at ${cwd}`);
+  const { stdout } = await run("git", ["ls-tree", "-r", "-l", "-z", rev], { cwd, maxBuffer: 64 * 1024 * 1024 });
+  const entries: { path: string; oid: string; size: number }[] = [];
+  for (const line of stdout.split("\0")) {
+    // "<mode> blob <oid> <size>\t<path>"
+    const m = /^\d+ blob ([0-9a-f]+)\s+(\d+)\t(.+)$/.exec(line);
+    if (m && CONFIG_FILE.test(m[3]!) && !m[3]!.split("/").includes("node_modules")) entries.push({ oid: m[1]!, size: Number(m[2]), path: m[3]! });
+  }
+  const out = new Map<string, FileContent>();
+  const wanted = entries.filter((e) => e.size <= maxFileBytes);
+  for (const e of entries) if (e.size > maxFileBytes) out.set(e.path, { size: e.size });
+  const blobs = await catFiles(cwd, wanted.map((e) => e.oid));
+  wanted.forEach((e, i) => out.set(e.path, blobs[i]!));
+  return out;
+}
+
+/** Reads many blobs through one `git cat-file --batch` process. */
+function catFiles(cwd: string, oids: string[]): Promise<Buffer[]> {
+  if (oids.length === 0) return Promise.resolve([]);
+  return new Promise((resolve, reject) => {
+    const child = spawn("git", ["cat-file", "--batch"], { cwd, stdio: ["pipe", "pipe", "pipe"] });
+    const chunks: Buffer[] = [];
+    child.stdout.on("data", (c: Buffer) => chunks.push(c));
+    child.on("error", reject);
+    child.on("close", (code) => {
+      if (code !== 0) return reject(new SnapshotReadError(`git cat-file exited with ${code}`));
+      const all = Buffer.concat(chunks);
+      const out: Buffer[] = [];
+      let at = 0;
+      for (let i = 0; i < oids.length; i++) {
+        const nl = all.indexOf(10, at);
+        const size = Number(all.subarray(at, nl).toString("latin1").split(" ")[2]);
+        out.push(all.subarray(nl + 1, nl + 1 + size));
+        at = nl + 1 + size + 1;
+      }
+      resolve(out);
+    });
+    child.stdin.end(oids.join("\n") + "\n");
+  });
+}

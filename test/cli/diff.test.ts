@@ -1,0 +1,75 @@
+import { execFileSync } from "node:child_process";
+import { cpSync, mkdtempSync, readFileSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { describe, expect, it } from "vitest";
+import { SEED_DIR } from "../helpers.js";
+import { gitway } from "./run-cli.js";
+
+/** The seed example with the api-key policy taken off its route, as a pull request might. */
+function seedWithoutAuth(): string {
+  const dir = mkdtempSync(join(tmpdir(), "gitway-diff-"));
+  cpSync(SEED_DIR, dir, { recursive: true });
+  const routes = join(dir, "config/routes.oas.json");
+  writeFileSync(routes, readFileSync(routes, "utf8").replace('"inbound": ["api-key-inbound", "rate-limit-inbound"]', '"inbound": ["rate-limit-inbound"]'));
+  return dir;
+}
+
+describe("gitway diff", () => {
+  it("reports auth removed from the seed example as breaking/security and exits 1", () => {
+    const r = gitway(["diff", SEED_DIR, seedWithoutAuth()]);
+    expect(r.stdout).toMatch(/^breaking +security +GET \/api\/v1\/orders +route-authentication-removed: api-key-inbound was removed/m);
+    expect(r.stdout).toMatch(/^1 breaking, 0 warnings, 0 info$/m);
+    expect(r.code).toBe(1);
+  });
+
+  it("prints {changes, summary} for --format json", () => {
+    const r = gitway(["diff", SEED_DIR, seedWithoutAuth(), "--format", "json"]);
+    const json = JSON.parse(r.stdout) as { changes: { rule: string; level: string; category: string; fingerprint: string; head: { file: string; line: number } }[]; summary: unknown };
+    expect(json.summary).toEqual({ breaking: 1, warning: 0, info: 0, accepted: 0 });
+    expect(json.changes[0]).toMatchObject({ rule: "route-authentication-removed", level: "breaking", category: "security", head: { file: "config/routes.oas.json" } });
+  });
+
+  it("renders markdown with user text escaped", () => {
+    const r = gitway(["diff", SEED_DIR, seedWithoutAuth(), "--format", "markdown"]);
+    expect(r.stdout).toMatch(/^#### Breaking \(1\)$/m);
+    expect(r.stdout).toContain("| 🔒 | `GET /api/v1/orders` |");
+  });
+
+  it("exits 0 with --fail-on none, and 0 when nothing changed", () => {
+    expect(gitway(["diff", SEED_DIR, seedWithoutAuth(), "--fail-on", "none"]).code).toBe(0);
+    const same = gitway(["diff", SEED_DIR, SEED_DIR]);
+    expect(same.stdout).toBe("0 breaking, 0 warnings, 0 info\n");
+    expect(same.code).toBe(0);
+  });
+
+  it("diffs two Git revisions of the repository in the working directory, without a checkout", () => {
+    const repo = mkdtempSync(join(tmpdir(), "gitway-git-"));
+    const git = (...args: string[]) => execFileSync("git", ["-c", "user.name=t", "-c", "user.email=t@t", ...args], { cwd: repo });
+    git("init", "-q");
+    cpSync(SEED_DIR, repo, { recursive: true });
+    git("add", ".");
+    git("commit", "-qm", "seed");
+    const routes = join(repo, "config/routes.oas.json");
+    writeFileSync(routes, readFileSync(routes, "utf8").replace('"requestsAllowed": 100', '"requestsAllowed": 5').replace("https://api.example.com", "https://v2.example.com"));
+    git("commit", "-qam", "move upstream");
+    const r = gitway(["diff", "HEAD~1", "HEAD"], { cwd: repo });
+    expect(r.stdout).toMatch(/route-upstream-changed: upstream changed from https:\/\/api.example.com to https:\/\/v2.example.com/);
+    expect(r.code).toBe(0);
+    expect(execFileSync("git", ["status", "--porcelain"], { cwd: repo, encoding: "utf8" })).toBe("");
+  });
+
+  it("exits 2 with the diagnostics that made an input unreadable", () => {
+    const broken = seedWithoutAuth();
+    writeFileSync(join(broken, "config/routes.oas.json"), '{"openapi": "3.1.0",');
+    const r = gitway(["diff", SEED_DIR, broken]);
+    expect(r.stderr).toMatch(/^head: config\/routes\.oas\.json:1:21: error json-syntax: /m);
+    expect(r.code).toBe(2);
+  });
+
+  it("exits 2 for a side that is neither a path nor a revision", () => {
+    const r = gitway(["diff", SEED_DIR, "no-such-branch-or-path"]);
+    expect(r.stderr).toMatch(/neither a file, a directory, nor a Git revision/);
+    expect(r.code).toBe(2);
+  });
+});
