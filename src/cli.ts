@@ -2,10 +2,11 @@
 import { realpathSync } from "node:fs";
 import { fileURLToPath } from "node:url";
 import { Command, CommanderError, InvalidArgumentError } from "commander";
-import { existsSync } from "node:fs";
+import { existsSync, readFileSync } from "node:fs";
 import { DEFAULT_LIMITS, hasErrors, readConfig, type ConfigResult, type Diagnostic } from "./config/index.js";
 import { diffConfigs } from "./diff/index.js";
 import { isRevision, readPathSnapshot, readRevisionSnapshot, SnapshotReadError } from "./git/index.js";
+import { compileRelease, GatewayServer, hashKey, MemoryRateLimitStore, RedisRateLimitStore, ReleaseError, Upstreams, type RateLimitStore } from "./gateway/index.js";
 import { formatDiagnosticLine, renderChangesMarkdown, renderChangesText, summarizeDiagnostics } from "./report/index.js";
 
 /** Exit codes: 0 fine, 1 the config has errors, 2 the command could not run (usage, unreadable input). */
@@ -81,7 +82,84 @@ export function buildCli(): Command {
       process.exitCode = (opts.failOn === "breaking" && s.breaking > 0) || (opts.failOn === "warning" && s.breaking + s.warning > 0) ? 1 : 0;
     });
 
+  program
+    .command("serve")
+    .description("Serve one config as the environment `local`, so you can curl it: $env(NAME) values come from this process's environment")
+    .argument("[path]", "repository directory or OpenAPI file", ".")
+    .option("--port <port>", "port to listen on (0 picks a free one)", (v) => Number(v), 8787)
+    .option("--host <host>", "address to listen on", "127.0.0.1")
+    .option("--consumers <file>", 'API consumers: [{"name": "...", "keys": ["..."]}]')
+    .option("--quiet", "no access log")
+    .option("--max-file-bytes <n>", "files larger than this are not parsed", positiveInt, defaultMaxFileBytes())
+    .action(async (path: string, opts: { port: number; host: string; consumers?: string; quiet?: boolean; maxFileBytes: number }) => {
+      const { snapshot, openapi } = await readPathSnapshot(path, opts.maxFileBytes);
+      const { config, diagnostics } = readConfig(snapshot, { limits: { maxFileBytes: opts.maxFileBytes }, ...(openapi ? { openapi } : {}) });
+      if (!config || hasErrors(diagnostics)) {
+        for (const d of diagnostics.filter((x) => x.severity === "error")) process.stderr.write(formatDiagnosticLine(d) + "\n");
+        process.stderr.write("gitway: the config has errors; nothing is served\n");
+        process.exitCode = 1;
+        return;
+      }
+      const consumers = opts.consumers ? readConsumers(opts.consumers) : [];
+      const store = await rateLimitStore();
+      const upstreams = new Upstreams();
+      const log = (level: string, message: string) => process.stderr.write(`${level}: ${message}\n`);
+      let release;
+      try {
+        const vars = Object.fromEntries(Object.entries(process.env).filter((e): e is [string, string] => e[1] !== undefined));
+        release = compileRelease(config, { name: "local", vars, consumers }, { upstreams, rateLimitStore: store, log, maxBodyBytes: 10 * 1024 * 1024, bodyTimeoutMs: 30_000 });
+      } catch (e) {
+        if (e instanceof ReleaseError) {
+          process.stderr.write(`gitway: cannot serve: ${e.message}\n`);
+          process.exitCode = 1;
+          await store.close();
+          return;
+        }
+        throw e;
+      }
+      const gateway = new GatewayServer({
+        baseDomain: process.env.GATEWAY_BASE_DOMAIN ?? "localhost:8787",
+        fallbackEnvironment: "local",
+        log,
+        ...(opts.quiet ? {} : { accessLog: (entry) => process.stdout.write(JSON.stringify(entry) + "\n") }),
+      });
+      gateway.deploy("local", release);
+      const port = await gateway.listen(opts.port, opts.host);
+      process.stderr.write(`gitway: serving ${release.routeCount} route(s) of ${path} (release ${release.hash}) on http://${opts.host}:${port}\n`);
+      const stop = () => {
+        void gateway.close().then(() => Promise.all([upstreams.close(), store.close()])).then(() => process.exit(0));
+      };
+      process.once("SIGINT", stop);
+      process.once("SIGTERM", stop);
+      await new Promise(() => {});
+    });
+
   return program;
+}
+
+/** Consumers with plain keys from a local file; only their hashes go into the release. */
+function readConsumers(file: string): { name: string; keyHashes: string[] }[] {
+  let raw: unknown;
+  try {
+    raw = JSON.parse(readFileSync(file, "utf8"));
+  } catch (e) {
+    throw new SnapshotReadError(`Cannot read consumers file ${file}: ${(e as Error).message}`);
+  }
+  if (!Array.isArray(raw) || raw.some((c) => typeof c?.name !== "string" || !Array.isArray(c?.keys) || c.keys.some((k: unknown) => typeof k !== "string" || k === ""))) {
+    throw new SnapshotReadError(`Consumers file ${file} must be [{"name": "...", "keys": ["..."]}]`);
+  }
+  return (raw as { name: string; keys: string[] }[]).map((c) => ({ name: c.name, keyHashes: c.keys.map(hashKey) }));
+}
+
+/** Redis when REDIS_URL is set (limits shared by every gateway process), else this process's memory. */
+async function rateLimitStore(): Promise<RateLimitStore> {
+  const url = process.env.REDIS_URL;
+  if (!url) return new MemoryRateLimitStore();
+  const { Redis } = await import("ioredis");
+  // Fail fast when Redis is away: the policy then fails open (or closed, with throwOnFailure).
+  const redis = new Redis(url, { maxRetriesPerRequest: 1, enableOfflineQueue: false, commandTimeout: 500, lazyConnect: false });
+  redis.on("error", () => {});
+  return new RedisRateLimitStore(redis);
 }
 
 /** Problems that leave nothing to compare (unparseable files, no config); schema errors do not stop a diff. */

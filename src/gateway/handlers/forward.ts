@@ -1,0 +1,90 @@
+import type { IncomingHttpHeaders } from "node:http";
+import type { Writable } from "node:stream";
+import type { Handler, Outbound, RequestContext } from "../context.js";
+import { problem, sendProblem } from "../problem.js";
+import type { Upstreams } from "../upstreams.js";
+
+/** Connection-level headers are for one hop only (RFC 9110 7.6.1). */
+const HOP_BY_HOP = new Set(["connection", "keep-alive", "proxy-authenticate", "proxy-authorization", "proxy-connection", "te", "trailer", "transfer-encoding", "upgrade", "host"]);
+
+function upstreamRequestHeaders(ctx: RequestContext): Record<string, string | string[]> {
+  const out: Record<string, string | string[]> = {};
+  const h: IncomingHttpHeaders = ctx.req.headers;
+  const connectionTokens = typeof h.connection === "string" ? h.connection.toLowerCase().split(",").map((t) => t.trim()) : [];
+  for (const k in h) {
+    const v = h[k];
+    if (v === undefined || HOP_BY_HOP.has(k) || connectionTokens.includes(k)) continue;
+    out[k] = v;
+  }
+  // Only the gateway says who the consumer is; a caller's own header would be a forgery.
+  delete out["x-consumer-name"];
+  const prior = h["x-forwarded-for"];
+  out["x-forwarded-for"] = prior ? `${Array.isArray(prior) ? prior.join(", ") : prior}, ${ctx.ip}` : ctx.ip;
+  out["x-forwarded-proto"] = "encrypted" in ctx.req.socket ? "https" : "http";
+  if (h.host) out["x-forwarded-host"] = h.host;
+  out["x-request-id"] = ctx.requestId;
+  for (const k in ctx.upstreamHeaders) {
+    const v = ctx.upstreamHeaders[k];
+    if (v === null || v === undefined) delete out[k];
+    else out[k] = v;
+  }
+  if (ctx.body !== undefined) {
+    out["content-length"] = String(ctx.body.length);
+    delete out["transfer-encoding"];
+  }
+  return out;
+}
+
+function responseHeaders(headers: Record<string, string | string[] | undefined>, ctx: RequestContext, outbound: readonly Outbound[]): Record<string, string | string[]> {
+  const out: Record<string, string | string[]> = {};
+  for (const k in headers) {
+    const v = headers[k];
+    if (v !== undefined && !HOP_BY_HOP.has(k)) out[k] = v;
+  }
+  for (const k in ctx.responseHeaders) out[k] = ctx.responseHeaders[k]!;
+  for (const o of outbound) o(out, ctx);
+  out["x-request-id"] = ctx.requestId;
+  return out;
+}
+
+/** Sends the request to `url` and streams the answer back; upstream failure is 502, timeout 504. */
+export async function forwardTo(url: URL, ctx: RequestContext, upstreams: Upstreams, outbound: readonly Outbound[], follow: boolean, timeoutMs: number | undefined): Promise<void> {
+  const method = ctx.method;
+  const hasBody = ctx.body !== undefined || (method !== "GET" && method !== "HEAD" && (ctx.req.headers["content-length"] !== undefined || ctx.req.headers["transfer-encoding"] !== undefined));
+  const options = {
+    origin: url.origin,
+    path: url.pathname + url.search,
+    method: method as "GET",
+    headers: upstreamRequestHeaders(ctx),
+    body: ctx.body ?? (hasBody ? ctx.req : null),
+    headersTimeout: timeoutMs ?? upstreams.timeouts.headersMs,
+    bodyTimeout: timeoutMs ?? upstreams.timeouts.bodyMs,
+  };
+  const dispatcher = follow ? upstreams.redirectAgent() : upstreams.pool(url.origin);
+  try {
+    await dispatcher.stream(options, ({ statusCode, headers }) => {
+      ctx.res.writeHead(statusCode, responseHeaders(headers, ctx, outbound));
+      return ctx.res as unknown as Writable;
+    });
+  } catch (e) {
+    const code = (e as { code?: string }).code ?? "";
+    const timeout = code === "UND_ERR_HEADERS_TIMEOUT" || code === "UND_ERR_BODY_TIMEOUT" || code === "UND_ERR_CONNECT_TIMEOUT";
+    if (ctx.res.headersSent) {
+      ctx.res.destroy();
+      return;
+    }
+    const p = timeout
+      ? problem(504, "upstream-timeout", "Gateway Timeout", `The upstream did not answer in time (${code === "UND_ERR_CONNECT_TIMEOUT" ? "connect" : "read"} timeout)`)
+      : problem(502, "upstream-failed", "Bad Gateway", `The upstream could not be reached or failed (${code || (e as Error).name})`);
+    p.headers = { ...ctx.responseHeaders };
+    sendProblem(ctx.res, p, ctx.path, ctx.requestId);
+  }
+}
+
+export function urlForwardHandler(options: { baseUrl: string; forwardSearch?: boolean; followRedirects?: boolean; timeoutMs?: number }, upstreams: Upstreams, outbound: readonly Outbound[]): Handler {
+  const base = new URL(options.baseUrl);
+  const prefix = base.origin + base.pathname.replace(/\/+$/, "");
+  const forwardSearch = options.forwardSearch !== false;
+  const follow = options.followRedirects === true;
+  return (ctx) => forwardTo(new URL(prefix + ctx.path + (forwardSearch && ctx.search ? "?" + ctx.search : "")), ctx, upstreams, outbound, follow, options.timeoutMs);
+}

@@ -1,0 +1,91 @@
+import type { Handler, Outbound, RequestContext } from "../context.js";
+import { ReleaseError } from "../errors.js";
+import { problem, sendProblem } from "../problem.js";
+import type { Upstreams } from "../upstreams.js";
+import { forwardTo } from "./forward.js";
+
+type Part = (ctx: RequestContext) => string;
+
+/** A request-derived value inside a URL: encoded, and dot segments escaped, so it cannot change the host or climb the path. */
+function safe(value: string | undefined): string {
+  const v = encodeURIComponent(value ?? "");
+  return v === "." ? "%2E" : v === ".." ? "%2E%2E" : v;
+}
+
+function decoded(v: string | undefined): string | undefined {
+  if (v === undefined) return undefined;
+  try {
+    return decodeURIComponent(v);
+  } catch {
+    return v;
+  }
+}
+
+/**
+ * Compiles a template such as `https://api-${params.version}.example.com/users/${params.id}` into
+ * functions once, when the release is built; nothing is evaluated as code at request time.
+ */
+export function compileTemplate(template: string, env: Readonly<Record<string, string>>): Part[] {
+  const parts: Part[] = [];
+  let last = 0;
+  for (const m of template.matchAll(/\$\{\s*([^}]*?)\s*\}/g)) {
+    const literal = template.slice(last, m.index);
+    parts.push(() => literal);
+    last = m.index + m[0].length;
+    const expr = m[1]!;
+    let x: RegExpExecArray | null;
+    if ((x = /^params\.([A-Za-z_$][\w$]*)$|^params\[["']([^"']+)["']\]$/.exec(expr))) {
+      const name = x[1] ?? x[2]!;
+      parts.push((ctx) => safe(decoded(ctx.params[name])));
+    } else if ((x = /^query\.([A-Za-z_$][\w$-]*)$|^query\[["']([^"']+)["']\]$/.exec(expr))) {
+      const name = x[1] ?? x[2]!;
+      parts.push((ctx) => safe(new URLSearchParams(ctx.search).get(name) ?? ""));
+    } else if ((x = /^headers\.get\(["']([^"']+)["']\)$|^headers\.([A-Za-z][\w-]*)$/.exec(expr))) {
+      const name = (x[1] ?? x[2]!).toLowerCase();
+      parts.push((ctx) => {
+        const v = ctx.req.headers[name];
+        return safe(Array.isArray(v) ? v[0] : v);
+      });
+    } else if ((x = /^env\.([A-Za-z_][A-Za-z0-9_]*)$/.exec(expr))) {
+      const value = env[x[1]!];
+      if (value === undefined) throw new ReleaseError("ENV_VARIABLE_MISSING", `rewritePattern uses env.${x[1]} but the environment does not set ${x[1]}`);
+      parts.push(() => value);
+    } else if (expr === "method" || expr === "request.method") {
+      parts.push((ctx) => ctx.method);
+    } else if (expr === "pathname" || expr === "url.pathname") {
+      parts.push((ctx) => ctx.path);
+    } else if (expr === "search" || expr === "url.search") {
+      parts.push((ctx) => (ctx.search ? "?" + ctx.search : ""));
+    } else {
+      throw new ReleaseError("UNSUPPORTED", `rewritePattern expression \${${expr}} is not supported; use params.X, query.X, headers.X, env.X, method, pathname or search`);
+    }
+  }
+  const tail = template.slice(last);
+  parts.push(() => tail);
+  return parts;
+}
+
+export function urlRewriteHandler(options: { rewritePattern: string; forwardSearch?: boolean; followRedirects?: boolean; timeoutMs?: number }, env: Readonly<Record<string, string>>, upstreams: Upstreams, outbound: readonly Outbound[]): Handler {
+  const parts = compileTemplate(options.rewritePattern, env);
+  const forwardSearch = options.forwardSearch !== false;
+  return async (ctx) => {
+    let url: URL;
+    try {
+      url = new URL(parts.map((p) => p(ctx)).join(""));
+      if (url.protocol !== "http:" && url.protocol !== "https:") throw new Error("not http");
+    } catch {
+      sendProblem(ctx.res, problem(502, "rewrite-failed", "Bad Gateway", "The route's rewritePattern did not produce an http(s) URL for this request"), ctx.path, ctx.requestId);
+      return;
+    }
+    if (forwardSearch && ctx.search && !url.search) url.search = ctx.search;
+    await forwardTo(url, ctx, upstreams, outbound, options.followRedirects === true, options.timeoutMs);
+  };
+}
+
+export function redirectHandler(options: { location: string; status?: number }): Handler {
+  const status = options.status ?? 302;
+  return async (ctx) => {
+    ctx.res.writeHead(status, { ...ctx.responseHeaders, location: options.location, "content-length": 0, "x-request-id": ctx.requestId });
+    ctx.res.end();
+  };
+}

@@ -1,0 +1,190 @@
+import { createServer, type IncomingMessage, type Server, type ServerResponse } from "node:http";
+import type { AddressInfo } from "node:net";
+import { isProblem, type RequestContext } from "./context.js";
+import { labelOfHost } from "./host-names.js";
+import { normalizePath } from "./path-match.js";
+import { corsResponseHeaders, preflightHeaders } from "./policies/cors.js";
+import { problem, sendProblem } from "./problem.js";
+import type { Release } from "./release.js";
+
+export interface AccessLogEntry {
+  time: string;
+  requestId: string;
+  environment: string;
+  method: string;
+  path: string;
+  route: string | undefined;
+  status: number;
+  ms: number;
+  consumer: string | undefined;
+  ip: string;
+}
+
+export interface GatewayServerOptions {
+  /** Host names are `<label>.<baseDomain>`. */
+  baseDomain: string;
+  /** Serve this environment for hosts of no environment (single-environment mode, `gitway serve`). */
+  fallbackEnvironment?: string;
+  /** Until a request's headers have arrived (slowloris). */
+  headersTimeoutMs?: number;
+  /** Whole request. */
+  requestTimeoutMs?: number;
+  maxHeaderBytes?: number;
+  accessLog?: (entry: AccessLogEntry) => void;
+  log?: (level: "info" | "warn" | "error", message: string) => void;
+}
+
+interface Slot {
+  release: Release;
+}
+
+let sequence = 0;
+const PREFIX = `${process.pid.toString(36)}-${Date.now().toString(36)}`;
+
+/** One HTTP server for many environments, chosen by host name; releases swap atomically. */
+export class GatewayServer {
+  private readonly environments = new Map<string, Slot>();
+  readonly server: Server;
+
+  constructor(private readonly options: GatewayServerOptions) {
+    this.server = createServer({ maxHeaderSize: options.maxHeaderBytes ?? 16 * 1024, requestTimeout: options.requestTimeoutMs ?? 60_000, headersTimeout: options.headersTimeoutMs ?? 10_000, keepAliveTimeout: 5_000 }, (req, res) => {
+      this.handle(req, res).catch((e: unknown) => {
+        this.options.log?.("error", `unhandled gateway error: ${(e as Error).stack ?? String(e)}`);
+        sendProblem(res, problem(500, "internal-error", "Internal Server Error", "The gateway failed to handle the request"), req.url ?? "/", "");
+      });
+    });
+    // Oversized or malformed request heads get an answer and the socket closes; nothing crashes.
+    this.server.on("clientError", (err: NodeJS.ErrnoException, socket) => {
+      if (!socket.writable) return socket.destroy();
+      const status = err.code === "HPE_HEADER_OVERFLOW" ? 431 : err.code === "ERR_HTTP_REQUEST_TIMEOUT" ? 408 : 400;
+      const body = JSON.stringify({ type: `https://gitway.dev/problems/${status === 431 ? "headers-too-large" : "bad-request"}`, title: status === 431 ? "Request Header Fields Too Large" : status === 408 ? "Request Timeout" : "Bad Request", status, detail: status === 431 ? "The request headers are too large" : "The request could not be read" });
+      socket.end(`HTTP/1.1 ${status} ${status === 431 ? "Request Header Fields Too Large" : status === 408 ? "Request Timeout" : "Bad Request"}\r\ncontent-type: application/problem+json\r\ncontent-length: ${Buffer.byteLength(body)}\r\nconnection: close\r\n\r\n${body}`);
+    });
+  }
+
+  /** Installs or replaces an environment's release; requests already running finish on the old one. */
+  deploy(label: string, release: Release): void {
+    const slot = this.environments.get(label);
+    if (slot) slot.release = release;
+    else this.environments.set(label, { release });
+  }
+
+  remove(label: string): boolean {
+    return this.environments.delete(label);
+  }
+
+  releaseOf(label: string): Release | undefined {
+    return this.environments.get(label)?.release;
+  }
+
+  get environmentCount(): number {
+    return this.environments.size;
+  }
+
+  listen(port: number, host = "127.0.0.1"): Promise<number> {
+    return new Promise((resolve, reject) => {
+      this.server.once("error", reject);
+      this.server.listen(port, host, () => resolve((this.server.address() as AddressInfo).port));
+    });
+  }
+
+  close(): Promise<void> {
+    return new Promise((resolve) => {
+      this.server.close(() => resolve());
+      this.server.closeIdleConnections();
+    });
+  }
+
+  private async handle(req: IncomingMessage, res: ServerResponse): Promise<void> {
+    const started = performance.now();
+    const incomingId = req.headers["x-request-id"];
+    const requestId = typeof incomingId === "string" && /^[\w.-]{1,64}$/.test(incomingId) ? incomingId : `${PREFIX}-${(++sequence).toString(36)}`;
+    const label = labelOfHost(req.headers.host, this.options.baseDomain);
+    const slot = (label !== undefined ? this.environments.get(label) : undefined) ?? (this.options.fallbackEnvironment !== undefined ? this.environments.get(this.options.fallbackEnvironment) : undefined);
+    const rawUrl = req.url ?? "/";
+    if (!slot) {
+      // Says nothing about which environments exist.
+      sendProblem(res, problem(404, "environment-not-found", "Not Found", "No environment is served at this host name"), "/", requestId);
+      return;
+    }
+    const release = slot.release;
+    const q = rawUrl.indexOf("?");
+    const path = normalizePath(q === -1 ? rawUrl : rawUrl.slice(0, q));
+    const search = q === -1 ? "" : rawUrl.slice(q + 1);
+    const method = req.method ?? "GET";
+    if (path === undefined) {
+      sendProblem(res, problem(400, "bad-path", "Bad Request", "The request path is not valid (it climbs above the root or is badly encoded)"), "/", requestId);
+      return;
+    }
+    const origin = req.headers.origin;
+
+    if (method === "OPTIONS" && origin !== undefined) {
+      const wanted = req.headers["access-control-request-method"];
+      if (typeof wanted === "string") {
+        const target = release.matcher.find(wanted.toUpperCase(), path);
+        const cors = target && "match" in target ? target.match.value.cors : undefined;
+        if (cors) {
+          const headers = preflightHeaders(cors, origin, wanted.toUpperCase(), req.headers["access-control-request-headers"] as string | undefined);
+          if (headers) {
+            res.writeHead(204, { ...headers, "content-length": 0, "x-request-id": requestId });
+            res.end();
+          } else {
+            sendProblem(res, problem(403, "cors-not-allowed", "Forbidden", "This origin or method is not allowed by the route's CORS policy"), path, requestId);
+          }
+          return;
+        }
+      }
+    }
+
+    const found = release.matcher.find(method, path);
+    if (!found) {
+      sendProblem(res, problem(404, "route-not-found", "Not Found", `No route matches ${method} ${path}`), path, requestId);
+      return;
+    }
+    if (!("match" in found)) {
+      const allow = found.allowed.join(", ");
+      sendProblem(res, problem(405, "method-not-allowed", "Method Not Allowed", `${method} is not allowed here; use ${allow}`, { headers: { allow } }), path, requestId);
+      return;
+    }
+    const route = found.match.value;
+    const ctx: RequestContext = {
+      req,
+      res,
+      requestId,
+      environment: release.environment,
+      method,
+      path,
+      search,
+      params: found.match.params,
+      ip: req.socket.remoteAddress ?? "",
+      consumer: undefined,
+      upstreamHeaders: {},
+      responseHeaders: {},
+      body: undefined,
+    };
+    if (this.options.accessLog) {
+      const log = this.options.accessLog;
+      res.once("finish", () =>
+        log({ time: new Date().toISOString(), requestId, environment: release.environment, method, path, route: route.id, status: res.statusCode, ms: Math.round((performance.now() - started) * 10) / 10, consumer: ctx.consumer?.name, ip: ctx.ip }),
+      );
+    }
+    // CORS headers go on every answer, errors included, so a browser can read a 401 or 429.
+    if (route.cors && origin !== undefined) corsResponseHeaders(route.cors, origin, ctx.responseHeaders);
+
+    for (const policy of route.inbound) {
+      let r = policy(ctx);
+      if (r instanceof Promise) r = await r;
+      if (r === undefined) continue;
+      if (isProblem(r)) {
+        r.headers = { ...ctx.responseHeaders, ...r.headers };
+        sendProblem(res, r, path, requestId);
+      } else {
+        res.writeHead(r.status, { ...ctx.responseHeaders, ...r.headers, "content-length": Buffer.byteLength(r.body), "x-request-id": requestId });
+        res.end(r.body);
+      }
+      if (!req.complete) req.resume();
+      return;
+    }
+    await route.handler(ctx);
+  }
+}

@@ -1,0 +1,40 @@
+import { Agent, interceptors, Pool, type Dispatcher } from "undici";
+
+export interface UpstreamTimeouts {
+  connectMs: number;
+  /** Until the upstream's response headers arrive. */
+  headersMs: number;
+  /** Between body chunks. */
+  bodyMs: number;
+}
+
+export const DEFAULT_TIMEOUTS: UpstreamTimeouts = { connectMs: 5_000, headersMs: 30_000, bodyMs: 30_000 };
+
+/** Keep-alive connection pools per upstream origin, shared by every release and environment. */
+export class Upstreams {
+  private readonly pools = new Map<string, Pool>();
+  private redirecting: Dispatcher | undefined;
+
+  constructor(readonly timeouts: UpstreamTimeouts = DEFAULT_TIMEOUTS) {}
+
+  pool(origin: string): Pool {
+    let p = this.pools.get(origin);
+    if (!p) {
+      p = new Pool(origin, { connections: 256, keepAliveTimeout: 30_000, connect: { timeout: this.timeouts.connectMs } });
+      this.pools.set(origin, p);
+    }
+    return p;
+  }
+
+  /** For routes with followRedirects: an agent that follows up to five redirects. */
+  redirectAgent(): Dispatcher {
+    this.redirecting ??= new Agent({ keepAliveTimeout: 30_000, connect: { timeout: this.timeouts.connectMs } }).compose(interceptors.redirect({ maxRedirections: 5 }));
+    return this.redirecting;
+  }
+
+  async close(): Promise<void> {
+    await Promise.all([...this.pools.values()].map((p) => p.close()));
+    this.pools.clear();
+    await this.redirecting?.close();
+  }
+}
