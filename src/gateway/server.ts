@@ -47,7 +47,7 @@ export class GatewayServer {
   readonly server: Server;
 
   constructor(private readonly options: GatewayServerOptions) {
-    this.server = createServer({ maxHeaderSize: options.maxHeaderBytes ?? 16 * 1024, requestTimeout: options.requestTimeoutMs ?? 60_000, headersTimeout: options.headersTimeoutMs ?? 10_000, keepAliveTimeout: 5_000 }, (req, res) => {
+    this.server = createServer({ maxHeaderSize: options.maxHeaderBytes ?? 16 * 1024, requestTimeout: options.requestTimeoutMs ?? 60_000, headersTimeout: options.headersTimeoutMs ?? 10_000, keepAliveTimeout: 5_000, connectionsCheckingInterval: 1_000 }, (req, res) => {
       this.handle(req, res).catch((e: unknown) => {
         this.options.log?.("error", `unhandled gateway error: ${(e as Error).stack ?? String(e)}`);
         sendProblem(res, problem(500, "internal-error", "Internal Server Error", "The gateway failed to handle the request"), req.url ?? "/", "");
@@ -55,6 +55,7 @@ export class GatewayServer {
     });
     // Oversized or malformed request heads get an answer and the socket closes; nothing crashes.
     this.server.on("clientError", (err: NodeJS.ErrnoException, socket) => {
+      // Node checks header and request timeouts only every connectionsCheckingInterval (set above to 1 s).
       if (!socket.writable) return socket.destroy();
       const status = err.code === "HPE_HEADER_OVERFLOW" ? 431 : err.code === "ERR_HTTP_REQUEST_TIMEOUT" ? 408 : 400;
       const body = JSON.stringify({ type: `https://gitway.dev/problems/${status === 431 ? "headers-too-large" : "bad-request"}`, title: status === 431 ? "Request Header Fields Too Large" : status === 408 ? "Request Timeout" : "Bad Request", status, detail: status === 431 ? "The request headers are too large" : "The request could not be read" });
