@@ -1,0 +1,185 @@
+/**
+ * npm run bench:gateway — side by side, on loopback, in one run:
+ *   direct:  wrk -> upstream (nginx answering 1 KiB JSON)
+ *   nginx:   wrk -> nginx proxy (1 worker, keep-alive upstream) -> upstream
+ *   gitway:  wrk -> gateway (1 process) -> upstream, forwarding only / seed policies / 100 routes
+ * Medians of RUNS runs of DURATION each; then p50/p99 at half the gateway's peak rate, a release
+ * swap every 100 ms under load, a 200-route release build+swap, and 1,000 environments' RSS.
+ * nginx and wrk come from Debian and are installed when missing.
+ */
+import { execFileSync, spawn, spawnSync, type ChildProcess } from "node:child_process";
+import { mkdirSync, writeFileSync } from "node:fs";
+import { join } from "node:path";
+import { fileURLToPath } from "node:url";
+import { readConfig } from "../src/config/index.js";
+import { compileRelease, GatewayServer, hashKey, MemoryRateLimitStore, Upstreams } from "../src/gateway/index.js";
+import { CACHE, median } from "./bench-data.js";
+import { seedFiles } from "./gateway-config.js";
+
+const RUNS = Number(process.env.BENCH_RUNS ?? 3);
+const DURATION = process.env.BENCH_DURATION ?? "6s";
+const CONNECTIONS = 50;
+const PORTS = { upstream: 18801, nginx: 18802, gateway: 18803 };
+const children: ChildProcess[] = [];
+// nginx's master takes its worker with it on SIGQUIT; SIGKILL would orphan the worker.
+process.on("exit", () => children.forEach((c) => c.kill(c.spawnfile === "nginx" ? "SIGQUIT" : "SIGKILL")));
+
+function ensureTool(bin: string, pkg: string): void {
+  if (spawnSync("sh", ["-c", `command -v ${bin}`]).status === 0) return;
+  process.stderr.write(`installing ${pkg} (apt-get) ...\n`);
+  execFileSync("sh", ["-c", `(apt-get install -y ${pkg} || (apt-get update && apt-get install -y ${pkg})) >/dev/null`], { stdio: "inherit" });
+}
+
+const JSON_1K = JSON.stringify({ orders: Array.from({ length: 11 }, (_, i) => ({ id: `ord_${String(i).padStart(4, "0")}`, total: 42.5 + i, currency: "EUR", status: "open" })) }).padEnd(1024, " ");
+
+function startNginx(name: string, server: string): ChildProcess {
+  const dir = join(CACHE, "nginx", name);
+  mkdirSync(join(dir, "logs"), { recursive: true });
+  const conf = `worker_processes 1; daemon off; pid ${dir}/nginx.pid; error_log ${dir}/logs/error.log warn; user root;
+events { worker_connections 4096; }
+http { access_log off; client_body_temp_path ${dir}/body; proxy_temp_path ${dir}/proxy; fastcgi_temp_path ${dir}/fcgi; uwsgi_temp_path ${dir}/uwsgi; scgi_temp_path ${dir}/scgi;
+${server} }`;
+  writeFileSync(join(dir, "nginx.conf"), conf);
+  const child = spawn("nginx", ["-p", dir, "-c", join(dir, "nginx.conf")], { stdio: "ignore" });
+  children.push(child);
+  return child;
+}
+
+async function waitFor(url: string, headers: Record<string, string> = {}): Promise<void> {
+  for (let i = 0; i < 100; i++) {
+    try {
+      const r = await fetch(url, { headers });
+      await r.arrayBuffer();
+      if (r.status < 500) return;
+    } catch {
+      /* not up yet */
+    }
+    await new Promise((r) => setTimeout(r, 100));
+  }
+  throw new Error(`${url} did not come up`);
+}
+
+interface WrkResult {
+  rps: number;
+  p50: number;
+  p99: number;
+  non2xx: number;
+}
+
+function wrk(url: string, headers: Record<string, string>, duration = DURATION, script?: string): WrkResult {
+  const args = ["-t1", `-c${CONNECTIONS}`, `-d${duration}`, "--latency", ...Object.entries(headers).flatMap(([k, v]) => ["-H", `${k}: ${v}`]), ...(script ? ["-s", script] : []), url];
+  const out = execFileSync("wrk", args, { encoding: "utf8", timeout: 120_000 });
+  const num = (re: RegExp) => Number(re.exec(out)?.[1] ?? "NaN");
+  const ms = (label: string) => {
+    const m = new RegExp(`${label}%\\s+([\\d.]+)(us|ms|s)`).exec(out);
+    if (!m) return NaN;
+    const v = Number(m[1]);
+    return m[2] === "us" ? v / 1000 : m[2] === "s" ? v * 1000 : v;
+  };
+  return { rps: num(/Requests\/sec:\s+([\d.]+)/), p50: ms("50"), p99: ms("99"), non2xx: num(/Non-2xx or 3xx responses:\s+(\d+)/) || 0 };
+}
+
+function medianOf(runs: WrkResult[]): WrkResult {
+  return { rps: median(runs.map((r) => r.rps)), p50: median(runs.map((r) => r.p50)), p99: median(runs.map((r) => r.p99)), non2xx: runs.reduce((a, r) => a + r.non2xx, 0) };
+}
+
+const worker = fileURLToPath(new URL("./gateway-worker.ts", import.meta.url));
+async function startGateway(mode: string, swapEvery?: number): Promise<ChildProcess> {
+  const child = spawn(process.execPath, ["--import", "tsx", worker, `http://127.0.0.1:${PORTS.upstream}`, String(PORTS.gateway), mode, ...(swapEvery ? [String(swapEvery)] : [])], { stdio: ["ignore", "pipe", "inherit"] });
+  children.push(child);
+  await waitFor(`http://127.0.0.1:${PORTS.gateway}/api/v1/orders`, AUTH);
+  return child;
+}
+async function stop(child: ChildProcess): Promise<string> {
+  let out = "";
+  child.stdout?.on("data", (c: Buffer) => (out += c));
+  const done = new Promise((r) => child.once("exit", r));
+  child.kill("SIGTERM");
+  await done;
+  return out;
+}
+
+const AUTH = { authorization: "Bearer bench-key", origin: "https://app.example" };
+
+ensureTool("nginx", "nginx");
+ensureTool("wrk", "wrk");
+startNginx("upstream", `server { listen 127.0.0.1:${PORTS.upstream}; location / { default_type application/json; return 200 '${JSON_1K}'; } }`);
+startNginx("proxy", `upstream up { server 127.0.0.1:${PORTS.upstream}; keepalive 64; } server { listen 127.0.0.1:${PORTS.nginx}; location / { proxy_pass http://up; proxy_http_version 1.1; proxy_set_header Connection ""; } }`);
+await waitFor(`http://127.0.0.1:${PORTS.upstream}/api/v1/orders`);
+await waitFor(`http://127.0.0.1:${PORTS.nginx}/api/v1/orders`);
+
+const target = (port: number) => `http://127.0.0.1:${port}/api/v1/orders`;
+const results: Record<string, WrkResult> = {};
+const measure = (label: string, url: string, headers: Record<string, string> = {}) => {
+  wrk(url, headers, "2s"); // warm-up
+  const runs = Array.from({ length: RUNS }, () => wrk(url, headers));
+  results[label] = medianOf(runs);
+  process.stderr.write(`${label}: ${runs.map((r) => r.rps.toFixed(0)).join(", ")} req/s\n`);
+};
+
+measure("direct (upstream)", target(PORTS.upstream));
+measure("nginx proxy", target(PORTS.nginx));
+for (const mode of ["forward", "seed", "seed-100-routes"]) {
+  const g = await startGateway(mode);
+  measure(`gitway ${mode}`, target(PORTS.gateway), mode === "forward" ? {} : AUTH);
+  await stop(g);
+}
+
+// Latency at half the gateway's peak rate: wrk paces each connection with delay().
+const half = results["gitway seed"]!.rps / 2;
+const script = join(CACHE, "pace.lua");
+writeFileSync(script, `function delay() return ${((CONNECTIONS * 1000) / half).toFixed(2)} end\n`);
+const paced = (url: string, headers: Record<string, string>) => medianOf(Array.from({ length: RUNS }, () => wrk(url, headers, DURATION, script)));
+const directPaced = paced(target(PORTS.upstream), {});
+let g = await startGateway("seed");
+const gatewayPaced = paced(target(PORTS.gateway), AUTH);
+await stop(g);
+
+// Swaps under load.
+g = await startGateway("seed", 100);
+const swapRun = wrk(target(PORTS.gateway), AUTH);
+const { swaps } = JSON.parse((await stop(g)).trim().split("\n").pop() || '{"swaps":0}') as { swaps: number };
+
+// Build and swap a 200-route release; 1,000 environments in one process.
+const upstreams = new Upstreams();
+const services = { upstreams, rateLimitStore: new MemoryRateLimitStore(), log: () => {}, maxBodyBytes: 1 << 20, bodyTimeoutMs: 30_000 };
+const server = new GatewayServer({ baseDomain: "localhost" });
+const big = seedFiles(`http://127.0.0.1:${PORTS.upstream}`, "seed-100-routes");
+const doubled = new Map([...big].map(([k, v]) => [k, k.endsWith("routes.oas.json") ? v.replaceAll("/items", "/items").replace(/"paths":\{/, '"paths":{' + Array.from({ length: 100 }, (_, i) => `"/api/v2/extra-${i}/{id}":{"get":{"operationId":"extra-${i}","parameters":[{"name":"id","in":"path","required":true,"schema":{"type":"string"}}],"responses":{"200":{"description":"ok"}},"x-zuplo-route":{"handler":{"export":"urlForwardHandler","module":"$import(@zuplo/runtime)","options":{"baseUrl":"http://127.0.0.1:${PORTS.upstream}"}},"policies":{"inbound":["api-key-inbound","rate-limit-inbound"]}}}},`).join("")) : v]));
+const buildTimes: number[] = [];
+for (let i = 0; i < 5; i++) {
+  const t = performance.now();
+  const { config } = readConfig(doubled);
+  server.deploy("big", compileRelease(config!, { name: "big", vars: {}, consumers: [] }, services));
+  buildTimes.push(performance.now() - t);
+}
+const routeCount = server.releaseOf("big")!.routeCount;
+const rssBefore = process.memoryUsage().rss;
+const seed = seedFiles(`http://127.0.0.1:${PORTS.upstream}`, "seed");
+for (let i = 0; i < 1000; i++) {
+  const { config } = readConfig(seed);
+  server.deploy(`acme-shop-pr-${i}`, compileRelease(config!, { name: `pr-${i}`, vars: {}, consumers: [{ name: `c${i}`, keyHashes: [hashKey(`key-${i}`)] }] }, services));
+}
+global.gc?.();
+const rssAfter = process.memoryUsage().rss;
+await upstreams.close();
+
+const nginx = results["nginx proxy"]!.rps;
+const row = (label: string) => {
+  const r = results[label]!;
+  return `| ${label} | ${r.rps.toFixed(0)} | ${(r.rps / nginx).toFixed(2)}x | ${r.p50.toFixed(2)} | ${r.p99.toFixed(2)} | ${r.non2xx} |`;
+};
+console.log(`\n## gateway benchmark (wrk -t1 -c${CONNECTIONS} -d${DURATION}, median of ${RUNS}; 1 KiB JSON upstream; one nginx worker; one gateway process)\n`);
+console.log("| target | req/s | vs nginx | p50 ms | p99 ms | non-2xx |");
+console.log("| --- | --- | --- | --- | --- | --- |");
+for (const label of Object.keys(results)) console.log(row(label));
+const fwd = results["gitway forward"]!.rps;
+const seedRps = results["gitway seed"]!.rps;
+console.log(`\n- policies (api-key + rate-limit + CORS) cost: ${((1 - seedRps / fwd) * 100).toFixed(1)}% of forwarding-only throughput (target <= 20%)`);
+console.log(`- gateway with the three policies: ${(seedRps / nginx).toFixed(2)}x nginx (target >= 0.5x)`);
+console.log(`- 100 routes vs 1 route: ${((1 - results["gitway seed-100-routes"]!.rps / seedRps) * 100).toFixed(1)}% slower (target <= 5%)`);
+console.log(`- at half the gateway's peak (${half.toFixed(0)} req/s offered): direct p50 ${directPaced.p50.toFixed(2)} / p99 ${directPaced.p99.toFixed(2)} ms; gateway p50 ${gatewayPaced.p50.toFixed(2)} / p99 ${gatewayPaced.p99.toFixed(2)} ms; added p99 ${(gatewayPaced.p99 - directPaced.p99).toFixed(2)} ms (target <= 2 ms)`);
+console.log(`- release swap every 100 ms under load: ${swaps} swaps, ${swapRun.rps.toFixed(0)} req/s, ${swapRun.non2xx} non-2xx (target 0)`);
+console.log(`- build + swap of a ${routeCount}-route release: median ${median(buildTimes).toFixed(0)} ms (target < 500 ms)`);
+console.log(`- 1,000 environments loaded in one process: RSS ${(rssAfter / 2 ** 20).toFixed(0)} MiB (+${((rssAfter - rssBefore) / 2 ** 20).toFixed(0)} MiB for the 1,000) (target < 1024 MiB)`);
+process.exit(0);
