@@ -134,6 +134,24 @@ export function buildCli(): Command {
       await new Promise(() => {});
     });
 
+  program
+    .command("migrate")
+    .description("Apply database migrations: PostgreSQL at DATABASE_URL, or embedded PGlite in GITWAY_DATA_DIR (default ./data)")
+    .action(async () => {
+      const { openStore, migrateStore } = await import("./store/index.js");
+      const url = process.env.DATABASE_URL;
+      const store = await openStore(url ? { databaseUrl: url } : { dataDir: process.env.GITWAY_DATA_DIR ?? "./data" });
+      try {
+        const { applied, total } = await migrateStore(store);
+        process.stderr.write(`gitway: applied ${applied} migration${applied === 1 ? "" : "s"} (${total} in total) on ${store.driver === "pg" ? "PostgreSQL" : "PGlite"}\n`);
+      } catch (e) {
+        process.stderr.write(`gitway: migration failed: ${(e as Error).message}\n`);
+        process.exitCode = 1;
+      } finally {
+        await store.close();
+      }
+    });
+
   return program;
 }
 

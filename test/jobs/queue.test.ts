@@ -1,0 +1,161 @@
+import { spawn } from "node:child_process";
+import { fileURLToPath } from "node:url";
+import { afterEach, describe, expect, it } from "vitest";
+import { JobQueue, Worker, type Job } from "../../src/jobs/index.js";
+import { markDeployed, migrateStore, saveRelease, upsertEnvironment, upsertRepository, type Store } from "../../src/store/index.js";
+import { drivers, postgres } from "../store/drivers.js";
+
+const open: (() => Promise<void>)[] = [];
+afterEach(async () => {
+  while (open.length) await open.pop()!();
+});
+
+const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+
+async function until(check: () => Promise<boolean>, timeoutMs = 10_000): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  while (!(await check())) {
+    if (Date.now() > deadline) throw new Error("condition not met in time");
+    await sleep(25);
+  }
+}
+
+describe.each(drivers)("the job queue on $name", (driver) => {
+  async function queue(options?: ConstructorParameters<typeof JobQueue>[1]): Promise<JobQueue> {
+    const store = await driver.open();
+    open.push(() => store.close());
+    await migrateStore(store);
+    return new JobQueue(store, options);
+  }
+
+  it("enqueues nothing for a redelivered webhook", async () => {
+    const q = await queue();
+    const delivery = { kind: "deploy", environmentKey: "acme/shop:pr-1", commitOrder: 1, payload: {}, deliveryId: "72d3162e-cc78-11e3-81ab-4c9367dc0958", event: "push" };
+    expect(await q.enqueue(delivery)).toMatchObject({ enqueued: true });
+    expect(await q.enqueue(delivery)).toEqual({ enqueued: false, reason: "redelivery" });
+    expect(await q.claim("w", 10_000)).toBeDefined();
+    expect(await q.claim("w", 10_000)).toBeUndefined();
+  });
+
+  it("coalesces a burst of ten pushes into the newest one", async () => {
+    const q = await queue();
+    for (let i = 1; i <= 10; i++) await q.enqueue({ kind: "deploy", environmentKey: "acme/shop:production", commitOrder: i, payload: { sha: `c${i}` } });
+    const job = await q.claim("w", 10_000);
+    expect(job?.payload).toEqual({ sha: "c10" });
+    expect(await q.claim("w", 10_000)).toBeUndefined();
+  });
+
+  it("supersedes at birth a job for an older commit that arrives late", async () => {
+    const q = await queue();
+    await q.enqueue({ kind: "deploy", environmentKey: "e", commitOrder: 5, payload: {} });
+    expect(await q.enqueue({ kind: "deploy", environmentKey: "e", commitOrder: 3, payload: {} })).toMatchObject({ enqueued: false, reason: "superseded" });
+  });
+
+  it("deploys a burst in order, only the newest after the one running, and an old job finishing late cannot overwrite it", async () => {
+    const q = await queue();
+    const db = q.store.db;
+    const repo = await upsertRepository(db, { owner: "acme", name: "shop" });
+    const env = await upsertEnvironment(db, { repositoryId: repo, name: "production", kind: "production", hostName: "acme-shop-production" });
+    const deployed: number[] = [];
+    let release: (() => void) | undefined;
+    const worker = new Worker(q, {
+      deploy: async (job: Job) => {
+        const order = job.commitOrder;
+        if (order === 1) await new Promise<void>((r) => (release = r));
+        const rel = await saveRelease(db, { repositoryId: repo, contentHash: `h${order}`, commitSha: `c${order}`, bundle: {} });
+        if (await markDeployed(db, env, rel, order)) deployed.push(order);
+      },
+    }, { idleMs: 10, leaseMs: 5_000 });
+    await q.enqueue({ kind: "deploy", environmentKey: "acme/shop:production", commitOrder: 1, payload: {} });
+    worker.start();
+    open.push(() => worker.stop());
+    await until(async () => release !== undefined);
+    for (let i = 2; i <= 10; i++) await q.enqueue({ kind: "deploy", environmentKey: "acme/shop:production", commitOrder: i, payload: {} });
+    release!();
+    await until(async () => deployed.includes(10));
+    expect(deployed).toEqual([1, 10]);
+    const late = await saveRelease(db, { repositoryId: repo, contentHash: "h4", commitSha: "c4", bundle: {} });
+    expect(await markDeployed(db, env, late, 4)).toBe(false);
+  });
+
+  it("never runs two jobs of one environment at once, and runs different environments in parallel", async () => {
+    const q = await queue();
+    const running = new Map<string, number>();
+    let overlapSameEnv = 0;
+    let parallel = 0;
+    const handler = async (job: Job) => {
+      const n = (running.get(job.environmentKey) ?? 0) + 1;
+      running.set(job.environmentKey, n);
+      if (n > 1) overlapSameEnv++;
+      if ([...running.values()].filter((v) => v > 0).length > 1) parallel++;
+      await sleep(40);
+      running.set(job.environmentKey, running.get(job.environmentKey)! - 1);
+    };
+    for (let i = 0; i < 6; i++) {
+      await q.enqueue({ kind: "audit", environmentKey: "env-a", payload: { i }, coalesce: false });
+      await q.enqueue({ kind: "audit", environmentKey: "env-b", payload: { i }, coalesce: false });
+    }
+    const workers = [new Worker(q, { audit: handler }, { idleMs: 5 }), new Worker(q, { audit: handler }, { idleMs: 5 })];
+    workers.forEach((w) => w.start());
+    await until(async () => (await q.claim("probe", 1)) === undefined && [...running.values()].every((v) => v === 0), 20_000);
+    await Promise.all(workers.map((w) => w.stop()));
+    expect(overlapSameEnv).toBe(0);
+    expect(parallel).toBeGreaterThan(0);
+  });
+
+  it("retries with exponential backoff and ends a job that keeps failing as failed, with its error kept", async () => {
+    const q = await queue({ backoffBaseMs: 50, backoffCapMs: 200 });
+    const { jobId } = (await q.enqueue({ kind: "deploy", environmentKey: "e", payload: {}, maxAttempts: 3 })) as { jobId: number };
+    const attempts: number[] = [];
+    const worker = new Worker(q, {
+      deploy: async () => {
+        attempts.push(Date.now());
+        throw new Error("upstream config rejected: $env(TOKEN) missing");
+      },
+    }, { idleMs: 10 });
+    worker.start();
+    open.push(() => worker.stop());
+    await until(async () => (await q.get(jobId))?.status === "failed");
+    expect(await q.get(jobId)).toMatchObject({ status: "failed", attempts: 3, lastError: "upstream config rejected: $env(TOKEN) missing" });
+    expect(attempts[1]! - attempts[0]!).toBeGreaterThanOrEqual(40);
+    expect(attempts[2]! - attempts[1]!).toBeGreaterThanOrEqual(90);
+  });
+
+  it("lets another worker take over a job whose worker stopped renewing its lease, and the first one cannot complete it", async () => {
+    const q = await queue();
+    const { jobId } = (await q.enqueue({ kind: "deploy", environmentKey: "e", payload: {} })) as { jobId: number };
+    const dead = await q.claim("dead-worker", 150);
+    expect(dead?.id).toBe(jobId);
+    expect(await q.claim("live-worker", 5_000)).toBeUndefined();
+    await sleep(250);
+    const taken = await q.claim("live-worker", 5_000);
+    expect(taken).toMatchObject({ id: jobId, attempts: 2 });
+    expect(await q.complete(dead!, "dead-worker")).toBe(false);
+    expect(await q.complete(taken!, "live-worker")).toBe(true);
+    expect((await q.get(jobId))?.status).toBe("done");
+  });
+});
+
+describe.each(postgres ? [postgres] : [])("a worker process killed on $name", (driver) => {
+  it("leaves its job to another worker, which completes it once the lease expires", async () => {
+    const store = (await driver.open()) as Store & { url: string };
+    open.push(() => store.close());
+    await migrateStore(store);
+    const q = new JobQueue(store);
+    const { jobId } = (await q.enqueue({ kind: "deploy", environmentKey: "acme/shop:pr-9", payload: { sha: "abc" } })) as { jobId: number };
+    const script = fileURLToPath(new URL("./fixtures/doomed-worker.ts", import.meta.url));
+    const child = spawn(process.execPath, ["--import", "tsx", script, store.url, "800"], { stdio: ["ignore", "pipe", "inherit"] });
+    const claimed = await new Promise<string>((resolve) => child.stdout!.on("data", (c: Buffer) => resolve(c.toString().trim())));
+    expect(claimed).toBe(`claimed ${jobId}`);
+    child.kill("SIGKILL");
+    await new Promise((r) => child.once("exit", r));
+    expect((await q.get(jobId))?.leaseOwner).toBe("doomed-worker");
+    const done: number[] = [];
+    const worker = new Worker(q, { deploy: async (job) => void done.push(job.id) }, { idleMs: 50 });
+    worker.start();
+    await until(async () => (await q.get(jobId))?.status === "done");
+    await worker.stop();
+    expect(done).toEqual([jobId]);
+    expect(await q.get(jobId)).toMatchObject({ status: "done", attempts: 2 });
+  });
+});
