@@ -19,7 +19,7 @@ import { seedFiles } from "./gateway-config.js";
 const RUNS = Number(process.env.BENCH_RUNS ?? 3);
 const DURATION = process.env.BENCH_DURATION ?? "6s";
 const CONNECTIONS = 50;
-const PORTS = { upstream: 18801, nginx: 18802, gateway: 18803 };
+const PORTS = { upstream: 18801, nginx: 18802, gateway: 18803, bare: 18804 };
 const children: ChildProcess[] = [];
 // nginx's master takes its worker with it on SIGQUIT; SIGKILL would orphan the worker.
 process.on("exit", () => children.forEach((c) => c.kill(c.spawnfile === "nginx" ? "SIGQUIT" : "SIGKILL")));
@@ -119,6 +119,13 @@ const measure = (label: string, url: string, headers: Record<string, string> = {
 
 measure("direct (upstream)", target(PORTS.upstream));
 measure("nginx proxy", target(PORTS.nginx));
+{
+  const bare = spawn(process.execPath, ["--import", "tsx", fileURLToPath(new URL("./bare-proxy.ts", import.meta.url)), `http://127.0.0.1:${PORTS.upstream}`, String(PORTS.bare)], { stdio: ["ignore", "pipe", "inherit"] });
+  children.push(bare);
+  await waitFor(target(PORTS.bare));
+  measure("node:http + undici, no gateway", target(PORTS.bare));
+  bare.kill("SIGKILL");
+}
 for (const mode of ["forward", "seed", "seed-100-routes"]) {
   const g = await startGateway(mode);
   measure(`gitway ${mode}`, target(PORTS.gateway), mode === "forward" ? {} : AUTH);
@@ -175,7 +182,8 @@ console.log("| --- | --- | --- | --- | --- | --- |");
 for (const label of Object.keys(results)) console.log(row(label));
 const fwd = results["gitway forward"]!.rps;
 const seedRps = results["gitway seed"]!.rps;
-console.log(`\n- policies (api-key + rate-limit + CORS) cost: ${((1 - seedRps / fwd) * 100).toFixed(1)}% of forwarding-only throughput (target <= 20%)`);
+console.log(`\n- Gitway forwarding vs the bare Node proxy (the floor for any Node.js gateway here): ${(fwd / results["node:http + undici, no gateway"]!.rps).toFixed(2)}x`);
+console.log(`- policies (api-key + rate-limit + CORS) cost: ${((1 - seedRps / fwd) * 100).toFixed(1)}% of forwarding-only throughput (target <= 20%)`);
 console.log(`- gateway with the three policies: ${(seedRps / nginx).toFixed(2)}x nginx (target >= 0.5x)`);
 console.log(`- 100 routes vs 1 route: ${((1 - results["gitway seed-100-routes"]!.rps / seedRps) * 100).toFixed(1)}% slower (target <= 5%)`);
 console.log(`- at half the gateway's peak (${half.toFixed(0)} req/s offered): direct p50 ${directPaced.p50.toFixed(2)} / p99 ${directPaced.p99.toFixed(2)} ms; gateway p50 ${gatewayPaced.p50.toFixed(2)} / p99 ${gatewayPaced.p99.toFixed(2)} ms; added p99 ${(gatewayPaced.p99 - directPaced.p99).toFixed(2)} ms (target <= 2 ms)`);

@@ -4,7 +4,9 @@ import { Ajv2020 } from "ajv/dist/2020.js";
 import AjvDraft04Module from "ajv-draft-04";
 import addFormatsModule from "ajv-formats";
 import type { Diagnostic } from "./diagnostics.js";
-import type { DocumentSet } from "./documents.js";
+import type { DocumentSet, Location } from "./documents.js";
+import { isObject } from "./model.js";
+import { escapeSegment, parsePointer } from "./pointer.js";
 import { explainAjvError, pickAjvErrors } from "./ajv-errors.js";
 
 // The OpenAPI Initiative's published schemas, current releases (the copies inside swagger-parser's
@@ -55,7 +57,10 @@ export function validateOpenApiSchema(docs: DocumentSet, path: string, version: 
   const file = docs.get(path);
   if (!file) return [];
   const validate = validatorFor(version);
-  if (validate(file.value)) return [];
+  // Content reached through $refs into other files is validated where it is used, and reported where it is written.
+  const inlined = hasExternalRef(file.value) ? inlineExternalRefs(docs, path, file.value) : undefined;
+  const subject = inlined?.value ?? file.value;
+  if (validate(subject)) return [];
   const errors = pickAjvErrors(validate.errors ?? []);
   const out: Diagnostic[] = [];
   const seen = new Set<string>();
@@ -64,9 +69,55 @@ export function validateOpenApiSchema(docs: DocumentSet, path: string, version: 
     const key = pointer + "\u0000" + message;
     if (seen.has(key)) continue;
     seen.add(key);
-    out.push(docs.at("openapi-schema", message, { file: path, pointer }, part));
+    const at = inlined ? origin(subject, pointer, path, inlined.origins) : { file: path, pointer };
+    out.push(docs.at("openapi-schema", message, at, part));
     if (out.length >= MAX_SCHEMA_DIAGNOSTICS) break;
   }
   return out;
 }
 
+
+function hasExternalRef(root: unknown): boolean {
+  const stack = [root];
+  while (stack.length > 0) {
+    const n = stack.pop();
+    if (n === null || typeof n !== "object") continue;
+    if (!Array.isArray(n) && typeof (n as { $ref?: unknown }).$ref === "string" && !(n as { $ref: string }).$ref.startsWith("#")) return true;
+    for (const v of Object.values(n)) if (v !== null && typeof v === "object") stack.push(v);
+  }
+  return false;
+}
+
+/** A copy of the document with $refs to other files replaced by their targets (cycles left as refs). */
+function inlineExternalRefs(docs: DocumentSet, file: string, root: unknown): { value: unknown; origins: WeakMap<object, Location> } {
+  const origins = new WeakMap<object, Location>();
+  const visit = (node: unknown, current: string, active: ReadonlySet<string>): unknown => {
+    if (Array.isArray(node)) return node.map((n) => visit(n, current, active));
+    if (!isObject(node)) return node;
+    const ref = node.$ref;
+    if (typeof ref === "string" && !ref.startsWith("#")) {
+      const r = docs.resolve(current, ref);
+      const key = r.ok ? `${r.location.file}#${r.location.pointer}` : "";
+      if (!r.ok || active.has(key) || active.size > 32) return node;
+      const value = visit(r.value, r.location.file, new Set([...active, key]));
+      if (value !== null && typeof value === "object") origins.set(value, r.location);
+      return value;
+    }
+    const out: Record<string, unknown> = {};
+    for (const [k, v] of Object.entries(node)) out[k] = visit(v, current, active);
+    return out;
+  };
+  return { value: visit(root, file, new Set()), origins };
+}
+
+/** Where a node of the inlined copy was written: the nearest inlined ancestor's file, plus the rest of the path. */
+function origin(root: unknown, pointer: string, file: string, origins: WeakMap<object, Location>): Location {
+  let at: Location = { file, pointer: "" };
+  let node: unknown = root;
+  for (const seg of parsePointer(pointer) ?? []) {
+    node = node !== null && typeof node === "object" ? (node as Record<string, unknown>)[seg] : undefined;
+    const o = node !== null && typeof node === "object" ? origins.get(node) : undefined;
+    at = o ? { ...o } : { file: at.file, pointer: `${at.pointer}/${escapeSegment(seg)}` };
+  }
+  return at;
+}

@@ -212,6 +212,13 @@ describe("OpenAPI checks", () => {
       expect(placed(errorsOf(files))).toEqual([{ rule, file: "openapi.yaml", ...positionOf(files["openapi.yaml"], `"${ref}"`), severity: "error" }]);
     });
 
+    it("validates a schema reached through a $ref into another file, and reports it where it is written", () => {
+      const schemas = "Order:\n  type: object\n  properties:\n    id:\n      type: string\n      nullable: maybe\n";
+      const files = { "openapi.yaml": doc("schemas/order.yaml#/Order"), "schemas/order.yaml": schemas };
+      const found = errorsOf(files).filter((d) => d.rule === "openapi-schema");
+      expect(placed(found)).toEqual([{ rule: "openapi-schema", file: "schemas/order.yaml", ...positionOf(schemas, "maybe"), severity: "error" }]);
+    });
+
     it("treats a schema property named $ref as a name, not a reference", () => {
       const text = `openapi: 3.0.3\ninfo: {title: x, version: "1"}\nservers: [{url: "https://api.example.com"}]\npaths: {}\ncomponents:\n  schemas:\n    Member:\n      type: object\n      required: [$ref]\n      properties:\n        $ref: {type: string}\n`;
       expect(errorsOf({ "openapi.yaml": text })).toEqual([]);
