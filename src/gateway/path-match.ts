@@ -77,6 +77,8 @@ function split(path: string): string[] {
  * is refused (undefined). Encoded slashes stay encoded so they cannot split a parameter.
  */
 export function normalizePath(raw: string): string | undefined {
+  // Most paths have nothing to normalise; only those with escapes, dot segments or empty segments go the long way.
+  if (raw.charCodeAt(0) === 47 && !/%|\/\/|\/\.|\\/.test(raw)) return raw;
   let p: string;
   try {
     p = raw.replace(/%(2[dDeE]|5[fF]|7[eE]|[46][1-9a-fA-F]|[57][0-9aA]|3[0-9])/g, (m) => decodeURIComponent(m));

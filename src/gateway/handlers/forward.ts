@@ -47,20 +47,20 @@ function responseHeaders(headers: Record<string, string | string[] | undefined>,
   return out;
 }
 
-/** Sends the request to `url` and streams the answer back; upstream failure is 502, timeout 504. */
-export async function forwardTo(url: URL, ctx: RequestContext, upstreams: Upstreams, outbound: readonly Outbound[], follow: boolean, timeoutMs: number | undefined): Promise<void> {
+/** Sends the request to origin + path and streams the answer back; upstream failure is 502, timeout 504. */
+export async function forwardTo(origin: string, path: string, ctx: RequestContext, upstreams: Upstreams, outbound: readonly Outbound[], follow: boolean, timeoutMs: number | undefined): Promise<void> {
   const method = ctx.method;
   const hasBody = ctx.body !== undefined || (method !== "GET" && method !== "HEAD" && (ctx.req.headers["content-length"] !== undefined || ctx.req.headers["transfer-encoding"] !== undefined));
   const options = {
-    origin: url.origin,
-    path: url.pathname + url.search,
+    origin,
+    path,
     method: method as "GET",
     headers: upstreamRequestHeaders(ctx),
     body: ctx.body ?? (hasBody ? ctx.req : null),
     headersTimeout: timeoutMs ?? upstreams.timeouts.headersMs,
     bodyTimeout: timeoutMs ?? upstreams.timeouts.bodyMs,
   };
-  const dispatcher = follow ? upstreams.redirectAgent() : upstreams.pool(url.origin);
+  const dispatcher = follow ? upstreams.redirectAgent() : upstreams.pool(origin);
   try {
     await dispatcher.stream(options, ({ statusCode, headers }) => {
       ctx.res.writeHead(statusCode, responseHeaders(headers, ctx, outbound));
@@ -82,9 +82,10 @@ export async function forwardTo(url: URL, ctx: RequestContext, upstreams: Upstre
 }
 
 export function urlForwardHandler(options: { baseUrl: string; forwardSearch?: boolean; followRedirects?: boolean; timeoutMs?: number }, upstreams: Upstreams, outbound: readonly Outbound[]): Handler {
+  // Parsed once per release; per request the path is only concatenated (ctx.path is already normalised).
   const base = new URL(options.baseUrl);
-  const prefix = base.origin + base.pathname.replace(/\/+$/, "");
+  const prefix = base.pathname.replace(/\/+$/, "");
   const forwardSearch = options.forwardSearch !== false;
   const follow = options.followRedirects === true;
-  return (ctx) => forwardTo(new URL(prefix + ctx.path + (forwardSearch && ctx.search ? "?" + ctx.search : "")), ctx, upstreams, outbound, follow, options.timeoutMs);
+  return (ctx) => forwardTo(base.origin, prefix + ctx.path + (forwardSearch && ctx.search ? "?" + ctx.search : ""), ctx, upstreams, outbound, follow, options.timeoutMs);
 }

@@ -78,7 +78,7 @@ export function urlRewriteHandler(options: { rewritePattern: string; forwardSear
       return;
     }
     if (forwardSearch && ctx.search && !url.search) url.search = ctx.search;
-    await forwardTo(url, ctx, upstreams, outbound, options.followRedirects === true, options.timeoutMs);
+    await forwardTo(url.origin, url.pathname + url.search, ctx, upstreams, outbound, options.followRedirects === true, options.timeoutMs);
   };
 }
 
