@@ -99,3 +99,13 @@ export function normalizePath(raw: string): string | undefined {
   const trailing = p.length > 1 && p.endsWith("/") && out.length > 0 ? "/" : "";
   return "/" + out.join("/") + trailing;
 }
+
+/** A path parameter's value as sent, decoded; a malformed escape is kept as written rather than failing the request. */
+export function decodeParam(v: string | undefined): string | undefined {
+  if (v === undefined) return undefined;
+  try {
+    return decodeURIComponent(v);
+  } catch {
+    return v;
+  }
+}

@@ -31,6 +31,7 @@ function rules(base: string, head: string): string[] {
 const body = (schema: unknown, required = true) => ({ requestBody: { required, content: { "application/json": { schema } } } });
 const response = (schema: unknown, status = "200") => ({ responses: { [status]: { description: "ok", content: { "application/json": { schema } } } } });
 const query = (name: string, schema: unknown, more: Record<string, unknown> = {}) => ({ parameters: [{ name: "id", in: "path", required: true, schema: { type: "string" } }, { name, in: "query", schema, ...more }] });
+const keyScheme = () => ({ components: { securitySchemes: { key: { type: "apiKey", in: "header", name: "X-Key" }, oauth: { type: "oauth2", flows: { clientCredentials: { tokenUrl: "https://auth.example.com/token", scopes: { read: "r", write: "w" } } } } } } });
 const obj = (properties: Record<string, unknown>, required: string[] = [], more: Record<string, unknown> = {}) => ({ type: "object", properties, required, ...more });
 
 describe("contract changes a consumer can feel", () => {
@@ -69,6 +70,31 @@ describe("contract changes a consumer can feel", () => {
     { name: "servers changed", base: doc(), head: doc({}, { servers: [{ url: "https://v2.api.example.com" }] }), expected: "warning servers-changed" },
     { name: "a deprecated parameter removed before its sunset", base: doc(query("old", { type: "string" }, { deprecated: true, "x-sunset": "2099-01-01" })), head: doc(), expected: "breaking request-parameter-removed-before-sunset" },
     { name: "x-stability-level lowered", base: doc({ "x-stability-level": "stable" }), head: doc({ "x-stability-level": "beta" }), expected: "breaking operation-stability-decreased" },
+    { name: "an operation marked deprecated", base: doc(), head: doc({ deprecated: true }), expected: "info operation-deprecated" },
+    { name: "an operationId changed", base: doc(), head: doc({ operationId: "patchOrder" }), expected: "warning operation-id-changed" },
+    { name: "a webhook removed", base: doc({}, { webhooks: { orderPaid: { post: { responses: { "200": { description: "ok" } } } } } }), head: doc(), expected: "breaking webhook-removed" },
+    { name: "a parameter that became optional", base: doc(query("s", { type: "string" }, { required: true })), head: doc(query("s", { type: "string" })), expected: "info request-parameter-became-optional" },
+    { name: "a parameter's style changed", base: doc(query("ids", { type: "array", items: { type: "string" } })), head: doc(query("ids", { type: "array", items: { type: "string" } }, { style: "pipeDelimited" })), expected: "breaking request-parameter-style-changed" },
+    { name: "a deprecated parameter's sunset removed", base: doc(query("old", { type: "string" }, { deprecated: true, "x-sunset": "2099-01-01" })), head: doc(query("old", { type: "string" }, { deprecated: true })), expected: "breaking request-parameter-sunset-removed" },
+    { name: "a deprecated parameter's sunset that is not a date", base: doc(query("old", { type: "string" }, { deprecated: true })), head: doc(query("old", { type: "string" }, { deprecated: true, "x-sunset": "soon" })), expected: "breaking request-parameter-sunset-invalid" },
+    { name: "a parameter marked deprecated", base: doc(query("old", { type: "string" })), head: doc(query("old", { type: "string" }, { deprecated: true })), expected: "info request-parameter-deprecated" },
+    { name: "a deprecated operation's sunset removed", base: doc({ deprecated: true, "x-sunset": "2099-01-01" }), head: doc({ deprecated: true }), expected: "breaking operation-sunset-removed" },
+    { name: "a deprecated operation's sunset that is not a date", base: doc({ deprecated: true }), head: doc({ deprecated: true, "x-sunset": "next year" }), expected: "breaking operation-sunset-invalid" },
+    { name: "an x-stability-level that is not a level", base: doc(), head: doc({ "x-stability-level": "experimental" }), expected: "breaking operation-stability-invalid" },
+    { name: "an optional request body added", base: doc(), head: doc(body(obj({}), false)), expected: "info request-body-added" },
+    { name: "the request body removed", base: doc(body(obj({}))), head: doc(), expected: "breaking request-body-removed" },
+    { name: "a request body that became optional", base: doc(body(obj({}), true)), head: doc(body(obj({}), false)), expected: "info request-body-became-optional" },
+    { name: "a request media type added", base: doc(body(obj({}))), head: doc({ requestBody: { content: { "application/json": { schema: obj({}) }, "application/xml": { schema: obj({}) } } } }), expected: "info request-body-media-type-added" },
+    { name: "an error status removed", base: doc({ responses: { "200": { description: "ok" }, "404": { description: "missing" } } }), head: doc({ responses: { "200": { description: "ok" } } }), expected: "warning response-non-success-status-removed" },
+    { name: "a response status added", base: doc({ responses: { "200": { description: "ok" } } }), head: doc({ responses: { "200": { description: "ok" }, "404": { description: "missing" } } }), expected: "info response-status-added" },
+    { name: "a response media type added", base: doc({ responses: { "200": { description: "ok", content: { "application/json": { schema: obj({}) } } } } }), head: doc({ responses: { "200": { description: "ok", content: { "application/json": { schema: obj({}) }, "text/csv": { schema: { type: "string" } } } } } }), expected: "info response-media-type-added" },
+    { name: "a required response header removed", base: doc({ responses: { "200": { description: "ok", headers: { "X-Rate": { required: true, schema: { type: "integer" } } } } } }), head: doc({ responses: { "200": { description: "ok" } } }), expected: "breaking response-required-header-removed" },
+    { name: "an optional response header removed", base: doc({ responses: { "200": { description: "ok", headers: { "X-Trace": { schema: { type: "string" } } } } } }), head: doc({ responses: { "200": { description: "ok" } } }), expected: "warning response-header-removed" },
+    { name: "a response header's type widened", base: doc({ responses: { "200": { description: "ok", headers: { "X-Rate": { schema: { type: "integer" } } } } } }), head: doc({ responses: { "200": { description: "ok", headers: { "X-Rate": { schema: { type: "number" } } } } } }), expected: "breaking response-header-type-widened" },
+    { name: "security requirements removed", base: doc({ security: [{ key: [] }] }, keyScheme()), head: doc({}, keyScheme()), expected: "warning security-requirement-removed" },
+    { name: "one way to authenticate removed", base: doc({ security: [{ key: [] }, { oauth: [] }] }, keyScheme()), head: doc({ security: [{ key: [] }] }, keyScheme()), expected: "breaking security-alternative-removed" },
+    { name: "another way to authenticate added", base: doc({ security: [{ key: [] }] }, keyScheme()), head: doc({ security: [{ key: [] }, { oauth: [] }] }, keyScheme()), expected: "info security-alternative-added" },
+    { name: "a scope required", base: doc({ security: [{ oauth: ["read"] }] }, keyScheme()), head: doc({ security: [{ oauth: ["read", "write"] }] }, keyScheme()), expected: "breaking security-scope-added" },
   ])("reports $name as $expected", ({ base, head, expected }) => {
     expect(rules(base, head)).toContain(expected);
   });

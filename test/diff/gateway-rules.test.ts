@@ -15,6 +15,10 @@ function found(base: ReturnType<typeof repo>, head: ReturnType<typeof repo>) {
   return diffConfigs(base, head).changes.map((c) => ({ rule: c.rule, level: c.level, category: c.category, message: c.message }));
 }
 
+const basicAuth = () => ({ name: "basic", policyType: "basic-auth-inbound", handler: { export: "BasicAuthInboundPolicy", module: "$import(@zuplo/runtime)", options: { accounts: [{ username: "u", password: "$env(P)" }] } } });
+const ip = (allowedIpAddresses: string[]) => ({ name: "ip", policyType: "ip-restriction-inbound", handler: { export: "IPRestrictionInboundPolicy", module: "$import(@zuplo/runtime)", options: { allowedIpAddresses } } });
+const validation = () => ({ name: "validate", policyType: "request-validation-inbound", handler: { export: "RequestValidationInboundPolicy", module: "$import(@zuplo/runtime)", options: { validateBody: "reject-and-log" } } });
+const headerPolicy = () => ({ name: "add-header", policyType: "set-headers-inbound", handler: { export: "SetHeadersInboundPolicy", module: "$import(@zuplo/runtime)", options: { headers: [{ name: "x-a", value: "1" }] } } });
 const seed = () => repo(["api-key-inbound", "rate-limit-inbound"], [apiKeyPolicy(), limit(100)]);
 
 describe("gateway changes no OpenAPI differ sees", () => {
@@ -70,6 +74,38 @@ describe("gateway changes no OpenAPI differ sees", () => {
   it("reports a newly required $env variable", () => {
     const env = repo(["api-key-inbound", "rate-limit-inbound"], [apiKeyPolicy(), limit(100)], {}, forward("$env(ORDERS_URL)"));
     expect(found(seed(), env).map((c) => c.message)).toContain("$env(ORDERS_URL) is now required: set it in every environment before this deploys");
+  });
+
+  it.each([
+    { name: "authentication added", base: () => repo(["rate-limit-inbound"], [apiKeyPolicy(), limit(100)]), head: () => seed(), expected: "breaking route-authentication-added" },
+    {
+      name: "authentication changed to basic auth",
+      base: () => seed(),
+      head: () => repo(["basic", "rate-limit-inbound"], [basicAuth(), limit(100)]),
+      expected: "breaking route-authentication-changed",
+    },
+    { name: "an IP restriction removed", base: () => repo(["ip", "api-key-inbound"], [ip(["10.0.0.0/8"]), apiKeyPolicy()]), head: () => repo(["api-key-inbound"], [ip(["10.0.0.0/8"]), apiKeyPolicy()]), expected: "breaking route-ip-restriction-removed" },
+    { name: "an IP restriction changed", base: () => repo(["ip"], [ip(["10.0.0.0/8"])]), head: () => repo(["ip"], [ip(["0.0.0.0/0"])]), expected: "warning route-ip-restriction-changed" },
+    { name: "a rate limit added", base: () => repo(["api-key-inbound"], [apiKeyPolicy(), limit(100)]), head: () => seed(), expected: "warning route-rate-limit-added" },
+    { name: "a rate limit counted by another key", base: () => seed(), head: () => repo(["api-key-inbound", "rate-limit-inbound"], [apiKeyPolicy(), limit(100, 1, "user")]), expected: "warning route-rate-limit-key-changed" },
+    { name: "request validation removed", base: () => repo(["validate"], [validation()]), head: () => repo([], [validation()]), expected: "info route-request-validation-removed" },
+    { name: "a transform policy added", base: () => repo([], [headerPolicy()]), head: () => repo(["add-header"], [headerPolicy()]), expected: "info route-policy-added" },
+    { name: "a transform policy removed", base: () => repo(["add-header"], [headerPolicy()]), head: () => repo([], [headerPolicy()]), expected: "info route-policy-removed" },
+    { name: "a policy's options changed", base: () => seed(), head: () => repo(["api-key-inbound", "rate-limit-inbound"], [apiKeyPolicy(), { ...limit(100), handler: { ...limit(100).handler, options: { ...limit(100).handler.options, headerMode: "none" } } }]), expected: "info policy-options-changed" },
+    {
+      name: "a custom CORS policy admitting more origins",
+      base: () => repo([], [], { corsPolicy: "partners" }, forward(), { corsPolicies: [{ name: "partners", allowedOrigins: ["https://a.example"] }] }),
+      head: () => repo([], [], { corsPolicy: "partners" }, forward(), { corsPolicies: [{ name: "partners", allowedOrigins: ["https://a.example", "https://*.example"] }] }),
+      expected: "warning cors-policy-origins-widened",
+    },
+  ])("reports $name as $expected", ({ base, head, expected }) => {
+    expect(found(base(), head()).map((c) => `${c.level} ${c.rule}`)).toContain(expected);
+  });
+
+  it("reports an operation still described but no longer served", () => {
+    const { config: base } = readConfig(snapshot({ "config/routes.oas.json": routesFile([{ route: route([]) }]), "config/policies.json": policiesFile([]) }));
+    const { config: head } = readConfig(snapshot({ "config/routes.oas.json": routesFile([{}]), "config/policies.json": policiesFile([]) }));
+    expect(found(base!, head!).map((c) => `${c.level} ${c.rule}`)).toContain("breaking route-no-longer-served");
   });
 
   it("reports nothing when only formatting changed", () => {

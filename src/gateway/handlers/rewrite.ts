@@ -3,6 +3,7 @@ import { ReleaseError } from "../errors.js";
 import { problem, sendProblem } from "../problem.js";
 import type { Upstreams } from "../upstreams.js";
 import { forwardTo } from "./forward.js";
+import { decodeParam } from "../path-match.js";
 
 type Part = (ctx: RequestContext) => string;
 
@@ -10,15 +11,6 @@ type Part = (ctx: RequestContext) => string;
 function safe(value: string | undefined): string {
   const v = encodeURIComponent(value ?? "");
   return v === "." ? "%2E" : v === ".." ? "%2E%2E" : v;
-}
-
-function decoded(v: string | undefined): string | undefined {
-  if (v === undefined) return undefined;
-  try {
-    return decodeURIComponent(v);
-  } catch {
-    return v;
-  }
 }
 
 /**
@@ -36,7 +28,7 @@ export function compileTemplate(template: string, env: Readonly<Record<string, s
     let x: RegExpExecArray | null;
     if ((x = /^params\.([A-Za-z_$][\w$]*)$|^params\[["']([^"']+)["']\]$/.exec(expr))) {
       const name = x[1] ?? x[2]!;
-      parts.push((ctx) => safe(decoded(ctx.params[name])));
+      parts.push((ctx) => safe(decodeParam(ctx.params[name])));
     } else if ((x = /^query\.([A-Za-z_$][\w$-]*)$|^query\[["']([^"']+)["']\]$/.exec(expr))) {
       const name = x[1] ?? x[2]!;
       parts.push((ctx) => safe(new URLSearchParams(ctx.search).get(name) ?? ""));

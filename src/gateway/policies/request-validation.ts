@@ -6,6 +6,7 @@ import { isObject, joinPointer, type DocumentSet, type Operation } from "../../c
 import type { Inbound, RequestContext } from "../context.js";
 import { problem } from "../problem.js";
 import { readBody } from "../request-body.js";
+import { decodeParam } from "../path-match.js";
 
 const AjvDraft04 = AjvDraft04Module as unknown as typeof import("ajv-draft-04").default;
 const addFormats = addFormatsModule as unknown as typeof import("ajv-formats").default;
@@ -94,7 +95,7 @@ export function requestValidationInbound(options: RequestValidationOptions, op: 
         const errors: { in: string; message: string }[] = [];
         const query = where === "query" ? new URLSearchParams(ctx.search) : undefined;
         for (const { p, validate } of compiled) {
-          const raw = where === "query" ? (query!.getAll(p.name).length > 1 ? query!.getAll(p.name).join(",") : (query!.get(p.name) ?? undefined)) : where === "path" ? safeDecode(ctx.params[p.name]) : headerValue(ctx, p.name);
+          const raw = where === "query" ? (query!.getAll(p.name).length > 1 ? query!.getAll(p.name).join(",") : (query!.get(p.name) ?? undefined)) : where === "path" ? decodeParam(ctx.params[p.name]) : headerValue(ctx, p.name);
           if (raw === undefined) {
             if (p.required) errors.push({ in: where, message: `${where} parameter "${p.name}" is required` });
             continue;
@@ -155,15 +156,6 @@ export function requestValidationInbound(options: RequestValidationOptions, op: 
     if (errors.length === 0) return undefined;
     return problem(400, "request-validation-failed", "Bad Request", `The request does not fit the API description: ${errors[0]!.message}${errors.length > 1 ? ` (and ${errors.length - 1} more)` : ""}`, { extra: { errors } });
   };
-}
-
-function safeDecode(v: string | undefined): string | undefined {
-  if (v === undefined) return undefined;
-  try {
-    return decodeURIComponent(v);
-  } catch {
-    return v;
-  }
 }
 
 function headerValue(ctx: RequestContext, name: string): string | undefined {

@@ -1,0 +1,61 @@
+import { describe, expect, it } from "vitest";
+import { readConfig } from "../../src/config/index.js";
+import { CHANGE_RULES, diffConfigs } from "../../src/diff/index.js";
+import { BOUNDS, CONSTRAINTS } from "../../src/diff/rules.js";
+import { snapshot } from "../helpers.js";
+
+/** The type a keyword constrains, so the fixture schema is one where it applies. */
+const TYPE: Record<string, string> = {
+  minimum: "number", exclusiveMinimum: "number", maximum: "number", exclusiveMaximum: "number", multipleOf: "number",
+  minLength: "string", maxLength: "string", pattern: "string", format: "string", contentMediaType: "string", contentEncoding: "string", contentSchema: "string",
+  minItems: "array", maxItems: "array", minContains: "array", maxContains: "array", uniqueItems: "array", contains: "array", prefixItems: "array", unevaluatedItems: "array",
+  minProperties: "object", maxProperties: "object", propertyNames: "object", patternProperties: "object", dependentRequired: "object", dependentSchemas: "object", unevaluatedProperties: "object",
+};
+
+/** Two different values per constraint keyword. */
+const VALUES: Record<string, [unknown, unknown]> = {
+  pattern: ["^a", "^b"], format: ["email", "uri"], const: [1, 2], multipleOf: [2, 3],
+  not: [{ type: "string" }, { type: "number" }], if: [{ required: ["a"] }, { required: ["b"] }], then: [{ required: ["a"] }, { required: ["b"] }], else: [{ required: ["a"] }, { required: ["b"] }],
+  contains: [{ type: "string" }, { type: "number" }], propertyNames: [{ pattern: "^a" }, { pattern: "^b" }], patternProperties: [{ "^a": {} }, { "^b": {} }],
+  dependentRequired: [{ a: ["b"] }, { a: ["c"] }], dependentSchemas: [{ a: { required: ["b"] } }, { a: { required: ["c"] } }],
+  unevaluatedItems: [false, { type: "string" }], unevaluatedProperties: [false, { type: "string" }], contentSchema: [{ type: "string" }, { type: "number" }],
+  contentMediaType: ["application/json", "text/plain"], contentEncoding: ["base64", "base32"], prefixItems: [[{ type: "string" }], [{ type: "number" }]], uniqueItems: [true, true], "x-extensible-enum": [["a", "b"], ["a"]],
+};
+
+function rulesFor(base: Record<string, unknown>, head: Record<string, unknown>): string[] {
+  const doc = (schema: Record<string, unknown>) =>
+    readConfig(snapshot({ "openapi.json": JSON.stringify({ openapi: "3.1.0", info: { title: "t", version: "1" }, servers: [{ url: "https://a.example" }], paths: { "/p": { post: { requestBody: { content: { "application/json": { schema: { type: "object", properties: { v: schema } } } } }, responses: { "200": { description: "ok" } } } } } }) })).config!;
+  return diffConfigs(doc(base), doc(head)).changes.map((c) => c.rule);
+}
+
+describe("every schema keyword family in the rule registry", () => {
+  const boundCases = BOUNDS.flatMap(({ keyword, stem, kind }) => {
+    const type = TYPE[keyword]!;
+    const low = { type, [keyword]: 5 };
+    const high = { type, [keyword]: 7 };
+    const tighter = kind === "min" ? "increased" : "decreased";
+    const looser = kind === "min" ? "decreased" : "increased";
+    return [
+      { rule: `request-body-${stem}-${tighter}`, base: kind === "min" ? low : high, head: kind === "min" ? high : low },
+      { rule: `request-body-${stem}-${looser}`, base: kind === "min" ? high : low, head: kind === "min" ? low : high },
+      { rule: `request-body-${stem}-added`, base: { type }, head: low },
+      { rule: `request-body-${stem}-removed`, base: low, head: { type } },
+    ];
+  });
+  const constraintCases = CONSTRAINTS.flatMap(({ keyword, stem }) => {
+    const type = TYPE[keyword];
+    const t = type ? { type } : {};
+    const [a, b] = VALUES[keyword]!;
+    if (keyword === "x-extensible-enum") return [{ rule: "request-body-enum-value-removed", base: { ...t, [keyword]: a }, head: { ...t, [keyword]: b } }];
+    return [
+      { rule: `request-body-${stem}-added`, base: t, head: { ...t, [keyword]: a } },
+      { rule: `request-body-${stem}-removed`, base: { ...t, [keyword]: a }, head: t },
+      ...(keyword === "uniqueItems" ? [] : [{ rule: `request-body-${stem}-changed`, base: { ...t, [keyword]: a }, head: { ...t, [keyword]: b } }]),
+    ];
+  });
+
+  it.each([...boundCases, ...constraintCases])("reports $rule for a minimal pair", ({ rule, base, head }) => {
+    expect(CHANGE_RULES[rule]).toBeDefined();
+    expect(rulesFor(base, head)).toContain(rule);
+  });
+});
