@@ -124,6 +124,9 @@ export function schemaChangeLevel(place: SchemaPlace, suffix: string, effect: Ef
     if (!request) return "info";
     return suffix.endsWith("-added") ? "breaking" : suffix.endsWith("-changed") ? "warning" : "info";
   }
+  // String lengths in a response describe it; clients reading a response do not enforce them, unlike
+  // numeric ranges, types or required fields. Worth a look, not a blocker.
+  if (!request && /^(min|max)-length-/.test(suffix) && effect === "looser") return "warning";
   // A new anyOf branch in a response may be a shape a client cannot read, or only an extra facet.
   if (!request && suffix === "any-of-added") return "warning";
   // A client with an exhaustive switch over a response enum may fail on a new value; the spec cannot tell.

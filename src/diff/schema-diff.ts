@@ -132,6 +132,8 @@ export class SchemaDiffer {
     const h: SchemaSide = { value: fh.value, location: rawH.location };
     const bs = b.value;
     const hs = h.value;
+    const unwrapped = this.wrapping(b, h, direction, depth, textual);
+    if (unwrapped) return unwrapped;
     // Boolean schemas: true allows everything, false nothing.
     if (!isObject(bs) || !isObject(hs)) {
       if (bs === hs || (isObject(bs) && hs === true && Object.keys(bs).length === 0) || (isObject(hs) && bs === true && Object.keys(hs).length === 0)) return out;
@@ -292,17 +294,50 @@ export class SchemaDiffer {
       const hl = keyword === "allOf" ? constraining(hs[keyword], this.headDocs, h.location) : Array.isArray(hs[keyword]) ? (hs[keyword] as unknown[]) : [];
       if (bl.length === 0 && hl.length === 0) continue;
       const x = at(keyword);
-      const pairs = Math.min(bl.length, hl.length);
-      for (let i = 0; i < pairs; i++) {
+      for (const [i, j] of pairMembers(bl, hl, x.b.location, x.h.location, this.baseDocs, this.headDocs)) {
         const sb = { value: bl[i], location: { file: x.b.location.file, pointer: joinPointer(x.b.location.pointer, i) } };
-        const sh = { value: hl[i], location: { file: x.h.location.file, pointer: joinPointer(x.h.location.pointer, i) } };
-        for (const c of this.diff(sb, sh, direction, depth + 1)) out.push({ ...c, path: [`${keyword}[${i}]`, ...c.path] });
+        const sh = { value: hl[j], location: { file: x.h.location.file, pointer: joinPointer(x.h.location.pointer, j) } };
+        for (const c of this.diff(sb, sh, direction, depth + 1)) out.push({ ...c, path: [`${keyword}[${j}]`, ...c.path] });
       }
       if (keyword === "oneOf" && bl.length === 0 && hl.length > 0) add("one-of-introduced", `the schema became a oneOf of ${hl.length} alternatives`, keyword);
       else if (hl.length > bl.length) add(`${stem}-added`, `${hl.length - bl.length} ${keyword} member(s) added (now ${hl.length})`, keyword);
       if (bl.length > hl.length) add(`${stem}-removed`, `${bl.length - hl.length} ${keyword} member(s) removed (now ${hl.length})`, keyword);
     }
     return out;
+  }
+
+  /**
+   * A schema wrapped in oneOf/anyOf (or unwrapped from one) is compared with the member that
+   * stands for it, and the composition change is reported once, instead of comparing the old
+   * schema's properties with the wrapper's (which has none).
+   */
+  private wrapping(b: SchemaSide, h: SchemaSide, direction: Direction, depth: number, textual: boolean): SchemaChange[] | undefined {
+    const bs = b.value;
+    const hs = h.value;
+    if (!isObject(bs) || !isObject(hs)) return undefined;
+    const composed = (s: JsonObject) => ["oneOf", "anyOf"].some((k) => Array.isArray(s[k]) && (s[k] as unknown[]).length > 0);
+    for (const { keyword, stem } of COMPOSITIONS) {
+      if (keyword === "allOf") continue;
+      const wrappedNow = !composed(bs) && Array.isArray(hs[keyword]) && (hs[keyword] as unknown[]).length > 0;
+      const unwrappedNow = !composed(hs) && Array.isArray(bs[keyword]) && (bs[keyword] as unknown[]).length > 0;
+      if (!wrappedNow && !unwrappedNow) continue;
+      const [plain, composite, docs] = wrappedNow ? [b, h, this.headDocs] : [h, b, this.baseDocs];
+      const members = (composite.value as JsonObject)[keyword] as unknown[];
+      const listAt = { file: composite.location.file, pointer: joinPointer(composite.location.pointer, keyword) };
+      const index = bestMember(plain, members, listAt, docs);
+      if (index === -1) return undefined;
+      const member = { value: members[index], location: { file: listAt.file, pointer: joinPointer(listAt.pointer, index) } };
+      const inner = wrappedNow ? this.diff(b, member, direction, depth + 1, textual) : this.diff(member, h, direction, depth + 1, textual);
+      const out = inner.map((c) => ({ ...c, path: [`${keyword}[${index}]`, ...c.path] }));
+      if (wrappedNow) {
+        const suffix = keyword === "oneOf" ? "one-of-introduced" : `${stem}-added`;
+        out.push(this.change(suffix, [], `the schema became a ${keyword} of ${members.length} alternatives`, b, h, keyword));
+      } else {
+        out.push(this.change(`${stem}-removed`, [], `the ${keyword} of ${members.length} alternatives became one of them`, b, h, keyword));
+      }
+      return out;
+    }
+    return undefined;
   }
 
   private change(suffix: string, path: string[], detail: string, b: SchemaSide, h: SchemaSide, kw: string): SchemaChange {
@@ -361,4 +396,59 @@ function flattenAllOf(docs: DocumentSet, side: SchemaSide, depth = 0): { value: 
   if (Object.keys(properties).length > 0) merged.properties = properties;
   if (required.size > 0) merged.required = [...required];
   return { value: merged, props };
+}
+
+function locationKey(docs: DocumentSet, value: unknown, at: Location): string | undefined {
+  const d = docs.deref(value, at);
+  // Files may be named differently in base and head (two versions side by side): the pointer identifies the component.
+  return d && typeof (value as { $ref?: unknown })?.$ref === "string" ? d.location.pointer : undefined;
+}
+
+function typeKey(v: unknown): string {
+  return isObject(v) ? JSON.stringify(Array.isArray(v.type) ? [...v.type].sort() : (v.type ?? null)) : "";
+}
+
+/** The member of a composition that stands for a plain schema: the same component, else the same type with the most property names in common. */
+function bestMember(plain: SchemaSide, members: unknown[], listAt: Location, docs: DocumentSet): number {
+  const plainRef = plain.location.pointer;
+  let best = -1;
+  let bestScore = 0;
+  members.forEach((m, i) => {
+    const at = { file: listAt.file, pointer: joinPointer(listAt.pointer, i) };
+    const d = docs.deref(m, at);
+    if (!d) return;
+    let score = 0;
+    if (d.location.pointer === plainRef && plainRef.startsWith("/components/")) score = 1000;
+    else if (typeKey(d.value) === typeKey(plain.value) && typeKey(plain.value) !== "null") {
+      const a = isObject(plain.value) && isObject(plain.value.properties) ? Object.keys(plain.value.properties) : [];
+      const b = isObject(d.value) && isObject(d.value.properties) ? Object.keys(d.value.properties) : [];
+      score = 1 + a.filter((k) => b.includes(k)).length;
+    }
+    if (score > bestScore) {
+      best = i;
+      bestScore = score;
+    }
+  });
+  return best;
+}
+
+/** Members of two compositions paired by the component they refer to, the rest by position. */
+function pairMembers(bl: unknown[], hl: unknown[], bAt: Location, hAt: Location, baseDocs: DocumentSet, headDocs: DocumentSet): [number, number][] {
+  const pairs: [number, number][] = [];
+  const usedH = new Set<number>();
+  const usedB = new Set<number>();
+  const hKeys = hl.map((m, j) => locationKey(headDocs, m, { file: hAt.file, pointer: joinPointer(hAt.pointer, j) }));
+  bl.forEach((m, i) => {
+    const k = locationKey(baseDocs, m, { file: bAt.file, pointer: joinPointer(bAt.pointer, i) });
+    const j = k === undefined ? -1 : hKeys.findIndex((x, jj) => x === k && !usedH.has(jj));
+    if (j !== -1) {
+      pairs.push([i, j]);
+      usedB.add(i);
+      usedH.add(j);
+    }
+  });
+  const restB = bl.map((_, i) => i).filter((i) => !usedB.has(i));
+  const restH = hl.map((_, j) => j).filter((j) => !usedH.has(j));
+  for (let n = 0; n < Math.min(restB.length, restH.length); n++) pairs.push([restB[n]!, restH[n]!]);
+  return pairs;
 }
