@@ -133,6 +133,14 @@ describe("contract changes a consumer can feel", () => {
     expect(changes(composed, merged)).toEqual([]);
   });
 
+  it("compares a schema newly wrapped in anyOf with the member that stands for it, not with the wrapper", () => {
+    const components = (boleto: unknown) => ({ components: { schemas: { Boleto: obj({ days: { type: "integer" } }, ["days"]), Client: obj({ secret: { type: "string" } }), Options: obj({ boleto }) } } });
+    const base = doc(response({ $ref: "#/components/schemas/Options" }), components({ $ref: "#/components/schemas/Boleto" }));
+    const head = doc(response({ $ref: "#/components/schemas/Options" }), components({ anyOf: [{ $ref: "#/components/schemas/Client" }, { $ref: "#/components/schemas/Boleto" }] }));
+    expect(rules(base, head)).toEqual(["warning response-body-any-of-added"]);
+    expect(rules(head, base)).toEqual(["info response-body-any-of-removed"]);
+  });
+
   it("places both sides of a change at file, line and column", () => {
     const base = doc(body(obj({ a: { type: "string", maxLength: 100 } })));
     const head = doc(body(obj({ a: { type: "string", maxLength: 50 } })));
