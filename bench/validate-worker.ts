@@ -1,6 +1,6 @@
 /** One measured run in a fresh process: `gitway` or `swagger-parser` validating one file. */
 import { readFileSync } from "node:fs";
-import { basename, dirname } from "node:path";
+import { basename } from "node:path";
 
 const [engine, file] = process.argv.slice(2) as [string, string];
 const started = performance.now();
@@ -19,7 +19,6 @@ if (engine === "gitway") {
   } catch {
     findings = 1;
   }
-  void dirname;
 }
 const ms = performance.now() - started;
 process.stdout.write(JSON.stringify({ ms, maxRssMB: process.resourceUsage().maxRSS / 1024, findings }) + "\n");

@@ -142,13 +142,12 @@ function diffParameters(s: Sides, label: string, b: Operation, h: Operation, now
   }
 }
 
-function content(docs: DocumentSet, holder: JsonObject, at: Location): Map<string, { schema: unknown; location: Location }> {
+function content(holder: JsonObject, at: Location): Map<string, { schema: unknown; location: Location }> {
   const out = new Map<string, { schema: unknown; location: Location }>();
   if (!isObject(holder.content)) return out;
   for (const [type, media] of Object.entries(holder.content)) {
     if (isObject(media)) out.set(type.toLowerCase(), { schema: media.schema, location: sub(at, "content", type) });
   }
-  void docs;
   return out;
 }
 
@@ -168,8 +167,8 @@ function diffRequestBody(s: Sides, label: string, b: Operation, h: Operation): v
   if (!bb || !hb || !isObject(bb.value) || !isObject(hb.value)) return;
   if (!bRequired && hRequired) s.sink.add("request-body-became-required", label, "request body became required", bb.location, hb.location);
   if (bRequired && !hRequired) s.sink.add("request-body-became-optional", label, "request body became optional", bb.location, hb.location);
-  const bc = content(s.base, bb.value, bb.location);
-  const hc = content(s.head, hb.value, hb.location);
+  const bc = content(bb.value, bb.location);
+  const hc = content(hb.value, hb.location);
   for (const [type, bm] of bc) {
     const hm = hc.get(type);
     if (!hm) {
@@ -197,8 +196,8 @@ function diffResponses(s: Sides, label: string, b: Operation, h: Operation): voi
     const bResp = s.base.deref(rawB, bLoc);
     const hResp = s.head.deref(hr[status], sub(h.location, "responses", status));
     if (!bResp || !hResp || !isObject(bResp.value) || !isObject(hResp.value)) continue;
-    const bc = content(s.base, bResp.value, bResp.location);
-    const hc = content(s.head, hResp.value, hResp.location);
+    const bc = content(bResp.value, bResp.location);
+    const hc = content(hResp.value, hResp.location);
     for (const [type, bm] of bc) {
       const hm = hc.get(type);
       if (!hm) {

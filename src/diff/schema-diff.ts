@@ -164,7 +164,7 @@ export class SchemaDiffer {
     const typeUnion = bt.types && ht.types ? new Set([...bt.types, ...ht.types]) : undefined;
 
     // bounds
-    for (const { keyword, stem, kind } of BOUNDS) {
+    for (const { keyword, stem } of BOUNDS) {
       if (!applies(keyword, typeUnion)) continue;
       const bv = bs[keyword];
       const hv = hs[keyword];
@@ -181,7 +181,6 @@ export class SchemaDiffer {
         const word = up ? "increased" : "decreased";
         add(`${stem}-${word}`, `${keyword} ${word} from ${bv} to ${hv}`, keyword);
       }
-      void kind;
     }
 
     // enums
