@@ -119,10 +119,14 @@ const measure = (label: string, url: string, headers: Record<string, string> = {
 
 measure("direct (upstream)", target(PORTS.upstream));
 measure("nginx proxy", target(PORTS.nginx));
-{
+const startBare = async () => {
   const bare = spawn(process.execPath, ["--import", "tsx", fileURLToPath(new URL("./bare-proxy.ts", import.meta.url)), `http://127.0.0.1:${PORTS.upstream}`, String(PORTS.bare)], { stdio: ["ignore", "pipe", "inherit"] });
   children.push(bare);
   await waitFor(target(PORTS.bare));
+  return bare;
+};
+{
+  const bare = await startBare();
   measure("node:http + undici, no gateway", target(PORTS.bare));
   bare.kill("SIGKILL");
 }
@@ -138,6 +142,9 @@ const script = join(CACHE, "pace.lua");
 writeFileSync(script, `function delay() return ${((CONNECTIONS * 1000) / half).toFixed(2)} end\n`);
 const paced = (url: string, headers: Record<string, string>) => medianOf(Array.from({ length: RUNS }, () => wrk(url, headers, DURATION, script)));
 const directPaced = paced(target(PORTS.upstream), {});
+const bareProcess = await startBare();
+const barePaced = paced(target(PORTS.bare), {});
+bareProcess.kill("SIGKILL");
 let g = await startGateway("seed");
 const gatewayPaced = paced(target(PORTS.gateway), AUTH);
 await stop(g);
@@ -186,7 +193,7 @@ console.log(`\n- Gitway forwarding vs the bare Node proxy (the floor for any Nod
 console.log(`- policies (api-key + rate-limit + CORS) cost: ${((1 - seedRps / fwd) * 100).toFixed(1)}% of forwarding-only throughput (target <= 20%)`);
 console.log(`- gateway with the three policies: ${(seedRps / nginx).toFixed(2)}x nginx (target >= 0.5x)`);
 console.log(`- 100 routes vs 1 route: ${((1 - results["gitway seed-100-routes"]!.rps / seedRps) * 100).toFixed(1)}% slower (target <= 5%)`);
-console.log(`- at half the gateway's peak (${half.toFixed(0)} req/s offered): direct p50 ${directPaced.p50.toFixed(2)} / p99 ${directPaced.p99.toFixed(2)} ms; gateway p50 ${gatewayPaced.p50.toFixed(2)} / p99 ${gatewayPaced.p99.toFixed(2)} ms; added p99 ${(gatewayPaced.p99 - directPaced.p99).toFixed(2)} ms (target <= 2 ms)`);
+console.log(`- at half the gateway's peak (${half.toFixed(0)} req/s offered): direct p50 ${directPaced.p50.toFixed(2)} / p99 ${directPaced.p99.toFixed(2)} ms; gateway p50 ${gatewayPaced.p50.toFixed(2)} / p99 ${gatewayPaced.p99.toFixed(2)} ms; added p99 ${(gatewayPaced.p99 - directPaced.p99).toFixed(2)} ms (target <= 2 ms); the bare Node proxy at the same rate: p50 ${barePaced.p50.toFixed(2)} / p99 ${barePaced.p99.toFixed(2)} ms (added ${(barePaced.p99 - directPaced.p99).toFixed(2)} ms)`);
 console.log(`- release swap every 100 ms under load: ${swaps} swaps, ${swapRun.rps.toFixed(0)} req/s, ${swapRun.non2xx} non-2xx (target 0)`);
 console.log(`- build + swap of a ${routeCount}-route release: median ${median(buildTimes).toFixed(0)} ms (target < 500 ms)`);
 console.log(`- 1,000 environments loaded in one process: RSS ${(rssAfter / 2 ** 20).toFixed(0)} MiB (+${((rssAfter - rssBefore) / 2 ** 20).toFixed(0)} MiB for the 1,000) (target < 1024 MiB)`);
