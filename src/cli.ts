@@ -1,8 +1,7 @@
 #!/usr/bin/env node
-import { realpathSync } from "node:fs";
+import { existsSync, readFileSync, realpathSync } from "node:fs";
 import { fileURLToPath } from "node:url";
 import { Command, CommanderError, InvalidArgumentError } from "commander";
-import { existsSync, readFileSync } from "node:fs";
 import { DEFAULT_LIMITS, hasErrors, readConfig, type ConfigResult, type Diagnostic } from "./config/index.js";
 import { diffConfigs } from "./diff/index.js";
 import { isRevision, readPathSnapshot, readRevisionSnapshot, SnapshotReadError } from "./git/index.js";
@@ -37,8 +36,7 @@ export function buildCli(): Command {
     .option("--max-file-bytes <n>", "files larger than this get one diagnostic and are not parsed", positiveInt, defaultMaxFileBytes())
     .action(async (path: string, opts: { format: string; maxFileBytes: number }) => {
       if (opts.format !== "text" && opts.format !== "json") throw new CommanderError(EXIT_USAGE, "gitway.usage", `error: --format must be text or json, not "${opts.format}"`);
-      const { snapshot, openapi } = await readPathSnapshot(path, opts.maxFileBytes);
-      const { diagnostics } = readConfig(snapshot, { limits: { maxFileBytes: opts.maxFileBytes }, ...(openapi ? { openapi } : {}) });
+      const { diagnostics, openapi } = await readPathConfig(path, opts.maxFileBytes);
       if (opts.format === "json") {
         process.stdout.write(JSON.stringify({ diagnostics }, null, 2) + "\n");
       } else {
@@ -92,8 +90,7 @@ export function buildCli(): Command {
     .option("--quiet", "no access log")
     .option("--max-file-bytes <n>", "files larger than this are not parsed", positiveInt, defaultMaxFileBytes())
     .action(async (path: string, opts: { port: number; host: string; consumers?: string; quiet?: boolean; maxFileBytes: number }) => {
-      const { snapshot, openapi } = await readPathSnapshot(path, opts.maxFileBytes);
-      const { config, diagnostics } = readConfig(snapshot, { limits: { maxFileBytes: opts.maxFileBytes }, ...(openapi ? { openapi } : {}) });
+      const { config, diagnostics } = await readPathConfig(path, opts.maxFileBytes);
       if (!config || hasErrors(diagnostics)) {
         for (const d of diagnostics.filter((x) => x.severity === "error")) process.stderr.write(formatDiagnosticLine(d) + "\n");
         process.stderr.write("gitway: the config has errors; nothing is served\n");
@@ -187,12 +184,15 @@ function fatal(side: ConfigResult, name: string): string[] {
   return side.diagnostics.filter((d: Diagnostic) => d.severity === "error" && UNREADABLE.has(d.rule)).map((d) => formatDiagnosticLine(d, `${name}: `));
 }
 
+/** The config of a directory, or of one OpenAPI file (`openapi` names it then). */
+async function readPathConfig(path: string, maxFileBytes: number): Promise<ConfigResult & { openapi: string | undefined }> {
+  const { snapshot, openapi } = await readPathSnapshot(path, maxFileBytes);
+  return { ...readConfig(snapshot, { limits: { maxFileBytes }, ...(openapi ? { openapi } : {}) }), openapi };
+}
+
 /** A side of a diff: a path when one exists, else a Git revision of the repository in the working directory. */
 async function readSide(spec: string, maxFileBytes: number): Promise<ConfigResult> {
-  if (existsSync(spec)) {
-    const { snapshot, openapi } = await readPathSnapshot(spec, maxFileBytes);
-    return readConfig(snapshot, { limits: { maxFileBytes }, ...(openapi ? { openapi } : {}) });
-  }
+  if (existsSync(spec)) return readPathConfig(spec, maxFileBytes);
   if (await isRevision(process.cwd(), spec)) return readConfig(await readRevisionSnapshot(process.cwd(), spec, maxFileBytes), { limits: { maxFileBytes } });
   throw new SnapshotReadError(`${spec} is neither a file, a directory, nor a Git revision of the repository in ${process.cwd()}`);
 }
