@@ -15,15 +15,24 @@ export function environmentLabel(owner: string, repo: string, env: string): stri
   return `${slug.slice(0, 54).replace(/-+$/, "")}-${hash}`;
 }
 
+/** The base domain prepared once (lower case, with and without its port) for per-request lookups. */
+export interface BaseDomain {
+  suffix: string;
+  suffixNoPort: string;
+}
+
+export function baseDomain(domain: string): BaseDomain {
+  const base = domain.toLowerCase();
+  return { suffix: "." + base, suffixNoPort: "." + base.replace(/:\d+$/, "") };
+}
+
 /** "acme-shop-pr-12.localhost:8787" -> "acme-shop-pr-12", when the host is under the base domain. */
-export function labelOfHost(host: string | undefined, baseDomain: string): string | undefined {
+export function labelOfHost(host: string | undefined, base: BaseDomain | string): string | undefined {
   if (!host) return undefined;
+  const b = typeof base === "string" ? baseDomain(base) : base;
   const h = host.toLowerCase();
-  const base = baseDomain.toLowerCase();
-  const suffix = "." + base;
-  if (h.endsWith(suffix)) return h.slice(0, -suffix.length);
+  if (h.endsWith(b.suffix)) return h.slice(0, -b.suffix.length);
   // The base domain may carry a port that the Host header omits (port 80/443), and the reverse.
   const hostNoPort = h.replace(/:\d+$/, "");
-  const baseNoPort = base.replace(/:\d+$/, "");
-  return hostNoPort.endsWith("." + baseNoPort) ? hostNoPort.slice(0, -(baseNoPort.length + 1)) : undefined;
+  return hostNoPort.endsWith(b.suffixNoPort) ? hostNoPort.slice(0, -b.suffixNoPort.length) : undefined;
 }

@@ -1,7 +1,7 @@
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from "node:http";
 import type { AddressInfo } from "node:net";
 import { isProblem, type RequestContext } from "./context.js";
-import { labelOfHost } from "./host-names.js";
+import { baseDomain, labelOfHost, type BaseDomain } from "./host-names.js";
 import { normalizePath } from "./path-match.js";
 import { corsResponseHeaders, preflightHeaders } from "./policies/cors.js";
 import { problem, sendProblem } from "./problem.js";
@@ -44,9 +44,11 @@ const PREFIX = `${process.pid.toString(36)}-${Date.now().toString(36)}`;
 /** One HTTP server for many environments, chosen by host name; releases swap atomically. */
 export class GatewayServer {
   private readonly environments = new Map<string, Slot>();
+  private readonly base: BaseDomain;
   readonly server: Server;
 
   constructor(private readonly options: GatewayServerOptions) {
+    this.base = baseDomain(options.baseDomain);
     this.server = createServer({ maxHeaderSize: options.maxHeaderBytes ?? 16 * 1024, requestTimeout: options.requestTimeoutMs ?? 60_000, headersTimeout: options.headersTimeoutMs ?? 10_000, keepAliveTimeout: 5_000, connectionsCheckingInterval: 1_000 }, (req, res) => {
       this.handle(req, res).catch((e: unknown) => {
         this.options.log?.("error", `unhandled gateway error: ${(e as Error).stack ?? String(e)}`);
@@ -100,7 +102,7 @@ export class GatewayServer {
     const started = performance.now();
     const incomingId = req.headers["x-request-id"];
     const requestId = typeof incomingId === "string" && /^[\w.-]{1,64}$/.test(incomingId) ? incomingId : `${PREFIX}-${(++sequence).toString(36)}`;
-    const label = labelOfHost(req.headers.host, this.options.baseDomain);
+    const label = labelOfHost(req.headers.host, this.base);
     const slot = (label !== undefined ? this.environments.get(label) : undefined) ?? (this.options.fallbackEnvironment !== undefined ? this.environments.get(this.options.fallbackEnvironment) : undefined);
     const rawUrl = req.url ?? "/";
     if (!slot) {

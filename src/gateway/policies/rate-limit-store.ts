@@ -22,25 +22,29 @@ function estimate(previous: number, current: number, windowMs: number, now: numb
 
 /** One process's counters. */
 export class MemoryRateLimitStore implements RateLimitStore {
-  private readonly windows = new Map<string, { start: number; current: number; previous: number }>();
+  private readonly windows = new Map<string, { start: number; current: number; previous: number; windowMs: number }>();
   private sweeps = 0;
 
   hit(key: string, windowMs: number, limit: number, now: number): { allowed: boolean; count: number } {
     const start = now - (now % windowMs);
     let w = this.windows.get(key);
-    if (!w || w.start < start - windowMs) w = { start, current: 0, previous: 0 };
-    else if (w.start < start) w = { start, current: 0, previous: w.current };
+    if (!w || w.start < start - windowMs) w = { start, current: 0, previous: 0, windowMs };
+    else if (w.start < start) w = { start, current: 0, previous: w.current, windowMs };
     this.windows.set(key, w);
     const count = estimate(w.previous, w.current + 1, windowMs, now);
     const allowed = count <= limit;
     if (allowed) w.current++;
-    if (++this.sweeps % 10_000 === 0) this.sweep(now, windowMs);
+    if (++this.sweeps % 10_000 === 0) this.sweep(now);
     return { allowed, count: Math.ceil(count) };
   }
 
-  /** Forget callers idle for two windows, so memory follows active callers, not all callers ever seen. */
-  private sweep(now: number, windowMs: number): void {
-    for (const [k, w] of this.windows) if (w.start < now - 2 * windowMs) this.windows.delete(k);
+  /**
+   * Forget callers idle for two of their own windows, so memory follows active callers. Each entry
+   * keeps its window: policies with different windows share the store, and one policy's short
+   * window must not reset another's long one.
+   */
+  private sweep(now: number): void {
+    for (const [k, w] of this.windows) if (w.start < now - 2 * w.windowMs) this.windows.delete(k);
   }
 
   async close(): Promise<void> {}

@@ -1,0 +1,36 @@
+import { describe, expect, it } from "vitest";
+import { environmentLabel, labelOfHost, MemoryRateLimitStore } from "../../src/gateway/index.js";
+
+describe("the in-memory rate-limit store", () => {
+  it("keeps a long window's count when a policy with a short window sweeps idle callers", () => {
+    const store = new MemoryRateLimitStore();
+    const hour = 60 * 60_000;
+    const t0 = 10 * hour;
+    expect(store.hit("slow", hour, 1, t0).allowed).toBe(true);
+    // 10,000 hits of a one-second policy, long after "slow"'s two seconds but well inside its hour, trigger a sweep.
+    for (let i = 0; i < 10_000; i++) store.hit(`fast-${i}`, 1_000, 5, t0 + 5 * 60_000);
+    expect(store.hit("slow", hour, 1, t0 + 6 * 60_000).allowed).toBe(false);
+  });
+
+  it("forgets a caller idle for two of its own windows", () => {
+    const store = new MemoryRateLimitStore();
+    expect(store.hit("a", 1_000, 1, 0).allowed).toBe(true);
+    for (let i = 0; i < 10_000; i++) store.hit(`b-${i}`, 1_000, 5, 10_000);
+    expect(store.hit("a", 1_000, 1, 10_000).allowed).toBe(true);
+  });
+});
+
+describe("environment host names", () => {
+  it("folds owner, repository and environment into one DNS label, hashing names too long for one", () => {
+    expect(environmentLabel("Acme", "Shop.API", "pr-12")).toBe("acme-shop-api-pr-12");
+    const long = environmentLabel("a".repeat(40), "b".repeat(40), "pr-1");
+    expect(long.length).toBeLessThanOrEqual(63);
+    expect(long).not.toBe(environmentLabel("a".repeat(40), "b".repeat(40), "pr-2"));
+  });
+
+  it("finds the label under the base domain, with or without the port", () => {
+    expect(labelOfHost("acme-shop-pr-12.localhost:8787", "localhost:8787")).toBe("acme-shop-pr-12");
+    expect(labelOfHost("acme-shop-pr-12.gitway.example", "gitway.example:443")).toBe("acme-shop-pr-12");
+    expect(labelOfHost("evil.example", "localhost:8787")).toBeUndefined();
+  });
+});
