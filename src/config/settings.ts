@@ -22,13 +22,50 @@ export interface RepoSettings {
     /** Breaking changes are accepted when info.version's major number went up. */
     allowBreakingOnMajorVersion: boolean;
   };
+  /** Where the config is promoted: stages in order, then production. */
+  production: {
+    /** The branch production follows; undefined: the repository's default branch. */
+    branch: string | undefined;
+    /** Production is updated only when every breaking change was approved on a pull request. */
+    requireApproval: boolean;
+  };
+  /** Environments promoted before production, in order (`staging`). */
+  stages: string[];
+  checks: {
+    /** What unapproved breaking changes make the changes check: `failure` (blocks a protected branch) or `neutral`. */
+    breaking: "failure" | "neutral";
+  };
+  /** The least repository permission that may approve breaking changes. */
+  approvals: { permission: ApprovalPermission };
+  /** Whether the one pull-request comment is posted. */
+  comment: boolean;
+  previews: {
+    /** Branch patterns (`*` within a segment, `**` across) that get a `branch-<slug>` preview; default none. */
+    branches: string[];
+    /** A preview takes `$env` values and API consumers from this environment (overlaid by its own). */
+    inherit: string | undefined;
+    /** A preview with no push for this long is torn down; 0 keeps previews until closed. */
+    expireHours: number;
+  };
 }
+
+export const APPROVAL_PERMISSIONS = ["read", "triage", "write", "maintain", "admin"] as const;
+export type ApprovalPermission = (typeof APPROVAL_PERMISSIONS)[number];
 
 export const DEFAULT_SETTINGS: RepoSettings = {
   openapi: undefined,
   configDir: "config",
   diff: { severity: {}, ignore: [], allowBreakingOnMajorVersion: false },
+  production: { branch: undefined, requireApproval: false },
+  stages: [],
+  checks: { breaking: "failure" },
+  approvals: { permission: "write" },
+  comment: true,
+  previews: { branches: [], inherit: undefined, expireHours: 0 },
 };
+
+/** An environment name that fits a DNS label once slugged: stages must not collide with previews. */
+const ENV_NAME = "^(?!pr-|branch-)[a-z][a-z0-9-]{0,30}$";
 
 const schema = {
   type: "object",
@@ -36,7 +73,24 @@ const schema = {
   properties: {
     openapi: { type: "string", minLength: 1 },
     configDir: { type: "string", minLength: 1 },
-    environments: { type: "object" },
+    production: {
+      type: "object",
+      additionalProperties: false,
+      properties: { branch: { type: "string", minLength: 1 }, requireApproval: { type: "boolean" } },
+    },
+    stages: { type: "array", uniqueItems: true, maxItems: 10, items: { type: "string", pattern: ENV_NAME, not: { const: "production" } } },
+    checks: { type: "object", additionalProperties: false, properties: { breaking: { enum: ["failure", "neutral"] } } },
+    approvals: { type: "object", additionalProperties: false, properties: { permission: { enum: [...APPROVAL_PERMISSIONS] } } },
+    comment: { type: "boolean" },
+    previews: {
+      type: "object",
+      additionalProperties: false,
+      properties: {
+        branches: { type: "array", maxItems: 50, items: { type: "string", minLength: 1 } },
+        inherit: { type: "string", pattern: "^[a-z][a-z0-9-]{0,30}$" },
+        expireHours: { type: "number", minimum: 0 },
+      },
+    },
     diff: {
       type: "object",
       additionalProperties: false,
@@ -76,7 +130,31 @@ export function readSettings(docs: DocumentSet): { settings: RepoSettings; diagn
         ignore: (diff.ignore as { fingerprint: string; reason: string }[] | undefined) ?? [],
         allowBreakingOnMajorVersion: diff.allowBreakingOnMajorVersion === true,
       },
+      ...promotionSettings(v),
     },
     diagnostics: [],
+  };
+}
+
+type PromotionSettings = Pick<RepoSettings, "production" | "stages" | "checks" | "approvals" | "comment" | "previews">;
+
+/** The keys the GitHub App and the Git poller act on; the schema above has checked their types. */
+function promotionSettings(v: Record<string, unknown>): PromotionSettings {
+  const d = DEFAULT_SETTINGS;
+  const production = isObject(v.production) ? v.production : {};
+  const checks = isObject(v.checks) ? v.checks : {};
+  const approvals = isObject(v.approvals) ? v.approvals : {};
+  const previews = isObject(v.previews) ? v.previews : {};
+  return {
+    production: { branch: (production.branch as string | undefined) ?? d.production.branch, requireApproval: production.requireApproval === true },
+    stages: (v.stages as string[] | undefined) ?? d.stages,
+    checks: { breaking: (checks.breaking as "failure" | "neutral" | undefined) ?? d.checks.breaking },
+    approvals: { permission: (approvals.permission as ApprovalPermission | undefined) ?? d.approvals.permission },
+    comment: v.comment !== false,
+    previews: {
+      branches: (previews.branches as string[] | undefined) ?? d.previews.branches,
+      inherit: previews.inherit as string | undefined,
+      expireHours: (previews.expireHours as number | undefined) ?? d.previews.expireHours,
+    },
   };
 }

@@ -128,6 +128,24 @@ export class JobQueue {
     return rows.length === 1;
   }
 
+  /** The fencing check before a side effect that must not happen twice (swapping a release). */
+  async holdsLease(job: Job, workerId: string): Promise<boolean> {
+    const rows = rowsOf(await this.store.db.execute(sql`SELECT 1 FROM jobs WHERE id = ${job.id} AND status = 'running' AND lease_owner = ${workerId} AND lease_expires_at > now()`));
+    return rows.length === 1;
+  }
+
+  /** A newer job of the same kind and environment waits: this one's result would be overwritten at once. */
+  async superseded(job: Job): Promise<boolean> {
+    const rows = rowsOf(await this.store.db.execute(sql`SELECT 1 FROM jobs WHERE environment_key = ${job.environmentKey} AND kind = ${job.kind} AND status = 'queued' AND commit_order > ${job.commitOrder} LIMIT 1`));
+    return rows.length > 0;
+  }
+
+  /** Jobs queued and due soon, or running: zero when the worker has nothing left to do. */
+  async pendingCount(): Promise<number> {
+    const [row] = rowsOf<{ n: number }>(await this.store.db.execute(sql`SELECT count(*)::int AS n FROM jobs WHERE status = 'running' OR (status = 'queued' AND run_after <= now() + interval '1 second')`));
+    return Number(row?.n ?? 0);
+  }
+
   async complete(job: Job, workerId: string): Promise<boolean> {
     const rows = rowsOf(await this.store.db.execute(sql`UPDATE jobs SET status = 'done', lease_owner = NULL, lease_expires_at = NULL, last_error = NULL, updated_at = now() WHERE id = ${job.id} AND status = 'running' AND lease_owner = ${workerId} RETURNING id`));
     return rows.length === 1;

@@ -4,3 +4,4 @@ export { migrateStore, MIGRATIONS_FOLDER } from "./migrate.js";
 export { SecretKeyError, secretKeyFrom, encryptSecret, decryptSecret, maskSecret, type SecretErrorCode } from "./secrets.js";
 export * from "./queries.js";
 export * as tables from "./schema.js";
+export { StoreRecords, type Naming, type EnvironmentRow } from "./records.js";

@@ -55,6 +55,14 @@ export const environments = pgTable(
     deployedCommitOrder: bigint("deployed_commit_order", { mode: "number" }),
     status: text("status", { enum: ["pending", "deploying", "ready", "failed", "torn-down"] }).notNull().default("pending"),
     lastError: text("last_error"),
+    /** The commit of the deployed release (what the gateway serves). */
+    deployedCommitSha: text("deployed_commit_sha"),
+    /** A rollback pins the environment to a release; newer commits wait until it is unpinned. */
+    pinnedReleaseId: bigint("pinned_release_id", { mode: "number" }).references(() => releases.id),
+    /** Report drift and new commits, but never deploy by itself. */
+    reportOnly: boolean("report_only").notNull().default(false),
+    /** The last push or pull-request update; previews without one for long expire. */
+    lastActivityAt: timestamp("last_activity_at", { withTimezone: true }).notNull().defaultNow(),
     createdAt: created(),
     updatedAt: timestamp("updated_at", { withTimezone: true }).notNull().defaultNow(),
   },
@@ -73,6 +81,9 @@ export const deployments = pgTable(
     finishedAt: timestamp("finished_at", { withTimezone: true }),
     outcome: text("outcome", { enum: ["running", "succeeded", "failed", "superseded"] }).notNull().default("running"),
     error: text("error"),
+    commitSha: text("commit_sha"),
+    /** The change report against the release before it, and the diagnostics: what the dashboard shows. */
+    report: jsonb("report"),
   },
   (t) => [index("deployments_environment").on(t.environmentId, t.startedAt)],
 );
@@ -160,4 +171,40 @@ export const jobs = pgTable(
     // The guarantee behind "never two jobs of one environment at once", whatever the race.
     uniqueIndex("jobs_one_running_per_environment").on(t.environmentKey).where(sql`status = 'running'`),
   ],
+);
+
+/**
+ * A breaking change approved on a pull request, keyed by its fingerprint: a later push keeps the
+ * approval while the change stays the same; a new breaking change needs its own.
+ */
+export const approvals = pgTable(
+  "approvals",
+  {
+    id: bigserial("id", { mode: "number" }).primaryKey(),
+    repositoryId: bigint("repository_id", { mode: "number" }).notNull().references(() => repositories.id),
+    pullRequest: integer("pull_request").notNull(),
+    fingerprint: text("fingerprint").notNull(),
+    approvedBy: text("approved_by").notNull(),
+    headSha: text("head_sha").notNull(),
+    at: timestamp("at", { withTimezone: true }).notNull().defaultNow(),
+  },
+  (t) => [uniqueIndex("approvals_change").on(t.repositoryId, t.pullRequest, t.fingerprint), index("approvals_fingerprint").on(t.repositoryId, t.fingerprint)],
+);
+
+/** What a check said about a commit (validate, changes, preview): the Git mode's publisher, the dashboard's source. */
+export const checkResults = pgTable(
+  "check_results",
+  {
+    id: bigserial("id", { mode: "number" }).primaryKey(),
+    repositoryId: bigint("repository_id", { mode: "number" }).notNull().references(() => repositories.id),
+    environmentId: bigint("environment_id", { mode: "number" }).references(() => environments.id),
+    commitSha: text("commit_sha").notNull(),
+    name: text("name").notNull(),
+    conclusion: text("conclusion").notNull(),
+    title: text("title").notNull(),
+    summary: text("summary").notNull(),
+    details: jsonb("details").notNull().default(sql`'{}'::jsonb`),
+    createdAt: created(),
+  },
+  (t) => [index("check_results_commit").on(t.repositoryId, t.commitSha, t.name, t.createdAt)],
 );

@@ -1,0 +1,130 @@
+/** What `npm start` reads from its environment, checked once at start: one line names what is wrong. */
+
+export class SettingsError extends Error {
+  readonly code = "SETTINGS_INVALID";
+  constructor(
+    readonly setting: string,
+    message: string,
+  ) {
+    super(`${setting}: ${message}`);
+    this.name = "SettingsError";
+  }
+}
+
+export interface GitHubAppSettings {
+  appId: number;
+  /** PRIVATE_KEY (PEM, or base64 of it) or the file PRIVATE_KEY_PATH names; read by Probot. */
+  privateKeySource: "PRIVATE_KEY" | "PRIVATE_KEY_PATH";
+  webhookSecret: string;
+  /** The API root: https://api.github.com, or <GHE_PROTOCOL>://<GHE_HOST>/api/v3. */
+  baseUrl: string;
+  webhookPath: string;
+}
+
+export interface AppSettings {
+  host: string;
+  port: number;
+  gatewayHost: string;
+  gatewayPort: number;
+  baseDomain: string;
+  /** Scheme and port that preview URLs show. */
+  publicUrl: URL;
+  databaseUrl: string | undefined;
+  dataDir: string;
+  secretKey: string | undefined;
+  redisUrl: string | undefined;
+  logLevel: "trace" | "debug" | "info" | "warn" | "error" | "fatal" | "silent";
+  github: GitHubAppSettings | undefined;
+  /** The catch-up sweep of the GitHub App: compare open pull requests and branch heads with what is deployed; 0 turns it off. */
+  reconcileSeconds: number;
+  previewTtlHours: number;
+  maxFileBytes: number;
+  maxBodyBytes: number;
+}
+
+type Env = Record<string, string | undefined>;
+
+function port(env: Env, name: string, fallback: number): number {
+  const raw = env[name];
+  if (raw === undefined || raw === "") return fallback;
+  const n = Number(raw);
+  if (!/^\d+$/.test(raw) || n > 65_535) throw new SettingsError(name, `must be a port number from 0 to 65535, not "${raw}"`);
+  return n;
+}
+
+function positive(env: Env, name: string, fallback: number, allowZero = false): number {
+  const raw = env[name];
+  if (raw === undefined || raw === "") return fallback;
+  const n = Number(raw);
+  if (!Number.isFinite(n) || n < 0 || (!allowZero && n === 0)) throw new SettingsError(name, `must be a ${allowZero ? "non-negative" : "positive"} number, not "${raw}"`);
+  return n;
+}
+
+const LOG_LEVELS = ["trace", "debug", "info", "warn", "error", "fatal", "silent"] as const;
+
+/** Reads and checks every setting; throws SettingsError naming the first one that is wrong. */
+export function readAppSettings(env: Env): AppSettings {
+  const gatewayPort = port(env, "GATEWAY_PORT", 8787);
+  const baseDomain = (env.GATEWAY_BASE_DOMAIN || `localhost:${gatewayPort}`).toLowerCase();
+  if (!/^[a-z0-9.-]+(:\d+)?$/.test(baseDomain)) throw new SettingsError("GATEWAY_BASE_DOMAIN", `must be a host name, optionally with a port (like localhost:8787), not "${baseDomain}"`);
+  let publicUrl: URL;
+  try {
+    publicUrl = new URL(env.GATEWAY_PUBLIC_URL || `http://${baseDomain}`);
+  } catch {
+    throw new SettingsError("GATEWAY_PUBLIC_URL", `must be a URL like https://gateway.example.com, not "${env.GATEWAY_PUBLIC_URL}"`);
+  }
+  if (publicUrl.protocol !== "http:" && publicUrl.protocol !== "https:") throw new SettingsError("GATEWAY_PUBLIC_URL", "must start with http:// or https://");
+  const logLevel = (env.LOG_LEVEL || "info") as AppSettings["logLevel"];
+  if (!LOG_LEVELS.includes(logLevel)) throw new SettingsError("LOG_LEVEL", `must be one of ${LOG_LEVELS.join(", ")}`);
+  if (env.DATABASE_URL && !/^postgres(ql)?:\/\//.test(env.DATABASE_URL)) throw new SettingsError("DATABASE_URL", "must be a postgres:// URL");
+  if (env.REDIS_URL && !/^rediss?:\/\//.test(env.REDIS_URL)) throw new SettingsError("REDIS_URL", "must be a redis:// URL");
+  return {
+    host: env.HOST || "127.0.0.1",
+    port: port(env, "PORT", 3000),
+    gatewayHost: env.GATEWAY_HOST || env.HOST || "127.0.0.1",
+    gatewayPort,
+    baseDomain,
+    publicUrl,
+    databaseUrl: env.DATABASE_URL || undefined,
+    dataDir: env.GITWAY_DATA_DIR || "./data",
+    secretKey: env.GITWAY_SECRET_KEY || undefined,
+    redisUrl: env.REDIS_URL || undefined,
+    logLevel,
+    github: githubSettings(env),
+    reconcileSeconds: positive(env, "GITWAY_RECONCILE_SECONDS", 300, true),
+    previewTtlHours: positive(env, "GITWAY_PREVIEW_TTL_HOURS", 0, true),
+    maxFileBytes: positive(env, "GITWAY_MAX_FILE_BYTES", 32 * 1024 * 1024),
+    maxBodyBytes: 10 * 1024 * 1024,
+  };
+}
+
+/** GitHub App mode is on when APP_ID is set; then the key and the webhook secret must be too. */
+function githubSettings(env: Env): GitHubAppSettings | undefined {
+  if (!env.APP_ID) {
+    for (const name of ["PRIVATE_KEY", "PRIVATE_KEY_PATH", "WEBHOOK_SECRET", "GHE_HOST"]) {
+      if (env[name]) throw new SettingsError("APP_ID", `is not set, but ${name} is: set APP_ID to the GitHub App's id to run the GitHub App`);
+    }
+    return undefined;
+  }
+  if (!/^\d+$/.test(env.APP_ID)) throw new SettingsError("APP_ID", `must be the GitHub App's numeric id, not "${env.APP_ID}"`);
+  if (!env.PRIVATE_KEY && !env.PRIVATE_KEY_PATH) throw new SettingsError("PRIVATE_KEY", "is not set: give the App's private key as PRIVATE_KEY (PEM text) or PRIVATE_KEY_PATH (the .pem file)");
+  if (!env.WEBHOOK_SECRET) throw new SettingsError("WEBHOOK_SECRET", "is not set: it must match the webhook secret of the GitHub App");
+  const protocol = env.GHE_PROTOCOL || "https";
+  if (protocol !== "http" && protocol !== "https") throw new SettingsError("GHE_PROTOCOL", `must be http or https, not "${protocol}"`);
+  if (env.GHE_HOST && !/^[A-Za-z0-9.-]+(:\d+)?$/.test(env.GHE_HOST)) throw new SettingsError("GHE_HOST", `must be a host name (like github.example.com), not "${env.GHE_HOST}"`);
+  return {
+    appId: Number(env.APP_ID),
+    privateKeySource: env.PRIVATE_KEY ? "PRIVATE_KEY" : "PRIVATE_KEY_PATH",
+    webhookSecret: env.WEBHOOK_SECRET,
+    baseUrl: env.GHE_HOST ? `${protocol}://${env.GHE_HOST}/api/v3` : "https://api.github.com",
+    webhookPath: "/api/github/webhooks",
+  };
+}
+
+/** The URL a person opens for an environment: the public scheme and port, the label under the base domain. */
+export function environmentUrl(settings: Pick<AppSettings, "publicUrl" | "baseDomain">, label: string): string {
+  const host = settings.baseDomain.replace(/:\d+$/, "");
+  const port = settings.publicUrl.port || /:(\d+)$/.exec(settings.baseDomain)?.[1];
+  const defaultPort = settings.publicUrl.protocol === "https:" ? "443" : "80";
+  return `${settings.publicUrl.protocol}//${label}.${host}${port && port !== defaultPort ? `:${port}` : ""}/`;
+}

@@ -1,0 +1,262 @@
+import { createPrivateKey, randomUUID } from "node:crypto";
+import { readFileSync } from "node:fs";
+import { createServer, type IncomingMessage, type Server, type ServerResponse } from "node:http";
+import type { AddressInfo } from "node:net";
+import { readConfig, type GatewayConfig } from "../config/index.js";
+import { GatewayDeployer, GatewayServer, MemoryRateLimitStore, RedisRateLimitStore, ReleaseError, Upstreams, environmentLabel, type GatewayServices, type RateLimitStore } from "../gateway/index.js";
+import { gitwayApp, JOB_KIND, runGitHubWork, safeReason, type GitHubWork, type Octokit, type QueuedWork } from "../github/index.js";
+import { JobQueue, Worker, type Job, type QueueOptions } from "../jobs/index.js";
+import { DeployError, type Deployer, type EnvironmentValues } from "../pipeline/index.js";
+import { migrateStore, openStore, secretKeyFrom, StoreRecords, type Store } from "../store/index.js";
+import { environmentUrl, SettingsError, type AppSettings } from "./settings.js";
+import { createLogger, type Log } from "./log.js";
+
+export interface StartOptions {
+  /** Tests give an Octokit with fast retries; production uses Probot's own. */
+  Octokit?: unknown;
+  log?: Log;
+  /** Tests drive the worker themselves when false. */
+  runWorker?: boolean;
+  workerIdleMs?: number;
+  queue?: QueueOptions;
+}
+
+export interface Running {
+  appUrl: string;
+  gatewayUrl: string;
+  store: Store;
+  queue: JobQueue;
+  worker: Worker;
+  gateway: GatewayServer;
+  records: StoreRecords;
+  settings: AppSettings;
+  /** Resolves when nothing is queued or running (tests, and a graceful stop). */
+  idle(timeoutMs?: number): Promise<void>;
+  close(): Promise<void>;
+}
+
+/** PEM text from PRIVATE_KEY (also base64 or with literal \n) or the file PRIVATE_KEY_PATH; checked before use. */
+function loadPrivateKey(env: Record<string, string | undefined>): string {
+  let key: string;
+  if (env.PRIVATE_KEY) key = env.PRIVATE_KEY;
+  else {
+    try {
+      key = readFileSync(env.PRIVATE_KEY_PATH!, "utf8");
+    } catch (e) {
+      throw new SettingsError("PRIVATE_KEY_PATH", `cannot read ${env.PRIVATE_KEY_PATH}: ${(e as NodeJS.ErrnoException).code ?? "unreadable"}`);
+    }
+  }
+  key = key.replace(/\\n/g, "\n");
+  if (!key.includes("-----BEGIN")) key = Buffer.from(key, "base64").toString("utf8");
+  try {
+    createPrivateKey(key);
+  } catch {
+    throw new SettingsError(env.PRIVATE_KEY ? "PRIVATE_KEY" : "PRIVATE_KEY_PATH", "is not a PEM private key (download it from the GitHub App's settings page)");
+  }
+  return key;
+}
+
+async function rateLimitStore(url: string | undefined): Promise<RateLimitStore> {
+  if (!url) return new MemoryRateLimitStore();
+  const { Redis } = await import("ioredis");
+  const redis = new Redis(url, { maxRetriesPerRequest: 1, enableOfflineQueue: false, commandTimeout: 500 });
+  redis.on("error", () => {});
+  return new RedisRateLimitStore(redis);
+}
+
+/** Secret values never reach a log line or a report, even inside an unexpected error's message. */
+function redact(text: string, values: EnvironmentValues): string {
+  let out = text;
+  for (const v of Object.values(values.vars)) if (v.length >= 4) out = out.split(v).join("***");
+  return out;
+}
+
+/** The gateway as the pipeline's deployer: release errors become DeployErrors a reviewer may read. */
+function pipelineDeployer(inner: GatewayDeployer, log: Log): Deployer {
+  return {
+    async deploy(label, config, values) {
+      try {
+        const { releaseHash } = await inner.deploy(label, config, values);
+        return { releaseHash };
+      } catch (e) {
+        if (e instanceof ReleaseError) throw new DeployError(e.code === "ENV_VARIABLE_MISSING" ? "ENV_VARIABLE_MISSING" : "UNSUPPORTED", e.message);
+        log("error", `building release for ${label} failed: ${redact(e instanceof Error ? (e.stack ?? e.message) : String(e), values)}`);
+        throw new DeployError("INTERNAL", "the release could not be built; the server log has the details");
+      }
+    },
+    remove: (label) => inner.remove(label),
+  };
+}
+
+function listen(server: Server, port: number, host: string): Promise<number> {
+  return new Promise((resolve, reject) => {
+    server.once("error", reject);
+    server.listen(port, host, () => resolve((server.address() as AddressInfo).port));
+  });
+}
+
+/**
+ * Starts everything one process runs: migrations, the gateway with every deployed release
+ * restored, the app server (webhooks, admin API), the worker and the catch-up sweep.
+ */
+export async function startGitway(settings: AppSettings, env: Record<string, string | undefined>, options: StartOptions = {}): Promise<Running> {
+  const log = options.log ?? createLogger(settings.logLevel);
+  const secretKey = settings.secretKey ? secretKeyFromSetting(settings.secretKey) : undefined;
+  const privateKey = settings.github ? loadPrivateKey(env) : undefined;
+
+  const store = await openStore(settings.databaseUrl ? { databaseUrl: settings.databaseUrl } : { dataDir: settings.dataDir });
+  const closers: (() => Promise<unknown>)[] = [() => store.close()];
+  try {
+    const migrated = await migrateStore(store);
+    if (migrated.applied > 0) log("info", `applied ${migrated.applied} migration(s) on ${store.driver === "pg" ? "PostgreSQL" : "PGlite"}`);
+
+    // The gateway, with every environment's release rebuilt from the store.
+    const upstreams = new Upstreams();
+    const limits = await rateLimitStore(settings.redisUrl);
+    closers.unshift(() => upstreams.close(), () => limits.close());
+    const services: GatewayServices = { upstreams, rateLimitStore: limits, log, maxBodyBytes: settings.maxBodyBytes, bodyTimeoutMs: 30_000 };
+    const gateway = new GatewayServer({ baseDomain: settings.baseDomain, log });
+    const naming = { label: environmentLabel, url: (label: string) => environmentUrl(settings, label) };
+    const records = new StoreRecords(store.db, naming, secretKey);
+    const deployer = pipelineDeployer(new GatewayDeployer(gateway, services), log);
+    for (const r of await records.servingReleases()) {
+      const { config } = readConfig(new Map(Object.entries(r.files)));
+      try {
+        await deployer.deploy(r.label, config as GatewayConfig, await records.values(r.environmentId));
+      } catch (e) {
+        log("warn", `environment ${r.label} could not be restored: ${safeReason(e)}`);
+      }
+    }
+    const gatewayPort = await listen(gateway.server, settings.gatewayPort, settings.gatewayHost);
+    closers.unshift(() => gateway.close());
+
+    // The queue and its worker.
+    const queue = new JobQueue(store, options.queue);
+    const enqueue = (work: QueuedWork) => queue.enqueue({ ...work });
+    const workerId = `worker-${process.pid}-${randomUUID().slice(0, 8)}`;
+    let probot: import("probot").Probot | undefined;
+    const handlers: Record<string, (job: Job) => Promise<void>> = {};
+    if (settings.github) {
+      const { Probot, ProbotOctokit } = await import("probot");
+      probot = new Probot({
+        appId: settings.github.appId,
+        privateKey,
+        secret: settings.github.webhookSecret,
+        baseUrl: settings.github.baseUrl,
+        logLevel: settings.logLevel === "silent" ? "fatal" : settings.logLevel,
+        Octokit: (options.Octokit as typeof ProbotOctokit | undefined) ?? retryingOctokit(ProbotOctokit),
+      });
+      const app = probot;
+      const run = (job: Job) =>
+        runGitHubWork(
+          {
+            auth: (id?: number) => app.auth(id) as Promise<Octokit>,
+            records,
+            deployer,
+            enqueue,
+            maxFileBytes: settings.maxFileBytes,
+            previewTtlHours: settings.previewTtlHours,
+            log,
+          },
+          job.payload as GitHubWork,
+          { fence: async () => (await queue.holdsLease(job, workerId)) && !(await queue.superseded(job)), finalAttempt: job.attempts >= job.maxAttempts },
+        );
+      for (const kind of Object.values(JOB_KIND)) handlers[kind] = run;
+    }
+    const worker = new Worker(queue, handlers, { id: workerId, idleMs: options.workerIdleMs ?? 200, onError: (job, e) => log("warn", `job ${job.id} (${job.kind}) attempt ${job.attempts} of ${job.maxAttempts} failed: ${safeReason(e)}`) });
+    if (options.runWorker !== false) worker.start();
+    closers.unshift(() => worker.stop());
+
+    // The app server: GitHub's webhooks, then the admin API.
+    const webhooks = probot ? await createWebhookMiddleware(probot, enqueue, settings.github!.webhookPath) : undefined;
+    const server = createServer((req, res) => {
+      void route(req, res).catch((e: unknown) => {
+        log("error", `request ${req.method} ${req.url} failed: ${safeReason(e)}`);
+        if (!res.headersSent) res.writeHead(500, { "content-type": "application/json" });
+        res.end(JSON.stringify({ error: "internal error" }));
+      });
+    });
+    const route = async (req: IncomingMessage, res: ServerResponse) => {
+      if (webhooks && (await webhooks(req, res))) return;
+      if (req.url === "/healthz") {
+        res.writeHead(200, { "content-type": "application/json" });
+        res.end(JSON.stringify({ ok: true, environments: gateway.environmentCount }));
+        return;
+      }
+      res.writeHead(404, { "content-type": "application/json" });
+      res.end(JSON.stringify({ error: "not found" }));
+    };
+    const appPort = await listen(server, settings.port, settings.host);
+    closers.unshift(
+      () =>
+        new Promise<void>((resolve) => {
+          server.close(() => resolve());
+          server.closeAllConnections();
+        }),
+    );
+
+    // The catch-up sweep: at start, then every few minutes.
+    if (settings.github && settings.reconcileSeconds > 0 && options.runWorker !== false) {
+      const sweep = () => enqueue({ kind: JOB_KIND.sweep, environmentKey: "gh:sweep", commitOrder: Date.now(), payload: { type: "sweep" } }).catch((e: unknown) => log("warn", `sweep not queued: ${safeReason(e)}`));
+      void sweep();
+      const timer = setInterval(sweep, settings.reconcileSeconds * 1000);
+      timer.unref();
+      closers.unshift(async () => clearInterval(timer));
+    }
+
+    log("info", `app on http://${settings.host}:${appPort}${settings.github ? ` (GitHub App ${settings.github.appId} at ${settings.github.baseUrl}, webhooks at ${settings.github.webhookPath})` : ""}; gateway on http://${settings.gatewayHost}:${gatewayPort} for *.${settings.baseDomain}`);
+    return {
+      appUrl: `http://${settings.host}:${appPort}`,
+      gatewayUrl: `http://${settings.gatewayHost}:${gatewayPort}`,
+      store,
+      queue,
+      worker,
+      gateway,
+      records,
+      settings,
+      idle: (timeoutMs = 15_000) => waitIdle(queue, timeoutMs),
+      close: async () => {
+        for (const close of closers) await close().catch(() => {});
+      },
+    };
+  } catch (e) {
+    for (const close of closers) await close().catch(() => {});
+    throw e;
+  }
+}
+
+/**
+ * Probot's Octokit with retry (5xx) and throttling on; rate limits, primary and secondary, are
+ * waited out and retried twice (Probot alone gives up on a secondary limit).
+ */
+function retryingOctokit(base: typeof import("probot").ProbotOctokit) {
+  const retryTwice = (_after: number, _options: unknown, _octokit: unknown, retryCount: number) => retryCount < 2;
+  return base.defaults((o: Record<string, unknown>) => ({ ...o, throttle: { ...(o.throttle as object), onRateLimit: retryTwice, onSecondaryRateLimit: retryTwice } }));
+}
+
+function secretKeyFromSetting(value: string): Buffer {
+  try {
+    return secretKeyFrom(value);
+  } catch (e) {
+    throw new SettingsError("GITWAY_SECRET_KEY", (e as Error).message.replace(/^GITWAY_SECRET_KEY /, ""));
+  }
+}
+
+async function createWebhookMiddleware(probot: import("probot").Probot, enqueue: (w: QueuedWork) => Promise<unknown>, path: string) {
+  const { createNodeMiddleware } = await import("probot");
+  const middleware = await createNodeMiddleware(gitwayApp(enqueue), { probot, webhooksPath: path });
+  return (req: IncomingMessage, res: ServerResponse): Promise<boolean> => {
+    const pathname = (req.url ?? "").split("?")[0]!.replace(/\/+$/, "");
+    if (pathname !== path) return Promise.resolve(false);
+    return Promise.resolve(middleware(req, res)).then(() => true);
+  };
+}
+
+async function waitIdle(queue: JobQueue, timeoutMs: number): Promise<void> {
+  const until = Date.now() + timeoutMs;
+  while (Date.now() < until) {
+    if ((await queue.pendingCount()) === 0) return;
+    await new Promise((r) => setTimeout(r, 50));
+  }
+  throw new Error(`jobs still queued or running after ${timeoutMs} ms`);
+}

@@ -1,0 +1,8 @@
+/** The use cases, over ports: preview a change, promote a commit, retire an environment. */
+export { previewChange, APPROVE_ACTION, type PreviewRequest, type PreviewResult } from "./preview.js";
+export { promoteCommit, type PromoteRequest, type PromoteResult } from "./promote.js";
+export { approveBreaking, type ApproveRequest } from "./approve.js";
+export { retireEnvironment, type RetireRequest } from "./retire.js";
+export { readCommit, filesOf } from "./read-commit.js";
+export { DeployError, type DeployErrorCode } from "./errors.js";
+export type * from "./ports.js";

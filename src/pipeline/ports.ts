@@ -1,0 +1,121 @@
+import type { Diagnostic, GatewayConfig, Snapshot } from "../config/index.js";
+import type { ChangeReport } from "../diff/index.js";
+import type { CheckAnnotation, CheckText } from "../report/index.js";
+
+/**
+ * The ports the use cases talk to. `github/` and `git/` supply a source and a publisher, `store/`
+ * the records, the gateway process the deployer: the use cases hold no Octokit, no SQL, no HTTP.
+ */
+
+/** The config files of one repository at a commit. */
+export interface ConfigSource {
+  snapshot(sha: string): Promise<Snapshot>;
+}
+
+export type CheckName = "validate" | "changes" | "preview" | "deploy";
+
+/** One check's verdict on one commit, rendered for the place it is read (check run, dashboard). */
+export interface CheckOutcome extends CheckText {
+  name: CheckName;
+  detailsUrl?: string;
+  /** Buttons a reviewer may press (GitHub: requested actions). */
+  actions?: { identifier: string; label: string; description: string }[];
+  /** Machine-readable facts for the store and the dashboard. */
+  details?: Record<string, unknown>;
+}
+
+export type { CheckAnnotation };
+
+export interface EnvironmentRef {
+  id: number;
+  name: string;
+  kind: "preview" | "stage" | "production";
+  /** DNS label under the gateway's base domain. */
+  label: string;
+  url: string;
+}
+
+/** Where results are told: check runs and deployments on GitHub, rows in the store in Git mode. */
+export interface Publisher {
+  /** The checks are under way for this commit. */
+  started(sha: string, names: readonly CheckName[]): Promise<void>;
+  finished(sha: string, outcome: CheckOutcome): Promise<void>;
+  deploying(environment: EnvironmentRef, sha: string): Promise<void>;
+  deployed(environment: EnvironmentRef, sha: string, result: { ok: true } | { ok: false; reason: string }): Promise<void>;
+  /** The environment no longer serves anything. */
+  retired(environment: EnvironmentRef): Promise<void>;
+  /** The one summary comment of a pull request, created once and edited after. */
+  comment(pullRequest: number, environment: EnvironmentRef, markdown: string): Promise<void>;
+}
+
+/** A compiled release swapped into the gateway; the deployer compiles, since that needs the runtime. */
+export interface Deployer {
+  /** Throws DeployRefused when the release cannot be built for this environment (a missing `$env`). */
+  deploy(label: string, config: GatewayConfig, values: EnvironmentValues): Promise<{ releaseHash: string }>;
+  remove(label: string): Promise<void>;
+}
+
+export interface EnvironmentValues {
+  name: string;
+  vars: Record<string, string>;
+  /** Names of the vars that are secrets: a fork's preview must not receive any. */
+  secretNames: string[];
+  consumers: { name: string; keyHashes: string[] }[];
+}
+
+export interface EnvironmentSpec {
+  name: string;
+  kind: EnvironmentRef["kind"];
+  branch?: string;
+  pullRequest?: number;
+}
+
+export interface DeploymentRecord {
+  environmentId: number;
+  commitSha: string;
+  releaseHash: string;
+  /** The config files the release was built from, so the gateway can rebuild it at start. */
+  files: Record<string, string>;
+  trigger: "pull_request" | "push" | "poll" | "rollback" | "operator" | "install" | "sync";
+  actor: string;
+  outcome: "succeeded" | "failed";
+  error?: string;
+  report?: unknown;
+}
+
+/** What the use cases remember: environments, values, approvals, deployments, the audit log. */
+export interface Records {
+  repository(owner: string, name: string): Promise<number>;
+  environment(repositoryId: number, spec: EnvironmentSpec): Promise<EnvironmentRef>;
+  findEnvironment(repositoryId: number, name: string): Promise<(EnvironmentRef & { deployedCommitSha: string | null; pinned: boolean; reportOnly: boolean }) | undefined>;
+  /** Own values and consumers, overlaid on those of `inherit` (a stage) when given. */
+  values(environmentId: number, inherit?: { repositoryId: number; name: string }): Promise<EnvironmentValues>;
+  approvedFingerprints(repositoryId: number, pullRequest?: number): Promise<Map<string, string>>;
+  approve(e: { repositoryId: number; pullRequest: number; headSha: string; fingerprints: string[]; actor: string }): Promise<void>;
+  /** A deployment happened (or failed); a succeeded one becomes the environment's running release. */
+  recordDeployment(d: DeploymentRecord): Promise<void>;
+  markRetired(environmentId: number): Promise<void>;
+  audit(e: { actor: string; action: string; environmentId?: number; commitSha?: string; details?: Record<string, unknown> }): Promise<void>;
+}
+
+/** Whether the job still may act: its lease is held and no newer job for the same environment waits. */
+export type Fence = () => Promise<boolean>;
+
+export interface PipelineDeps {
+  source: ConfigSource;
+  publisher: Publisher;
+  deployer: Deployer;
+  records: Records;
+  /** Still mine and still the newest: checked before anything is swapped or published. */
+  fence: Fence;
+  now?: () => number;
+}
+
+/** A side of a change: the config read at a commit, or why it could not be read. */
+export interface ReadSide {
+  sha: string;
+  config: GatewayConfig | undefined;
+  diagnostics: Diagnostic[];
+}
+
+export type { ChangeReport };

@@ -1,0 +1,124 @@
+import { hasErrors } from "../config/index.js";
+import { changesCheck, noConfigCheck, pullRequestComment, unapprovedBreaking, validationCheck, type PreviewState } from "../report/index.js";
+import type { CheckOutcome, DeploymentRecord, EnvironmentSpec, PipelineDeps, ReadSide } from "./ports.js";
+import { readCommit } from "./read-commit.js";
+import { applyApprovals, compare, deployTo, protectedRouteCount, settingsOf, withoutSecrets } from "./steps.js";
+
+export interface PreviewRequest {
+  owner: string;
+  repo: string;
+  /** `pr-<n>` for a pull request, `branch-<slug>` for a previewed branch. */
+  environment: EnvironmentSpec & { kind: "preview" };
+  headSha: string;
+  baseSha: string | undefined;
+  /** The head lives in another repository: no secret values reach its preview. */
+  fork: boolean;
+  actor: string;
+  trigger: DeploymentRecord["trigger"];
+}
+
+export type PreviewResult = "no-config" | "superseded" | "served" | "not-deployed";
+
+export const APPROVE_ACTION = { identifier: "approve-breaking", label: "Approve breaking", description: "Accept these breaking changes" } as const;
+
+const CHECKS = ["validate", "changes", "preview"] as const;
+
+/**
+ * A change under review (a pull request or a previewed branch):
+ * 1. read head and base; 2. validate; 3. diff, with the approvals given so far;
+ * 4. deploy the head as a preview; 5. publish the checks; 6. sum them up in one comment.
+ */
+export async function previewChange(deps: PipelineDeps, req: PreviewRequest): Promise<PreviewResult> {
+  const now = deps.now?.() ?? Date.now();
+  const repositoryId = await deps.records.repository(req.owner, req.repo);
+  await deps.publisher.started(req.headSha, CHECKS);
+
+  // 1. Read
+  const head = await readCommit(deps.source, req.headSha);
+  const base = req.baseSha ? await readCommit(deps.source, req.baseSha) : undefined;
+  if (!head.config && !base?.config && head.diagnostics.every((d) => d.rule === "config-not-found")) {
+    for (const name of CHECKS) await deps.publisher.finished(req.headSha, { name, ...noConfigCheck() });
+    return "no-config";
+  }
+  const settings = settingsOf(head);
+
+  // 2. Validate
+  const validate: CheckOutcome = { name: "validate", ...validationCheck(head.diagnostics) };
+
+  // 3. Diff, with approvals (new ones first, when this run is an approval)
+  let report = compare(base, head, now);
+  const pullRequest = req.environment.pullRequest;
+  if (report && pullRequest !== undefined) report = applyApprovals(report, await deps.records.approvedFingerprints(repositoryId, pullRequest));
+  const changes: CheckOutcome = {
+    name: "changes",
+    ...changesCheck(report, { breakingConclusion: settings.checks.breaking, baseUnreadable: baseNote(base) }),
+    details: report ? { summary: report.summary } : {},
+  };
+  if (report && pullRequest !== undefined && unapprovedBreaking(report).length > 0) changes.actions = [APPROVE_ACTION];
+
+  // 4. Deploy
+  const preview = await deployPreview(deps, req, head, report);
+
+  // 5. Publish
+  await deps.publisher.finished(req.headSha, validate);
+  await deps.publisher.finished(req.headSha, changes);
+  await deps.publisher.finished(req.headSha, preview.check);
+  if (preview.result === "superseded") return "superseded";
+
+  // 6. Comment
+  if (pullRequest !== undefined && settings.comment && preview.environment) {
+    await deps.publisher.comment(pullRequest, preview.environment, pullRequestComment({ validate, changes, preview: preview.state, headSha: req.headSha }));
+  }
+  return preview.result;
+}
+
+function baseNote(base: ReadSide | undefined): string | undefined {
+  if (!base) return undefined;
+  if (!base.config) return "The base commit has no readable gateway config, so there is nothing to compare with: every route is new.";
+  return undefined;
+}
+
+async function deployPreview(deps: PipelineDeps, req: PreviewRequest, head: ReadSide, report: ReturnType<typeof compare>) {
+  const name = req.environment.name;
+  const skipped = (reason: string, state: PreviewState, conclusion: CheckOutcome["conclusion"] = "neutral") => ({
+    result: "not-deployed" as const,
+    state,
+    environment: undefined as undefined | Awaited<ReturnType<PipelineDeps["records"]["environment"]>>,
+    check: { name: "preview", conclusion, title: `Not deployed: ${reason}`, summary: `The preview \`${name}\` was not updated: ${reason}.` } satisfies CheckOutcome,
+  });
+  const repositoryId = await deps.records.repository(req.owner, req.repo);
+  const env = await deps.records.environment(repositoryId, req.environment);
+  const before = await deps.records.findEnvironment(repositoryId, name);
+  const stillServing = before?.deployedCommitSha ? { url: env.url, commit: before.deployedCommitSha } : undefined;
+
+  if (!head.config || hasErrors(head.diagnostics)) {
+    const reason = "the config has errors (see Gitway / validate)";
+    return { ...skipped(reason, { state: "not-deployed", environment: name, reason, ...(stillServing ? { stillServing } : {}) }), environment: env };
+  }
+  const settings = settingsOf(head);
+  const inherit = settings.previews.inherit;
+  const stored = await deps.records.values(env.id, inherit ? { repositoryId, name: inherit } : undefined);
+  const values = req.fork ? withoutSecrets(stored) : stored;
+  const outcome = await deployTo(deps, env, head, values, { trigger: req.trigger, actor: req.actor, report: report ? { summary: report.summary, changes: report.changes } : undefined, fork: req.fork });
+  if (outcome === "superseded") {
+    return { result: "superseded" as const, state: { state: "skipped", reason: "superseded by a newer commit" } as PreviewState, environment: env, check: { name: "preview", conclusion: "cancelled", title: "Superseded by a newer commit", summary: "A newer commit of this change is being previewed; this one was not deployed." } satisfies CheckOutcome };
+  }
+  if (!outcome.ok) {
+    return { ...skipped(outcome.reason, { state: "not-deployed", environment: name, reason: outcome.reason, ...(stillServing ? { stillServing } : {}) }, "failure"), environment: env };
+  }
+  const keySource = inherit && stored.consumers.length > 0 ? inherit : undefined;
+  const protectedRoutes = protectedRouteCount(head.config);
+  return {
+    result: "served" as const,
+    environment: env,
+    state: { state: "serving", url: env.url, environment: name, commit: head.sha, protectedRoutes, keySource } as PreviewState,
+    check: {
+      name: "preview",
+      conclusion: "success",
+      title: `Serving at ${env.url}`,
+      summary: `The preview \`${name}\` serves commit \`${head.sha.slice(0, 7)}\` (release \`${outcome.releaseHash}\`) at ${env.url}\n\n\`\`\`sh\ncurl ${env.url}\n\`\`\``,
+      detailsUrl: env.url,
+      details: { environment: name, url: env.url, release: outcome.releaseHash },
+    } satisfies CheckOutcome,
+  };
+}

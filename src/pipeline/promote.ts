@@ -1,0 +1,93 @@
+import { escapeMarkdown, unapprovedBreaking, validationCheck } from "../report/index.js";
+import { hasErrors } from "../config/index.js";
+import type { CheckOutcome, DeploymentRecord, PipelineDeps } from "./ports.js";
+import { readCommit } from "./read-commit.js";
+import { applyApprovals, compare, deployTo, settingsOf } from "./steps.js";
+
+export interface PromoteRequest {
+  owner: string;
+  repo: string;
+  /** The new head of the production branch. */
+  sha: string;
+  actor: string;
+  trigger: DeploymentRecord["trigger"];
+}
+
+export interface PromoteResult {
+  deployed: string[];
+  /** The environment that stopped the promotion, and why. */
+  stopped?: { environment: string; reason: string };
+  skipped: { environment: string; reason: string }[];
+}
+
+/**
+ * A new production-branch head: 1. read and validate it; 2. deploy it to each stage in order, then
+ * production, stopping at the first that fails; 3. say on the commit what was deployed where.
+ * A revert is just another head, so rolling back is `git revert`.
+ */
+export async function promoteCommit(deps: PipelineDeps, req: PromoteRequest): Promise<PromoteResult | "no-config"> {
+  const now = deps.now?.() ?? Date.now();
+  const repositoryId = await deps.records.repository(req.owner, req.repo);
+
+  // 1. Read and validate (a repository without gateway config gets no checks on its pushes)
+  const head = await readCommit(deps.source, req.sha);
+  if (!head.config && head.diagnostics.every((d) => d.rule === "config-not-found")) return "no-config";
+  await deps.publisher.started(req.sha, ["validate", "deploy"]);
+  await deps.publisher.finished(req.sha, { name: "validate", ...validationCheck(head.diagnostics) });
+  const result: PromoteResult = { deployed: [], skipped: [] };
+  const lines: string[] = [];
+  if (!head.config || hasErrors(head.diagnostics)) {
+    result.stopped = { environment: "production", reason: "the config has errors (see Gitway / validate); every environment keeps serving what it served" };
+  } else {
+    // 2. Stages in order, then production
+    const settings = settingsOf(head);
+    for (const name of [...settings.stages, "production"]) {
+      const kind = name === "production" ? ("production" as const) : ("stage" as const);
+      const env = await deps.records.environment(repositoryId, { name, kind });
+      const current = await deps.records.findEnvironment(repositoryId, name);
+      if (current?.pinned) {
+        result.skipped.push({ environment: name, reason: "pinned to a rollback release; unpin it to deploy new commits" });
+        continue;
+      }
+      if (current?.reportOnly) {
+        result.skipped.push({ environment: name, reason: "set to report only" });
+        continue;
+      }
+      let report;
+      if (current?.deployedCommitSha && current.deployedCommitSha !== req.sha) {
+        report = compare(await readCommit(deps.source, current.deployedCommitSha), head, now);
+      }
+      if (report && kind === "production" && settings.production.requireApproval) {
+        report = applyApprovals(report, await deps.records.approvedFingerprints(repositoryId));
+        const open = unapprovedBreaking(report);
+        if (open.length > 0) {
+          result.stopped = { environment: name, reason: `${open.length} breaking change${open.length === 1 ? " was" : "s were"} not approved on a pull request (${open.map((c) => c.fingerprint).join(", ")}), and this repository requires approval before production` };
+          break;
+        }
+      }
+      const values = await deps.records.values(env.id);
+      const outcome = await deployTo(deps, env, head, values, { trigger: req.trigger, actor: req.actor, report: report ? { summary: report.summary, changes: report.changes } : undefined });
+      if (outcome === "superseded") return { ...result, stopped: { environment: name, reason: "superseded by a newer commit" } };
+      if (!outcome.ok) {
+        result.stopped = { environment: name, reason: outcome.reason };
+        break;
+      }
+      result.deployed.push(name);
+      lines.push(`- \`${name}\`: ${env.url} (release \`${outcome.releaseHash}\`)`);
+    }
+  }
+
+  // 3. Say what happened
+  const skipped = result.skipped.map((s) => `- \`${s.environment}\` skipped: ${escapeMarkdown(s.reason)}`);
+  const check: CheckOutcome = result.stopped
+    ? {
+        name: "deploy",
+        conclusion: "failure",
+        title: `Promotion stopped at ${result.stopped.environment}`,
+        summary: [`Not deployed to \`${result.stopped.environment}\`: ${escapeMarkdown(result.stopped.reason)}.`, "", ...(lines.length ? ["Deployed before it stopped:", ...lines] : []), ...skipped].join("\n"),
+        details: { ...result },
+      }
+    : { name: "deploy", conclusion: "success", title: `Deployed to ${result.deployed.join(", ") || "no environment"}`, summary: [...lines, ...skipped].join("\n") || "Nothing to deploy.", details: { ...result } };
+  await deps.publisher.finished(req.sha, check);
+  return result;
+}

@@ -1,0 +1,78 @@
+import { DEFAULT_SETTINGS, type GatewayConfig, type RepoSettings } from "../config/index.js";
+import { diffConfigs, summarize, type ChangeReport } from "../diff/index.js";
+import { DeployError } from "./errors.js";
+import { filesOf } from "./read-commit.js";
+import type { DeploymentRecord, EnvironmentRef, EnvironmentValues, PipelineDeps, ReadSide } from "./ports.js";
+
+/** The steps the use cases share, each small and named for what it does. */
+
+export function settingsOf(side: ReadSide | undefined): RepoSettings {
+  return side?.config?.settings ?? DEFAULT_SETTINGS;
+}
+
+/** Approved fingerprints turn breaking changes into accepted ones, saying who approved them. */
+export function applyApprovals(report: ChangeReport, approved: ReadonlyMap<string, string>): ChangeReport {
+  const changes = report.changes.map((c) => (!c.accepted && approved.has(c.fingerprint) ? { ...c, accepted: { reason: `approved by @${approved.get(c.fingerprint)}` } } : c));
+  return { changes, summary: summarize(changes) };
+}
+
+export function compare(base: ReadSide | undefined, head: ReadSide, now: number): ChangeReport | undefined {
+  if (!base?.config || !head.config) return undefined;
+  return diffConfigs(base.config, head.config, { now });
+}
+
+/** `$env` names the config needs that the environment does not supply. */
+export function missingValues(config: GatewayConfig, vars: Readonly<Record<string, string>>): string[] {
+  return [...new Set(config.env.map((r) => r.name))].filter((n) => vars[n] === undefined).sort();
+}
+
+/** A fork's pull request never receives a secret: its config could send it anywhere. */
+export function withoutSecrets(values: EnvironmentValues): EnvironmentValues {
+  const vars = Object.fromEntries(Object.entries(values.vars).filter(([k]) => !values.secretNames.includes(k)));
+  return { ...values, vars, secretNames: [] };
+}
+
+/** Routes a caller needs a credential for, for the comment's "how to call it". */
+export function protectedRouteCount(config: GatewayConfig): number {
+  const types = new Map(config.policies.map((p) => [p.name, p.policyType]));
+  return config.routes.filter((r) => r.inbound.some((n) => types.get(n) === "api-key-inbound" || types.get(n) === "basic-auth-inbound")).length;
+}
+
+export type DeployOutcome = { ok: true; releaseHash: string } | { ok: false; reason: string; code: string };
+
+/**
+ * Deploys a read config to one environment: checks its values, tells the publisher, swaps the
+ * release (only while the job is still fenced in) and records what happened.
+ */
+export async function deployTo(
+  deps: PipelineDeps,
+  env: EnvironmentRef,
+  head: ReadSide,
+  values: EnvironmentValues,
+  record: Pick<DeploymentRecord, "trigger" | "actor" | "report"> & { fork?: boolean },
+): Promise<DeployOutcome | "superseded"> {
+  const config = head.config!;
+  if (!(await deps.fence())) return "superseded";
+  await deps.publisher.deploying(env, head.sha);
+  const missing = missingValues(config, values.vars);
+  if (missing.length > 0) {
+    const names = missing.map((n) => `$env(${n})`).join(", ");
+    const error = record.fork
+      ? new DeployError("FORK_SECRETS", `this pull request comes from a fork, and previews of forks get no secret values; the config needs ${names}`)
+      : new DeployError("ENV_VARIABLE_MISSING", `${env.name} has no value for ${names}; set it with gitway env set ${env.name} NAME=VALUE`);
+    await deps.records.recordDeployment({ environmentId: env.id, commitSha: head.sha, releaseHash: "", files: {}, trigger: record.trigger, actor: record.actor, outcome: "failed", error: error.message, report: record.report });
+    await deps.publisher.deployed(env, head.sha, { ok: false, reason: error.message });
+    return { ok: false, reason: error.message, code: error.code };
+  }
+  try {
+    const { releaseHash } = await deps.deployer.deploy(env.label, config, values);
+    await deps.records.recordDeployment({ environmentId: env.id, commitSha: head.sha, releaseHash, files: filesOf(head), trigger: record.trigger, actor: record.actor, outcome: "succeeded", report: record.report });
+    await deps.publisher.deployed(env, head.sha, { ok: true });
+    return { ok: true, releaseHash };
+  } catch (e) {
+    const failure = e instanceof DeployError ? e : new DeployError("INTERNAL", "the release could not be built; the server log has the details");
+    await deps.records.recordDeployment({ environmentId: env.id, commitSha: head.sha, releaseHash: "", files: {}, trigger: record.trigger, actor: record.actor, outcome: "failed", error: failure.message, report: record.report });
+    await deps.publisher.deployed(env, head.sha, { ok: false, reason: failure.message });
+    return { ok: false, reason: failure.message, code: failure.code };
+  }
+}

@@ -1,0 +1,157 @@
+import { and, desc, eq, inArray, sql } from "drizzle-orm";
+import type { Db } from "./db.js";
+import { appendAudit, consumersOf, finishDeployment, resolveVariables, saveRelease, startDeployment, upsertEnvironment, upsertRepository } from "./queries.js";
+import { approvals, environments, environmentVariables, repositories, releases } from "./schema.js";
+
+type Kind = "preview" | "stage" | "production";
+
+export interface Naming {
+  /** The DNS label of an environment (`<owner>-<repo>-<env>`, slugged). */
+  label(owner: string, repo: string, environment: string): string;
+  url(label: string): string;
+}
+
+export interface EnvironmentRow {
+  id: number;
+  name: string;
+  kind: Kind;
+  label: string;
+  url: string;
+  deployedCommitSha: string | null;
+  pinned: boolean;
+  reportOnly: boolean;
+}
+
+/**
+ * The pipeline's memory in the database: environments, their values and keys, approvals,
+ * deployments and the audit log. Secrets are decrypted only to build a release.
+ */
+export class StoreRecords {
+  constructor(
+    private readonly db: Db,
+    private readonly naming: Naming,
+    private readonly secretKey: Buffer | undefined,
+  ) {}
+
+  async repository(owner: string, name: string): Promise<number> {
+    const [row] = await this.db.select({ id: repositories.id }).from(repositories).where(and(eq(repositories.owner, owner), eq(repositories.name, name)));
+    return row ? row.id : upsertRepository(this.db, { owner, name });
+  }
+
+  private async names(repositoryId: number): Promise<{ owner: string; name: string }> {
+    const [row] = await this.db.select({ owner: repositories.owner, name: repositories.name }).from(repositories).where(eq(repositories.id, repositoryId));
+    if (!row) throw new Error(`repository ${repositoryId} is not recorded`);
+    return row;
+  }
+
+  async environment(repositoryId: number, spec: { name: string; kind: Kind; branch?: string; pullRequest?: number }): Promise<EnvironmentRow> {
+    const repo = await this.names(repositoryId);
+    const label = this.naming.label(repo.owner, repo.name, spec.name);
+    await upsertEnvironment(this.db, { repositoryId, name: spec.name, kind: spec.kind, hostName: label, ...(spec.branch ? { branch: spec.branch } : {}), ...(spec.pullRequest !== undefined ? { pullRequest: spec.pullRequest } : {}) });
+    // A retired environment that comes back (a reopened pull request) is live again.
+    await this.db
+      .update(environments)
+      .set({ lastActivityAt: sql`now()`, status: sql`CASE WHEN ${environments.status} = 'torn-down' THEN 'pending' ELSE ${environments.status} END` })
+      .where(and(eq(environments.repositoryId, repositoryId), eq(environments.name, spec.name)));
+    return (await this.findEnvironment(repositoryId, spec.name))!;
+  }
+
+  async findEnvironment(repositoryId: number, name: string): Promise<EnvironmentRow | undefined> {
+    const [row] = await this.db.select().from(environments).where(and(eq(environments.repositoryId, repositoryId), eq(environments.name, name)));
+    if (!row || row.status === "torn-down") return undefined;
+    return { id: row.id, name: row.name, kind: row.kind, label: row.hostName, url: this.naming.url(row.hostName), deployedCommitSha: row.deployedCommitSha, pinned: row.pinnedReleaseId !== null, reportOnly: row.reportOnly };
+  }
+
+  async values(environmentId: number, inherit?: { repositoryId: number; name: string }): Promise<{ name: string; vars: Record<string, string>; secretNames: string[]; consumers: { name: string; keyHashes: string[] }[] }> {
+    const [env] = await this.db.select({ name: environments.name }).from(environments).where(eq(environments.id, environmentId));
+    const ids = [environmentId];
+    if (inherit) {
+      const [parent] = await this.db.select({ id: environments.id }).from(environments).where(and(eq(environments.repositoryId, inherit.repositoryId), eq(environments.name, inherit.name)));
+      if (parent) ids.unshift(parent.id);
+    }
+    const vars: Record<string, string> = {};
+    const secret = new Set<string>();
+    const consumers = new Map<string, string[]>();
+    // The environment's own values win over the inherited ones: it comes last.
+    for (const id of ids) {
+      Object.assign(vars, await resolveVariables(this.db, this.secretKey, id));
+      const rows = await this.db.select({ name: environmentVariables.name, secret: environmentVariables.secret }).from(environmentVariables).where(eq(environmentVariables.environmentId, id));
+      for (const r of rows) {
+        if (r.secret) secret.add(r.name);
+        else secret.delete(r.name);
+      }
+      for (const c of await consumersOf(this.db, id)) consumers.set(c.name, [...(consumers.get(c.name) ?? []), ...c.keyHashes]);
+    }
+    return { name: env?.name ?? "", vars, secretNames: [...secret], consumers: [...consumers].map(([name, keyHashes]) => ({ name, keyHashes })) };
+  }
+
+  async approvedFingerprints(repositoryId: number, pullRequest?: number): Promise<Map<string, string>> {
+    const where = pullRequest === undefined ? eq(approvals.repositoryId, repositoryId) : and(eq(approvals.repositoryId, repositoryId), eq(approvals.pullRequest, pullRequest));
+    const rows = await this.db.select({ fingerprint: approvals.fingerprint, by: approvals.approvedBy }).from(approvals).where(where);
+    return new Map(rows.map((r) => [r.fingerprint, r.by]));
+  }
+
+  async approve(e: { repositoryId: number; pullRequest: number; headSha: string; fingerprints: string[]; actor: string }): Promise<void> {
+    await this.db.transaction(async (tx) => {
+      await tx
+        .insert(approvals)
+        .values(e.fingerprints.map((fingerprint) => ({ repositoryId: e.repositoryId, pullRequest: e.pullRequest, fingerprint, approvedBy: e.actor, headSha: e.headSha })))
+        .onConflictDoNothing();
+      const [env] = await tx.select({ id: environments.id }).from(environments).where(and(eq(environments.repositoryId, e.repositoryId), eq(environments.pullRequest, e.pullRequest)));
+      await appendAudit(tx as unknown as Db, { actor: e.actor, action: "breaking.approved", ...(env ? { environmentId: env.id } : {}), commitSha: e.headSha, approval: e.fingerprints.join(","), details: { pullRequest: e.pullRequest, fingerprints: e.fingerprints } });
+    });
+  }
+
+  async recordDeployment(d: { environmentId: number; commitSha: string; releaseHash: string; files: Record<string, string>; trigger: string; actor: string; outcome: "succeeded" | "failed"; error?: string; report?: unknown }): Promise<void> {
+    await this.db.transaction(async (tx) => {
+      const db = tx as unknown as Db;
+      const [env] = await db.select({ repositoryId: environments.repositoryId }).from(environments).where(eq(environments.id, d.environmentId));
+      let releaseId: number | undefined;
+      if (d.outcome === "succeeded") releaseId = await saveRelease(db, { repositoryId: env!.repositoryId, contentHash: d.releaseHash, commitSha: d.commitSha, bundle: { files: d.files } });
+      else {
+        const [current] = await db.select({ id: environments.deployedReleaseId }).from(environments).where(eq(environments.id, d.environmentId));
+        releaseId = current?.id ?? undefined;
+      }
+      if (releaseId === undefined) {
+        // Nothing ever deployed here: a failed first deployment is told by the environment's status.
+        await db.update(environments).set({ status: "failed", lastError: d.error ?? null, updatedAt: sql`now()` }).where(eq(environments.id, d.environmentId));
+        await appendAudit(db, { actor: d.actor, action: "deployment.failed", environmentId: d.environmentId, commitSha: d.commitSha, details: { trigger: d.trigger, error: d.error } });
+        return;
+      }
+      const id = await startDeployment(db, { environmentId: d.environmentId, releaseId, trigger: d.trigger, actor: d.actor });
+      await db.execute(sql`UPDATE deployments SET commit_sha = ${d.commitSha}, report = ${JSON.stringify(d.report ?? null)}::jsonb WHERE id = ${id}`);
+      await finishDeployment(db, id, d.outcome, d.error);
+      if (d.outcome === "succeeded") {
+        await db.update(environments).set({ deployedReleaseId: releaseId, desiredReleaseId: releaseId, deployedCommitSha: d.commitSha, status: "ready", lastError: null, updatedAt: sql`now()` }).where(eq(environments.id, d.environmentId));
+      } else {
+        await db.update(environments).set({ status: "failed", lastError: d.error ?? null, updatedAt: sql`now()` }).where(eq(environments.id, d.environmentId));
+      }
+      await appendAudit(db, { actor: d.actor, action: d.outcome === "succeeded" ? "deployment.succeeded" : "deployment.failed", environmentId: d.environmentId, commitSha: d.commitSha, details: { trigger: d.trigger, release: d.releaseHash || undefined, error: d.error } });
+    });
+  }
+
+  /** The live environments of a repository (what an uninstall or a sweep must look at). */
+  async environmentsOf(repositoryId: number): Promise<(EnvironmentRow & { pullRequest: number | null; branch: string | null; lastActivityAt: Date })[]> {
+    const rows = await this.db.select().from(environments).where(and(eq(environments.repositoryId, repositoryId), sql`${environments.status} <> 'torn-down'`));
+    return rows.map((row) => ({ id: row.id, name: row.name, kind: row.kind, label: row.hostName, url: this.naming.url(row.hostName), deployedCommitSha: row.deployedCommitSha, pinned: row.pinnedReleaseId !== null, reportOnly: row.reportOnly, pullRequest: row.pullRequest, branch: row.branch, lastActivityAt: row.lastActivityAt }));
+  }
+
+  async markRetired(environmentId: number): Promise<void> {
+    await this.db.update(environments).set({ status: "torn-down", deployedReleaseId: null, deployedCommitSha: null, deployedCommitOrder: null, updatedAt: sql`now()` }).where(eq(environments.id, environmentId));
+  }
+
+  async audit(e: { actor: string; action: string; environmentId?: number; commitSha?: string; details?: Record<string, unknown> }): Promise<void> {
+    await appendAudit(this.db, e);
+  }
+
+  /** Every environment that should be serving, with the files of its release: what a gateway loads at start. */
+  async servingReleases(): Promise<{ label: string; name: string; environmentId: number; files: Record<string, string>; hash: string }[]> {
+    const rows = await this.db
+      .select({ label: environments.hostName, name: environments.name, id: environments.id, bundle: releases.bundle, hash: releases.contentHash })
+      .from(environments)
+      .innerJoin(releases, eq(releases.id, environments.deployedReleaseId))
+      .where(inArray(environments.status, ["ready", "failed", "deploying", "pending"]))
+      .orderBy(desc(environments.id));
+    return rows.map((r) => ({ label: r.label, name: r.name, environmentId: r.id, files: (r.bundle as { files?: Record<string, string> }).files ?? {}, hash: r.hash }));
+  }
+}
