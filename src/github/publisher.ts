@@ -74,16 +74,21 @@ export class GitHubPublisher implements Publisher {
     }
   }
 
-  /** Completes a check run left open by a job that failed for good, saying why. */
-  async failOpen(reason: string): Promise<void> {
+  /**
+   * Completes the check runs a failed attempt left open, saying why: as failed when the job gives
+   * up, as neutral when another attempt follows (it opens check runs of its own).
+   */
+  async failOpen(reason: string, final: boolean): Promise<void> {
     for (const run of this.openCheckRuns) {
       await this.octokit.rest.checks.update({
         ...this.repo,
         check_run_id: run.id,
         status: "completed",
-        conclusion: "failure",
+        conclusion: final ? "failure" : "neutral",
         completed_at: new Date().toISOString(),
-        output: { title: "Gitway could not finish this check", summary: fitText(`Gitway gave up after several attempts: ${reason}\n\nRe-run the check once the cause is fixed.`) },
+        output: final
+          ? { title: "Gitway could not finish this check", summary: fitText(`Gitway gave up after several attempts: ${reason}\n\nRe-run the check once the cause is fixed.`) }
+          : { title: "Retrying", summary: fitText(`This attempt failed and Gitway will try again: ${reason}`) },
       });
       this.checkRuns.delete(`${run.sha} ${run.name}`);
     }

@@ -75,7 +75,7 @@ export async function runGitHubWork(deps: GitHubWorkDeps, work: GitHubWork, job:
         return;
     }
   } catch (e) {
-    if (job.finalAttempt) await publisher.failOpen(safeReason(e)).catch(() => {});
+    await publisher.failOpen(safeReason(e), job.finalAttempt).catch(() => {});
     throw e;
   }
 }

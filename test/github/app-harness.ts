@@ -36,7 +36,7 @@ export async function startApp(options: { ghe?: boolean; env?: Record<string, st
     GATEWAY_BASE_DOMAIN: BASE_DOMAIN,
     GITWAY_DATA_DIR: "memory://",
     GITWAY_SECRET_KEY: randomBytes(32).toString("base64"),
-    LOG_LEVEL: "warn",
+    LOG_LEVEL: "fatal",
     GITWAY_RECONCILE_SECONDS: "0",
     ...(options.ghe ? { GHE_HOST: "ghe.test", GHE_PROTOCOL: "http" } : {}),
     ...options.env,

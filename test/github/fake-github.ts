@@ -72,6 +72,7 @@ export class FakeGitHub {
   readonly sent: Sent[] = [];
   readonly unexpected: string[] = [];
   private readonly failures: Failure[] = [];
+  private readonly holds: { method: string; path: RegExp; gate: Promise<void> }[] = [];
   private readonly blobs = new Map<string, string>();
   private nextId = 1000;
   readonly installationId = 4242;
@@ -95,6 +96,17 @@ export class FakeGitHub {
     for (const content of Object.values(files)) this.blobs.set(this.blobSha(content), content);
     if (branch) repo.branches.set(branch, sha);
     return sha;
+  }
+
+  /** Requests matching method and path wait until the returned function is called. */
+  hold(method: string, path: RegExp): () => void {
+    let release!: () => void;
+    const gate = new Promise<void>((r) => (release = r));
+    this.holds.push({ method, path, gate });
+    return () => {
+      this.holds.splice(this.holds.findIndex((h) => h.gate === gate), 1);
+      release();
+    };
   }
 
   /** The next `times` requests matching method and path fail with `status`. */
@@ -126,11 +138,13 @@ export class FakeGitHub {
   install(): void {
     const scope = nock(this.origin).persist();
     for (const method of ["GET", "POST", "PATCH", "PUT", "DELETE"] as const) {
-      scope.intercept(new RegExp(`^${this.prefix.replace(/\//g, "\\/")}/`), method).reply((uri, body) => {
+      scope.intercept(new RegExp(`^${this.prefix.replace(/\//g, "\\/")}/`), method).reply(async (uri, body) => {
         const url = new URL(uri, this.origin);
         const path = url.pathname.slice(this.prefix.length);
         const parsed = typeof body === "string" && body !== "" ? JSON.parse(body) : body;
         this.sent.push({ method, path: path + url.search, body: parsed, at: performance.now() });
+        const held = this.holds.find((h) => h.method === method && h.path.test(path));
+        if (held) await held.gate;
         const failure = this.failures.find((f) => f.method === method && f.path.test(path) && f.times > 0);
         if (failure) {
           failure.times--;
