@@ -1,0 +1,59 @@
+import { spawnSync } from "node:child_process";
+import { describe, expect, it } from "vitest";
+import { environmentUrl, readAppSettings, SettingsError } from "../../src/app/settings.js";
+import { ROOT } from "./start.js";
+
+function refused(env: Record<string, string>): string {
+  try {
+    readAppSettings(env);
+  } catch (e) {
+    expect(e).toBeInstanceOf(SettingsError);
+    return (e as SettingsError).setting;
+  }
+  throw new Error("accepted");
+}
+
+describe("the settings npm start reads", () => {
+  it("default to one machine: app on 127.0.0.1:3000, gateway on 8787 under localhost:8787, PGlite in ./data", () => {
+    const s = readAppSettings({});
+    expect(s).toMatchObject({ host: "127.0.0.1", port: 3000, gatewayPort: 8787, baseDomain: "localhost:8787", dataDir: "./data", databaseUrl: undefined, github: undefined, reconcileSeconds: 300 });
+    expect(environmentUrl(s, "acme-shop-pr-12")).toBe("http://acme-shop-pr-12.localhost:8787/");
+  });
+
+  it("take the scheme and port of preview URLs from GATEWAY_PUBLIC_URL", () => {
+    const s = readAppSettings({ GATEWAY_BASE_DOMAIN: "gw.example.com", GATEWAY_PUBLIC_URL: "https://gw.example.com" });
+    expect(environmentUrl(s, "acme-shop-production")).toBe("https://acme-shop-production.gw.example.com/");
+  });
+
+  it("point the GitHub App at GitHub Enterprise with GHE_HOST and GHE_PROTOCOL", () => {
+    const s = readAppSettings({ APP_ID: "12", PRIVATE_KEY: "x", WEBHOOK_SECRET: "s", GHE_HOST: "ghe.example.com", GHE_PROTOCOL: "http" });
+    expect(s.github).toMatchObject({ appId: 12, baseUrl: "http://ghe.example.com/api/v3", webhookPath: "/api/github/webhooks" });
+  });
+
+  it.each([
+    [{ PORT: "http" }, "PORT"],
+    [{ GATEWAY_PORT: "70000" }, "GATEWAY_PORT"],
+    [{ APP_ID: "abc", PRIVATE_KEY: "x", WEBHOOK_SECRET: "s" }, "APP_ID"],
+    [{ APP_ID: "1", WEBHOOK_SECRET: "s" }, "PRIVATE_KEY"],
+    [{ APP_ID: "1", PRIVATE_KEY: "x" }, "WEBHOOK_SECRET"],
+    [{ WEBHOOK_SECRET: "s" }, "APP_ID"],
+    [{ APP_ID: "1", PRIVATE_KEY: "x", WEBHOOK_SECRET: "s", GHE_PROTOCOL: "ftp" }, "GHE_PROTOCOL"],
+    [{ DATABASE_URL: "mysql://x" }, "DATABASE_URL"],
+    [{ GATEWAY_PUBLIC_URL: "ftp://x" }, "GATEWAY_PUBLIC_URL"],
+    [{ LOG_LEVEL: "loud" }, "LOG_LEVEL"],
+  ])("refuse %o, naming %s", (env, name) => {
+    expect(refused(env as Record<string, string>)).toBe(name);
+  });
+
+  it("stop npm start with one line naming a malformed setting", () => {
+    const r = spawnSync(process.execPath, ["dist/main.js"], { cwd: ROOT, env: { PATH: process.env.PATH ?? "", APP_ID: "1", PRIVATE_KEY: "not a key", WEBHOOK_SECRET: "s", GITWAY_DATA_DIR: "memory://" }, encoding: "utf8", timeout: 30_000 });
+    expect(r.status).toBe(1);
+    expect(r.stderr).toBe("gitway: PRIVATE_KEY: is not a PEM private key (download it from the GitHub App's settings page)\n");
+  });
+
+  it("stop npm start with one line when a required setting is missing", () => {
+    const r = spawnSync(process.execPath, ["dist/main.js"], { cwd: ROOT, env: { PATH: process.env.PATH ?? "", APP_ID: "1", PRIVATE_KEY_PATH: "/nonexistent/key.pem" }, encoding: "utf8", timeout: 30_000 });
+    expect(r.status).toBe(1);
+    expect(r.stderr.trim().split("\n")).toEqual(["gitway: WEBHOOK_SECRET: is not set: it must match the webhook secret of the GitHub App"]);
+  });
+});
