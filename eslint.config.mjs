@@ -43,4 +43,6 @@ export default tseslint.config(
   // The use cases are pure over their ports: no I/O, no adapter.
   boundary(["src/pipeline/**/*.ts"], ["gateway", "github", "git", "store", "jobs", "web", "app", "main", "cli"]),
   boundary(["src/github/**/*.ts"], ["gateway", "git", "store", "jobs", "web", "app", "main", "cli"], false),
+  // The dashboard reads and acts only through admin/'s AdminOperations: no store, no runtime.
+  boundary(["src/web/**/*.ts"], ["store", "gateway", "pipeline", "github", "git", "jobs", "app", "main", "cli"], false),
 );

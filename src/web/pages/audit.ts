@@ -1,0 +1,53 @@
+import type { AuditEntry, AuditFilter } from "../../admin/types.js";
+import { shortSha, when } from "../format.js";
+import { html, type Html } from "../html.js";
+import { layout, type PageContext } from "./layout.js";
+
+export const AUDIT_FIELDS = ["repository", "environment", "actor", "action", "since", "until"] as const;
+
+export interface AuditData {
+  /** The filter as typed (shown back in the form, kept in page links). */
+  form: Partial<Record<(typeof AUDIT_FIELDS)[number], string>>;
+  entries: AuditEntry[];
+  total: number;
+  page: number;
+  pageSize: number;
+}
+
+const LABELS: Record<(typeof AUDIT_FIELDS)[number], string> = { repository: "Repository", environment: "Environment", actor: "Actor", action: "Action", since: "Since (UTC)", until: "Until (UTC)" };
+
+function query(form: AuditData["form"], page: number): string {
+  const q = new URLSearchParams();
+  for (const f of AUDIT_FIELDS) if (form[f]) q.set(f, form[f]!);
+  if (page > 1) q.set("page", String(page));
+  const s = q.toString();
+  return s ? `?${s}` : "";
+}
+
+function details(d: Record<string, unknown>): string {
+  const text = Object.keys(d).length ? JSON.stringify(d) : "";
+  return text.length > 200 ? text.slice(0, 199) + "…" : text;
+}
+
+function row(e: AuditEntry): Html {
+  const env = e.environment && /^[A-Za-z0-9._-]+$/.test(e.environment) ? html`<a href="/environments/${e.environment}">${e.environment}</a>` : (e.environment ?? "");
+  return html`<tr><td>${when(e.at)}</td><td>${e.actor}</td><td><code>${e.action}</code></td><td>${e.repository ?? ""}</td><td>${env}</td><td>${e.commit ? html`<code>${shortSha(e.commit)}</code>` : ""}</td><td class="details"><code>${details(e.details)}</code></td></tr>`;
+}
+
+export function auditFilterOf(form: AuditData["form"]): AuditFilter {
+  const filter: AuditFilter = {};
+  for (const f of ["repository", "environment", "actor", "action"] as const) if (form[f]) filter[f] = form[f];
+  return filter;
+}
+
+export function auditPage(ctx: PageContext, data: AuditData): Html {
+  const pages = Math.max(1, Math.ceil(data.total / data.pageSize));
+  const fields = AUDIT_FIELDS.map(
+    (f) => html`<label>${LABELS[f]} <input name="${f}" value="${data.form[f] ?? ""}" maxlength="200"${f === "since" || f === "until" ? html` placeholder="2026-01-31 or 2026-01-31T12:00"` : ""}></label>`,
+  );
+  const table = data.entries.length
+    ? html`<div class="scroll"><table class="audit"><thead><tr><th scope="col">When</th><th scope="col">Actor</th><th scope="col">Action</th><th scope="col">Repository</th><th scope="col">Environment</th><th scope="col">Commit</th><th scope="col">Details</th></tr></thead><tbody>${data.entries.map(row)}</tbody></table></div>`
+    : html`<p class="muted">No entries match.</p>`;
+  const pager = html`<nav class="pager" aria-label="Audit pages">${data.page > 1 ? html`<a href="/audit${query(data.form, data.page - 1)}">Newer</a>` : ""}<span>Page ${data.page} of ${pages} · ${data.total} entr${data.total === 1 ? "y" : "ies"}</span>${data.page < pages ? html`<a href="/audit${query(data.form, data.page + 1)}">Older</a>` : ""}</nav>`;
+  return layout(ctx, "Audit log", html`<h1>Audit log</h1><form method="get" action="/audit" class="filters">${fields}<button type="submit">Filter</button> <a href="/audit">Clear</a></form>${table}${pager}`);
+}

@@ -1,0 +1,121 @@
+import type { CheckView, DeploymentView, EnvironmentView, KeyView, VariableView } from "../../admin/types.js";
+import { changeReport } from "../change-report.js";
+import { age, firstLine, shortRelease, shortSha, when } from "../format.js";
+import { html, linkOrText, type Html } from "../html.js";
+import { actionForm, csrfField, layout, statusBadge, type PageContext } from "./layout.js";
+
+export interface EnvironmentData {
+  env: EnvironmentView;
+  deployments: DeploymentView[];
+  page: number;
+  hasMore: boolean;
+  checks: CheckView[];
+  keys: KeyView[];
+  variables: VariableView[];
+  /** A fixed sentence after an action (never text from the request). */
+  notice: string | null;
+  /** A key just created: shown on this one response and never again. */
+  createdKey: { consumer: string; key: string } | null;
+}
+
+function base(env: EnvironmentView): string {
+  return `/environments/${encodeURIComponent(env.label)}`;
+}
+
+function summary(ctx: PageContext, env: EnvironmentView): Html {
+  const c = env.commit;
+  return html`<dl class="facts">
+<dt>Repository</dt><dd>${env.repository}</dd>
+<dt>Kind</dt><dd>${env.kind}${env.branch ? html` · branch <code>${env.branch}</code>` : ""}${env.pullRequest ? html` · pull request #${env.pullRequest}` : ""}</dd>
+<dt>Status</dt><dd>${statusBadge(env)}${env.reason ? html` <span class="muted">${env.reason}</span>` : ""}</dd>
+<dt>URL</dt><dd>${linkOrText(env.url, env.url)}</dd>
+<dt>Deployed commit</dt><dd>${c ? html`${linkOrText(c.url, html`<code>${shortSha(c.sha)}</code>`)} ${firstLine(c.message)}${c.author ? html` <span class="muted">by ${c.author}</span>` : ""} ${age(c.at, ctx.now)}` : html`<span class="muted">nothing deployed</span>`}</dd>
+<dt>Running release</dt><dd>${env.runningRelease ? html`<code>${shortRelease(env.runningRelease)}</code>` : html`<span class="muted">none</span>`}</dd>
+<dt>Desired release</dt><dd>${env.desiredRelease ? html`<code>${shortRelease(env.desiredRelease)}</code>` : html`<span class="muted">unknown</span>`}${env.desiredCommit ? html` from <code>${shortSha(env.desiredCommit)}</code>` : ""}</dd>
+${env.lastError ? html`<dt>Last error</dt><dd><pre class="error">${env.lastError}</pre></dd>` : ""}
+<dt>Updated</dt><dd>${age(env.updatedAt, ctx.now)}</dd>
+</dl>`;
+}
+
+function actions(ctx: PageContext, env: EnvironmentView): Html {
+  if (!ctx.actor) return html`<p class="muted"><a href="/login?next=${encodeURIComponent(base(env))}">Sign in</a> to sync, roll back or manage keys.</p>`;
+  return html`<div class="actions">${actionForm(ctx, `${base(env)}/sync`, "Sync now")}${env.pinned ? actionForm(ctx, `${base(env)}/unpin`, "Unpin", "", "warn") : ""}</div>`;
+}
+
+function deploymentRow(ctx: PageContext, env: EnvironmentView, d: DeploymentView): Html {
+  const rollback =
+    ctx.actor && d.outcome === "succeeded"
+      ? actionForm(ctx, `${base(env)}/rollback`, d.release === env.runningRelease ? "Pin this release" : "Roll back to this release", html`<input type="hidden" name="release" value="${d.release}">`)
+      : "";
+  return html`<article class="deployment outcome-${d.outcome}" id="deployment-${d.id}">
+<header>
+<h3><code>${shortRelease(d.release)}</code> <span class="badge outcome-${d.outcome}">${d.outcome}</span></h3>
+<p>${d.commit ? html`commit <code>${shortSha(d.commit)}</code> · ` : ""}${d.trigger} by ${d.actor} · ${when(d.startedAt)} (${age(d.startedAt, ctx.now)})${d.finishedAt ? "" : " · still running"}</p>
+${rollback}
+</header>
+${d.error ? html`<pre class="error">${d.error}</pre>` : ""}
+<details${d.report && (d.report.summary.breaking > 0 || d.outcome === "failed") ? " open" : ""}>
+<summary>Changes against the deployment before it</summary>
+${changeReport(d.report)}
+</details>
+</article>`;
+}
+
+function deployments(ctx: PageContext, data: EnvironmentData): Html {
+  const { env } = data;
+  const list = data.deployments.length ? data.deployments.map((d) => deploymentRow(ctx, env, d)) : html`<p class="muted">No deployments yet.</p>`;
+  const pager = html`<nav class="pager" aria-label="Deployment pages">${data.page > 1 ? html`<a href="${base(env)}?page=${data.page - 1}">Newer</a>` : ""}${data.hasMore ? html`<a href="${base(env)}?page=${data.page + 1}">Older</a>` : ""}</nav>`;
+  return html`<section><h2>Deployments</h2>${list}${pager}</section>`;
+}
+
+function checks(list: CheckView[]): Html {
+  if (list.length === 0) return html``;
+  return html`<section><h2>Checks</h2>${list.map(
+    (c) => html`<details class="check conclusion-${c.conclusion}"${c.conclusion === "failure" ? " open" : ""}>
+<summary><span class="badge conclusion-${c.conclusion}">${c.conclusion}</span> ${c.name}: ${c.title} <span class="muted">on <code>${shortSha(c.commit)}</code>, ${when(c.at)}</span></summary>
+<pre>${c.summary}</pre>
+</details>`,
+  )}</section>`;
+}
+
+function keys(ctx: PageContext, data: EnvironmentData): Html {
+  const { env } = data;
+  const created = data.createdKey
+    ? html`<div class="created-key" role="status">
+<p><strong>New key for ${data.createdKey.consumer}.</strong> Copy it now: it is not shown again.</p>
+<p class="copyable"><code id="new-key">${data.createdKey.key}</code> <button type="button" data-copy="new-key" hidden>Copy key</button></p>
+<p>Call the environment with it:</p>
+<p class="copyable"><code id="curl-line">curl -H "Authorization: Bearer ${data.createdKey.key}" ${env.url}</code> <button type="button" data-copy="curl-line" hidden>Copy</button></p>
+</div>`
+    : "";
+  const rows = data.keys.map(
+    (k) => html`<tr><th scope="row">${k.consumer}</th><td>${when(k.createdAt)}</td><td>${ctx.actor ? actionForm(ctx, `${base(env)}/keys/revoke`, "Revoke", html`<input type="hidden" name="consumer" value="${k.consumer}">`, "danger") : ""}</td></tr>`,
+  );
+  const table = data.keys.length
+    ? html`<div class="scroll"><table class="keys"><thead><tr><th scope="col">Consumer</th><th scope="col">Created</th><th scope="col"><span class="visually-hidden">Actions</span></th></tr></thead><tbody>${rows}</tbody></table></div>`
+    : html`<p class="muted">No API keys.</p>`;
+  const form = ctx.actor
+    ? html`<form method="post" action="${base(env)}/keys" class="create-key">${csrfField(ctx)}<label for="consumer">Consumer</label> <input id="consumer" name="consumer" required maxlength="100" autocomplete="off"> <button type="submit">Create key</button></form>`
+    : "";
+  return html`<section><h2>API keys</h2>${created}${table}${form}</section>`;
+}
+
+function variables(list: VariableView[]): Html {
+  return html`<section><h2>Values</h2>${
+    list.length
+      ? html`<ul class="variables">${list.map((v) => html`<li><code>${v.name}</code>${v.secret ? html` <span class="tag">secret</span>` : ""}</li>`)}</ul>`
+      : html`<p class="muted">No values set.</p>`
+  }</section>`;
+}
+
+export function environmentPage(ctx: PageContext, data: EnvironmentData): Html {
+  const { env } = data;
+  const notice = data.notice ? html`<p class="notice" role="status">${data.notice}</p>` : "";
+  return layout(
+    ctx,
+    env.name,
+    html`<p class="crumbs"><a href="/">Environments</a> / ${env.repository}</p>
+<h1>${env.name} <span class="muted small">${env.label}</span></h1>
+${notice}${summary(ctx, env)}${actions(ctx, env)}${checks(data.checks)}${deployments(ctx, data)}${keys(ctx, data)}${variables(data.variables)}`,
+  );
+}
