@@ -31,7 +31,7 @@ function details(d: Record<string, unknown>): string {
 
 function row(e: AuditEntry): Html {
   const env = e.environment && /^[A-Za-z0-9._-]+$/.test(e.environment) ? html`<a href="/environments/${e.environment}">${e.environment}</a>` : (e.environment ?? "");
-  return html`<tr><td>${when(e.at)}</td><td>${e.actor}</td><td><code>${e.action}</code></td><td>${e.repository ?? ""}</td><td>${env}</td><td>${e.commit ? html`<code>${shortSha(e.commit)}</code>` : ""}</td><td class="details"><code>${details(e.details)}</code></td></tr>`;
+  return html`<tr><td>${when(e.at)}</td><td>${e.actor}</td><td><code>${e.action}</code></td><td>${e.repository ?? ""}</td><td>${env}</td><td>${e.commit ? html`<code>${shortSha(e.commit)}</code>` : ""}</td><td class="details">${details(e.details) ? html`<code>${details(e.details)}</code>` : ""}</td></tr>`;
 }
 
 export function auditFilterOf(form: AuditData["form"]): AuditFilter {

@@ -1,0 +1,427 @@
+import { afterEach, beforeEach, describe, expect, it } from "vitest";
+import { Browser, rawGet, serve, type Served } from "./client.js";
+import { MemoryOperations } from "./memory-operations.js";
+
+const TOKEN = "test-admin-token-0123456789";
+const NOW = new Date("2026-11-25T13:00:00.000Z");
+
+function example(): MemoryOperations {
+  const ops = new MemoryOperations();
+  ops.addEnvironment({
+    repository: "acme/shop",
+    name: "production",
+    kind: "production",
+    runningRelease: "a".repeat(64),
+    commit: { sha: "1234567890abcdef", message: "Ship <script>alert(1)</script> orders\nsecond line", author: "mona", at: "2026-11-25T12:48:00.000Z", url: "https://github.com/acme/shop/commit/1234567890abcdef" },
+  });
+  ops.addEnvironment({ repository: "acme/shop", name: "staging", kind: "stage", status: "out-of-sync", reason: "main moved to 9f00ba1", commit: { sha: "fedcba0987654321", message: "x", author: null, at: null, url: "javascript:alert(1)" } });
+  ops.addEnvironment({ repository: "acme/shop", name: "pr-7", kind: "preview", status: "failed", pullRequest: 7, lastError: "config/routes.oas.json:12: unknown policy" });
+  ops.addEnvironment({ repository: "acme/billing", name: "production", kind: "production" });
+  ops.deploys.set("acme-shop-production", [
+    {
+      id: 2,
+      release: "b".repeat(64),
+      commit: "1234567890abcdef",
+      trigger: "push",
+      actor: "mona",
+      startedAt: "2026-11-25T12:50:00.000Z",
+      finishedAt: "2026-11-25T12:50:02.000Z",
+      outcome: "succeeded",
+      error: null,
+      report: {
+        summary: { breaking: 1, warning: 1, info: 1, accepted: 0 },
+        changes: [
+          { rule: "path-added", level: "info", category: "contract", operation: "GET /health", message: "a new operation", head: { file: "config/routes.oas.json", line: 40, column: 5, pointer: "" } },
+          { rule: "api-key-removed", level: "warning", category: "security", operation: "GET /orders", message: "the API key policy was removed" },
+          { rule: "response-property-removed", level: "breaking", category: "contract", operation: "GET /orders/{id}", message: "response property <b>total</b> was removed", base: { file: "config/routes.oas.json", line: 88, column: 9, pointer: "" } },
+        ],
+      },
+    },
+    { id: 1, release: "a".repeat(64), commit: "0000000aaaaaaa", trigger: "poll", actor: "gitway", startedAt: "2026-11-25T11:00:00.000Z", finishedAt: "2026-11-25T11:00:01.000Z", outcome: "succeeded", error: null, report: null },
+  ]);
+  ops.deploys.set("acme-shop-pr-7", [
+    { id: 3, release: "c".repeat(64), commit: "77777777", trigger: "pull request", actor: "octocat", startedAt: "2026-11-25T12:55:00.000Z", finishedAt: "2026-11-25T12:55:01.000Z", outcome: "failed", error: "config/policies.json:3:7 policy-unknown: no policy named rate-limit2", report: null },
+  ]);
+  ops.checkList.set("acme-shop-pr-7", [{ name: "Gitway / validate", commit: "77777777", conclusion: "failure", title: "1 error", summary: "config/policies.json:3:7 error policy-unknown", at: "2026-11-25T12:55:01.000Z" }]);
+  ops.vars.set("acme-shop-production", [
+    { name: "UPSTREAM_URL", secret: false, value: "http://upstream.internal" },
+    { name: "PARTNER_TOKEN", secret: true, value: null },
+  ]);
+  return ops;
+}
+
+let ops: MemoryOperations;
+let served: Served;
+let browser: Browser;
+
+async function start(publicRead = true, adminToken = TOKEN) {
+  ops = example();
+  served = await serve({ operations: ops, adminToken, publicRead, now: () => NOW });
+  browser = new Browser(served.url);
+}
+
+afterEach(async () => {
+  await served?.close();
+});
+
+describe("the overview", () => {
+  beforeEach(() => start());
+
+  it("lists every repository's environments with kind, status, URL and deployed commit", async () => {
+    const page = await browser.get("/");
+    expect(page.status).toBe(200);
+    expect(page.headers.get("content-type")).toBe("text/html; charset=utf-8");
+    expect(page.body).toContain("<h2>acme/shop</h2>");
+    expect(page.body).toContain("<h2>acme/billing</h2>");
+    expect(page.body).toContain('<a href="/environments/acme-shop-staging">staging</a>');
+    expect(page.body).toContain('<a href="http://acme-shop-production.localhost:8787/" rel="noreferrer noopener">');
+    expect(page.body).toContain('<a href="https://github.com/acme/shop/commit/1234567890abcdef" rel="noreferrer noopener"><code>1234567</code></a>');
+    expect(page.body).toContain("by mona");
+    expect(page.body).toContain(">12 min ago</time>");
+    expect(page.body).toContain("main moved to 9f00ba1");
+  });
+
+  it("puts failed and out-of-sync environments first", async () => {
+    const { body } = await browser.get("/");
+    const order = [...body.matchAll(/data-label="([^"]+)"/g)].map((m) => m[1]);
+    expect(order).toEqual(["acme-shop-pr-7", "acme-shop-staging", "acme-shop-production", "acme-billing-production"]);
+  });
+
+  it("escapes text from commits and links only http(s) URLs", async () => {
+    const { body } = await browser.get("/");
+    expect(body).not.toContain("<script>alert(1)</script>");
+    expect(body).toContain("Ship &lt;script&gt;alert(1)&lt;/script&gt; orders");
+    expect(body).not.toContain("second line");
+    expect(body).not.toContain("javascript:");
+  });
+
+  it("loads nothing from another origin and runs no inline script", async () => {
+    const page = await browser.get("/");
+    const csp = page.headers.get("content-security-policy")!;
+    expect(csp).toContain("default-src 'none'");
+    expect(csp).toContain("script-src 'self'");
+    expect(csp).toContain("style-src 'self'");
+    expect(csp).not.toMatch(/https?:|unsafe-inline|\*/);
+    expect([...page.body.matchAll(/<script[^>]*>/g)].map((m) => m[0])).toEqual(['<script src="/assets/dashboard.js" defer>']);
+    expect(page.body).not.toMatch(/ style=| on[a-z]+=/);
+    const css = await browser.get("/assets/dashboard.css");
+    expect(css.status).toBe(200);
+    expect(css.headers.get("content-type")).toBe("text/css; charset=utf-8");
+    expect(css.body).not.toMatch(/@import|url\(/);
+  });
+
+  it("leaves paths that are not the dashboard's to the rest of the app server", async () => {
+    const res = await fetch(`${served.url}/api/environments`);
+    expect(res.status).toBe(404);
+    expect(await res.json()).toEqual({ error: "not found" });
+  });
+});
+
+describe("an environment's page", () => {
+  beforeEach(() => start());
+
+  it("shows its deployments newest first, with trigger, actor and outcome", async () => {
+    const { status, body } = await browser.get("/environments/acme-shop-production");
+    expect(status).toBe(200);
+    expect(body.indexOf(`<code>${"b".repeat(12)}</code>`)).toBeLessThan(body.indexOf(`<code>${"a".repeat(12)}</code> <span class="badge outcome`));
+    expect(body).toContain("push by mona");
+    expect(body).toContain("poll by gitway");
+    expect(body).toContain('<span class="badge outcome-succeeded">succeeded</span>');
+  });
+
+  it("renders the change report with breaking, then security changes first, escaped", async () => {
+    const { body } = await browser.get("/environments/acme-shop-production");
+    expect(body).toContain("<strong>1 breaking</strong>, 1 warning, 1 info");
+    const breaking = body.indexOf("response property &lt;b&gt;total&lt;/b&gt; was removed");
+    const security = body.indexOf("the API key policy was removed");
+    const info = body.indexOf("a new operation");
+    expect(breaking).toBeGreaterThan(0);
+    expect(breaking).toBeLessThan(security);
+    expect(security).toBeLessThan(info);
+    expect(body).toContain("<code>config/routes.oas.json:88</code>");
+    expect(body).toContain('<span class="tag security">security</span>');
+  });
+
+  it("shows a failed deployment's error and the validation check with file and line", async () => {
+    const { body } = await browser.get("/environments/acme-shop-pr-7");
+    expect(body).toContain('<pre class="error">config/policies.json:3:7 policy-unknown: no policy named rate-limit2</pre>');
+    expect(body).toContain("config/policies.json:3:7 error policy-unknown");
+    expect(body).toContain('<span class="badge status-failed">failed</span>');
+  });
+
+  it("lists the names of its values and never a value", async () => {
+    const { body } = await browser.get("/environments/acme-shop-production");
+    expect(body).toContain("<code>UPSTREAM_URL</code>");
+    expect(body).toContain('<code>PARTNER_TOKEN</code> <span class="tag">secret</span>');
+    expect(body).not.toContain("upstream.internal");
+  });
+
+  it("offers no action to a reader who has not signed in", async () => {
+    const { body } = await browser.get("/environments/acme-shop-production");
+    expect(body).not.toContain('action="/environments/acme-shop-production/sync"');
+    expect(body).not.toContain("Create key");
+    expect(body).toContain('<a href="/login?next=%2Fenvironments%2Facme-shop-production">Sign in</a> to sync');
+  });
+
+  it("answers an unknown environment with a 404 page that says so", async () => {
+    const page = await browser.get("/environments/acme-shop-nope");
+    expect(page.status).toBe(404);
+    expect(page.body).toContain("<h1>Unknown environment</h1>");
+    expect(page.body).toContain("no environment &quot;acme-shop-nope&quot;");
+    const odd = await browser.get("/environments/%3Cscript%3E");
+    expect(odd.status).toBe(404);
+    expect(odd.body).not.toContain("<script>");
+  });
+
+  it("answers a page number that is not one with a 400 page", async () => {
+    const page = await browser.get("/environments/acme-shop-production?page=-1");
+    expect(page.status).toBe(400);
+    expect(page.body).toContain("The page must be a whole number from 1.");
+  });
+});
+
+describe("signing in", () => {
+  beforeEach(() => start());
+
+  it("tells a wrong token so and logs it without the token", async () => {
+    await browser.get("/login");
+    const page = await browser.post("/login", { token: "guess-one", next: "/" });
+    expect(page.status).toBe(401);
+    expect(page.body).toContain("That is not the admin token.");
+    await browser.post("/login", { token: "guess-two", next: "/" });
+    expect(served.logs.filter((l) => l.includes("wrong admin token"))).toEqual([
+      "warn dashboard sign-in with a wrong admin token from 127.0.0.1 (1 in the last 10 minutes)",
+      "warn dashboard sign-in with a wrong admin token from 127.0.0.1 (2 in the last 10 minutes)",
+    ]);
+    expect(served.logs.join("\n")).not.toContain("guess-");
+  });
+
+  it("refuses an address after ten wrong tokens, even the right one, for a while", async () => {
+    await browser.get("/login");
+    for (let i = 0; i < 10; i++) await browser.post("/login", { token: `wrong-${i}` });
+    const page = await browser.post("/login", { token: TOKEN });
+    expect(page.status).toBe(429);
+    expect(page.body).toContain("Too many wrong tokens");
+  });
+
+  it("gives a new HttpOnly, SameSite=Strict session cookie for the right token", async () => {
+    await browser.get("/login");
+    const before = browser.cookie;
+    const page = await browser.post("/login", { token: TOKEN, next: "/environments/acme-shop-production" });
+    expect(page.status).toBe(303);
+    expect(page.headers.get("location")).toBe("/environments/acme-shop-production");
+    const cookie = page.headers.getSetCookie()[0]!;
+    expect(cookie).toMatch(/^gitway_session=[A-Za-z0-9_-]{32}; Path=\/; HttpOnly; SameSite=Strict; Max-Age=\d+$/);
+    expect(browser.cookie).not.toBe(before);
+    const env = await browser.get("/environments/acme-shop-production");
+    expect(env.body).toContain("signed in as admin");
+    expect(env.body).toContain("Create key");
+  });
+
+  it("never sends the reader to another site after signing in", async () => {
+    await browser.get("/login");
+    const page = await browser.post("/login", { token: TOKEN, next: "//evil.example/x" });
+    expect(page.headers.get("location")).toBe("/");
+  });
+
+  it("refuses a sign-in form posted without its CSRF token", async () => {
+    const page = await browser.post("/login", { token: TOKEN }, { csrf: null });
+    expect(page.status).toBe(403);
+    expect(page.body).toContain("<h1>Form expired</h1>");
+  });
+
+  it("ends the session on sign-out", async () => {
+    await browser.signIn(TOKEN);
+    await browser.get("/");
+    expect((await browser.post("/logout", {})).status).toBe(303);
+    const page = await browser.get("/");
+    expect(page.body).not.toContain("signed in as");
+  });
+});
+
+describe("actions", () => {
+  beforeEach(async () => {
+    await start();
+    await browser.signIn(TOKEN);
+    await browser.get("/environments/acme-shop-production");
+  });
+
+  it("creates a key, shows it once with the curl line, and never again", async () => {
+    const page = await browser.post("/environments/acme-shop-production/keys", { consumer: "partner-a" });
+    expect(page.status).toBe(201);
+    expect(page.headers.get("cache-control")).toBe("no-store");
+    const key = ops.keyList.get("acme-shop-production")![0]!.key;
+    expect(page.body).toContain(`<code id="new-key">${key}</code>`);
+    expect(page.body).toContain(`<code id="curl-line">curl -H "Authorization: Bearer ${key}" http://acme-shop-production.localhost:8787/</code>`);
+    expect(page.body).toContain('data-copy="new-key" hidden>Copy key</button>');
+    const again = await browser.get("/environments/acme-shop-production");
+    expect(again.body).toContain("<th scope=\"row\">partner-a</th>");
+    expect(again.body).not.toContain(key);
+  });
+
+  it("revokes a key and records who did it", async () => {
+    await browser.post("/environments/acme-shop-production/keys", { consumer: "partner-a" });
+    const page = await browser.post("/environments/acme-shop-production/keys/revoke", { consumer: "partner-a" });
+    expect(page.status).toBe(303);
+    expect(page.headers.get("location")).toBe("/environments/acme-shop-production?notice=revoked");
+    expect(ops.keyList.get("acme-shop-production")).toEqual([]);
+    expect(ops.log.map((e) => [e.actor, e.action])).toEqual([
+      ["admin", "key.create"],
+      ["admin", "key.revoke"],
+    ]);
+    expect((await browser.get("/environments/acme-shop-production?notice=revoked")).body).toContain("Key revoked.");
+  });
+
+  it("rolls back to a release, which pins the environment; the overview shows it pinned; unpin undoes it", async () => {
+    const page = await browser.post("/environments/acme-shop-production/rollback", { release: "a".repeat(64) });
+    expect(page.headers.get("location")).toBe("/environments/acme-shop-production?notice=pinned");
+    expect(ops.envs.get("acme-shop-production")!.pinned).toBe(true);
+    const overview = await browser.get("/");
+    expect(overview.body).toMatch(/data-label="acme-shop-production"[\s\S]*?<span class="badge pinned">pinned<\/span>/);
+    const env = await browser.get("/environments/acme-shop-production");
+    expect(env.body).toContain(">Unpin</button>");
+    await browser.post("/environments/acme-shop-production/unpin", {});
+    expect(ops.envs.get("acme-shop-production")!.pinned).toBe(false);
+  });
+
+  it("syncs now as the signed-in actor", async () => {
+    const page = await browser.post("/environments/acme-shop-staging/sync", {});
+    expect(page.status).toBe(303);
+    expect(ops.syncs).toEqual([{ ref: "acme-shop-staging", actor: "admin" }]);
+  });
+
+  it("refuses a form posted without the CSRF token, or with another session's, and does nothing", async () => {
+    const missing = await browser.post("/environments/acme-shop-production/keys", { consumer: "x" }, { csrf: null });
+    expect(missing.status).toBe(403);
+    expect(missing.body).toContain("This form has expired or was not sent from this dashboard");
+    const other = new Browser(served.url);
+    await other.get("/");
+    const forged = await browser.post("/environments/acme-shop-production/sync", {}, { csrf: other.csrf });
+    expect(forged.status).toBe(403);
+    expect(ops.log).toEqual([]);
+    expect(ops.syncs).toEqual([]);
+    expect(served.logs.some((l) => l.startsWith("warn dashboard /environments/acme-shop-production/keys refused: missing or wrong CSRF token"))).toBe(true);
+  });
+
+  it("refuses a form whose Origin is another site", async () => {
+    const page = await browser.post("/environments/acme-shop-production/sync", {}, { headers: { origin: "https://evil.example" } });
+    expect(page.status).toBe(403);
+    expect(ops.syncs).toEqual([]);
+  });
+
+  it("needs a signed-in session even with a valid form", async () => {
+    const reader = new Browser(served.url);
+    await reader.get("/login");
+    const page = await reader.post("/environments/acme-shop-production/sync", {});
+    expect(page.status).toBe(401);
+    expect(page.body).toContain("Actions need you to sign in with the admin token.");
+    expect(ops.syncs).toEqual([]);
+  });
+
+  it("shows the operations' own refusal as a page: a consumer that already has a key, an unknown release", async () => {
+    await browser.post("/environments/acme-shop-production/keys", { consumer: "partner-a" });
+    const twice = await browser.post("/environments/acme-shop-production/keys", { consumer: "partner-a" });
+    expect(twice.status).toBe(409);
+    expect(twice.body).toContain("partner-a already has a key on acme-shop-production");
+    const unknown = await browser.post("/environments/acme-shop-production/rollback", { release: "f".repeat(64) });
+    expect(unknown.status).toBe(404);
+  });
+});
+
+describe("closing reading (GITWAY_DASHBOARD_PUBLIC=false)", () => {
+  beforeEach(() => start(false));
+
+  it("sends readers to sign in, then shows the page they asked for", async () => {
+    const page = await browser.get("/environments/acme-shop-production");
+    expect(page.status).toBe(303);
+    expect(page.headers.get("location")).toBe("/login?next=%2Fenvironments%2Facme-shop-production");
+    expect((await browser.get("/audit")).status).toBe(303);
+    await browser.get("/login");
+    const signedIn = await browser.post("/login", { token: TOKEN, next: "/environments/acme-shop-production" });
+    expect(signedIn.headers.get("location")).toBe("/environments/acme-shop-production");
+    expect((await browser.get("/environments/acme-shop-production")).status).toBe(200);
+  });
+});
+
+describe("with no admin token", () => {
+  beforeEach(() => start(true, ""));
+
+  it("says sign-in is off and signs nobody in", async () => {
+    const page = await browser.get("/login");
+    expect(page.body).toContain("Sign-in is off");
+    const empty = await browser.post("/login", { token: "" });
+    expect(empty.status).toBe(403);
+  });
+});
+
+describe("the audit log", () => {
+  beforeEach(async () => {
+    await start();
+    for (let i = 0; i < 120; i++) await ops.sync("acme-shop-production", i % 2 ? "alice" : "bob");
+    await ops.unpin("acme-shop-staging", "alice");
+  });
+
+  it("filters by actor and action and pages 50 at a time, newest first", async () => {
+    const first = await browser.get("/audit?actor=alice");
+    expect(first.body).toContain("Page 1 of 2 · 61 entries");
+    expect(first.body).toContain('<a href="/audit?actor=alice&amp;page=2">Older</a>');
+    expect(first.body.indexOf("<code>unpin</code>")).toBeLessThan(first.body.indexOf("<code>sync</code>"));
+    const second = await browser.get("/audit?actor=alice&page=2");
+    expect([...second.body.matchAll(/<tr><td>/g)]).toHaveLength(11);
+    const unpins = await browser.get("/audit?action=unpin&environment=acme-shop-staging");
+    expect(unpins.body).toContain("Page 1 of 1 · 1 entry");
+    expect(unpins.body).toContain('value="acme-shop-staging"');
+  });
+
+  it("filters by time, read as UTC", async () => {
+    const none = await browser.get("/audit?until=2026-11-24");
+    expect(none.body).toContain("No entries match.");
+    const all = await browser.get("/audit?since=2026-11-25&until=2026-11-25");
+    expect(all.body).toContain("121 entries");
+  });
+
+  it("answers a time it cannot read with a 400 page", async () => {
+    const page = await browser.get("/audit?since=yesterday");
+    expect(page.status).toBe(400);
+    expect(page.body).toContain("&quot;since&quot; must be a date like 2026-01-31");
+  });
+});
+
+describe("bad input", () => {
+  beforeEach(() => start());
+
+  it("answers a huge query string with a page that says so", async () => {
+    const page = await browser.get(`/audit?actor=${"x".repeat(5000)}`);
+    expect(page.status).toBe(414);
+    expect(page.body).toContain("<h1>Address too long</h1>");
+  });
+
+  it("answers a query string larger than Node's header limit with a short page, not a dropped connection", async () => {
+    const page = await rawGet(served.url, `/audit?actor=${"x".repeat(20_000)}`);
+    expect(page.status).toBe(431);
+    expect(page.body).toContain("The address or headers of this request are too large.");
+  });
+
+  it("answers a field over 200 characters and an oversized form with pages", async () => {
+    expect((await browser.get(`/audit?actor=${"x".repeat(300)}`)).status).toBe(400);
+    await browser.signIn(TOKEN);
+    await browser.get("/");
+    const big = await browser.post("/environments/acme-shop-production/keys", { consumer: "x", filler: "y".repeat(20_000) });
+    expect(big.status).toBe(413);
+  });
+
+  it("answers a failure inside the operations with a 500 page and no stack trace", async () => {
+    ops.environments = () => Promise.reject(new Error("connection terminated at /srv/secret/path.ts:12"));
+    const page = await browser.get("/");
+    expect(page.status).toBe(500);
+    expect(page.body).toContain("The server log has the details.");
+    expect(page.body).not.toContain("connection terminated");
+    expect(page.body).not.toMatch(/at .*\.ts:\d+/);
+    expect(served.logs.some((l) => l.startsWith("error dashboard GET / failed: Error: connection terminated"))).toBe(true);
+  });
+
+  it("answers a method a page does not take with 405", async () => {
+    const res = await fetch(`${served.url}/audit`, { method: "DELETE" });
+    expect(res.status).toBe(405);
+  });
+});

@@ -1,0 +1,126 @@
+import { randomBytes } from "node:crypto";
+import { AdminError, type AdminOperations, type AuditEntry, type AuditFilter, type CheckView, type DeploymentView, type EnvironmentView, type KeyView, type Page, type VariableView } from "../../src/admin/types.js";
+
+/**
+ * A small in-memory AdminOperations for the dashboard's tests: environments, deployments, keys
+ * and an audit log held in maps. The real operations (over the store) have their own tests.
+ */
+export class MemoryOperations implements AdminOperations {
+  readonly envs = new Map<string, EnvironmentView>();
+  readonly deploys = new Map<string, DeploymentView[]>();
+  readonly checkList = new Map<string, CheckView[]>();
+  readonly keyList = new Map<string, (KeyView & { key: string })[]>();
+  readonly vars = new Map<string, VariableView[]>();
+  readonly log: AuditEntry[] = [];
+  syncs: { ref: string | undefined; actor: string }[] = [];
+
+  addEnvironment(env: Partial<EnvironmentView> & { repository: string; name: string }): EnvironmentView {
+    const label = env.label ?? `${env.repository.replace("/", "-")}-${env.name}`;
+    const view: EnvironmentView = {
+      kind: "preview",
+      status: "synced",
+      reason: null,
+      pinned: false,
+      reportOnly: false,
+      url: `http://${label}.localhost:8787/`,
+      runningRelease: null,
+      desiredRelease: null,
+      commit: null,
+      desiredCommit: null,
+      branch: null,
+      pullRequest: null,
+      lastError: null,
+      updatedAt: "2026-11-25T12:00:00.000Z",
+      ...env,
+      label,
+    };
+    this.envs.set(label, view);
+    return view;
+  }
+
+  private find(ref: string): EnvironmentView {
+    const env = this.envs.get(ref) ?? [...this.envs.values()].find((e) => e.name === ref);
+    if (!env) throw new AdminError("NOT_FOUND", `no environment "${ref}"`);
+    return env;
+  }
+
+  private audited(actor: string, action: string, env: EnvironmentView | null, details: Record<string, unknown> = {}): void {
+    this.log.push({ id: this.log.length + 1, at: new Date(Date.UTC(2026, 10, 25, 12, 0, this.log.length)).toISOString(), actor, action, repository: env?.repository ?? null, environment: env?.label ?? null, commit: null, details });
+  }
+
+  async environments() {
+    return [...this.envs.values()];
+  }
+  async environment(ref: string) {
+    return this.find(ref);
+  }
+  async deployments(ref: string, page: Page) {
+    return (this.deploys.get(this.find(ref).label) ?? []).slice(page.offset, page.offset + page.limit);
+  }
+  async checks(ref: string) {
+    return this.checkList.get(this.find(ref).label) ?? [];
+  }
+  async audit(filter: AuditFilter, page: Page) {
+    const match = this.log
+      .filter((e) => (!filter.actor || e.actor === filter.actor) && (!filter.action || e.action === filter.action) && (!filter.repository || e.repository === filter.repository) && (!filter.environment || e.environment === filter.environment))
+      .filter((e) => (!filter.since || e.at >= filter.since) && (!filter.until || e.at <= filter.until))
+      .reverse();
+    return { entries: match.slice(page.offset, page.offset + page.limit), total: match.length };
+  }
+  async keys(ref: string) {
+    return (this.keyList.get(this.find(ref).label) ?? []).map(({ id, consumer, createdAt }) => ({ id, consumer, createdAt }));
+  }
+  async createKey(ref: string, consumer: string, actor: string) {
+    const env = this.find(ref);
+    const list = this.keyList.get(env.label) ?? [];
+    if (list.some((k) => k.consumer === consumer)) throw new AdminError("CONFLICT", `${consumer} already has a key on ${env.label}`);
+    const key = `gw_${randomBytes(16).toString("hex")}`;
+    list.push({ id: list.length + 1, consumer, createdAt: "2026-11-25T12:30:00.000Z", key });
+    this.keyList.set(env.label, list);
+    this.audited(actor, "key.create", env, { consumer });
+    return { consumer, key };
+  }
+  async revokeKey(ref: string, consumer: string, actor: string) {
+    const env = this.find(ref);
+    const list = this.keyList.get(env.label) ?? [];
+    const kept = list.filter((k) => k.consumer !== consumer);
+    this.keyList.set(env.label, kept);
+    this.audited(actor, "key.revoke", env, { consumer });
+    return { revoked: list.length - kept.length };
+  }
+  async variables(ref: string) {
+    return this.vars.get(this.find(ref).label) ?? [];
+  }
+  async setVariable(ref: string, name: string, value: string, secret: boolean, actor: string) {
+    const env = this.find(ref);
+    this.vars.set(env.label, [...(this.vars.get(env.label) ?? []).filter((v) => v.name !== name), { name, secret, value: secret ? null : value }]);
+    this.audited(actor, "variable.set", env, { name });
+  }
+  async sync(ref: string | undefined, actor: string) {
+    const env = ref === undefined ? null : this.find(ref);
+    this.syncs.push({ ref: env?.label, actor });
+    this.audited(actor, "sync", env);
+  }
+  async rollback(ref: string, target: string, actor: string) {
+    const env = this.find(ref);
+    const d = (this.deploys.get(env.label) ?? []).find((x) => x.release === target || x.commit === target);
+    if (!d) throw new AdminError("NOT_FOUND", `no release ${target} on ${env.label}`);
+    env.pinned = true;
+    env.desiredRelease = d.release;
+    this.audited(actor, "rollback", env, { release: d.release });
+    return { release: d.release, commit: d.commit };
+  }
+  async unpin(ref: string, actor: string) {
+    const env = this.find(ref);
+    env.pinned = false;
+    this.audited(actor, "unpin", env);
+  }
+  async deployFiles(): Promise<{ release: string }> {
+    throw new AdminError("BAD_REQUEST", "not in the dashboard");
+  }
+  async setReportOnly(ref: string, reportOnly: boolean, actor: string) {
+    const env = this.find(ref);
+    env.reportOnly = reportOnly;
+    this.audited(actor, "report-only", env, { reportOnly });
+  }
+}
