@@ -28,7 +28,7 @@ function summary(ctx: PageContext, env: EnvironmentView): Html {
 <dt>Repository</dt><dd>${env.repository}</dd>
 <dt>Kind</dt><dd>${env.kind}${env.branch ? html` · branch <code>${env.branch}</code>` : ""}${env.pullRequest ? html` · pull request #${env.pullRequest}` : ""}</dd>
 <dt>Status</dt><dd>${statusBadge(env)}${env.reason ? html` <span class="muted">${env.reason}</span>` : ""}</dd>
-<dt>URL</dt><dd>${linkOrText(env.url, env.url)}</dd>
+<dt>URL</dt><dd class="env-url">${linkOrText(env.url, env.url)}</dd>
 <dt>Deployed commit</dt><dd>${c ? html`${linkOrText(c.url, html`<code>${shortSha(c.sha)}</code>`)} ${firstLine(c.message)}${c.author ? html` <span class="muted">by ${c.author}</span>` : ""} ${age(c.at, ctx.now)}` : html`<span class="muted">nothing deployed</span>`}</dd>
 <dt>Running release</dt><dd>${env.runningRelease ? html`<code>${shortRelease(env.runningRelease)}</code>` : html`<span class="muted">none</span>`}</dd>
 <dt>Desired release</dt><dd>${env.desiredRelease ? html`<code>${shortRelease(env.desiredRelease)}</code>` : html`<span class="muted">unknown</span>`}${env.desiredCommit ? html` from <code>${shortSha(env.desiredCommit)}</code>` : ""}</dd>
