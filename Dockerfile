@@ -7,6 +7,7 @@ COPY package.json package-lock.json tsconfig.json tsconfig.build.json ./
 COPY src ./src
 COPY migrations ./migrations
 COPY app.yml ./
+COPY examples ./examples
 # `prepare` compiles TypeScript; dev dependencies are then dropped from the image.
 RUN npm ci --no-audit --no-fund && npm prune --omit=dev && rm -rf src
 ENV NODE_ENV=production GITWAY_DATA_DIR=/data HOST=0.0.0.0 GATEWAY_HOST=0.0.0.0

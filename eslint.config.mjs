@@ -42,7 +42,9 @@ export default tseslint.config(
   boundary(["src/git/**/*.ts"], ["diff", "report", "gateway", "github", "store", "jobs", "web", "app", "main", "cli"], false),
   // The use cases are pure over their ports: no I/O, no adapter.
   boundary(["src/pipeline/**/*.ts"], ["gateway", "github", "git", "store", "jobs", "web", "app", "main", "cli"]),
-  boundary(["src/github/**/*.ts"], ["gateway", "git", "store", "jobs", "web", "app", "main", "cli"], false),
+  boundary(["src/github/**/*.ts"], ["gateway", "git", "store", "jobs", "web", "admin", "app", "main", "cli"], false),
+  // The operator's surface works over the store and the pipeline; the adapters and the UI come after it.
+  boundary(["src/admin/**/*.ts"], ["gateway", "github", "git", "jobs", "web", "app", "main", "cli"], false),
   // The dashboard reads and acts only through admin/'s AdminOperations: no store, no runtime.
   boundary(["src/web/**/*.ts"], ["store", "gateway", "pipeline", "github", "git", "jobs", "app", "main", "cli"], false),
 );

@@ -40,6 +40,17 @@ export interface AppSettings {
   previewTtlHours: number;
   maxFileBytes: number;
   maxBodyBytes: number;
+  /** Git mode: comma-separated remotes (URLs or paths) whose branches are environments. */
+  gitRepos: string | undefined;
+  /** Git mode: a YAML file with per-source settings. */
+  sourcesFile: string | undefined;
+  pollSeconds: number;
+  /** With neither the GitHub App nor Git sources set: serve the bundled example. */
+  example: boolean;
+  /** The admin token; unset: generated into the data folder at first start. */
+  adminToken: string | undefined;
+  /** Whether the dashboard and the read API may be read without signing in. */
+  dashboardPublic: boolean;
 }
 
 type Env = Record<string, string | undefined>;
@@ -78,6 +89,9 @@ export function readAppSettings(env: Env): AppSettings {
   if (!LOG_LEVELS.includes(logLevel)) throw new SettingsError("LOG_LEVEL", `must be one of ${LOG_LEVELS.join(", ")}`);
   if (env.DATABASE_URL && !/^postgres(ql)?:\/\//.test(env.DATABASE_URL)) throw new SettingsError("DATABASE_URL", "must be a postgres:// URL");
   if (env.REDIS_URL && !/^rediss?:\/\//.test(env.REDIS_URL)) throw new SettingsError("REDIS_URL", "must be a redis:// URL");
+  const github = githubSettings(env);
+  if (env.GITWAY_ADMIN_TOKEN !== undefined && env.GITWAY_ADMIN_TOKEN.length < 16) throw new SettingsError("GITWAY_ADMIN_TOKEN", "must be at least 16 characters (openssl rand -base64 24)");
+  if (env.GITWAY_DASHBOARD_PUBLIC && !["true", "false"].includes(env.GITWAY_DASHBOARD_PUBLIC)) throw new SettingsError("GITWAY_DASHBOARD_PUBLIC", "must be true or false");
   return {
     host: env.HOST || "127.0.0.1",
     port: port(env, "PORT", 3000),
@@ -90,11 +104,17 @@ export function readAppSettings(env: Env): AppSettings {
     secretKey: env.GITWAY_SECRET_KEY || undefined,
     redisUrl: env.REDIS_URL || undefined,
     logLevel,
-    github: githubSettings(env),
+    github,
     reconcileSeconds: positive(env, "GITWAY_RECONCILE_SECONDS", 300, true),
     previewTtlHours: positive(env, "GITWAY_PREVIEW_TTL_HOURS", 0, true),
     maxFileBytes: positive(env, "GITWAY_MAX_FILE_BYTES", 32 * 1024 * 1024),
     maxBodyBytes: 10 * 1024 * 1024,
+    gitRepos: env.GITWAY_REPOS || undefined,
+    sourcesFile: env.GITWAY_SOURCES_FILE || undefined,
+    pollSeconds: positive(env, "GITWAY_POLL_SECONDS", 15),
+    example: !github && !env.GITWAY_REPOS && !env.GITWAY_SOURCES_FILE,
+    adminToken: env.GITWAY_ADMIN_TOKEN || undefined,
+    dashboardPublic: env.GITWAY_DASHBOARD_PUBLIC !== "false",
   };
 }
 

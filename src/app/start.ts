@@ -1,5 +1,7 @@
 import { createPrivateKey, randomUUID } from "node:crypto";
-import { readFileSync } from "node:fs";
+import { mkdtempSync, readFileSync, rmSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from "node:http";
 import type { AddressInfo } from "node:net";
 import { readConfig, type GatewayConfig } from "../config/index.js";
@@ -7,7 +9,10 @@ import { GatewayDeployer, GatewayServer, MemoryRateLimitStore, RedisRateLimitSto
 import { gitwayApp, JOB_KIND, runGitHubWork, safeReason, type GitHubWork, type Octokit, type QueuedWork } from "../github/index.js";
 import { JobQueue, Worker, type Job, type QueueOptions } from "../jobs/index.js";
 import { DeployError, type Deployer, type EnvironmentValues } from "../pipeline/index.js";
-import { migrateStore, openStore, secretKeyFrom, StoreRecords, type Store } from "../store/index.js";
+import { migrateStore, openStore, secretKeyFrom, setVariable, StorePublisher, StoreRecords, type Store } from "../store/index.js";
+import { adminToken, createAdminApi, Operations, type GitView } from "../admin/index.js";
+import { GIT_JOB_KIND, GitReconciler, runGitWork, sourcesFromList, sourcesFromYaml, SourcesError, type GitSource, type GitWork } from "../git/index.js";
+import { ensureExampleRepository, startExampleUpstream } from "./example.js";
 import { environmentUrl, SettingsError, type AppSettings } from "./settings.js";
 import { createLogger, type Log } from "./log.js";
 
@@ -29,6 +34,9 @@ export interface Running {
   worker: Worker;
   gateway: GatewayServer;
   records: StoreRecords;
+  operations: Operations;
+  reconciler: GitReconciler | undefined;
+  adminToken: string;
   settings: AppSettings;
   /** Resolves when nothing is queued or running (tests, and a graceful stop). */
   idle(timeoutMs?: number): Promise<void>;
@@ -130,6 +138,13 @@ export async function startGitway(settings: AppSettings, env: Record<string, str
     const gatewayPort = await listen(gateway.server, settings.gatewayPort, settings.gatewayHost);
     closers.unshift(() => gateway.close());
 
+    // Files of this process: Git mirrors, the example repository, the generated admin token.
+    const memory = settings.dataDir.startsWith("memory://");
+    const workDir = memory ? mkdtempSync(join(tmpdir(), "gitway-")) : settings.dataDir;
+    if (memory) closers.push(async () => rmSync(workDir, { recursive: true, force: true }));
+    const token = adminToken(settings.adminToken, memory ? undefined : workDir);
+    if (token.generated) log("info", `admin token (shown once${token.file ? `; kept in ${token.file} for the CLI` : ""}): ${token.token}`);
+
     // The queue and its worker.
     const queue = new JobQueue(store, options.queue);
     const enqueue = (work: QueuedWork) => queue.enqueue({ ...work });
@@ -163,9 +178,39 @@ export async function startGitway(settings: AppSettings, env: Record<string, str
         );
       for (const kind of Object.values(JOB_KIND)) handlers[kind] = run;
     }
+    // Git mode: the sources' branches are environments, kept in sync by polling.
+    const sources = await gitSources(settings, workDir);
+    let reconciler: GitReconciler | undefined;
+    if (sources.length > 0) {
+      if (settings.example) {
+        const upstream = await startExampleUpstream();
+        closers.unshift(() => new Promise<void>((r) => upstream.server.close(() => r())));
+        // The example forwards to $env(SHOPKART_UPSTREAM): production holds it, previews inherit it.
+        const repositoryId = await records.repository(sources[0]!.owner, sources[0]!.name);
+        const production = await records.environment(repositoryId, { name: "production", kind: "production" });
+        await setVariable(store.db, secretKey, { environmentId: production.id, name: "SHOPKART_UPSTREAM", value: upstream.url, secret: false });
+      }
+      const git = new GitReconciler(sources, workDir, { records, enqueue: (job) => queue.enqueue(job), isServing: (label) => gateway.releaseOf(label) !== undefined, log, maxFileBytes: settings.maxFileBytes });
+      reconciler = git;
+      handlers[GIT_JOB_KIND] = (job) =>
+        runGitWork({ reconciler: git, records, deployer, publisherFor: (id) => new StorePublisher(store.db, id), fence: async () => (await queue.holdsLease(job, workerId)) && !(await queue.superseded(job)) }, job.payload as GitWork);
+    }
     const worker = new Worker(queue, handlers, { id: workerId, idleMs: options.workerIdleMs ?? 200, onError: (job, e) => log("warn", `job ${job.id} (${job.kind}) attempt ${job.attempts} of ${job.maxAttempts} failed: ${safeReason(e)}`) });
     if (options.runWorker !== false) worker.start();
     closers.unshift(() => worker.stop());
+
+    // The operator's surface: the admin API (and the CLI through it).
+    const operations = new Operations({
+      db: store.db,
+      records,
+      deployer,
+      running: (label) => gateway.releaseOf(label)?.hash,
+      secretKey,
+      ...(reconciler ? { git: gitView(reconciler) } : {}),
+      ...(settings.github ? { githubSync: async () => void (await enqueue({ kind: JOB_KIND.sweep, environmentKey: "gh:sweep", commitOrder: Date.now(), payload: { type: "sweep" } })) } : {}),
+      commitUrl: (owner, name, sha) => (reconciler?.stateFor(owner, name) ? undefined : settings.github ? `${settings.github.baseUrl === "https://api.github.com" ? "https://github.com" : settings.github.baseUrl.replace(/\/api\/v3$/, "")}/${owner}/${name}/commit/${sha}` : undefined),
+    });
+    const api = createAdminApi({ operations, token: token.token, version: VERSION, log });
 
     // The app server: GitHub's webhooks, then the admin API.
     const webhooks = probot ? await createWebhookMiddleware(probot, enqueue, settings.github!.webhookPath) : undefined;
@@ -178,6 +223,7 @@ export async function startGitway(settings: AppSettings, env: Record<string, str
     });
     const route = async (req: IncomingMessage, res: ServerResponse) => {
       if (webhooks && (await webhooks(req, res))) return;
+      if (await api(req, res)) return;
       if (req.url === "/healthz") {
         res.writeHead(200, { "content-type": "application/json" });
         res.end(JSON.stringify({ ok: true, environments: gateway.environmentCount }));
@@ -204,6 +250,15 @@ export async function startGitway(settings: AppSettings, env: Record<string, str
       closers.unshift(async () => clearInterval(timer));
     }
 
+    // Git polling: at start, then every GITWAY_POLL_SECONDS.
+    if (reconciler && options.runWorker !== false) {
+      const git = reconciler;
+      void git.tick();
+      const timer = setInterval(() => void git.tick(), settings.pollSeconds * 1000);
+      timer.unref();
+      closers.unshift(async () => clearInterval(timer));
+    }
+
     log("info", `app on http://${settings.host}:${appPort}${settings.github ? ` (GitHub App ${settings.github.appId} at ${settings.github.baseUrl}, webhooks at ${settings.github.webhookPath})` : ""}; gateway on http://${settings.gatewayHost}:${gatewayPort} for *.${settings.baseDomain}`);
     return {
       appUrl: `http://${settings.host}:${appPort}`,
@@ -213,6 +268,9 @@ export async function startGitway(settings: AppSettings, env: Record<string, str
       worker,
       gateway,
       records,
+      operations,
+      reconciler,
+      adminToken: token.token,
       settings,
       idle: (timeoutMs = 15_000) => waitIdle(queue, timeoutMs),
       close: async () => {
@@ -249,6 +307,47 @@ async function createWebhookMiddleware(probot: import("probot").Probot, enqueue:
     const pathname = (req.url ?? "").split("?")[0]!.replace(/\/+$/, "");
     if (pathname !== path) return Promise.resolve(false);
     return Promise.resolve(middleware(req, res)).then(() => true);
+  };
+}
+
+const VERSION = (JSON.parse(readFileSync(new URL("../../package.json", import.meta.url), "utf8")) as { version: string }).version;
+
+/** GITWAY_SOURCES_FILE, GITWAY_REPOS, or (with no GitHub App either) the bundled example. */
+async function gitSources(settings: AppSettings, workDir: string): Promise<GitSource[]> {
+  if (settings.sourcesFile) {
+    let text: string;
+    try {
+      text = readFileSync(settings.sourcesFile, "utf8");
+    } catch (e) {
+      throw new SettingsError("GITWAY_SOURCES_FILE", `cannot read ${settings.sourcesFile}: ${(e as NodeJS.ErrnoException).code ?? "unreadable"}`);
+    }
+    try {
+      return sourcesFromYaml(text, settings.sourcesFile);
+    } catch (e) {
+      if (e instanceof SourcesError) throw new SettingsError("GITWAY_SOURCES_FILE", e.message);
+      throw e;
+    }
+  }
+  if (settings.gitRepos) return sourcesFromList(settings.gitRepos);
+  if (settings.example) return sourcesFromList(ensureExampleRepository(workDir));
+  return [];
+}
+
+/** What the operations read of the Git mode: branch heads and commit details. */
+function gitView(reconciler: GitReconciler): GitView {
+  return {
+    desiredCommit(owner, name, env) {
+      const state = reconciler.stateFor(owner, name);
+      if (!state) return undefined;
+      const branch = env.kind === "production" ? state.production : env.kind === "stage" ? state.source.stages[env.name] : env.branch;
+      return branch ? state.heads.get(branch) : undefined;
+    },
+    async commit(owner, name, sha) {
+      const state = reconciler.stateFor(owner, name);
+      return state ? state.mirror.commit(sha) : undefined;
+    },
+    forget: (owner, name, env) => reconciler.forget(owner, name, env),
+    sync: () => reconciler.tick(true),
   };
 }
 

@@ -11,6 +11,11 @@ export interface PromoteRequest {
   sha: string;
   actor: string;
   trigger: DeploymentRecord["trigger"];
+  /**
+   * The environments to deploy, in order; default the repository's stages, then production.
+   * The Git mode names the one environment a branch stands for.
+   */
+  environments?: { name: string; kind: "stage" | "production" }[];
 }
 
 export interface PromoteResult {
@@ -41,8 +46,8 @@ export async function promoteCommit(deps: PipelineDeps, req: PromoteRequest): Pr
   } else {
     // 2. Stages in order, then production
     const settings = settingsOf(head);
-    for (const name of [...settings.stages, "production"]) {
-      const kind = name === "production" ? ("production" as const) : ("stage" as const);
+    const targets = req.environments ?? [...settings.stages.map((name) => ({ name, kind: "stage" as const })), { name: "production", kind: "production" as const }];
+    for (const { name, kind } of targets) {
       const env = await deps.records.environment(repositoryId, { name, kind });
       const current = await deps.records.findEnvironment(repositoryId, name);
       if (current?.pinned) {

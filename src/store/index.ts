@@ -5,3 +5,4 @@ export { SecretKeyError, secretKeyFrom, encryptSecret, decryptSecret, maskSecret
 export * from "./queries.js";
 export * as tables from "./schema.js";
 export { StoreRecords, type Naming, type EnvironmentRow } from "./records.js";
+export { StorePublisher } from "./publisher.js";

@@ -1,0 +1,353 @@
+import { randomBytes, createHash } from "node:crypto";
+import { and, count, desc, eq, gte, inArray, lte, ne, sql, type SQL } from "drizzle-orm";
+import { readConfig, hasErrors, type GatewayConfig } from "../config/index.js";
+import type { Deployer } from "../pipeline/index.js";
+import { formatDiagnosticLine } from "../report/index.js";
+import { listVariables, rowsOf, setVariable, tables, type Db, type StoreRecords } from "../store/index.js";
+import { AdminError, type AdminOperations, type AuditEntry, type AuditFilter, type CheckView, type CommitView, type DeploymentView, type EnvironmentView, type KeyView, type Page, type SyncStatus, type VariableView } from "./types.js";
+
+const { apiConsumers, apiKeys, auditLog, checkResults, deployments, environments, releases, repositories } = tables;
+
+/** What the Git mode knows that the store does not: branch heads and commit details. */
+export interface GitView {
+  /** The commit Git says an environment should run, for environments of polled repositories. */
+  desiredCommit(owner: string, name: string, environment: { name: string; kind: string; branch: string | null }): string | undefined;
+  commit(owner: string, name: string, sha: string): Promise<{ message: string; author: string; at: string } | undefined>;
+  /** An operator changed the environment: reconcile it afresh (and now, when `now`). */
+  forget(owner: string, name: string, environment: string): void;
+  sync(): Promise<void>;
+}
+
+export interface AdminDeps {
+  db: Db;
+  records: StoreRecords;
+  deployer: Deployer;
+  /** The hash of the release this process's gateway serves for a label. */
+  running(label: string): string | undefined;
+  secretKey: Buffer | undefined;
+  git?: GitView;
+  /** GitHub's catch-up sweep, for `sync` of GitHub App repositories. */
+  githubSync?: () => Promise<void>;
+  /** Web address of a commit, where the repository has one. */
+  commitUrl?: (owner: string, name: string, sha: string) => string | undefined;
+}
+
+type EnvRow = typeof environments.$inferSelect & { owner: string; repoName: string };
+
+const KEY_PREFIX = "gw_";
+
+/** The operator's view and actions over the store, the gateway and the Git sources. */
+export class Operations implements AdminOperations {
+  private readonly commitCache = new Map<string, CommitView>();
+
+  constructor(private readonly deps: AdminDeps) {}
+
+  private async rows(where?: SQL): Promise<EnvRow[]> {
+    const rows = await this.deps.db
+      .select({ env: environments, owner: repositories.owner, repoName: repositories.name })
+      .from(environments)
+      .innerJoin(repositories, eq(repositories.id, environments.repositoryId))
+      .where(and(ne(environments.status, "torn-down"), where))
+      .orderBy(repositories.owner, repositories.name, environments.name);
+    return rows.map((r) => ({ ...r.env, owner: r.owner, repoName: r.repoName }));
+  }
+
+  /** A label, or a name that only one repository uses. */
+  private async resolve(ref: string): Promise<EnvRow> {
+    const byLabel = await this.rows(eq(environments.hostName, ref));
+    if (byLabel[0]) return byLabel[0];
+    const byName = await this.rows(eq(environments.name, ref));
+    if (byName.length === 1) return byName[0]!;
+    if (byName.length > 1) throw new AdminError("AMBIGUOUS", `${byName.length} repositories have an environment named ${ref}; use its label: ${byName.map((e) => e.hostName).join(", ")}`);
+    throw new AdminError("NOT_FOUND", `no environment ${ref}`);
+  }
+
+  private async commitView(row: EnvRow, sha: string | null): Promise<CommitView | null> {
+    if (!sha) return null;
+    const key = `${row.owner}/${row.repoName}@${sha}`;
+    const cached = this.commitCache.get(key);
+    if (cached) return cached;
+    const info = await this.deps.git?.commit(row.owner, row.repoName, sha).catch(() => undefined);
+    const view: CommitView = { sha, message: info?.message ?? null, author: info?.author ?? null, at: info?.at ?? null, url: this.deps.commitUrl?.(row.owner, row.repoName, sha) ?? null };
+    if (info) this.commitCache.set(key, view);
+    return view;
+  }
+
+  private async pendingKeys(): Promise<Set<string>> {
+    const rows = rowsOf<{ environment_key: string }>(await this.deps.db.execute(sql`SELECT DISTINCT environment_key FROM jobs WHERE status IN ('queued', 'running')`));
+    return new Set(rows.map((r) => r.environment_key));
+  }
+
+  private async view(row: EnvRow, pending: Set<string>): Promise<EnvironmentView> {
+    const hashOf = async (id: number | null) => (id === null ? null : ((await this.deps.db.select({ hash: releases.contentHash, commit: releases.commitSha }).from(releases).where(eq(releases.id, id)))[0] ?? null));
+    const deployed = await hashOf(row.deployedReleaseId);
+    const pinned = await hashOf(row.pinnedReleaseId);
+    const running = this.deps.running(row.hostName) ?? null;
+    const gitDesired = this.deps.git?.desiredCommit(row.owner, row.repoName, { name: row.name, kind: row.kind, branch: row.branch });
+    const desiredCommit = pinned ? pinned.commit : (gitDesired ?? row.deployedCommitSha ?? null);
+    const repo = `${row.owner}/${row.repoName}`;
+    const keys = [`git:${repo}:${row.name}`, `gh:${repo}:${row.name}`, ...(row.branch ? [`gh:${repo}:branch:${row.branch}`] : [])];
+    let status: SyncStatus = "synced";
+    let reason: string | null = null;
+    if (keys.some((k) => pending.has(k))) [status, reason] = ["progressing", "a deployment is queued or running"];
+    else if (!running) [status, reason] = ["missing", row.lastError ? `nothing is served: ${row.lastError}` : "nothing is served yet"];
+    else if (row.status === "failed") [status, reason] = ["failed", `the last deployment failed (${row.lastError ?? "no reason kept"}); the last good release keeps serving`];
+    else if (desiredCommit && row.deployedCommitSha !== desiredCommit) {
+      status = "out-of-sync";
+      reason = row.deployedCommitSha === "" ? "serves a config deployed outside Git by an operator" : `runs ${row.deployedCommitSha?.slice(0, 7) ?? "nothing"}, ${pinned ? "pinned to" : "Git says"} ${desiredCommit.slice(0, 7)}`;
+      if (pinned && gitDesired && gitDesired !== pinned.commit) reason = `pinned to ${pinned.commit.slice(0, 7)}; the branch is at ${gitDesired.slice(0, 7)}`;
+      if (row.reportOnly) reason += " (report only: not corrected)";
+    } else if (pinned && gitDesired && gitDesired !== pinned.commit) [status, reason] = ["out-of-sync", `pinned to ${pinned.commit.slice(0, 7)}; the branch is at ${gitDesired.slice(0, 7)} (unpin to deploy it)`];
+    return {
+      repository: repo,
+      name: row.name,
+      label: row.hostName,
+      kind: row.kind,
+      status,
+      reason,
+      pinned: row.pinnedReleaseId !== null,
+      reportOnly: row.reportOnly,
+      url: (await this.deps.records.findEnvironment(row.repositoryId, row.name))?.url ?? "",
+      runningRelease: running,
+      desiredRelease: pinned?.hash ?? deployed?.hash ?? null,
+      commit: await this.commitView(row, row.deployedCommitSha || null),
+      desiredCommit,
+      branch: row.branch,
+      pullRequest: row.pullRequest,
+      lastError: row.lastError,
+      updatedAt: row.updatedAt.toISOString(),
+    };
+  }
+
+  async environments(): Promise<EnvironmentView[]> {
+    const pending = await this.pendingKeys();
+    return Promise.all((await this.rows()).map((r) => this.view(r, pending)));
+  }
+
+  async environment(ref: string): Promise<EnvironmentView> {
+    return this.view(await this.resolve(ref), await this.pendingKeys());
+  }
+
+  async deployments(ref: string, page: Page): Promise<DeploymentView[]> {
+    const env = await this.resolve(ref);
+    const rows = await this.deps.db
+      .select({ d: deployments, hash: releases.contentHash })
+      .from(deployments)
+      .innerJoin(releases, eq(releases.id, deployments.releaseId))
+      .where(eq(deployments.environmentId, env.id))
+      .orderBy(desc(deployments.startedAt), desc(deployments.id))
+      .limit(page.limit)
+      .offset(page.offset);
+    return rows.map(({ d, hash }) => ({
+      id: d.id,
+      release: hash,
+      commit: d.commitSha || null,
+      trigger: d.trigger,
+      actor: d.actor,
+      startedAt: d.startedAt.toISOString(),
+      finishedAt: d.finishedAt?.toISOString() ?? null,
+      outcome: d.outcome,
+      error: d.error,
+      report: (d.report as DeploymentView["report"]) ?? null,
+    }));
+  }
+
+  async checks(ref: string): Promise<CheckView[]> {
+    const env = await this.resolve(ref);
+    const rows = await this.deps.db.select().from(checkResults).where(eq(checkResults.repositoryId, env.repositoryId)).orderBy(desc(checkResults.id)).limit(200);
+    const mine = rows.filter((r) => (r.details as { environment?: string }).environment === undefined || (r.details as { environment?: string }).environment === env.name);
+    return mine.slice(0, 30).map((r) => ({ name: r.name, commit: r.commitSha, conclusion: r.conclusion, title: r.title, summary: r.summary, at: r.createdAt.toISOString() }));
+  }
+
+  async audit(filter: AuditFilter, page: Page): Promise<{ entries: AuditEntry[]; total: number }> {
+    const where: SQL[] = [];
+    if (filter.actor) where.push(eq(auditLog.actor, filter.actor));
+    if (filter.action) where.push(eq(auditLog.action, filter.action));
+    if (filter.since) where.push(gte(auditLog.at, parseTime(filter.since, "since")));
+    if (filter.until) where.push(lte(auditLog.at, parseTime(filter.until, "until")));
+    if (filter.environment) where.push(sql`(${environments.name} = ${filter.environment} OR ${environments.hostName} = ${filter.environment})`);
+    if (filter.repository) where.push(sql`(${repositories.owner} || '/' || ${repositories.name}) = ${filter.repository}`);
+    const base = () =>
+      this.deps.db
+        .select({ a: auditLog, env: environments.name, owner: repositories.owner, repo: repositories.name })
+        .from(auditLog)
+        .leftJoin(environments, eq(environments.id, auditLog.environmentId))
+        .leftJoin(repositories, eq(repositories.id, environments.repositoryId))
+        .where(and(...where));
+    const rows = await base().orderBy(desc(auditLog.at), desc(auditLog.id)).limit(page.limit).offset(page.offset);
+    const [total] = await this.deps.db
+      .select({ n: count() })
+      .from(auditLog)
+      .leftJoin(environments, eq(environments.id, auditLog.environmentId))
+      .leftJoin(repositories, eq(repositories.id, environments.repositoryId))
+      .where(and(...where));
+    return {
+      total: Number(total?.n ?? 0),
+      entries: rows.map((r) => ({ id: r.a.id, at: r.a.at.toISOString(), actor: r.a.actor, action: r.a.action, repository: r.owner ? `${r.owner}/${r.repo}` : null, environment: r.env, commit: r.a.commitSha, details: r.a.details as Record<string, unknown> })),
+    };
+  }
+
+  async keys(ref: string): Promise<KeyView[]> {
+    const env = await this.resolve(ref);
+    const rows = await this.deps.db.select({ id: apiKeys.id, consumer: apiConsumers.name, at: apiKeys.createdAt }).from(apiKeys).innerJoin(apiConsumers, eq(apiConsumers.id, apiKeys.consumerId)).where(eq(apiConsumers.environmentId, env.id)).orderBy(apiConsumers.name, apiKeys.id);
+    return rows.map((r) => ({ id: r.id, consumer: r.consumer, createdAt: r.at.toISOString() }));
+  }
+
+  async createKey(ref: string, consumer: string, actor: string): Promise<{ consumer: string; key: string }> {
+    if (!/^[A-Za-z0-9][A-Za-z0-9._@-]{0,63}$/.test(consumer)) throw new AdminError("BAD_REQUEST", "a consumer name is 1 to 64 letters, digits, dots, dashes, underscores or @");
+    const env = await this.resolve(ref);
+    const key = KEY_PREFIX + randomBytes(24).toString("base64url");
+    await this.deps.db.transaction(async (tx) => {
+      const db = tx as unknown as Db;
+      await db.insert(apiConsumers).values({ environmentId: env.id, name: consumer }).onConflictDoNothing();
+      const [row] = await db.select({ id: apiConsumers.id }).from(apiConsumers).where(and(eq(apiConsumers.environmentId, env.id), eq(apiConsumers.name, consumer)));
+      await db.insert(apiKeys).values({ consumerId: row!.id, keyHash: createHash("sha256").update(key).digest("hex") });
+    });
+    await this.deps.records.audit({ actor, action: "key.created", environmentId: env.id, details: { consumer } });
+    await this.redeployAffected(env, actor);
+    return { consumer, key };
+  }
+
+  async revokeKey(ref: string, consumer: string, actor: string): Promise<{ revoked: number }> {
+    const env = await this.resolve(ref);
+    const [row] = await this.deps.db.select({ id: apiConsumers.id }).from(apiConsumers).where(and(eq(apiConsumers.environmentId, env.id), eq(apiConsumers.name, consumer)));
+    if (!row) throw new AdminError("NOT_FOUND", `${env.hostName} has no consumer ${consumer}`);
+    const gone = await this.deps.db.delete(apiKeys).where(eq(apiKeys.consumerId, row.id)).returning({ id: apiKeys.id });
+    await this.deps.db.delete(apiConsumers).where(eq(apiConsumers.id, row.id));
+    await this.deps.records.audit({ actor, action: "key.revoked", environmentId: env.id, details: { consumer, keys: gone.length } });
+    await this.redeployAffected(env, actor);
+    return { revoked: gone.length };
+  }
+
+  async variables(ref: string): Promise<VariableView[]> {
+    const env = await this.resolve(ref);
+    return (await listVariables(this.deps.db, env.id)).map((v) => ({ name: v.name, secret: v.secret, value: v.secret ? null : v.value }));
+  }
+
+  async setVariable(ref: string, name: string, value: string, secret: boolean, actor: string): Promise<void> {
+    if (!/^[A-Za-z_][A-Za-z0-9_]{0,127}$/.test(name)) throw new AdminError("BAD_REQUEST", `${JSON.stringify(name.slice(0, 40))} is not a variable name ($env names are letters, digits and _)`);
+    if (value.length > 64 * 1024) throw new AdminError("BAD_REQUEST", "a value is at most 64 KiB");
+    const env = await this.resolve(ref);
+    if (secret && !this.deps.secretKey) throw new AdminError("CONFLICT", "secrets cannot be stored: GITWAY_SECRET_KEY is not set (openssl rand -base64 32)");
+    await setVariable(this.deps.db, this.deps.secretKey, { environmentId: env.id, name, value, secret });
+    // The value itself never reaches the audit log.
+    await this.deps.records.audit({ actor, action: "value.set", environmentId: env.id, details: { name, secret } });
+    await this.redeployAffected(env, actor);
+  }
+
+  async sync(ref: string | undefined, actor: string): Promise<void> {
+    if (ref) {
+      const env = await this.resolve(ref);
+      this.deps.git?.forget(env.owner, env.repoName, env.name);
+      await this.deps.records.audit({ actor, action: "environment.sync", environmentId: env.id });
+    } else {
+      await this.deps.records.audit({ actor, action: "sync" });
+    }
+    await Promise.all([this.deps.git?.sync(), this.deps.githubSync?.()]);
+  }
+
+  async rollback(ref: string, target: string, actor: string): Promise<{ release: string; commit: string | null }> {
+    const env = await this.resolve(ref);
+    if (!/^[0-9a-f]{7,64}$/i.test(target)) throw new AdminError("BAD_REQUEST", "roll back to a release hash or a commit SHA (at least 7 hex characters)");
+    const candidates = await this.deps.db
+      .select()
+      .from(releases)
+      .where(and(eq(releases.repositoryId, env.repositoryId), sql`(${releases.contentHash} = ${target.toLowerCase()} OR ${releases.commitSha} LIKE ${target.toLowerCase() + "%"})`))
+      .orderBy(desc(releases.id))
+      .limit(1);
+    const release = candidates[0];
+    if (!release) throw new AdminError("NOT_FOUND", `${env.hostName} has no release or deployed commit ${target}; see gitway env list or its deployments`);
+    await this.deployBundle(env, release.commitSha, (release.bundle as { files: Record<string, string> }).files, "rollback", actor);
+    await this.deps.db.update(environments).set({ pinnedReleaseId: release.id }).where(eq(environments.id, env.id));
+    await this.deps.records.audit({ actor, action: "environment.pinned", environmentId: env.id, commitSha: release.commitSha, details: { release: release.contentHash } });
+    return { release: release.contentHash, commit: release.commitSha || null };
+  }
+
+  async unpin(ref: string, actor: string): Promise<void> {
+    const env = await this.resolve(ref);
+    if (env.pinnedReleaseId === null) throw new AdminError("CONFLICT", `${env.hostName} is not pinned`);
+    await this.deps.db.update(environments).set({ pinnedReleaseId: null }).where(eq(environments.id, env.id));
+    await this.deps.records.audit({ actor, action: "environment.unpinned", environmentId: env.id });
+    this.deps.git?.forget(env.owner, env.repoName, env.name);
+    await this.deps.git?.sync();
+  }
+
+  async deployFiles(ref: string, files: Record<string, string>, actor: string): Promise<{ release: string }> {
+    const env = await this.resolve(ref);
+    const hash = await this.deployBundle(env, "", files, "operator", actor);
+    this.deps.git?.forget(env.owner, env.repoName, env.name);
+    return { release: hash };
+  }
+
+  async setReportOnly(ref: string, reportOnly: boolean, actor: string): Promise<void> {
+    const env = await this.resolve(ref);
+    await this.deps.db.update(environments).set({ reportOnly }).where(eq(environments.id, env.id));
+    await this.deps.records.audit({ actor, action: reportOnly ? "environment.report-only" : "environment.auto-sync", environmentId: env.id });
+    this.deps.git?.forget(env.owner, env.repoName, env.name);
+  }
+
+  /** Builds files into a release for the environment and serves it; a config with errors is refused whole. */
+  private async deployBundle(env: EnvRow, commitSha: string, files: Record<string, string>, trigger: "rollback" | "operator", actor: string): Promise<string> {
+    const { config, diagnostics } = readConfig(new Map(Object.entries(files)));
+    if (!config || hasErrors(diagnostics)) {
+      const lines = diagnostics.filter((d) => d.severity === "error").slice(0, 20).map((d) => formatDiagnosticLine(d));
+      throw new AdminError("BAD_REQUEST", `the config has errors; nothing was deployed:\n${lines.join("\n")}`);
+    }
+    const values = await this.deps.records.values(env.id, await this.inheritOf(env, config));
+    let releaseHash: string;
+    try {
+      ({ releaseHash } = await this.deps.deployer.deploy(env.hostName, config, values));
+    } catch (e) {
+      throw new AdminError("CONFLICT", `not deployed: ${(e as Error).message}`);
+    }
+    await this.deps.records.recordDeployment({ environmentId: env.id, commitSha, releaseHash, files, trigger, actor, outcome: "succeeded" });
+    return releaseHash;
+  }
+
+  private async inheritOf(env: EnvRow, config: GatewayConfig): Promise<{ repositoryId: number; name: string } | undefined> {
+    const inherit = config.settings.previews.inherit;
+    return env.kind === "preview" && inherit ? { repositoryId: env.repositoryId, name: inherit } : undefined;
+  }
+
+  /**
+   * Keys and values are part of a release: rebuild the environment's running release, and those
+   * of the previews that inherit from it, so the change is served at once.
+   */
+  private async redeployAffected(changed: EnvRow, actor: string): Promise<void> {
+    const live = await this.rows(and(eq(environments.repositoryId, changed.repositoryId), sql`${environments.deployedReleaseId} IS NOT NULL`));
+    for (const env of live) {
+      const [release] = await this.deps.db.select().from(releases).where(eq(releases.id, env.deployedReleaseId!));
+      if (!release) continue;
+      const files = (release.bundle as { files: Record<string, string> }).files;
+      const { config } = readConfig(new Map(Object.entries(files)));
+      if (!config) continue;
+      const inherit = await this.inheritOf(env, config);
+      if (env.id !== changed.id && inherit?.name !== changed.name) continue;
+      try {
+        const { releaseHash } = await this.deps.deployer.deploy(env.hostName, config, await this.deps.records.values(env.id, inherit));
+        await this.deps.db.update(environments).set({ deployedReleaseId: await this.saveRelease(env, release.commitSha, releaseHash, files) }).where(eq(environments.id, env.id));
+      } catch (e) {
+        await this.deps.records.audit({ actor, action: "deployment.failed", environmentId: env.id, details: { reason: (e as Error).message } });
+      }
+    }
+  }
+
+  private async saveRelease(env: EnvRow, commitSha: string, hash: string, files: Record<string, string>): Promise<number> {
+    const [row] = await this.deps.db.insert(releases).values({ repositoryId: env.repositoryId, contentHash: hash, commitSha, bundle: { files } }).onConflictDoNothing().returning({ id: releases.id });
+    if (row) return row.id;
+    const [existing] = await this.deps.db.select({ id: releases.id }).from(releases).where(and(eq(releases.repositoryId, env.repositoryId), eq(releases.contentHash, hash)));
+    return existing!.id;
+  }
+
+  /** Every repository Gitway knows. */
+  async repositories(): Promise<{ repository: string; source: string }[]> {
+    const rows = await this.deps.db.select({ owner: repositories.owner, name: repositories.name, source: repositories.source }).from(repositories).where(inArray(repositories.id, this.deps.db.select({ id: environments.repositoryId }).from(environments)));
+    return rows.map((r) => ({ repository: `${r.owner}/${r.name}`, source: r.source }));
+  }
+}
+
+function parseTime(value: string, name: string): Date {
+  const d = new Date(value);
+  if (Number.isNaN(d.getTime())) throw new AdminError("BAD_REQUEST", `${name} must be a time like 2026-11-25T10:00:00Z`);
+  return d;
+}

@@ -1,0 +1,30 @@
+import { previewChange, promoteCommit, retireEnvironment, type Deployer, type Fence, type Publisher, type Records } from "../pipeline/index.js";
+import type { GitReconciler, GitWork } from "./reconciler.js";
+
+export interface GitWorkDeps {
+  reconciler: GitReconciler;
+  records: Records;
+  deployer: Deployer;
+  /** Where results go: the store, for the admin API and the dashboard. */
+  publisherFor(repositoryId: number): Publisher;
+  fence: Fence;
+}
+
+/** Runs one job of the Git mode through the same use cases the GitHub App uses. */
+export async function runGitWork(deps: GitWorkDeps, work: GitWork): Promise<void> {
+  const state = deps.reconciler.stateOf(work.source);
+  if (!state) return; // the source was removed from the settings since the job was queued
+  const { owner, name } = state.source;
+  const repositoryId = await deps.records.repository(owner, name);
+  const pipeline = { source: deps.reconciler.configSource(state), publisher: deps.publisherFor(repositoryId), deployer: deps.deployer, records: deps.records, fence: deps.fence };
+  if (work.type === "retire") {
+    await retireEnvironment(pipeline, { owner, repo: name, environment: work.environment, actor: work.actor, reason: "branch deleted" });
+    return;
+  }
+  const env = work.environment;
+  if (env.kind === "preview") {
+    await previewChange(pipeline, { owner, repo: name, environment: { name: env.name, kind: "preview", branch: work.branch }, headSha: work.sha, baseSha: work.productionSha, fork: false, actor: work.actor, trigger: work.trigger });
+  } else {
+    await promoteCommit(pipeline, { owner, repo: name, sha: work.sha, actor: work.actor, trigger: work.trigger, environments: [{ name: env.name, kind: env.kind }] });
+  }
+}
