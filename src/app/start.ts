@@ -11,6 +11,7 @@ import { JobQueue, Worker, type Job, type QueueOptions } from "../jobs/index.js"
 import { DeployError, type Deployer, type EnvironmentValues } from "../pipeline/index.js";
 import { migrateStore, openStore, secretKeyFrom, setVariable, StorePublisher, StoreRecords, type Store } from "../store/index.js";
 import { adminToken, createAdminApi, Operations, type GitView } from "../admin/index.js";
+import { answerClientError, createDashboard } from "../web/index.js";
 import { GIT_JOB_KIND, GitReconciler, runGitWork, sourcesFromList, sourcesFromYaml, SourcesError, type GitSource, type GitWork } from "../git/index.js";
 import { ensureExampleRepository, startExampleUpstream } from "./example.js";
 import { environmentUrl, SettingsError, type AppSettings } from "./settings.js";
@@ -211,8 +212,9 @@ export async function startGitway(settings: AppSettings, env: Record<string, str
       commitUrl: (owner, name, sha) => (reconciler?.stateFor(owner, name) ? undefined : settings.github ? `${settings.github.baseUrl === "https://api.github.com" ? "https://github.com" : settings.github.baseUrl.replace(/\/api\/v3$/, "")}/${owner}/${name}/commit/${sha}` : undefined),
     });
     const api = createAdminApi({ operations, token: token.token, version: VERSION, log });
+    const dashboard = createDashboard({ operations, adminToken: token.token, publicRead: settings.dashboardPublic, log });
 
-    // The app server: GitHub's webhooks, then the admin API.
+    // The app server: GitHub's webhooks, then the admin API, then the dashboard.
     const webhooks = probot ? await createWebhookMiddleware(probot, enqueue, settings.github!.webhookPath) : undefined;
     const server = createServer((req, res) => {
       void route(req, res).catch((e: unknown) => {
@@ -224,6 +226,7 @@ export async function startGitway(settings: AppSettings, env: Record<string, str
     const route = async (req: IncomingMessage, res: ServerResponse) => {
       if (webhooks && (await webhooks(req, res))) return;
       if (await api(req, res)) return;
+      if (await dashboard(req, res)) return;
       if (req.url === "/healthz") {
         res.writeHead(200, { "content-type": "application/json" });
         res.end(JSON.stringify({ ok: true, environments: gateway.environmentCount }));
@@ -232,6 +235,8 @@ export async function startGitway(settings: AppSettings, env: Record<string, str
       res.writeHead(404, { "content-type": "application/json" });
       res.end(JSON.stringify({ error: "not found" }));
     };
+    // A request Node refuses before routing (headers over 16 KiB: a huge query string) gets a page saying why.
+    server.on("clientError", answerClientError);
     const appPort = await listen(server, settings.port, settings.host);
     closers.unshift(
       () =>

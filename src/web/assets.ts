@@ -47,6 +47,8 @@ input { font: inherit; padding: 4px 6px; border: 1px solid var(--line); border-r
 .pager { display: flex; gap: 16px; margin: 12px 0; }
 .login { display: flex; flex-direction: column; gap: 8px; max-width: 360px; }
 .visually-hidden { position: absolute; width: 1px; height: 1px; overflow: hidden; clip: rect(0 0 0 0); }
+.check-summary { padding: 4px 0 4px 16px; } .check-summary h4 { margin: 8px 0 4px; font-size: .95rem; }
+table.report td, table.report th { font-size: .9rem; }
 .details code { font-size: .75rem; word-break: break-all; }
 .url { word-break: break-all; }
 @media (max-width: 640px) { .facts { grid-template-columns: 1fr; } .facts dt { font-weight: 600; } th, td { padding: 4px; } }
@@ -75,3 +77,6 @@ if (live) {
   }, Number(live.dataset.refresh) * 1000);
 }
 `;
+
+/** Linked from every page, so browsers do not ask for /favicon.ico (which is not the dashboard's). */
+export const FAVICON = `<svg xmlns="http://www.w3.org/2000/svg" viewBox="0 0 16 16"><rect width="16" height="16" rx="3" fill="#0b5cad"/><path d="M4 8h8M8 4v8" stroke="#fff" stroke-width="2"/></svg>`;

@@ -1,13 +1,14 @@
 import type { IncomingMessage, ServerResponse } from "node:http";
 import type { Duplex } from "node:stream";
 import { AdminError, HTTP_STATUS, type AdminOperations, type AuditFilter } from "../admin/types.js";
-import { SCRIPT, STYLESHEET } from "./assets.js";
+import { FAVICON, SCRIPT, STYLESHEET } from "./assets.js";
 import { escapeHtml, html, type Html } from "./html.js";
 import { AUDIT_FIELDS, auditFilterOf, auditPage, type AuditData } from "./pages/audit.js";
 import { environmentPage } from "./pages/environment.js";
 import type { PageContext } from "./pages/layout.js";
 import { loginPage, messagePage } from "./pages/messages.js";
 import { overviewPage } from "./pages/overview.js";
+import { NewKeys } from "./new-keys.js";
 import { COOKIE, cookieValue, isAdminToken, Sessions } from "./session.js";
 
 export type DashboardLog = (level: "debug" | "info" | "warn" | "error", message: string) => void;
@@ -36,7 +37,7 @@ const TOKEN_ACTOR = "admin";
 
 // SECURITY: nothing from another origin; no inline script or style, so injected markup cannot run.
 const CSP = "default-src 'none'; script-src 'self'; style-src 'self'; img-src 'self'; connect-src 'self'; form-action 'self'; base-uri 'none'; frame-ancestors 'none'";
-const SECURITY_HEADERS = { "content-security-policy": CSP, "x-content-type-options": "nosniff", "referrer-policy": "no-referrer", "x-frame-options": "DENY" };
+const SECURITY_HEADERS = { "content-security-policy": CSP, "x-content-type-options": "nosniff", "referrer-policy": "same-origin", "x-frame-options": "DENY" };
 
 const NOTICES: Record<string, string> = {
   synced: "Sync requested: the environment is being reconciled with Git.",
@@ -44,6 +45,7 @@ const NOTICES: Record<string, string> = {
   unpinned: "Unpinned: the environment follows Git again.",
   revoked: "Key revoked.",
   "no-key": "There was no key for that consumer.",
+  "key-gone": "A new key is shown once, on the page right after it is created; create another if it was lost.",
 };
 
 const ERROR_TITLES: Record<AdminError["code"], string> = { NOT_FOUND: "Not found", AMBIGUOUS: "More than one match", BAD_REQUEST: "Bad request", CONFLICT: "Conflict", UNAUTHORIZED: "Not allowed" };
@@ -118,6 +120,7 @@ export function createDashboard(options: DashboardOptions): DashboardHandler {
   const log: DashboardLog = options.log ?? (() => {});
   const now = options.now ?? (() => new Date());
   const sessions = new Sessions(() => now().getTime());
+  const newKeys = new NewKeys(() => now().getTime());
 
   function send(res: ServerResponse, status: number, body: Html | string, headers: Record<string, string | string[]> = {}): void {
     const text = typeof body === "string" ? body : body.text;
@@ -156,6 +159,7 @@ export function createDashboard(options: DashboardOptions): DashboardHandler {
         if (method !== "GET") throw new PageError(405, "Method not allowed", "Assets are only read.");
         if (path === "/assets/dashboard.css") return asset(res, "text/css", STYLESHEET);
         if (path === "/assets/dashboard.js") return asset(res, "text/javascript", SCRIPT);
+        if (path === "/assets/favicon.svg") return asset(res, "image/svg+xml", FAVICON);
         throw new PageError(404, "Not found", "There is no such file.");
       }
 
@@ -197,8 +201,10 @@ export function createDashboard(options: DashboardOptions): DashboardHandler {
         if (path === "/environments") return redirect(res, "/");
         if (path === "/audit") return page(200, auditPage(ctx, await auditData(query)));
         const label = environmentLabel(path, "");
-        const notice = field(query, "notice");
-        return page(200, environmentPage(ctx, await environmentData(label, pageNumber(query), notice ? (NOTICES[notice] ?? null) : null, null)));
+        const created = field(query, "created");
+        const createdKey = created ? newKeys.take(created, sid, label) : null;
+        const notice = created && !createdKey ? NOTICES["key-gone"]! : (NOTICES[field(query, "notice") ?? ""] ?? null);
+        return page(200, environmentPage(ctx, await environmentData(label, pageNumber(query), notice, createdKey)));
       }
 
       if (method === "POST" && path.startsWith("/environments/")) {
@@ -231,8 +237,7 @@ export function createDashboard(options: DashboardOptions): DashboardHandler {
             if (!consumer) throw new PageError(400, "Bad request", "Name the consumer the key is for.");
             const created = await ops.createKey(label, consumer, actor);
             log("info", `dashboard: ${actor} created a key for ${created.consumer} on ${label}`);
-            // The key is on this response only: no redirect, no cache.
-            return page(201, environmentPage(ctx, await environmentData(label, 1, null, created)));
+            return redirect(res, `/environments/${encodeURIComponent(label)}?created=${newKeys.hold(sid, label, created)}#new-key`);
           }
           case "keys/revoke": {
             const consumer = field(form, "consumer");
@@ -275,7 +280,10 @@ export function createDashboard(options: DashboardOptions): DashboardHandler {
       ops.keys(env.label),
       ops.variables(env.label),
     ]);
-    return { env, deployments: deployments.slice(0, DEPLOYMENTS_PER_PAGE), hasMore: deployments.length > DEPLOYMENTS_PER_PAGE, page: pageNo, checks, keys, variables, notice, createdKey };
+    // The repository's checks, cut to the commits this environment runs, should run or ran here.
+    const commits = [env.commit?.sha, env.desiredCommit, ...deployments.map((d) => d.commit)].filter((c): c is string => !!c);
+    const ours = checks.filter((c) => commits.some((sha) => sha.startsWith(c.commit) || c.commit.startsWith(sha)));
+    return { env, deployments: deployments.slice(0, DEPLOYMENTS_PER_PAGE), hasMore: deployments.length > DEPLOYMENTS_PER_PAGE, page: pageNo, checks: ours, keys, variables, notice, createdKey };
   }
 
   async function auditData(query: URLSearchParams): Promise<AuditData> {
@@ -302,10 +310,15 @@ export function createDashboard(options: DashboardOptions): DashboardHandler {
   };
 }
 
-/** SECURITY: a browser's Origin, when it sends one, must be this host (SameSite and CSRF tokens aside). */
+/**
+ * SECURITY: a form a browser says came from another site is refused, token or not (defence in
+ * depth beside SameSite and the CSRF token). An Origin of "null" (privacy settings) or none
+ * leaves the decision to the token.
+ */
 function sameOrigin(req: IncomingMessage): boolean {
+  if (req.headers["sec-fetch-site"] === "cross-site") return false;
   const origin = req.headers.origin;
-  if (!origin || origin === "null") return !origin;
+  if (!origin || origin === "null") return true;
   try {
     return new URL(origin).host === req.headers.host;
   } catch {

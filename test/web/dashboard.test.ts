@@ -42,7 +42,10 @@ function example(): MemoryOperations {
   ops.deploys.set("acme-shop-pr-7", [
     { id: 3, release: "c".repeat(64), commit: "77777777", trigger: "pull request", actor: "octocat", startedAt: "2026-11-25T12:55:00.000Z", finishedAt: "2026-11-25T12:55:01.000Z", outcome: "failed", error: "config/policies.json:3:7 policy-unknown: no policy named rate-limit2", report: null },
   ]);
-  ops.checkList.set("acme-shop-pr-7", [{ name: "Gitway / validate", commit: "77777777", conclusion: "failure", title: "1 error", summary: "config/policies.json:3:7 error policy-unknown", at: "2026-11-25T12:55:01.000Z" }]);
+  ops.checkList.set("acme-shop-pr-7", [
+    { name: "validate", commit: "77777777", conclusion: "failure", title: "1 error", summary: "**1 error**\n\n- `config/policies.json:3:7: error policy-unknown: no policy named rate-limit2`", at: "2026-11-25T12:55:01.000Z" },
+    { name: "validate", commit: "99999999", conclusion: "success", title: "Another branch's commit", summary: "No problems found.", at: "2026-11-25T12:56:01.000Z" },
+  ]);
   ops.vars.set("acme-shop-production", [
     { name: "UPSTREAM_URL", secret: false, value: "http://upstream.internal" },
     { name: "PARTNER_TOKEN", secret: true, value: null },
@@ -102,6 +105,7 @@ describe("the overview", () => {
     expect(csp).toContain("script-src 'self'");
     expect(csp).toContain("style-src 'self'");
     expect(csp).not.toMatch(/https?:|unsafe-inline|\*/);
+    expect(page.headers.get("referrer-policy")).toBe("same-origin");
     expect([...page.body.matchAll(/<script[^>]*>/g)].map((m) => m[0])).toEqual(['<script src="/assets/dashboard.js" defer>']);
     expect(page.body).not.toMatch(/ style=| on[a-z]+=/);
     const css = await browser.get("/assets/dashboard.css");
@@ -145,7 +149,8 @@ describe("an environment's page", () => {
   it("shows a failed deployment's error and the validation check with file and line", async () => {
     const { body } = await browser.get("/environments/acme-shop-pr-7");
     expect(body).toContain('<pre class="error">config/policies.json:3:7 policy-unknown: no policy named rate-limit2</pre>');
-    expect(body).toContain("config/policies.json:3:7 error policy-unknown");
+    expect(body).toContain("<ul><li><code>config/policies.json:3:7: error policy-unknown: no policy named rate-limit2</code></li></ul>");
+    expect(body).not.toContain("Another branch's commit");
     expect(body).toContain('<span class="badge status-failed">failed</span>');
   });
 
@@ -246,17 +251,30 @@ describe("actions", () => {
     await browser.get("/environments/acme-shop-production");
   });
 
-  it("creates a key, shows it once with the curl line, and never again", async () => {
-    const page = await browser.post("/environments/acme-shop-production/keys", { consumer: "partner-a" });
-    expect(page.status).toBe(201);
-    expect(page.headers.get("cache-control")).toBe("no-store");
+  it("creates a key and shows it once, with the curl line, on the page the form leads to", async () => {
+    const posted = await browser.post("/environments/acme-shop-production/keys", { consumer: "partner-a" });
+    expect(posted.status).toBe(303);
+    const location = posted.headers.get("location")!;
+    expect(location).toMatch(/^\/environments\/acme-shop-production\?created=[A-Za-z0-9_-]{16}#new-key$/);
     const key = ops.keyList.get("acme-shop-production")![0]!.key;
+    expect(location).not.toContain(key);
+    const page = await browser.get(location.replace(/#.*/, ""));
+    expect(page.headers.get("cache-control")).toBe("no-store");
     expect(page.body).toContain(`<code id="new-key">${key}</code>`);
     expect(page.body).toContain(`<code id="curl-line">curl -H "Authorization: Bearer ${key}" http://acme-shop-production.localhost:8787/</code>`);
     expect(page.body).toContain('data-copy="new-key" hidden>Copy key</button>');
-    const again = await browser.get("/environments/acme-shop-production");
-    expect(again.body).toContain("<th scope=\"row\">partner-a</th>");
+    expect(page.body).toContain('<th scope="row">partner-a</th><td>1</td>');
+    const again = await browser.get(location.replace(/#.*/, ""));
     expect(again.body).not.toContain(key);
+    expect(again.body).toContain("A new key is shown once");
+  });
+
+  it("shows a new key to no other session", async () => {
+    const posted = await browser.post("/environments/acme-shop-production/keys", { consumer: "partner-a" });
+    const other = new Browser(served.url);
+    await other.signIn(TOKEN);
+    const page = await other.get(posted.headers.get("location")!.replace(/#.*/, ""));
+    expect(page.body).not.toContain(ops.keyList.get("acme-shop-production")![0]!.key);
   });
 
   it("revokes a key and records who did it", async () => {
@@ -303,10 +321,18 @@ describe("actions", () => {
     expect(served.logs.some((l) => l.startsWith("warn dashboard /environments/acme-shop-production/keys refused: missing or wrong CSRF token"))).toBe(true);
   });
 
-  it("refuses a form whose Origin is another site", async () => {
+  it("refuses a form the browser says came from another site", async () => {
     const page = await browser.post("/environments/acme-shop-production/sync", {}, { headers: { origin: "https://evil.example" } });
     expect(page.status).toBe(403);
+    const crossSite = await browser.post("/environments/acme-shop-production/sync", {}, { headers: { "sec-fetch-site": "cross-site" } });
+    expect(crossSite.status).toBe(403);
     expect(ops.syncs).toEqual([]);
+  });
+
+  it("accepts its own form from a browser that sends Origin: null, on the strength of the token", async () => {
+    const page = await browser.post("/environments/acme-shop-production/sync", {}, { headers: { origin: "null", "sec-fetch-site": "same-origin" } });
+    expect(page.status).toBe(303);
+    expect(ops.syncs).toHaveLength(1);
   });
 
   it("needs a signed-in session even with a valid form", async () => {
@@ -318,11 +344,20 @@ describe("actions", () => {
     expect(ops.syncs).toEqual([]);
   });
 
-  it("shows the operations' own refusal as a page: a consumer that already has a key, an unknown release", async () => {
+  it("lists a consumer with two keys once, and revokes both", async () => {
     await browser.post("/environments/acme-shop-production/keys", { consumer: "partner-a" });
-    const twice = await browser.post("/environments/acme-shop-production/keys", { consumer: "partner-a" });
-    expect(twice.status).toBe(409);
-    expect(twice.body).toContain("partner-a already has a key on acme-shop-production");
+    await browser.post("/environments/acme-shop-production/keys", { consumer: "partner-a" });
+    const page = await browser.get("/environments/acme-shop-production");
+    expect([...page.body.matchAll(/<th scope="row">partner-a<\/th><td>2<\/td>/g)]).toHaveLength(1);
+    await browser.post("/environments/acme-shop-production/keys/revoke", { consumer: "partner-a" });
+    expect(ops.keyList.get("acme-shop-production")).toEqual([]);
+  });
+
+  it("shows the operations' own refusal as a page: a bad consumer name, an unknown release", async () => {
+    const bad = await browser.post("/environments/acme-shop-production/keys", { consumer: "<b>partner</b>" });
+    expect(bad.status).toBe(400);
+    expect(bad.body).toContain("a consumer name is 1 to 64 letters");
+    expect(bad.body).not.toContain("<b>partner</b>");
     const unknown = await browser.post("/environments/acme-shop-production/rollback", { release: "f".repeat(64) });
     expect(unknown.status).toBe(404);
   });

@@ -71,9 +71,9 @@ export class MemoryOperations implements AdminOperations {
     return (this.keyList.get(this.find(ref).label) ?? []).map(({ id, consumer, createdAt }) => ({ id, consumer, createdAt }));
   }
   async createKey(ref: string, consumer: string, actor: string) {
+    if (!/^[A-Za-z0-9][A-Za-z0-9._@-]{0,63}$/.test(consumer)) throw new AdminError("BAD_REQUEST", "a consumer name is 1 to 64 letters, digits, dots, dashes, underscores or @");
     const env = this.find(ref);
     const list = this.keyList.get(env.label) ?? [];
-    if (list.some((k) => k.consumer === consumer)) throw new AdminError("CONFLICT", `${consumer} already has a key on ${env.label}`);
     const key = `gw_${randomBytes(16).toString("hex")}`;
     list.push({ id: list.length + 1, consumer, createdAt: "2026-11-25T12:30:00.000Z", key });
     this.keyList.set(env.label, list);

@@ -1,5 +1,6 @@
 import type { CheckView, DeploymentView, EnvironmentView, KeyView, VariableView } from "../../admin/types.js";
 import { changeReport } from "../change-report.js";
+import { reportMarkdown } from "../markdown.js";
 import { age, firstLine, shortRelease, shortSha, when } from "../format.js";
 import { html, linkOrText, type Html } from "../html.js";
 import { actionForm, csrfField, layout, statusBadge, type PageContext } from "./layout.js";
@@ -70,10 +71,10 @@ function deployments(ctx: PageContext, data: EnvironmentData): Html {
 
 function checks(list: CheckView[]): Html {
   if (list.length === 0) return html``;
-  return html`<section><h2>Checks</h2>${list.map(
+  return html`<section><h2>Checks of its commits</h2>${list.map(
     (c) => html`<details class="check conclusion-${c.conclusion}"${c.conclusion === "failure" ? " open" : ""}>
 <summary><span class="badge conclusion-${c.conclusion}">${c.conclusion}</span> ${c.name}: ${c.title} <span class="muted">on <code>${shortSha(c.commit)}</code>, ${when(c.at)}</span></summary>
-<pre>${c.summary}</pre>
+<div class="check-summary">${reportMarkdown(c.summary)}</div>
 </details>`,
   )}</section>`;
 }
@@ -82,17 +83,21 @@ function keys(ctx: PageContext, data: EnvironmentData): Html {
   const { env } = data;
   const created = data.createdKey
     ? html`<div class="created-key" role="status">
-<p><strong>New key for ${data.createdKey.consumer}.</strong> Copy it now: it is not shown again.</p>
+<p><strong>New key for ${data.createdKey.consumer}.</strong> Copy it now: it is not shown again. Revoking ${data.createdKey.consumer} revokes all of its keys.</p>
 <p class="copyable"><code id="new-key">${data.createdKey.key}</code> <button type="button" data-copy="new-key" hidden>Copy key</button></p>
 <p>Call the environment with it:</p>
 <p class="copyable"><code id="curl-line">curl -H "Authorization: Bearer ${data.createdKey.key}" ${env.url}</code> <button type="button" data-copy="curl-line" hidden>Copy</button></p>
 </div>`
     : "";
-  const rows = data.keys.map(
-    (k) => html`<tr><th scope="row">${k.consumer}</th><td>${when(k.createdAt)}</td><td>${ctx.actor ? actionForm(ctx, `${base(env)}/keys/revoke`, "Revoke", html`<input type="hidden" name="consumer" value="${k.consumer}">`, "danger") : ""}</td></tr>`,
+  // One row per consumer: revoking takes every key the consumer has.
+  const consumers = new Map<string, KeyView[]>();
+  for (const k of data.keys) consumers.set(k.consumer, [...(consumers.get(k.consumer) ?? []), k]);
+  const rows = [...consumers].map(
+    ([consumer, list]) =>
+      html`<tr><th scope="row">${consumer}</th><td>${list.length}</td><td>${when(list.map((k) => k.createdAt).sort().at(-1))}</td><td>${ctx.actor ? actionForm(ctx, `${base(env)}/keys/revoke`, "Revoke", html`<input type="hidden" name="consumer" value="${consumer}">`, "danger") : ""}</td></tr>`,
   );
   const table = data.keys.length
-    ? html`<div class="scroll"><table class="keys"><thead><tr><th scope="col">Consumer</th><th scope="col">Created</th><th scope="col"><span class="visually-hidden">Actions</span></th></tr></thead><tbody>${rows}</tbody></table></div>`
+    ? html`<div class="scroll"><table class="keys"><thead><tr><th scope="col">Consumer</th><th scope="col">Keys</th><th scope="col">Newest key created</th><th scope="col"><span class="visually-hidden">Actions</span></th></tr></thead><tbody>${rows}</tbody></table></div>`
     : html`<p class="muted">No API keys.</p>`;
   const form = ctx.actor
     ? html`<form method="post" action="${base(env)}/keys" class="create-key">${csrfField(ctx)}<label for="consumer">Consumer</label> <input id="consumer" name="consumer" required maxlength="100" autocomplete="off"> <button type="submit">Create key</button></form>`

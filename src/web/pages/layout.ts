@@ -34,6 +34,7 @@ export function layout(ctx: PageContext, title: string, main: Html, options: { r
 <meta name="viewport" content="width=device-width, initial-scale=1">
 <title>${title} · Gitway</title>
 <link rel="stylesheet" href="/assets/dashboard.css">
+<link rel="icon" href="/assets/favicon.svg" type="image/svg+xml">
 <script src="/assets/dashboard.js" defer></script>
 </head>
 <body>

@@ -1,0 +1,40 @@
+import { describe, expect, it } from "vitest";
+import { renderChangesMarkdown } from "../../src/report/index.js";
+import { validationCheck } from "../../src/report/index.js";
+import { reportMarkdown } from "../../src/web/markdown.js";
+
+describe("a report's markdown as HTML", () => {
+  it("turns a change report's table, heading and bold summary into markup", () => {
+    const markdown = renderChangesMarkdown({
+      summary: { breaking: 1, warning: 0, info: 0, accepted: 0 },
+      changes: [{ fingerprint: "b17c935d869f", rule: "route-authentication-removed", level: "breaking", category: "security", operation: "GET /v1/orders", message: "api-key-inbound was removed", head: { file: "config/routes.oas.json", line: 224, column: 26, pointer: "" } }],
+    });
+    const out = reportMarkdown(markdown).text;
+    expect(out).toContain("<p><strong>1 breaking, 0 warnings, 0 info</strong></p>");
+    expect(out).toContain("<h4>Breaking (1)</h4>");
+    expect(out).toContain("<td><code>GET /v1/orders</code></td>");
+    expect(out).toContain("<td>api-key-inbound was removed <sub>route-authentication-removed · b17c935d869f</sub></td>");
+    expect(out).toContain("<td>config/routes.oas.json:224:26</td>");
+    expect(out).not.toContain("---");
+  });
+
+  it("keeps text from a pull request as text, even when it spells tags or markdown", () => {
+    const markdown = renderChangesMarkdown({
+      summary: { breaking: 0, warning: 0, info: 1, accepted: 0 },
+      changes: [{ fingerprint: "0", rule: "r", level: "info", category: "contract", operation: undefined, message: "<sub>x</sub> <script>alert(1)</script> **not bold** `tick` | pipe" }],
+    });
+    const out = reportMarkdown(markdown).text;
+    expect(out).not.toMatch(/<script|<sub>x/);
+    expect(out).toContain("&lt;sub&gt;x&lt;/sub&gt; &lt;script&gt;alert(1)&lt;/script&gt; **not bold** `tick` | pipe");
+  });
+
+  it("renders a failed validation's diagnostics as a list with file and line", () => {
+    const check = validationCheck([{ rule: "policy-unknown", severity: "error", message: "no policy named rate-limit2", file: "config/routes.oas.json", line: 12, column: 7 } as never]);
+    const out = reportMarkdown(check.summary).text;
+    expect(out).toContain("<ul><li><code>config/routes.oas.json:12:7: error policy-unknown: no policy named rate-limit2</code></li></ul>");
+  });
+
+  it("never lets raw HTML through", () => {
+    expect(reportMarkdown('<img src=x onerror="alert(1)"> & <br>').text).toBe("<p>&lt;img src=x onerror=&quot;alert(1)&quot;&gt; &amp; <br></p>");
+  });
+});
