@@ -24,11 +24,12 @@ th, td { text-align: left; vertical-align: top; padding: 6px 8px; border-bottom:
 thead th { font-size: .85rem; color: var(--muted); font-weight: 600; }
 .muted { color: var(--muted); } .small { font-size: .85rem; }
 .badge { display: inline-block; padding: 0 7px; border-radius: 10px; font-size: .8rem; font-weight: 600; border: 1px solid currentColor; white-space: nowrap; }
-.status-synced, .outcome-succeeded, .conclusion-success { color: var(--ok); }
-.status-failed, .outcome-failed, .conclusion-failure { color: var(--bad); }
-.status-out-of-sync, .status-missing, .pinned { color: var(--warn); }
-.status-progressing, .outcome-running { color: var(--info); }
-.muted-badge, .outcome-superseded { color: var(--muted); }
+.badge.status-synced, .badge.outcome-succeeded, .badge.conclusion-success { color: var(--ok); }
+.badge.status-failed, .badge.outcome-failed, .badge.conclusion-failure { color: var(--bad); }
+.badge.status-out-of-sync, .badge.status-missing, .badge.pinned { color: var(--warn); }
+.badge.status-progressing, .badge.outcome-running { color: var(--info); }
+.badge.muted-badge, .badge.outcome-superseded { color: var(--muted); }
+.deployment.outcome-failed { border-color: var(--bad); }
 .deployment { border: 1px solid var(--line); border-radius: 6px; padding: 8px 12px; margin: 10px 0; }
 .deployment header p { margin: 2px 0 6px; }
 .changes .breaking .level { color: var(--bad); font-weight: 700; } .changes .warning .level { color: var(--warn); font-weight: 600; }

@@ -82,8 +82,18 @@ describe("the dashboard in a real browser, against the app as npm start runs it"
     expect(names).toContain("production");
     expect(names.length).toBeGreaterThanOrEqual(2);
     await expect(page.locator("h2").first().textContent()).resolves.toMatch(/shopkart/);
-    await page.screenshot({ path: join(ARTIFACTS, "dashboard-overview.png"), fullPage: true });
   }, 90_000);
+
+  it("shows a preview's change report as on the pull request, breaking and security first", async () => {
+    await page.goto(app.appUrl + "/");
+    await page.locator("tr.env th a", { hasText: "open-orders" }).click();
+    const first = page.locator("article.deployment").first();
+    await expect(first.locator("p.summary").textContent()).resolves.toBe("1 breaking, 0 warnings, 0 info");
+    const row = first.locator("table.changes tbody tr").first();
+    await expect(row.textContent()).resolves.toMatch(/breaking\s+security\s*GET \/v1\/orders\s*api-key-inbound was removed/);
+    await expect(row.locator("td").nth(3).textContent()).resolves.toBe("config/routes.oas.json:224");
+    await page.screenshot({ path: join(ARTIFACTS, "dashboard-environment.png"), fullPage: true });
+  });
 
   it("reads without JavaScript", async () => {
     const plain = await browser.newContext({ javaScriptEnabled: false });
@@ -145,9 +155,10 @@ describe("the dashboard in a real browser, against the app as npm start runs it"
   it("rolls back to a release, which pins the environment, and the overview shows it pinned", async () => {
     await page.locator("article.deployment").first().getByRole("button", { name: /Roll back to this release|Pin this release/ }).click();
     await expect(page.locator(".notice").textContent()).resolves.toContain("Pinned");
-    await page.screenshot({ path: join(ARTIFACTS, "dashboard-environment.png"), fullPage: true });
+    await page.screenshot({ path: join(ARTIFACTS, "dashboard-environment-pinned.png"), fullPage: true });
     await page.goto(app.appUrl + "/");
     await expect(page.locator("tr.env", { hasText: "production" }).first().locator(".badge.pinned").textContent()).resolves.toBe("pinned");
+    await page.screenshot({ path: join(ARTIFACTS, "dashboard-overview.png"), fullPage: true });
   });
 
   it("shows those actions in the audit log", async () => {
