@@ -3,7 +3,7 @@ import { defineConfig } from "vitest/config";
 export default defineConfig({
   test: {
     include: ["test/**/*.test.ts"],
-    testTimeout: 20_000,
+    testTimeout: 60_000,
     hookTimeout: 30_000,
     // Tests that share the machine's PostgreSQL or Redis keep their own schemas/keys, so files may run in parallel.
     pool: "forks",

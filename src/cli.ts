@@ -7,6 +7,9 @@ import { diffConfigs } from "./diff/index.js";
 import { isRevision, readPathSnapshot, readRevisionSnapshot, SnapshotReadError } from "./git/index.js";
 import { compileRelease, GatewayServer, hashKey, MemoryRateLimitStore, RedisRateLimitStore, ReleaseError, Upstreams, type RateLimitStore } from "./gateway/index.js";
 import { formatDiagnosticLine, renderChangesMarkdown, renderChangesText, summarizeDiagnostics } from "./report/index.js";
+import { OperatorError, registerOperatorCommands } from "./operator-cli.js";
+
+const VERSION = (JSON.parse(readFileSync(new URL("../package.json", import.meta.url), "utf8")) as { version: string }).version;
 
 /** Exit codes: 0 fine, 1 the config has errors, 2 the command could not run (usage, unreadable input). */
 const EXIT_USAGE = 2;
@@ -24,6 +27,7 @@ function defaultMaxFileBytes(): number {
 
 export function buildCli(): Command {
   const program = new Command("gitway")
+    .version(VERSION, "--version", "print the version")
     .description("GitOps for API gateways: validate, diff and serve gateway config kept in Git")
     .exitOverride()
     .configureOutput({ writeErr: (s) => process.stderr.write(s) });
@@ -149,6 +153,7 @@ export function buildCli(): Command {
       }
     });
 
+  registerOperatorCommands(program);
   return program;
 }
 
@@ -208,7 +213,7 @@ export async function runCli(argv: string[]): Promise<number> {
       if (e.code === "gitway.usage") process.stderr.write(e.message + "\n");
       return EXIT_USAGE;
     }
-    if (e instanceof SnapshotReadError) {
+    if (e instanceof SnapshotReadError || e instanceof OperatorError) {
       process.stderr.write(`gitway: ${e.message}\n`);
       return EXIT_USAGE;
     }

@@ -9,9 +9,14 @@ describe("the README", () => {
     expect(readme).toContain(`| \`${rule}\` |`);
   });
 
-  it("gives the two set-up commands: run and test", () => {
-    expect(readme).toContain("npm ci && npx gitway validate ../shared/examples/seed-orders");
+  it("gives the two set-up commands, run and test, with npm start first", () => {
+    expect(readme).toContain("npm ci && npm start");
     expect(readme).toContain("npm ci && npm test");
+    expect(readme.indexOf("npm ci && npm start")).toBeLessThan(readme.indexOf("npm ci && npm test"));
+  });
+
+  it.each(["status", "env list", "env set", "keys create", "keys list", "keys revoke", "sync", "rollback", "unpin", "deploy"])("shows the operator command gitway %s", (command) => {
+    expect(readme).toContain(`gitway ${command}`);
   });
 });
 

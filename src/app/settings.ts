@@ -27,6 +27,8 @@ export interface AppSettings {
   gatewayHost: string;
   gatewayPort: number;
   baseDomain: string;
+  /** GATEWAY_BASE_DOMAIN was not set: it follows the gateway's port (the one bound, when GATEWAY_PORT is 0). */
+  baseDomainFollowsPort: boolean;
   /** Scheme and port that preview URLs show. */
   publicUrl: URL;
   databaseUrl: string | undefined;
@@ -98,6 +100,7 @@ export function readAppSettings(env: Env): AppSettings {
     gatewayHost: env.GATEWAY_HOST || env.HOST || "127.0.0.1",
     gatewayPort,
     baseDomain,
+    baseDomainFollowsPort: !env.GATEWAY_BASE_DOMAIN && !env.GATEWAY_PUBLIC_URL,
     publicUrl,
     databaseUrl: env.DATABASE_URL || undefined,
     dataDir: env.GITWAY_DATA_DIR || "./data",

@@ -125,7 +125,9 @@ export async function startGitway(settings: AppSettings, env: Record<string, str
     closers.unshift(() => upstreams.close(), () => limits.close());
     const services: GatewayServices = { upstreams, rateLimitStore: limits, log, maxBodyBytes: settings.maxBodyBytes, bodyTimeoutMs: 30_000 };
     const gateway = new GatewayServer({ baseDomain: settings.baseDomain, log });
-    const naming = { label: environmentLabel, url: (label: string) => environmentUrl(settings, label) };
+    // URLs follow the port the gateway really bound (GATEWAY_PORT=0 picks one) unless the domain is set.
+    let urls: Pick<AppSettings, "publicUrl" | "baseDomain"> = settings;
+    const naming = { label: environmentLabel, url: (label: string) => environmentUrl(urls, label) };
     const records = new StoreRecords(store.db, naming, secretKey);
     const deployer = pipelineDeployer(new GatewayDeployer(gateway, services), log);
     for (const r of await records.servingReleases()) {
@@ -137,6 +139,7 @@ export async function startGitway(settings: AppSettings, env: Record<string, str
       }
     }
     const gatewayPort = await listen(gateway.server, settings.gatewayPort, settings.gatewayHost);
+    if (settings.baseDomainFollowsPort && settings.gatewayPort === 0) urls = { baseDomain: `localhost:${gatewayPort}`, publicUrl: new URL(`http://localhost:${gatewayPort}`) };
     closers.unshift(() => gateway.close());
 
     // Files of this process: Git mirrors, the example repository, the generated admin token.

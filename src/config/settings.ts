@@ -44,8 +44,6 @@ export interface RepoSettings {
     branches: string[];
     /** A preview takes `$env` values and API consumers from this environment (overlaid by its own). */
     inherit: string | undefined;
-    /** A preview with no push for this long is torn down; 0 keeps previews until closed. */
-    expireHours: number;
   };
 }
 
@@ -61,7 +59,7 @@ export const DEFAULT_SETTINGS: RepoSettings = {
   checks: { breaking: "failure" },
   approvals: { permission: "write" },
   comment: true,
-  previews: { branches: [], inherit: undefined, expireHours: 0 },
+  previews: { branches: [], inherit: undefined },
 };
 
 /** An environment name that fits a DNS label once slugged: stages must not collide with previews. */
@@ -88,7 +86,6 @@ const schema = {
       properties: {
         branches: { type: "array", maxItems: 50, items: { type: "string", minLength: 1 } },
         inherit: { type: "string", pattern: "^[a-z][a-z0-9-]{0,30}$" },
-        expireHours: { type: "number", minimum: 0 },
       },
     },
     diff: {
@@ -154,7 +151,6 @@ function promotionSettings(v: Record<string, unknown>): PromotionSettings {
     previews: {
       branches: (previews.branches as string[] | undefined) ?? d.previews.branches,
       inherit: previews.inherit as string | undefined,
-      expireHours: (previews.expireHours as number | undefined) ?? d.previews.expireHours,
     },
   };
 }

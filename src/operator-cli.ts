@@ -1,0 +1,137 @@
+import { existsSync, readFileSync } from "node:fs";
+import { join } from "node:path";
+import type { Command } from "commander";
+import type { EnvironmentView, KeyView } from "./admin/index.js";
+import { readDirectorySnapshot } from "./git/index.js";
+
+/**
+ * The operator's commands: clients of the admin API (GITWAY_URL), never of the database, so they
+ * work while the server holds PGlite and against a remote server alike.
+ */
+
+/** One line for the operator and exit code 2: the server is away, the token is wrong, no such environment. */
+export class OperatorError extends Error {
+  readonly code = "OPERATOR_REQUEST_FAILED";
+}
+
+interface ClientOptions {
+  url: string;
+  token: string | undefined;
+}
+
+function clientOptions(): ClientOptions {
+  const url = (process.env.GITWAY_URL || "http://127.0.0.1:3000").replace(/\/+$/, "");
+  let token = process.env.GITWAY_ADMIN_TOKEN || undefined;
+  if (!token) {
+    const file = join(process.env.GITWAY_DATA_DIR || "./data", "admin-token");
+    if (existsSync(file)) token = readFileSync(file, "utf8").trim();
+  }
+  return { url, token };
+}
+
+async function call<T>(method: string, path: string, body?: unknown): Promise<T> {
+  const { url, token } = clientOptions();
+  const write = method !== "GET";
+  if (write && !token) throw new OperatorError(`this needs the admin token: set GITWAY_ADMIN_TOKEN (or run where ${join(process.env.GITWAY_DATA_DIR || "./data", "admin-token")} exists)`);
+  let res: Response;
+  try {
+    res = await fetch(url + path, {
+      method,
+      headers: { ...(body === undefined ? {} : { "content-type": "application/json" }), ...(write && token ? { authorization: `Bearer ${token}` } : {}), ...(process.env.USER ? { "x-gitway-actor": process.env.USER.replace(/[^\w.@-]/g, "").slice(0, 64) } : {}) },
+      ...(body === undefined ? {} : { body: JSON.stringify(body) }),
+      signal: AbortSignal.timeout(60_000),
+    });
+  } catch (e) {
+    const cause = (e as { cause?: { code?: string } }).cause?.code;
+    throw new OperatorError(`cannot reach the Gitway server at ${url}${cause ? ` (${cause})` : ""}: is it running? (npm start, or set GITWAY_URL)`);
+  }
+  const data = (await res.json().catch(() => ({}))) as T & { error?: { message?: string } };
+  if (!res.ok) throw new OperatorError(data.error?.message ?? `the server answered ${res.status}`);
+  return data;
+}
+
+const enc = encodeURIComponent;
+
+function print(format: string, json: unknown, text: () => string): void {
+  process.stdout.write(format === "json" ? JSON.stringify(json, null, 2) + "\n" : text());
+}
+
+function table(rows: string[][]): string {
+  const widths = rows[0]!.map((_, i) => Math.max(...rows.map((r) => r[i]!.length)));
+  return rows.map((r) => r.map((c, i) => c.padEnd(widths[i]!)).join("  ").trimEnd()).join("\n") + "\n";
+}
+
+function environmentsTable(envs: EnvironmentView[]): string {
+  if (envs.length === 0) return "No environments yet.\n";
+  return table([
+    ["ENVIRONMENT", "REPOSITORY", "KIND", "STATUS", "COMMIT", "URL"],
+    ...envs.map((e) => [e.name, e.repository, e.kind, e.pinned ? `${e.status} (pinned)` : e.status, e.commit?.sha.slice(0, 7) ?? "-", e.url]),
+  ]);
+}
+
+function formatOption(cmd: Command): Command {
+  return cmd.option("--format <format>", "text or json", "text");
+}
+
+export function registerOperatorCommands(program: Command): void {
+  formatOption(program.command("status").description("Every environment's sync status, from the Gitway server at GITWAY_URL (default http://127.0.0.1:3000)")).action(async (o: { format: string }) => {
+    const { environments } = await call<{ environments: EnvironmentView[] }>("GET", "/api/environments");
+    print(o.format, { environments }, () => {
+      const off = environments.filter((e) => e.status !== "synced");
+      return environmentsTable(environments) + (off.length ? off.map((e) => `${e.name}: ${e.status}: ${e.reason ?? ""}\n`).join("") : environments.length ? "All synced.\n" : "");
+    });
+  });
+
+  const env = program.command("env").description("Environments and their $env values");
+  formatOption(env.command("list").description("List the environments")).action(async (o: { format: string }) => {
+    const { environments } = await call<{ environments: EnvironmentView[] }>("GET", "/api/environments");
+    print(o.format, { environments }, () => environmentsTable(environments));
+  });
+  formatOption(env.command("set").description("Set a $env value of an environment (a secret is stored encrypted and never shown again)").argument("<env>", "environment name or label").argument("<assignment>", "NAME=VALUE").option("--secret", "store it as a secret")).action(
+    async (name: string, assignment: string, o: { format: string; secret?: boolean }) => {
+      const eq = assignment.indexOf("=");
+      if (eq <= 0) throw new OperatorError(`expected NAME=VALUE, not ${JSON.stringify(assignment.slice(0, 40))}`);
+      const result = await call("PUT", `/api/environments/${enc(name)}/values/${enc(assignment.slice(0, eq))}`, { value: assignment.slice(eq + 1), secret: o.secret === true });
+      print(o.format, result, () => `${assignment.slice(0, eq)} set on ${name}${o.secret ? " (secret)" : ""}; the environment was rebuilt with it.\n`);
+    },
+  );
+
+  const keys = program.command("keys").description("API keys of an environment's consumers");
+  formatOption(keys.command("create").description("Create an API key (shown once; only its hash is kept)").requiredOption("--env <env>", "environment").requiredOption("--consumer <name>", "who the key is for")).action(async (o: { env: string; consumer: string; format: string }) => {
+    const created = await call<{ consumer: string; key: string }>("POST", `/api/environments/${enc(o.env)}/keys`, { consumer: o.consumer });
+    const { environment } = await call<{ environment: EnvironmentView }>("GET", `/api/environments/${enc(o.env)}`);
+    print(o.format, { ...created, url: environment.url }, () => `API key for ${created.consumer} on ${environment.name} (shown once, keep it now):\n${created.key}\n\ncurl -H "Authorization: Bearer ${created.key}" ${environment.url}\n`);
+  });
+  formatOption(keys.command("list").description("List an environment's keys (never the keys themselves)").requiredOption("--env <env>", "environment")).action(async (o: { env: string; format: string }) => {
+    const { keys: list } = await call<{ keys: KeyView[] }>("GET", `/api/environments/${enc(o.env)}/keys`);
+    print(o.format, { keys: list }, () => (list.length ? table([["CONSUMER", "KEY ID", "CREATED"], ...list.map((k) => [k.consumer, String(k.id), k.createdAt])]) : "No keys.\n"));
+  });
+  formatOption(keys.command("revoke").description("Revoke every key of a consumer").requiredOption("--env <env>", "environment").requiredOption("--consumer <name>", "whose keys")).action(async (o: { env: string; consumer: string; format: string }) => {
+    const result = await call<{ revoked: number }>("DELETE", `/api/environments/${enc(o.env)}/keys/${enc(o.consumer)}`);
+    print(o.format, result, () => `Revoked ${result.revoked} key${result.revoked === 1 ? "" : "s"} of ${o.consumer}.\n`);
+  });
+
+  formatOption(program.command("sync").description("Reconcile now: every environment, or one").argument("[env]", "environment")).action(async (name: string | undefined, o: { format: string }) => {
+    const result = await call("POST", name ? `/api/environments/${enc(name)}/sync` : "/api/sync");
+    print(o.format, result, () => `Syncing ${name ?? "every environment"}; gitway status shows the result.\n`);
+  });
+  formatOption(program.command("rollback").description("Pin an environment to an earlier release or commit; newer commits wait until it is unpinned").argument("<env>", "environment").argument("<release-or-commit>", "release hash or commit SHA")).action(
+    async (name: string, target: string, o: { format: string }) => {
+      const result = await call<{ release: string; commit: string | null }>("POST", `/api/environments/${enc(name)}/rollback`, { target });
+      print(o.format, result, () => `${name} now serves release ${result.release}${result.commit ? ` (commit ${result.commit.slice(0, 7)})` : ""} and is pinned: gitway unpin ${name} lets Git deploy again.\n`);
+    },
+  );
+  formatOption(program.command("unpin").description("Let Git deploy to a pinned environment again").argument("<env>", "environment")).action(async (name: string, o: { format: string }) => {
+    const result = await call("POST", `/api/environments/${enc(name)}/unpin`);
+    print(o.format, result, () => `${name} is unpinned; the next sync deploys its branch head.\n`);
+  });
+  formatOption(program.command("deploy").description("Serve a directory's config in an environment outside Git (reported as drift, corrected at the next sync unless report-only)").argument("<env>", "environment").argument("<path>", "repository directory")).action(
+    async (name: string, path: string, o: { format: string }) => {
+      const snapshot = await readDirectorySnapshot(path, 32 * 1024 * 1024);
+      const files: Record<string, string> = {};
+      for (const [p, c] of snapshot) if (typeof c === "string" || c instanceof Uint8Array) files[p] = Buffer.from(c).toString("utf8");
+      const result = await call<{ release: string }>("POST", `/api/environments/${enc(name)}/deploy`, { files });
+      print(o.format, result, () => `${name} serves ${path} as release ${result.release}. It differs from Git until the next sync corrects it.\n`);
+    },
+  );
+}
