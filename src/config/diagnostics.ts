@@ -57,6 +57,7 @@ export const RULES = {
   "policy-duplicate-name": { severity: "error", about: "policies.json defines a name twice." },
   "policy-unknown": { severity: "error", about: "A policy's export is not a built-in policy Gitway enforces." },
   "policy-options-invalid": { severity: "error", about: "A policy's options do not fit its schema." },
+  "option-unsupported": { severity: "error", about: "A handler or policy option is part of the seed format but Gitway does not act on it yet; remove it." },
   "policy-unused": { severity: "info", about: "A policy is defined but no route uses it." },
   "policies-file-invalid": { severity: "error", about: "policies.json does not have the expected shape." },
   "cors-policy-undefined": { severity: "error", about: "A route names a CORS policy that is neither built in nor defined." },

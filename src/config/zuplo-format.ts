@@ -89,7 +89,7 @@ export function readPoliciesFile(docs: DocumentSet, path: string, env: EnvRefere
       out.push(docs.at("policy-unknown", `Policy "${clip(name)}": ${clip(handler.export)} is not a built-in policy${hint ? `; did you mean ${hint}?` : `. Built-ins: ${POLICIES.map((b) => b.export).join(", ")}`}`, { file: path, pointer: joinPointer(handlerAt.pointer, "export") }));
       return;
     }
-    out.push(...checkOptions(docs, builtin.options, def.options, { file: path, pointer: joinPointer(handlerAt.pointer, "options") }, "policy-options-invalid", `Policy "${clip(name)}"`));
+    out.push(...checkOptions(docs, builtin.options, def.options, { file: path, pointer: joinPointer(handlerAt.pointer, "options") }, "policy-options-invalid", `Policy "${clip(name)}"`, builtin.unsupported));
     collectEnv(docs, def.options, { file: path, pointer: joinPointer(handlerAt.pointer, "options") }, env, out);
   });
   const corsPolicies: CorsPolicyDefinition[] = (raw.corsPolicies ?? []).map((c, i) => ({
@@ -148,7 +148,7 @@ export function readZuploRoutes(docs: DocumentSet, operations: readonly Operatio
         handlerOk = false;
       } else {
         const optionsAt = { file: at.file, pointer: joinPointer(handlerAt.pointer, "options") };
-        const problems = checkOptions(docs, builtin.options, options, optionsAt, "handler-options-invalid", label);
+        const problems = checkOptions(docs, builtin.options, options, optionsAt, "handler-options-invalid", label, builtin.unsupported);
         out.push(...problems);
         if (h.export === "urlForwardHandler" && typeof options.baseUrl === "string") {
           const why = upstreamUrlProblem(options.baseUrl);
