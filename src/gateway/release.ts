@@ -1,6 +1,6 @@
 import { createHash } from "node:crypto";
 import { findPolicy, isObject, type GatewayConfig, type JsonObject, type Operation, type Route } from "../config/index.js";
-import type { Handler, Inbound, Outbound } from "./context.js";
+import type { BodyLimits, Handler, Inbound, Outbound } from "./context.js";
 import { ReleaseError } from "./errors.js";
 import { redirectHandler, urlRewriteHandler } from "./handlers/rewrite.js";
 import { urlForwardHandler } from "./handlers/forward.js";
@@ -27,9 +27,11 @@ export interface GatewayServices {
   upstreams: Upstreams;
   rateLimitStore: RateLimitStore;
   log: (level: "info" | "warn" | "error", message: string) => void;
+  /** The cap on every request body the gateway reads or forwards (413 over it); 10 MiB by default in the CLI. */
   maxBodyBytes: number;
   bodyTimeoutMs: number;
 }
+
 
 export interface CompiledRoute {
   id: string;
@@ -44,6 +46,7 @@ export interface Release {
   environment: string;
   routeCount: number;
   matcher: PathMatcher<CompiledRoute>;
+  body: BodyLimits;
 }
 
 /** `$env(NAME)` filled from the environment; every missing name is collected. */
@@ -93,6 +96,7 @@ export function compileRelease(config: GatewayConfig, settings: EnvironmentSetti
   const corsPolicies = new Map(config.corsPolicies.map((c) => [c.name, compileCors(c)]));
   const matcher = new PathMatcher<CompiledRoute>();
   const warn = (m: string) => services.log("warn", `[${settings.name}] ${m}`);
+  const body: BodyLimits = { maxBytes: services.maxBodyBytes, timeoutMs: services.bodyTimeoutMs };
 
   const inboundOf = (name: string, route: Route): Inbound => {
     const def = policies.get(name);
@@ -111,7 +115,7 @@ export function compileRelease(config: GatewayConfig, settings: EnvironmentSetti
       case "request-validation-inbound":
         return requestValidationInbound(o, route.operation, config.docs, registry, services.maxBodyBytes, services.bodyTimeoutMs, (m) => services.log("info", `[${settings.name}] ${m}`));
       case "request-size-limit-inbound":
-        return requestSizeLimitInbound(o as { maxSizeInBytes: number }, services.bodyTimeoutMs);
+        return requestSizeLimitInbound(o as { maxSizeInBytes: number }, body);
       case "mock-api-inbound":
         return mockApiInbound(o, route.operation as Operation, config.docs);
       case "set-headers-inbound":
@@ -136,10 +140,10 @@ export function compileRelease(config: GatewayConfig, settings: EnvironmentSetti
     let handler: Handler;
     switch (route.handler.export) {
       case "urlForwardHandler":
-        handler = urlForwardHandler(options as { baseUrl: string }, services.upstreams, outbound);
+        handler = urlForwardHandler(options as { baseUrl: string }, services.upstreams, outbound, body);
         break;
       case "urlRewriteHandler":
-        handler = urlRewriteHandler(options as { rewritePattern: string }, settings.vars, services.upstreams, outbound);
+        handler = urlRewriteHandler(options as { rewritePattern: string }, settings.vars, services.upstreams, outbound, body);
         break;
       case "redirectHandler":
         handler = redirectHandler(options as { location: string; status?: number });
@@ -151,5 +155,5 @@ export function compileRelease(config: GatewayConfig, settings: EnvironmentSetti
     matcher.add(route.operation.method, route.operation.path, { id: route.id, inbound: route.inbound.map((n) => inboundOf(n, route)), handler, cors });
   }
   if (missing.size > 0) throw new ReleaseError("ENV_VARIABLE_MISSING", `environment ${settings.name} does not set ${[...missing].map((n) => `$env(${n})`).join(", ")}`);
-  return { hash: contentHash(config, settings), environment: settings.name, routeCount: config.routes.length, matcher };
+  return { hash: contentHash(config, settings), environment: settings.name, routeCount: config.routes.length, matcher, body };
 }

@@ -1,11 +1,15 @@
-import type { IncomingHttpHeaders } from "node:http";
+import type { IncomingHttpHeaders, IncomingMessage } from "node:http";
 import type { Writable } from "node:stream";
-import type { Handler, Outbound, RequestContext } from "../context.js";
-import { problem, sendProblem } from "../problem.js";
+import type { BodyLimits, Handler, Outbound, RequestContext } from "../context.js";
+import { problem, sendProblem, type Problem } from "../problem.js";
+import { declaredTooLarge, readBody } from "../request-body.js";
 import type { Upstreams } from "../upstreams.js";
 
-/** Connection-level headers are for one hop only (RFC 9110 7.6.1). */
-const HOP_BY_HOP = new Set(["connection", "keep-alive", "proxy-authenticate", "proxy-authorization", "proxy-connection", "te", "trailer", "transfer-encoding", "upgrade", "host"]);
+/**
+ * Connection-level headers are for one hop only (RFC 9110 7.6.1). `expect` is answered by the
+ * gateway itself (the server sends 100 Continue), so the upstream gets the body without it.
+ */
+const HOP_BY_HOP = new Set(["connection", "keep-alive", "proxy-authenticate", "proxy-authorization", "proxy-connection", "te", "trailer", "transfer-encoding", "upgrade", "host", "expect"]);
 
 function upstreamRequestHeaders(ctx: RequestContext): Record<string, string | string[]> {
   const out: Record<string, string | string[]> = {};
@@ -47,16 +51,39 @@ function responseHeaders(headers: Record<string, string | string[] | undefined>,
   return out;
 }
 
+function refuse(ctx: RequestContext, p: Problem): void {
+  p.headers = { ...ctx.responseHeaders, ...p.headers };
+  sendProblem(ctx.res, p, ctx.path, ctx.requestId);
+  if (!ctx.req.complete) ctx.req.resume();
+}
+
+/**
+ * The body to forward, held to the gateway's cap before the upstream is called: a declared length
+ * over it is refused unread, a body of declared length streams (the parser holds it to that length),
+ * and a chunked body is read up to the cap first, since only then is its size known.
+ */
+async function bodyToForward(ctx: RequestContext, limits: BodyLimits): Promise<Buffer | IncomingMessage | null | Problem> {
+  if (ctx.body !== undefined) return ctx.body;
+  const h = ctx.req.headers;
+  if (ctx.method === "GET" || ctx.method === "HEAD") return null;
+  if (h["content-length"] !== undefined) return declaredTooLarge(ctx.req, limits.maxBytes) ?? (h["content-length"] === "0" ? null : ctx.req);
+  if (h["transfer-encoding"] === undefined) return null;
+  const read = await readBody(ctx.req, limits.maxBytes, limits.timeoutMs);
+  if (Buffer.isBuffer(read)) ctx.body = read;
+  return read;
+}
+
 /** Sends the request to origin + path and streams the answer back; upstream failure is 502, timeout 504. */
-export async function forwardTo(origin: string, path: string, ctx: RequestContext, upstreams: Upstreams, outbound: readonly Outbound[], follow: boolean, timeoutMs: number | undefined): Promise<void> {
+export async function forwardTo(origin: string, path: string, ctx: RequestContext, upstreams: Upstreams, outbound: readonly Outbound[], follow: boolean, timeoutMs: number | undefined, limits: BodyLimits): Promise<void> {
   const method = ctx.method;
-  const hasBody = ctx.body !== undefined || (method !== "GET" && method !== "HEAD" && (ctx.req.headers["content-length"] !== undefined || ctx.req.headers["transfer-encoding"] !== undefined));
+  const body = await bodyToForward(ctx, limits);
+  if (body !== null && !Buffer.isBuffer(body) && "status" in body) return refuse(ctx, body);
   const options = {
     origin,
     path,
     method: method as "GET",
     headers: upstreamRequestHeaders(ctx),
-    body: ctx.body ?? (hasBody ? ctx.req : null),
+    body,
     headersTimeout: timeoutMs ?? upstreams.timeouts.headersMs,
     bodyTimeout: timeoutMs ?? upstreams.timeouts.bodyMs,
   };
@@ -81,11 +108,11 @@ export async function forwardTo(origin: string, path: string, ctx: RequestContex
   }
 }
 
-export function urlForwardHandler(options: { baseUrl: string; forwardSearch?: boolean; followRedirects?: boolean; timeoutMs?: number }, upstreams: Upstreams, outbound: readonly Outbound[]): Handler {
+export function urlForwardHandler(options: { baseUrl: string; forwardSearch?: boolean; followRedirects?: boolean; timeoutMs?: number }, upstreams: Upstreams, outbound: readonly Outbound[], limits: BodyLimits): Handler {
   // Parsed once per release; per request the path is only concatenated (ctx.path is already normalised).
   const base = new URL(options.baseUrl);
   const prefix = base.pathname.replace(/\/+$/, "");
   const forwardSearch = options.forwardSearch !== false;
   const follow = options.followRedirects === true;
-  return (ctx) => forwardTo(base.origin, prefix + ctx.path + (forwardSearch && ctx.search ? "?" + ctx.search : ""), ctx, upstreams, outbound, follow, options.timeoutMs);
+  return (ctx) => forwardTo(base.origin, prefix + ctx.path + (forwardSearch && ctx.search ? "?" + ctx.search : ""), ctx, upstreams, outbound, follow, options.timeoutMs, limits);
 }
