@@ -2,7 +2,7 @@
 import { existsSync, readFileSync, realpathSync } from "node:fs";
 import { fileURLToPath } from "node:url";
 import { Command, CommanderError, InvalidArgumentError } from "commander";
-import { DEFAULT_LIMITS, hasErrors, readConfig, type ConfigResult, type Diagnostic } from "./config/index.js";
+import { DEFAULT_LIMITS, hasErrors, parseEnvFile, readConfig, type ConfigResult, type Diagnostic } from "./config/index.js";
 import { diffConfigs } from "./diff/index.js";
 import { isRevision, readPathSnapshot, readRevisionSnapshot, SnapshotReadError } from "./git/index.js";
 import { compileRelease, GatewayServer, hashKey, MemoryRateLimitStore, RedisRateLimitStore, ReleaseError, Upstreams, type RateLimitStore } from "./gateway/index.js";
@@ -82,14 +82,18 @@ export function buildCli(): Command {
 
   program
     .command("serve")
-    .description("Serve one config as the environment `local`, so you can curl it: $env(NAME) values come from this process's environment")
+    .description("Serve one config as the environment `local`, so you can curl it: $env(NAME) values come only from --env-file and --env")
     .argument("[path]", "repository directory or OpenAPI file", ".")
-    .option("--port <port>", "port to listen on (0 picks a free one)", (v) => Number(v), 8787)
+    .option("--port <port>", "port to listen on (0 picks a free one)", port, 8787)
     .option("--host <host>", "address to listen on", "127.0.0.1")
     .option("--consumers <file>", 'API consumers: [{"name": "...", "keys": ["..."]}]')
+    .option("--env-file <file>", "values for $env(NAME): NAME=value lines (repeatable; later files win)", collect, [])
+    .option("--env <name>", "pass this one variable of the shell's environment to $env(NAME) (repeatable)", envName, [])
     .option("--quiet", "no access log")
     .option("--max-file-bytes <n>", "files larger than this are not parsed", positiveInt, defaultMaxFileBytes())
-    .action(async (path: string, opts: { port: number; host: string; consumers?: string; quiet?: boolean; maxFileBytes: number }) => {
+    .action(async (path: string, opts: { port: number; host: string; consumers?: string; quiet?: boolean; maxFileBytes: number; envFile: string[]; env: string[] }) => {
+      // Read before the config so a bad flag is a usage error whatever the config says.
+      const vars = serveVars(opts.envFile, opts.env);
       const { config, diagnostics } = await readPathConfig(path, opts.maxFileBytes);
       if (!config || hasErrors(diagnostics)) {
         for (const d of diagnostics.filter((x) => x.severity === "error")) process.stderr.write(formatDiagnosticLine(d) + "\n");
@@ -103,11 +107,11 @@ export function buildCli(): Command {
       const log = (level: string, message: string) => process.stderr.write(`${level}: ${message}\n`);
       let release;
       try {
-        const vars = Object.fromEntries(Object.entries(process.env).filter((e): e is [string, string] => e[1] !== undefined));
         release = compileRelease(config, { name: "local", vars, consumers }, { upstreams, rateLimitStore: store, log, maxBodyBytes: 10 * 1024 * 1024, bodyTimeoutMs: 30_000 });
       } catch (e) {
         if (e instanceof ReleaseError) {
-          process.stderr.write(`gitway: cannot serve: ${e.message}\n`);
+          const hint = e.code === "ENV_VARIABLE_MISSING" ? "; give each with --env-file FILE (NAME=value lines) or --env NAME (from this shell)" : "";
+          process.stderr.write(`gitway: cannot serve: ${e.message}${hint}\n`);
           process.exitCode = 1;
           await store.close();
           return;
@@ -150,6 +154,45 @@ export function buildCli(): Command {
     });
 
   return program;
+}
+
+function collect(value: string, previous: string[]): string[] {
+  return [...previous, value];
+}
+
+function envName(value: string, previous: string[]): string[] {
+  if (!/^[A-Za-z_][A-Za-z0-9_]*$/.test(value)) throw new InvalidArgumentError("must be a variable name (letters, digits, _), not NAME=value: values on a command line are visible to every user of the machine");
+  return [...previous, value];
+}
+
+function port(value: string): number {
+  const n = Number(value);
+  if (!/^\d+$/.test(value) || n > 65535) throw new InvalidArgumentError("must be a port number from 0 to 65535");
+  return n;
+}
+
+/**
+ * The only values `$env(NAME)` can read when serving: the files given, then the shell variables
+ * named. The rest of this process's environment (DATABASE_URL, GITWAY_SECRET_KEY, ...) stays out
+ * of reach of a config.
+ */
+function serveVars(files: string[], names: string[]): Record<string, string> {
+  const vars: Record<string, string> = {};
+  for (const file of files) {
+    let text: string;
+    try {
+      text = readFileSync(file, "utf8");
+    } catch (e) {
+      throw new SnapshotReadError(`Cannot read --env-file ${file}: ${(e as NodeJS.ErrnoException).code ?? (e as Error).message}`);
+    }
+    const parsed = parseEnvFile(text);
+    if (parsed.errors.length > 0) throw new SnapshotReadError(`--env-file ${file}: ${parsed.errors.map((x) => `line ${x.line}: ${x.message}`).join("; ")}`);
+    Object.assign(vars, parsed.vars);
+  }
+  const unset = names.filter((n) => process.env[n] === undefined);
+  if (unset.length > 0) throw new SnapshotReadError(`--env ${unset.join(", ")}: not set in this shell`);
+  for (const n of names) vars[n] = process.env[n]!;
+  return vars;
 }
 
 /** Consumers with plain keys from a local file; only their hashes go into the release. */

@@ -13,3 +13,4 @@ export { isIpOrCidr } from "./options-schema.js";
 export { SETTINGS_PATH, DEFAULT_SETTINGS, type RepoSettings, type ChangeLevelOverride } from "./settings.js";
 export { joinPointer, parsePointer, getAtPointer, escapeSegment } from "./pointer.js";
 export { firstServerUrl } from "./plain-format.js";
+export { parseEnvFile, type EnvFile } from "./env-file.js";
