@@ -28,14 +28,26 @@ async function serve(args: string[], env: Record<string, string>): Promise<strin
   const child = spawn(process.execPath, [CLI, "serve", ...args, "--port", "0", "--quiet"], { env: { ...process.env, ...env }, stdio: ["ignore", "ignore", "pipe"] });
   let err = "";
   child.stderr!.on("data", (c: Buffer) => (err += c));
-  closers.push(() => new Promise<void>((resolve) => (child.exitCode !== null ? resolve() : (child.once("exit", () => resolve()), child.kill("SIGTERM")))));
+  closers.push(
+    () =>
+      new Promise<void>((resolve) => {
+        if (child.exitCode !== null) return resolve();
+        child.once("exit", () => resolve());
+        child.kill("SIGTERM");
+      }),
+  );
   return new Promise<string>((resolve, reject) => {
     const timer = setTimeout(() => reject(new Error(`gitway serve did not start: ${err}`)), 15_000);
     child.stderr!.on("data", () => {
       const m = /on (http:\/\/127\.0\.0\.1:\d+)/.exec(err);
-      if (m) (clearTimeout(timer), resolve(m[1]!));
+      if (!m) return;
+      clearTimeout(timer);
+      resolve(m[1]!);
     });
-    child.once("exit", (code) => (clearTimeout(timer), reject(new Error(`gitway serve exited ${code}: ${err}`))));
+    child.once("exit", (code) => {
+      clearTimeout(timer);
+      reject(new Error(`gitway serve exited ${code}: ${err}`));
+    });
   });
 }
 
