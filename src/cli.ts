@@ -251,8 +251,8 @@ export async function runCli(argv: string[]): Promise<number> {
       if (e.code === "gitway.usage") process.stderr.write(e.message + "\n");
       return EXIT_USAGE;
     }
-    if (e instanceof SnapshotReadError) {
-      process.stderr.write(`gitway: ${e.message}\n`);
+    if (e instanceof SnapshotReadError || (e as { code?: unknown }).code === "STORE_LOCKED") {
+      process.stderr.write(`gitway: ${(e as Error).message}\n`);
       return EXIT_USAGE;
     }
     throw e;
