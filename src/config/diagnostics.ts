@@ -35,6 +35,7 @@ export const RULES = {
   "yaml-alias-limit": { severity: "error", about: "YAML aliases expand beyond the limit (an alias bomb)." },
   "openapi-version": { severity: "error", about: "The document is not OpenAPI 3.0 or 3.1." },
   "openapi-schema": { severity: "error", about: "The document does not fit the OpenAPI schema." },
+  "schema-invalid": { severity: "error", about: "A schema is not valid in its document's JSON Schema dialect (3.1: 2020-12), or request validation cannot compile it." },
   "ref-external-url": { severity: "error", about: "A $ref points to a URL; Gitway never fetches one." },
   "ref-outside-repository": { severity: "error", about: "A $ref points outside the repository." },
   "ref-not-found": { severity: "error", about: "A $ref points to nothing." },

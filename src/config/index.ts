@@ -14,3 +14,4 @@ export { SETTINGS_PATH, DEFAULT_SETTINGS, type RepoSettings, type ChangeLevelOve
 export { joinPointer, parsePointer, getAtPointer, escapeSegment } from "./pointer.js";
 export { firstServerUrl } from "./plain-format.js";
 export { parseEnvFile, type EnvFile } from "./env-file.js";
+export { SchemaCompiler } from "./schema-check.js";

@@ -3,13 +3,15 @@ import { diagnostic, sortDiagnostics, type Diagnostic } from "./diagnostics.js";
 import { DocumentSet } from "./documents.js";
 import type { EnvReference, GatewayConfig, OpenApiDocumentInfo, Operation, Route } from "./model.js";
 import { isObject } from "./model.js";
-import { collectOperations, lintOperations, lintParameterLists, lintServers } from "./operations.js";
+import { collectOperations, lintOperations, lintParameterLists, lintServers, operationLabel } from "./operations.js";
 import { openApiVersionOf, validateOpenApiSchema } from "./openapi-schema.js";
 import { readPlainRoutes } from "./plain-format.js";
 import { readSettings, SETTINGS_PATH, type RepoSettings } from "./settings.js";
 import type { Snapshot } from "./snapshot.js";
 import { DEFAULT_LIMITS, type ReadLimits } from "./source/source-file.js";
 import { readPoliciesFile, readZuploRoutes } from "./zuplo-format.js";
+import { checkRequestValidators, checkSchemaDialect, SchemaCompiler } from "./schema-check.js";
+import { findPolicy } from "./builtins.js";
 
 export interface ConfigResult {
   /** Present whenever a config document was found; check diagnostics for errors before serving it. */
@@ -86,6 +88,15 @@ export function readConfig(snapshot: Snapshot, options: ReadOptions = {}): Confi
       routes.push(...r.routes);
     }
   }
+  // Every validator request-validation-inbound will compile, compiled now: one that cannot compile is
+  // a diagnostic here rather than a 500 on every request to the route.
+  const validating = new Set(policies.filter((p) => findPolicy(p.export)?.policyType === "request-validation-inbound").map((p) => p.name));
+  // A schema the dialect check already refused is reported once, there.
+  if (validating.size > 0 && !out.some((d) => d.rule === "schema-invalid")) {
+    const versions = new Map(documents.map((d) => [d.file, d.version]));
+    const checked = routes.filter((r) => r.inbound.some((n) => validating.has(n))).map((r) => ({ op: r.operation, version: versions.get(r.operation.location.file) ?? "3.1", label: operationLabel(r.operation) }));
+    out.push(...checkRequestValidators(docs, new SchemaCompiler(docs), checked));
+  }
   const config: GatewayConfig = { format: where.format, documents, operations, routes, policies, corsPolicies, env, settings, docs };
   return { config, diagnostics: finish(docs, out) };
 }
@@ -112,7 +123,7 @@ function readOpenApiDocument(docs: DocumentSet, file: string): { info?: OpenApiD
   return {
     info: { file, version, title: typeof info.title === "string" ? info.title : undefined, apiVersion: typeof info.version === "string" ? info.version : undefined },
     operations: collectOperations(docs, file),
-    diagnostics: [...validateOpenApiSchema(docs, file, version), ...checkRefs(docs, [file]), ...lintServers(docs, file, version)],
+    diagnostics: [...validateOpenApiSchema(docs, file, version), ...(version === "3.1" ? checkSchemaDialect(docs, file) : []), ...checkRefs(docs, [file]), ...lintServers(docs, file, version)],
   };
 }
 

@@ -1,5 +1,5 @@
 import { createHash } from "node:crypto";
-import { findPolicy, isObject, type GatewayConfig, type JsonObject, type Operation, type Route } from "../config/index.js";
+import { findPolicy, isObject, SchemaCompiler, type GatewayConfig, type JsonObject, type Operation, type Route } from "../config/index.js";
 import type { BodyLimits, Handler, Inbound, Outbound } from "./context.js";
 import { ReleaseError } from "./errors.js";
 import { redirectHandler, urlRewriteHandler } from "./handlers/rewrite.js";
@@ -12,7 +12,7 @@ import { removeHeadersInbound, removeHeadersOutbound, setHeadersInbound, setHead
 import { mockApiInbound } from "./policies/mock-api.js";
 import { rateLimitInbound, type RateLimitOptions } from "./policies/rate-limit.js";
 import type { RateLimitStore } from "./policies/rate-limit-store.js";
-import { requestValidationInbound, SchemaRegistry } from "./policies/request-validation.js";
+import { requestValidationInbound } from "./policies/request-validation.js";
 import type { Upstreams } from "./upstreams.js";
 
 /** What one environment supplies to its release: `$env` values and the API consumers' key hashes. */
@@ -91,7 +91,7 @@ export function compileRelease(config: GatewayConfig, settings: EnvironmentSetti
   }
   const keys = new KeyIndex(settings.consumers);
   const versions = new Map(config.documents.map((d) => [d.file, d.version]));
-  const registry = new SchemaRegistry(config.docs, (file) => versions.get(file) ?? "3.1");
+  const compiler = new SchemaCompiler(config.docs);
   const policies = new Map(config.policies.map((p) => [p.name, { ...p, options: fillEnv(p.options, settings.vars, missing) }]));
   const corsPolicies = new Map(config.corsPolicies.map((c) => [c.name, compileCors(c)]));
   const matcher = new PathMatcher<CompiledRoute>();
@@ -113,7 +113,7 @@ export function compileRelease(config: GatewayConfig, settings: EnvironmentSetti
       case "rate-limit-inbound":
         return rateLimitInbound(settings.name, name, o as unknown as RateLimitOptions, { store: services.rateLimitStore, warn });
       case "request-validation-inbound":
-        return requestValidationInbound(o, route.operation, config.docs, registry, services.maxBodyBytes, services.bodyTimeoutMs, (m) => services.log("info", `[${settings.name}] ${m}`));
+        return requestValidationInbound(o, route.operation, config.docs, compiler, versions.get(route.operation.location.file) ?? "3.1", services.maxBodyBytes, services.bodyTimeoutMs, (m) => services.log("info", `[${settings.name}] ${m}`));
       case "request-size-limit-inbound":
         return requestSizeLimitInbound(o as { maxSizeInBytes: number }, body);
       case "mock-api-inbound":
