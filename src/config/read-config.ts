@@ -28,8 +28,13 @@ export interface ReadOptions {
 const PLAIN_DEFAULTS = ["openapi.yaml", "openapi.yml", "openapi.json"];
 
 /** Where the config lives in this snapshot: the route files of the seed format, or one plain OpenAPI file. */
-export function locateConfig(snapshot: Snapshot, settings: RepoSettings): { format: "zuplo" | "openapi"; files: string[] } | undefined {
+export function locateConfig(snapshot: Snapshot, settings: RepoSettings): { format: "zuplo" | "openapi"; files: string[]; policies?: string } | undefined {
   const dir = settings.configDir === "" ? "" : settings.configDir + "/";
+  // A seed-format route file named on its own is read as one (with the policies.json beside it), not as a plain document.
+  if (settings.openapi !== undefined && settings.openapi.endsWith(".oas.json") && snapshot.has(settings.openapi)) {
+    const slash = settings.openapi.lastIndexOf("/");
+    return { format: "zuplo", files: [settings.openapi], policies: settings.openapi.slice(0, slash + 1) + "policies.json" };
+  }
   if (settings.openapi === undefined) {
     const routeFiles = [...snapshot.keys()].filter((p) => p.startsWith(dir) && !p.slice(dir.length).includes("/") && p.endsWith(".oas.json")).sort();
     if (routeFiles.length > 0) return { format: "zuplo", files: routeFiles };
@@ -53,8 +58,9 @@ export function readConfig(snapshot: Snapshot, options: ReadOptions = {}): Confi
   if (!where) {
     const message = settings.openapi
       ? `${SETTINGS_PATH} names ${settings.openapi} as the OpenAPI document, but it does not exist in this commit`
-      : `No gateway config found: expected ${settings.configDir}/*.oas.json (with ${settings.configDir}/policies.json) or ${PLAIN_DEFAULTS.join(" / ")} at the repository root (or set "openapi:" in ${SETTINGS_PATH})`;
-    out.push(settings.openapi ? docs.at("config-not-found", message, { file: SETTINGS_PATH, pointer: "/openapi" }) : diagnostic("config-not-found", message, { file: settings.configDir }));
+      : `No gateway config found in this directory: looked for ${settings.configDir === "" ? "" : settings.configDir + "/"}*.oas.json (the seed format, with ${settings.configDir === "" ? "" : settings.configDir + "/"}policies.json) and for ${PLAIN_DEFAULTS.join(", ")} at its root; none exists. Point gitway at the repository (or the OpenAPI file), or set "openapi:" in ${SETTINGS_PATH}`;
+    // Placed at the directory itself ("."), which exists, rather than at a file that does not.
+    out.push(settings.openapi ? docs.at("config-not-found", message, { file: SETTINGS_PATH, pointer: "/openapi" }) : diagnostic("config-not-found", message, { file: "." }));
     return { config: undefined, diagnostics: finish(docs, out) };
   }
 
@@ -73,7 +79,7 @@ export function readConfig(snapshot: Snapshot, options: ReadOptions = {}): Confi
   let policies: GatewayConfig["policies"] = [];
   let corsPolicies: GatewayConfig["corsPolicies"] = [];
   if (where.format === "zuplo") {
-    const policiesPath = (settings.configDir === "" ? "" : settings.configDir + "/") + "policies.json";
+    const policiesPath = where.policies ?? (settings.configDir === "" ? "" : settings.configDir + "/") + "policies.json";
     const pf = readPoliciesFile(docs, policiesPath, env);
     out.push(...pf.diagnostics);
     policies = pf.file.policies;
