@@ -7,3 +7,4 @@ export { Upstreams, DEFAULT_TIMEOUTS, type UpstreamTimeouts } from "./upstreams.
 export { MemoryRateLimitStore, RedisRateLimitStore, type RateLimitStore } from "./policies/rate-limit-store.js";
 export { hashKey } from "./policies/api-key.js";
 export { normalizePath } from "./path-match.js";
+export { startCluster, type ClusterOptions, type ClusterHandle } from "./cluster.js";
