@@ -49,6 +49,47 @@ function finish(c: Conn, ok: boolean): void {
   else idle.push(c);
 }
 
+/**
+ * A connection the server closed (nginx after keepalive_requests, Node after its keep-alive
+ * timeout) is replaced; a request it carried counts as an error.
+ */
+function open(): Promise<void> {
+  return new Promise<void>((resolve, reject) => {
+    const socket = connect(Number(target.port || 80), target.hostname, () => resolve());
+    socket.setNoDelay(true);
+    const c: Conn = { socket, busy: undefined, buffer: Buffer.alloc(0) };
+    socket.on("data", (chunk: Buffer) => onData(c, chunk));
+    socket.on("error", reject);
+    socket.on("close", () => {
+      const at = idle.indexOf(c);
+      if (at !== -1) idle.splice(at, 1);
+      if (c.busy) {
+        const r = c.busy;
+        c.busy = undefined;
+        latencies[r.i] = performance.now() - r.due;
+        if (r.i >= warmup) errors++;
+        done++;
+      }
+      if (closing) return;
+      open().then(
+        () => {
+          const next = waiting.shift();
+          const fresh = newest!;
+          if (next && idle.includes(fresh)) {
+            idle.splice(idle.indexOf(fresh), 1);
+            start(fresh, next);
+          }
+        },
+        () => {},
+      );
+    });
+    newest = c;
+    idle.push(c);
+  });
+}
+let newest: Conn | undefined;
+let closing = false;
+
 function start(c: Conn, r: { i: number; due: number }): void {
   c.busy = r;
   c.socket.write(requestBytes);
@@ -67,20 +108,7 @@ function onData(c: Conn, chunk: Buffer): void {
   }
 }
 
-await Promise.all(
-  Array.from(
-    { length: Number(connectionsArg) },
-    () =>
-      new Promise<void>((resolve, reject) => {
-        const socket = connect(Number(target.port || 80), target.hostname, () => resolve());
-        socket.setNoDelay(true);
-        const c: Conn = { socket, busy: undefined, buffer: Buffer.alloc(0) };
-        socket.on("data", (chunk: Buffer) => onData(c, chunk));
-        socket.on("error", reject);
-        idle.push(c);
-      }),
-  ),
-);
+await Promise.all(Array.from({ length: Number(connectionsArg) }, open));
 
 const t0 = performance.now() + 20;
 await new Promise<void>((resolve) => {
@@ -89,7 +117,8 @@ await new Promise<void>((resolve) => {
     // Everything due by now goes out now (or waits for a connection), timed from its own due time.
     while (sent < total && t0 + sent * intervalMs <= now) {
       const r = { i: sent, due: t0 + sent * intervalMs };
-      const c = idle.pop();
+      // Oldest idle first, so every connection stays in use and none hits a keep-alive timeout.
+      const c = idle.shift();
       if (c) start(c, r);
       else waiting.push(r);
       sent++;
@@ -102,6 +131,7 @@ await new Promise<void>((resolve) => {
 const deadline = performance.now() + 10_000;
 while (done < total && performance.now() < deadline) await new Promise((r) => setTimeout(r, 10));
 
+closing = true;
 const sorted = Array.from(latencies.subarray(warmup, done)).sort((a, b) => a - b);
 const at = (q: number) => sorted[Math.min(sorted.length - 1, Math.floor(q * sorted.length))] ?? NaN;
 const round = (v: number) => Math.round(v * 100) / 100;
