@@ -109,3 +109,19 @@ describe("set-headers overwrite", () => {
     expect([r.headers["x-upstream"], r.headers["content-language"]]).toEqual(["yes", "en"]);
   });
 });
+
+describe("corsPolicies allowCredentials", () => {
+  it("allows credentials only when the policy says so", async () => {
+    const u = await startUpstream();
+    closers.push(u.close);
+    const headersOf = async (allowCredentials: boolean) => {
+      const files = { "config/routes.oas.json": routesFile([{ route: route([], forward(u.url), { corsPolicy: "partners" }) }]), "config/policies.json": policiesFile([], { corsPolicies: [{ name: "partners", allowedOrigins: ["https://app.example"], allowCredentials }] }) };
+      const g = await startGateway(files);
+      closers.push(g.close);
+      return (await send(`${g.url}/api/v1/orders`, { origin: "https://app.example" })).headers;
+    };
+    expect((await headersOf(true))["access-control-allow-credentials"]).toBe("true");
+    const without = await headersOf(false);
+    expect([without["access-control-allow-origin"], without["access-control-allow-credentials"]]).toEqual(["https://app.example", undefined]);
+  });
+});
