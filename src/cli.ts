@@ -6,7 +6,7 @@ import { Command, CommanderError, InvalidArgumentError } from "commander";
 import { DEFAULT_LIMITS, hasErrors, parseEnvFile, readConfig, type ConfigResult, type Diagnostic } from "./config/index.js";
 import { diffConfigs } from "./diff/index.js";
 import { isRevision, readPathSnapshot, readRevisionSnapshot, SnapshotReadError } from "./git/index.js";
-import { compileRelease, GatewayServer, hashKey, MemoryRateLimitStore, RedisRateLimitStore, ReleaseError, Upstreams, type RateLimitStore } from "./gateway/index.js";
+import { compileRelease, DEFAULT_BODY_LIMITS, GatewayServer, hashKey, MemoryRateLimitStore, RedisRateLimitStore, ReleaseError, Upstreams, type RateLimitStore } from "./gateway/index.js";
 import { formatDiagnosticLine, renderChangesMarkdown, renderChangesText, summarizeDiagnostics } from "./report/index.js";
 
 /** Exit codes: 0 fine, 1 the config has errors, 2 the command could not run (usage, unreadable input). */
@@ -119,7 +119,7 @@ export function buildCli(): Command {
       const log = (level: string, message: string) => process.stderr.write(`${level}: ${message}\n`);
       let release;
       try {
-        release = compileRelease(config, { name: "local", vars, consumers }, { upstreams, rateLimitStore: store, log, maxBodyBytes: 10 * 1024 * 1024, bodyTimeoutMs: 30_000 });
+        release = compileRelease(config, { name: "local", vars, consumers }, { upstreams, rateLimitStore: store, log, ...DEFAULT_BODY_LIMITS });
       } catch (e) {
         if (e instanceof ReleaseError) {
           const hint = e.code === "ENV_VARIABLE_MISSING" ? "; give each with --env-file FILE (NAME=value lines) or --env NAME (from this shell)" : "";

@@ -1,5 +1,5 @@
 /** The runtime: compile a config into a release; serve many environments' releases on one server. */
-export { compileRelease, type Release, type EnvironmentSettings, type GatewayServices, type CompiledRoute } from "./release.js";
+export { compileRelease, DEFAULT_BODY_LIMITS, type Release, type EnvironmentSettings, type GatewayServices, type CompiledRoute } from "./release.js";
 export { GatewayServer, type GatewayServerOptions, type AccessLogEntry } from "./server.js";
 export { ReleaseError, type ReleaseErrorCode } from "./errors.js";
 export { environmentLabel, labelOfHost } from "./host-names.js";

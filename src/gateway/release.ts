@@ -22,12 +22,15 @@ export interface EnvironmentSettings {
   consumers: readonly { name: string; keyHashes: readonly string[] }[];
 }
 
+/** The body cap and wait every gateway process uses unless it is told otherwise. */
+export const DEFAULT_BODY_LIMITS = { maxBodyBytes: 10 * 1024 * 1024, bodyTimeoutMs: 30_000 } as const;
+
 /** What every release of a gateway process shares. */
 export interface GatewayServices {
   upstreams: Upstreams;
   rateLimitStore: RateLimitStore;
   log: (level: "info" | "warn" | "error", message: string) => void;
-  /** The cap on every request body the gateway reads or forwards (413 over it); 10 MiB by default in the CLI. */
+  /** The cap on every request body the gateway reads or forwards (413 over it); DEFAULT_BODY_LIMITS has 10 MiB. */
   maxBodyBytes: number;
   bodyTimeoutMs: number;
 }
