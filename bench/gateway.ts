@@ -3,12 +3,15 @@
  *   direct:  wrk -> upstream (nginx answering 1 KiB JSON)
  *   nginx:   wrk -> nginx proxy (1 worker, keep-alive upstream) -> upstream
  *   gitway:  wrk -> gateway (1 process) -> upstream, forwarding only / seed policies / 100 routes
- * Medians of RUNS runs of DURATION each; then p50/p99 at half the gateway's peak rate, a release
- * swap every 100 ms under load, a 200-route release build+swap, and 1,000 environments' RSS.
- * nginx and wrk come from Debian and are installed when missing.
+ *   bare:    wrk -> node:http + undici proxy, nothing else (the floor for any Node.js gateway)
+ * Medians of RUNS runs of DURATION each; then the latency at half the gateway's peak rate from an
+ * open-loop paced client (bench/paced-client.ts: each request timed from when it was due, so no
+ * coordinated omission; wrk2 is not in Debian), the top entries of a CPU profile of the gateway
+ * under load, a release swap every 100 ms under load, a 200-route release build+swap, and 1,000
+ * environments' RSS. nginx and wrk come from Debian and are installed when missing.
  */
 import { execFileSync, spawn, spawnSync, type ChildProcess } from "node:child_process";
-import { mkdirSync, writeFileSync } from "node:fs";
+import { mkdirSync, readdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { readConfig } from "../src/config/index.js";
@@ -84,8 +87,8 @@ function medianOf(runs: WrkResult[]): WrkResult {
 }
 
 const worker = fileURLToPath(new URL("./gateway-worker.ts", import.meta.url));
-async function startGateway(mode: string, swapEvery?: number): Promise<ChildProcess> {
-  const child = spawn(process.execPath, ["--import", "tsx", worker, `http://127.0.0.1:${PORTS.upstream}`, String(PORTS.gateway), mode, ...(swapEvery ? [String(swapEvery)] : [])], { stdio: ["ignore", "pipe", "inherit"] });
+async function startGateway(mode: string, swapEvery?: number, nodeArgs: string[] = []): Promise<ChildProcess> {
+  const child = spawn(process.execPath, [...nodeArgs, "--import", "tsx", worker, `http://127.0.0.1:${PORTS.upstream}`, String(PORTS.gateway), mode, ...(swapEvery ? [String(swapEvery)] : [])], { stdio: ["ignore", "pipe", "inherit"] });
   children.push(child);
   await waitFor(`http://127.0.0.1:${PORTS.gateway}/api/v1/orders`, AUTH);
   return child;
@@ -125,16 +128,20 @@ const startBare = async () => {
   await waitFor(target(PORTS.bare));
   return bare;
 };
-{
-  const bare = await startBare();
-  measure("node:http + undici, no gateway", target(PORTS.bare));
-  bare.kill("SIGKILL");
-}
-// The gateway modes take turns within each run, so none is always measured last on a drifting machine.
-const modes = ["forward", "seed", "seed-100-routes"];
+// The bare floor and the gateway modes take turns within each run, so none is always measured
+// last on a drifting (shared) machine and the ratio to the floor compares like with like.
+const BARE = "node:http + undici, no gateway";
+const modes = ["bare", "forward", "seed", "seed-100-routes"];
 const perMode = new Map<string, WrkResult[]>(modes.map((m) => [m, []]));
 for (let run = 0; run < RUNS; run++) {
   for (const mode of run % 2 === 0 ? modes : [...modes].reverse()) {
+    if (mode === "bare") {
+      const bare = await startBare();
+      wrk(target(PORTS.bare), {}, "2s");
+      perMode.get(mode)!.push(wrk(target(PORTS.bare), {}));
+      bare.kill("SIGKILL");
+      continue;
+    }
     const g = await startGateway(mode);
     const headers = mode === "forward" ? {} : AUTH;
     wrk(target(PORTS.gateway), headers, "2s");
@@ -143,15 +150,28 @@ for (let run = 0; run < RUNS; run++) {
   }
 }
 for (const mode of modes) {
-  results[`gitway ${mode}`] = medianOf(perMode.get(mode)!);
-  process.stderr.write(`gitway ${mode}: ${perMode.get(mode)!.map((r) => r.rps.toFixed(0)).join(", ")} req/s\n`);
+  const label = mode === "bare" ? BARE : `gitway ${mode}`;
+  results[label] = medianOf(perMode.get(mode)!);
+  process.stderr.write(`${label}: ${perMode.get(mode)!.map((r) => r.rps.toFixed(0)).join(", ")} req/s\n`);
 }
 
-// Latency at half the gateway's peak rate: wrk paces each connection with delay().
+// Latency at half the gateway's peak rate, open loop: requests go out on schedule whatever the answers do.
 const half = results["gitway seed"]!.rps / 2;
-const script = join(CACHE, "pace.lua");
-writeFileSync(script, `function delay() return ${((CONNECTIONS * 1000) / half).toFixed(2)} end\n`);
-const paced = (url: string, headers: Record<string, string>) => medianOf(Array.from({ length: RUNS }, () => wrk(url, headers, DURATION, script)));
+const pacedClient = fileURLToPath(new URL("./paced-client.ts", import.meta.url));
+interface Paced {
+  p50: number;
+  p99: number;
+  p999: number;
+  errors: number;
+}
+const pacedRun = (url: string, headers: Record<string, string>): Paced => {
+  const out = execFileSync(process.execPath, ["--import", "tsx", pacedClient, url, String(Math.round(half)), DURATION.replace(/s$/, ""), "64", JSON.stringify(headers)], { encoding: "utf8", timeout: 120_000 });
+  return JSON.parse(out.trim().split("\n").pop()!) as Paced;
+};
+const paced = (url: string, headers: Record<string, string>): Paced => {
+  const runs = Array.from({ length: RUNS }, () => pacedRun(url, headers));
+  return { p50: median(runs.map((r) => r.p50)), p99: median(runs.map((r) => r.p99)), p999: median(runs.map((r) => r.p999)), errors: runs.reduce((a, r) => a + r.errors, 0) };
+};
 const directPaced = paced(target(PORTS.upstream), {});
 const bareProcess = await startBare();
 const barePaced = paced(target(PORTS.bare), {});
@@ -159,6 +179,15 @@ bareProcess.kill("SIGKILL");
 let g = await startGateway("seed");
 const gatewayPaced = paced(target(PORTS.gateway), AUTH);
 await stop(g);
+
+// Where the gateway's time goes: a CPU profile of the seed config under wrk load, top self-time entries.
+const profileDir = join(CACHE, "gateway-profile");
+rmSync(profileDir, { recursive: true, force: true });
+g = await startGateway("seed", undefined, ["--cpu-prof", `--cpu-prof-dir=${profileDir}`]);
+wrk(target(PORTS.gateway), AUTH, "2s");
+wrk(target(PORTS.gateway), AUTH);
+await stop(g);
+const profileTop = topOfProfile(profileDir, 12, seconds(DURATION));
 
 // Swaps under load.
 g = await startGateway("seed", 100);
@@ -200,12 +229,51 @@ console.log("| --- | --- | --- | --- | --- | --- |");
 for (const label of Object.keys(results)) console.log(row(label));
 const fwd = results["gitway forward"]!.rps;
 const seedRps = results["gitway seed"]!.rps;
-console.log(`\n- Gitway forwarding vs the bare Node proxy (the floor for any Node.js gateway here): ${(fwd / results["node:http + undici, no gateway"]!.rps).toFixed(2)}x`);
+console.log(`\n- Gitway forwarding vs the bare Node proxy (the floor for any Node.js gateway here): ${(fwd / results[BARE]!.rps).toFixed(2)}x`);
 console.log(`- policies (api-key + rate-limit + CORS) cost: ${((1 - seedRps / fwd) * 100).toFixed(1)}% of forwarding-only throughput (target <= 20%)`);
 console.log(`- gateway with the three policies: ${(seedRps / nginx).toFixed(2)}x nginx (target >= 0.5x)`);
 console.log(`- 100 routes vs 1 route: ${((1 - results["gitway seed-100-routes"]!.rps / seedRps) * 100).toFixed(1)}% slower (target <= 5%)`);
-console.log(`- at half the gateway's peak (${half.toFixed(0)} req/s offered): direct p50 ${directPaced.p50.toFixed(2)} / p99 ${directPaced.p99.toFixed(2)} ms; gateway p50 ${gatewayPaced.p50.toFixed(2)} / p99 ${gatewayPaced.p99.toFixed(2)} ms; added p99 ${(gatewayPaced.p99 - directPaced.p99).toFixed(2)} ms (target <= 2 ms); the bare Node proxy at the same rate: p50 ${barePaced.p50.toFixed(2)} / p99 ${barePaced.p99.toFixed(2)} ms (added ${(barePaced.p99 - directPaced.p99).toFixed(2)} ms)`);
+console.log(`- gateway with the three policies vs the bare Node proxy in this run: ${(seedRps / results[BARE]!.rps).toFixed(2)}x (target >= 0.9x)`);
+console.log(`\n### latency at half the gateway's peak, open loop (${half.toFixed(0)} req/s offered for ${DURATION}, timed from each request's due time, median of ${RUNS})\n`);
+console.log("| target | p50 ms | p99 ms | p99.9 ms | errors |");
+console.log("| --- | --- | --- | --- | --- |");
+for (const [label, r] of [["direct (upstream)", directPaced], ["node:http + undici, no gateway", barePaced], ["gitway seed", gatewayPaced]] as const) console.log(`| ${label} | ${r.p50.toFixed(2)} | ${r.p99.toFixed(2)} | ${r.p999.toFixed(2)} | ${r.errors} |`);
+console.log(`\n- p99 added over the direct upstream: gateway ${(gatewayPaced.p99 - directPaced.p99).toFixed(2)} ms (target <= 2 ms); the bare Node proxy ${(barePaced.p99 - directPaced.p99).toFixed(2)} ms`);
 console.log(`- release swap every 100 ms under load: ${swaps} swaps, ${swapRun.rps.toFixed(0)} req/s, ${swapRun.non2xx} non-2xx (target 0)`);
 console.log(`- build + swap of a ${routeCount}-route release: median ${median(buildTimes).toFixed(0)} ms (target < 500 ms)`);
 console.log(`- 1,000 environments loaded in one process: RSS ${(rssAfter / 2 ** 20).toFixed(0)} MiB (+${((rssAfter - rssBefore) / 2 ** 20).toFixed(0)} MiB for the 1,000) (target < 1024 MiB)`);
+console.log(`\n### where the gateway's CPU goes (seed config under wrk load; self time, share of busy samples)\n`);
+for (const line of profileTop) console.log(`- ${line}`);
 process.exit(0);
+
+function seconds(duration: string): number {
+  return Number(duration.replace(/s$/, ""));
+}
+
+/** The heaviest self-time entries in the last `windowS` seconds of the profile (the measured load, not start-up). */
+function topOfProfile(dir: string, n: number, windowS: number): string[] {
+  const files = readdirSync(dir).filter((f) => f.endsWith(".cpuprofile"));
+  // The main thread's profile is the busiest one (the module loader's thread, profiled too, idles).
+  const profiles = files.map((f) => JSON.parse(readFileSync(join(dir, f), "utf8")) as { nodes: { id: number; callFrame: { functionName: string; url: string; lineNumber: number } }[]; samples: number[]; timeDeltas: number[]; endTime: number; startTime: number });
+  const busyOf = (p: (typeof profiles)[number]) => {
+    const idle = new Set(p.nodes.filter((x) => x.callFrame.functionName === "(idle)" || x.callFrame.functionName === "(program)").map((x) => x.id));
+    return p.samples.filter((id) => !idle.has(id)).length;
+  };
+  const main = profiles.sort((a, b) => busyOf(b) - busyOf(a))[0];
+  if (!main) return ["(no profile written)"];
+  const byId = new Map(main.nodes.map((x) => [x.id, x.callFrame]));
+  const self = new Map<string, number>();
+  let busy = 0;
+  const from = main.endTime - windowS * 1e6;
+  let t = main.startTime;
+  for (let i = 0; i < main.samples.length; i++) {
+    t += main.timeDeltas[i] ?? 0;
+    if (t < from) continue;
+    const f = byId.get(main.samples[i]!)!;
+    if (f.functionName === "(idle)") continue;
+    const key = `${f.functionName || "(anonymous)"} ${f.url ? f.url.replace(/^.*\/(node_modules\/)?/, "") + ":" + (f.lineNumber + 1) : ""}`.trim();
+    self.set(key, (self.get(key) ?? 0) + 1);
+    busy++;
+  }
+  return [...self].sort((a, b) => b[1] - a[1]).slice(0, n).map(([k, c]) => `${((100 * c) / busy).toFixed(1)}% ${k}`);
+}

@@ -3,33 +3,23 @@
  * two workers, on PostgreSQL (DATABASE_URL, default the machine's) and on embedded PGlite, in one run.
  * Each round uses a fresh database; medians of ROUNDS rounds of JOBS jobs.
  */
-import { randomUUID } from "node:crypto";
-import pg from "pg";
 import { JobQueue, Worker } from "../src/jobs/index.js";
 import { migrateStore, openStore, type Store } from "../src/store/index.js";
 import { median } from "./bench-data.js";
+import { freshDatabase } from "./fresh-postgres.js";
 
 const JOBS = Number(process.env.BENCH_JOBS ?? 2000);
 const ROUNDS = Number(process.env.BENCH_ROUNDS ?? 3);
 const DATABASE_URL = process.env.DATABASE_URL || "postgres://postgres@127.0.0.1:5432/test";
 
 async function freshPostgres(): Promise<{ store: Store; drop: () => Promise<void> }> {
-  const name = `gitway_bench_${randomUUID().replace(/-/g, "").slice(0, 12)}`;
-  const admin = new pg.Client({ connectionString: DATABASE_URL });
-  await admin.connect();
-  await admin.query(`CREATE DATABASE ${name}`);
-  await admin.end();
-  const url = new URL(DATABASE_URL);
-  url.pathname = `/${name}`;
-  const store = await openStore({ databaseUrl: url.toString() });
+  const db = await freshDatabase(DATABASE_URL);
+  const store = await openStore({ databaseUrl: db.url });
   return {
     store,
     drop: async () => {
       await store.close();
-      const a = new pg.Client({ connectionString: DATABASE_URL });
-      await a.connect();
-      await a.query(`DROP DATABASE IF EXISTS ${name} WITH (FORCE)`);
-      await a.end();
+      await db.drop();
     },
   };
 }

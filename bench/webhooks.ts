@@ -10,10 +10,10 @@ import { createHmac, generateKeyPairSync, randomBytes, randomUUID, timingSafeEqu
 import { createRequire } from "node:module";
 import { createServer } from "node:http";
 import type { AddressInfo } from "node:net";
-import pg from "pg";
 import { request } from "undici";
 import { readAppSettings } from "../src/app/settings.js";
 import { startGitway } from "../src/app/start.js";
+import { freshDatabase } from "./fresh-postgres.js";
 
 const DELIVERIES = Number(process.env.BENCH_DELIVERIES ?? 1000);
 const CONCURRENCY = Number(process.env.BENCH_CONCURRENCY ?? 8);
@@ -84,22 +84,7 @@ async function gitway(database: "pg" | "pglite") {
   const { privateKey } = generateKeyPairSync("rsa", { modulusLength: 2048, privateKeyEncoding: { type: "pkcs8", format: "pem" }, publicKeyEncoding: { type: "spki", format: "pem" } });
   let drop = async () => {};
   let databaseUrl: string | undefined;
-  if (database === "pg") {
-    const name = `gitway_bench_${randomUUID().replace(/-/g, "").slice(0, 12)}`;
-    const admin = new pg.Client({ connectionString: DATABASE_URL });
-    await admin.connect();
-    await admin.query(`CREATE DATABASE ${name}`);
-    await admin.end();
-    const url = new URL(DATABASE_URL);
-    url.pathname = `/${name}`;
-    databaseUrl = url.toString();
-    drop = async () => {
-      const a = new pg.Client({ connectionString: DATABASE_URL });
-      await a.connect();
-      await a.query(`DROP DATABASE IF EXISTS ${name} WITH (FORCE)`);
-      await a.end();
-    };
-  }
+  if (database === "pg") ({ url: databaseUrl, drop } = await freshDatabase(DATABASE_URL));
   const env = { APP_ID: "1", PRIVATE_KEY: privateKey, WEBHOOK_SECRET: SECRET, PORT: "0", GATEWAY_PORT: "0", GITWAY_DATA_DIR: "memory://", LOG_LEVEL: "fatal", GITWAY_RECONCILE_SECONDS: "0", ...(databaseUrl ? { DATABASE_URL: databaseUrl } : {}) };
   const app = await startGitway(readAppSettings(env), env, { runWorker: false, log: () => {} });
   try {

@@ -1,15 +1,14 @@
 #!/usr/bin/env node
 import { existsSync, readFileSync, realpathSync } from "node:fs";
+import { isIP } from "node:net";
 import { fileURLToPath } from "node:url";
 import { Command, CommanderError, InvalidArgumentError } from "commander";
-import { DEFAULT_LIMITS, hasErrors, readConfig, type ConfigResult, type Diagnostic } from "./config/index.js";
+import { DEFAULT_LIMITS, hasErrors, parseEnvFile, readConfig, type ConfigResult, type Diagnostic } from "./config/index.js";
 import { diffConfigs } from "./diff/index.js";
 import { isRevision, readPathSnapshot, readRevisionSnapshot, SnapshotReadError } from "./git/index.js";
-import { compileRelease, GatewayServer, hashKey, MemoryRateLimitStore, RedisRateLimitStore, ReleaseError, Upstreams, type RateLimitStore } from "./gateway/index.js";
+import { compileRelease, DEFAULT_BODY_LIMITS, GatewayServer, hashKey, MemoryRateLimitStore, RedisRateLimitStore, ReleaseError, Upstreams, type RateLimitStore } from "./gateway/index.js";
 import { formatDiagnosticLine, renderChangesMarkdown, renderChangesText, summarizeDiagnostics } from "./report/index.js";
 import { OperatorError, registerOperatorCommands } from "./operator-cli.js";
-
-const VERSION = (JSON.parse(readFileSync(new URL("../package.json", import.meta.url), "utf8")) as { version: string }).version;
 
 /** Exit codes: 0 fine, 1 the config has errors, 2 the command could not run (usage, unreadable input). */
 const EXIT_USAGE = 2;
@@ -25,10 +24,20 @@ function defaultMaxFileBytes(): number {
   return fromEnv && /^\d+$/.test(fromEnv) ? Number(fromEnv) : DEFAULT_LIMITS.maxFileBytes;
 }
 
+/** The installed package's version (package.json sits one folder above both src/ and dist/). */
+function packageVersion(): string {
+  try {
+    return (JSON.parse(readFileSync(new URL("../package.json", import.meta.url), "utf8")) as { version: string }).version;
+  } catch {
+    return "unknown";
+  }
+}
+
 export function buildCli(): Command {
   const program = new Command("gitway")
-    .version(VERSION, "--version", "print the version")
     .description("GitOps for API gateways: validate, diff and serve gateway config kept in Git")
+    .version(packageVersion(), "-v, --version", "print the version")
+    .helpCommand("help [command]", "show help for a command")
     .exitOverride()
     .configureOutput({ writeErr: (s) => process.stderr.write(s) });
 
@@ -86,14 +95,18 @@ export function buildCli(): Command {
 
   program
     .command("serve")
-    .description("Serve one config as the environment `local`, so you can curl it: $env(NAME) values come from this process's environment")
+    .description("Serve one config as the environment `local`, so you can curl it: $env(NAME) values come only from --env-file and --env")
     .argument("[path]", "repository directory or OpenAPI file", ".")
-    .option("--port <port>", "port to listen on (0 picks a free one)", (v) => Number(v), 8787)
-    .option("--host <host>", "address to listen on", "127.0.0.1")
+    .option("--port <port>", "port to listen on (0 picks a free one)", port, 8787)
+    .option("--host <host>", "address to listen on (an IP address or a host name)", host, "127.0.0.1")
     .option("--consumers <file>", 'API consumers: [{"name": "...", "keys": ["..."]}]')
+    .option("--env-file <file>", "values for $env(NAME): NAME=value lines (repeatable; later files win)", collect, [])
+    .option("--env <name>", "pass this one variable of the shell's environment to $env(NAME) (repeatable)", envName, [])
     .option("--quiet", "no access log")
     .option("--max-file-bytes <n>", "files larger than this are not parsed", positiveInt, defaultMaxFileBytes())
-    .action(async (path: string, opts: { port: number; host: string; consumers?: string; quiet?: boolean; maxFileBytes: number }) => {
+    .action(async (path: string, opts: { port: number; host: string; consumers?: string; quiet?: boolean; maxFileBytes: number; envFile: string[]; env: string[] }) => {
+      // Read before the config so a bad flag is a usage error whatever the config says.
+      const vars = serveVars(opts.envFile, opts.env);
       const { config, diagnostics } = await readPathConfig(path, opts.maxFileBytes);
       if (!config || hasErrors(diagnostics)) {
         for (const d of diagnostics.filter((x) => x.severity === "error")) process.stderr.write(formatDiagnosticLine(d) + "\n");
@@ -107,11 +120,11 @@ export function buildCli(): Command {
       const log = (level: string, message: string) => process.stderr.write(`${level}: ${message}\n`);
       let release;
       try {
-        const vars = Object.fromEntries(Object.entries(process.env).filter((e): e is [string, string] => e[1] !== undefined));
-        release = compileRelease(config, { name: "local", vars, consumers }, { upstreams, rateLimitStore: store, log, maxBodyBytes: 10 * 1024 * 1024, bodyTimeoutMs: 30_000 });
+        release = compileRelease(config, { name: "local", vars, consumers }, { upstreams, rateLimitStore: store, log, ...DEFAULT_BODY_LIMITS });
       } catch (e) {
         if (e instanceof ReleaseError) {
-          process.stderr.write(`gitway: cannot serve: ${e.message}\n`);
+          const hint = e.code === "ENV_VARIABLE_MISSING" ? "; give each with --env-file FILE (NAME=value lines) or --env NAME (from this shell)" : "";
+          process.stderr.write(`gitway: cannot serve: ${e.message}${hint}\n`);
           process.exitCode = 1;
           await store.close();
           return;
@@ -125,7 +138,15 @@ export function buildCli(): Command {
         ...(opts.quiet ? {} : { accessLog: (entry) => process.stdout.write(JSON.stringify(entry) + "\n") }),
       });
       gateway.deploy("local", release);
-      const port = await gateway.listen(opts.port, opts.host);
+      let port: number;
+      try {
+        port = await gateway.listen(opts.port, opts.host);
+      } catch (e) {
+        await Promise.all([upstreams.close(), store.close()]);
+        const code = (e as NodeJS.ErrnoException).code;
+        const why = code === "EADDRINUSE" ? "the port is in use" : code === "EACCES" ? "permission denied (ports below 1024 need privileges)" : code === "EADDRNOTAVAIL" ? "this machine has no such address" : code === "ENOTFOUND" || code === "EAI_AGAIN" ? "the host name does not resolve" : (code ?? (e as Error).message);
+        throw new SnapshotReadError(`cannot listen on ${opts.host}:${opts.port}: ${why}`);
+      }
       process.stderr.write(`gitway: serving ${release.routeCount} route(s) of ${path} (release ${release.hash}) on http://${opts.host}:${port}\n`);
       const stop = () => {
         void gateway.close().then(() => Promise.all([upstreams.close(), store.close()])).then(() => process.exit(0));
@@ -155,6 +176,52 @@ export function buildCli(): Command {
 
   registerOperatorCommands(program);
   return program;
+}
+
+function collect(value: string, previous: string[]): string[] {
+  return [...previous, value];
+}
+
+function envName(value: string, previous: string[]): string[] {
+  if (!/^[A-Za-z_][A-Za-z0-9_]*$/.test(value)) throw new InvalidArgumentError("must be a variable name (letters, digits, _), not NAME=value: values on a command line are visible to every user of the machine");
+  return [...previous, value];
+}
+
+function host(value: string): string {
+  if (isIP(value) === 0 && !/^(?=.{1,253}$)[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?(?:\.[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?)*$/.test(value)) {
+    throw new InvalidArgumentError("must be an IP address (127.0.0.1, ::1, 0.0.0.0) or a host name");
+  }
+  return value;
+}
+
+function port(value: string): number {
+  const n = Number(value);
+  if (!/^\d+$/.test(value) || n > 65535) throw new InvalidArgumentError("must be a port number from 0 to 65535");
+  return n;
+}
+
+/**
+ * The only values `$env(NAME)` can read when serving: the files given, then the shell variables
+ * named. The rest of this process's environment (DATABASE_URL, GITWAY_SECRET_KEY, ...) stays out
+ * of reach of a config.
+ */
+function serveVars(files: string[], names: string[]): Record<string, string> {
+  const vars: Record<string, string> = {};
+  for (const file of files) {
+    let text: string;
+    try {
+      text = readFileSync(file, "utf8");
+    } catch (e) {
+      throw new SnapshotReadError(`Cannot read --env-file ${file}: ${(e as NodeJS.ErrnoException).code ?? (e as Error).message}`);
+    }
+    const parsed = parseEnvFile(text);
+    if (parsed.errors.length > 0) throw new SnapshotReadError(`--env-file ${file}: ${parsed.errors.map((x) => `line ${x.line}: ${x.message}`).join("; ")}`);
+    Object.assign(vars, parsed.vars);
+  }
+  const unset = names.filter((n) => process.env[n] === undefined);
+  if (unset.length > 0) throw new SnapshotReadError(`--env ${unset.join(", ")}: not set in this shell`);
+  for (const n of names) vars[n] = process.env[n]!;
+  return vars;
 }
 
 /** Consumers with plain keys from a local file; only their hashes go into the release. */
@@ -195,26 +262,38 @@ async function readPathConfig(path: string, maxFileBytes: number): Promise<Confi
   return { ...readConfig(snapshot, { limits: { maxFileBytes }, ...(openapi ? { openapi } : {}) }), openapi };
 }
 
-/** A side of a diff: a path when one exists, else a Git revision of the repository in the working directory. */
+/**
+ * A side of a diff: a path when one exists, else a Git revision of the repository around the
+ * working directory (any subdirectory of it). A name that is both (a folder `main` and a branch
+ * `main`) is refused rather than silently read one way: `./main` is the folder, `main^{commit}` the branch.
+ */
 async function readSide(spec: string, maxFileBytes: number): Promise<ConfigResult> {
-  if (existsSync(spec)) return readPathConfig(spec, maxFileBytes);
-  if (await isRevision(process.cwd(), spec)) return readConfig(await readRevisionSnapshot(process.cwd(), spec, maxFileBytes), { limits: { maxFileBytes } });
+  const explicitPath = spec.startsWith("./") || spec.startsWith("../") || spec.startsWith("/") || spec === "." || spec === "..";
+  const path = existsSync(spec);
+  const revision = !explicitPath && (await isRevision(process.cwd(), spec));
+  if (path && revision) throw new SnapshotReadError(`${spec} is both a path here and a Git revision; write ./${spec} for the path or ${spec}^{commit} for the revision`);
+  if (path) return readPathConfig(spec, maxFileBytes);
+  if (revision) return readConfig(await readRevisionSnapshot(process.cwd(), spec, maxFileBytes), { limits: { maxFileBytes } });
   throw new SnapshotReadError(`${spec} is neither a file, a directory, nor a Git revision of the repository in ${process.cwd()}`);
 }
 
 export async function runCli(argv: string[]): Promise<number> {
   const program = buildCli();
+  if (argv.length === 0) {
+    program.outputHelp();
+    return 0;
+  }
   try {
     await program.parseAsync(argv, { from: "user" });
     return typeof process.exitCode === "number" ? process.exitCode : 0;
   } catch (e) {
     if (e instanceof CommanderError) {
-      if (e.code === "commander.helpDisplayed" || e.code === "commander.version") return 0;
+      if (e.code === "commander.helpDisplayed" || e.code === "commander.version" || (e.code === "commander.help" && e.exitCode === 0)) return 0;
       if (e.code === "gitway.usage") process.stderr.write(e.message + "\n");
       return EXIT_USAGE;
     }
-    if (e instanceof SnapshotReadError || e instanceof OperatorError) {
-      process.stderr.write(`gitway: ${e.message}\n`);
+    if (e instanceof SnapshotReadError || e instanceof OperatorError || (e as { code?: unknown }).code === "STORE_LOCKED") {
+      process.stderr.write(`gitway: ${(e as Error).message}\n`);
       return EXIT_USAGE;
     }
     throw e;

@@ -7,9 +7,17 @@ export const RUNTIME_MODULE = "$import(@zuplo/runtime)";
 
 type Schema = Record<string, unknown>;
 
+/**
+ * Options the schema accepts (they are part of the seed format) but the runtime does not act on
+ * yet, by path inside the options ("*" is any array item), with why. Validation refuses them with
+ * `option-unsupported`, so no config promises something the gateway does not do.
+ */
+export type UnsupportedOptions = Readonly<Record<string, string>>;
+
 export interface BuiltinHandler {
   export: string;
   options: Schema;
+  unsupported?: UnsupportedOptions;
 }
 
 export type PolicyDirection = "inbound" | "outbound";
@@ -22,6 +30,7 @@ export interface BuiltinPolicy {
   direction: PolicyDirection;
   kind: PolicyKind;
   options: Schema;
+  unsupported?: UnsupportedOptions;
 }
 
 const str = { type: "string" } as const;
@@ -60,6 +69,7 @@ export const POLICIES: readonly BuiltinPolicy[] = [
     direction: "inbound",
     kind: "authentication",
     options: object({ authHeader: headerName, authScheme: { type: "string" }, allowUnauthenticatedRequests: bool, cacheTtlSeconds: { type: "number", minimum: 0 } }),
+    unsupported: { cacheTtlSeconds: "Gitway holds an environment's key hashes in memory and checks every request against them; there is no key lookup to cache" },
   },
   {
     export: "BasicAuthInboundPolicy",
@@ -73,6 +83,7 @@ export const POLICIES: readonly BuiltinPolicy[] = [
       },
       ["accounts"],
     ),
+    unsupported: { "accounts/*/data": "account data is not passed on to the upstream or the access log yet; only the username is (as x-consumer-name)" },
   },
   {
     export: "IPRestrictionInboundPolicy",
@@ -103,6 +114,7 @@ export const POLICIES: readonly BuiltinPolicy[] = [
     direction: "inbound",
     kind: "validation",
     options: object({ validateBody: validationMode, validateQueryParameters: validationMode, validatePathParameters: validationMode, validateHeaders: validationMode, includeRequestInLogs: bool }),
+    unsupported: { includeRequestInLogs: "the log of a failed validation names the method, path and errors; whole requests are never logged, since they carry credentials" },
   },
   {
     export: "RequestSizeLimitInboundPolicy",
@@ -110,6 +122,7 @@ export const POLICIES: readonly BuiltinPolicy[] = [
     direction: "inbound",
     kind: "size-limit",
     options: object({ maxSizeInBytes: { type: "integer", minimum: 0 }, trustContentLengthHeader: bool }, ["maxSizeInBytes"]),
+    unsupported: { trustContentLengthHeader: "the gateway always counts the bytes it reads (and refuses a declared Content-Length over the limit before reading)" },
   },
   {
     export: "MockApiInboundPolicy",

@@ -13,3 +13,5 @@ export { isIpOrCidr } from "./options-schema.js";
 export { SETTINGS_PATH, DEFAULT_SETTINGS, APPROVAL_PERMISSIONS, type RepoSettings, type ChangeLevelOverride, type ApprovalPermission } from "./settings.js";
 export { joinPointer, parsePointer, getAtPointer, escapeSegment } from "./pointer.js";
 export { firstServerUrl } from "./plain-format.js";
+export { parseEnvFile, type EnvFile } from "./env-file.js";
+export { SchemaCompiler } from "./schema-check.js";

@@ -81,6 +81,33 @@ export function isRoutablePath(path: string): boolean {
   return PATH_TEMPLATE.test(path);
 }
 
+const PATH_CHAR = /[A-Za-z0-9\-._~!$&'()*+,;=:@/]/;
+
+/** The first thing in a path that no request can match, said so a person can find it. */
+export function whatIsWrong(path: string): string {
+  if (!path.startsWith("/")) return `it must start with "/"`;
+  for (let i = 0; i < path.length; i++) {
+    const c = path[i]!;
+    const where = `at character ${i + 1}`;
+    if (c === "{") {
+      const end = path.indexOf("}", i);
+      const inner = end === -1 ? undefined : path.slice(i + 1, end);
+      if (inner === undefined || inner.includes("/") || inner.includes("{")) return `the "{" ${where} is not closed by a "}" before the next "/"`;
+      if (inner === "") return `the parameter ${where} has no name ("{}")`;
+      i = end;
+    } else if (c === "}") {
+      return `the "}" ${where} closes no "{"`;
+    } else if (c === "%") {
+      if (!/^%[0-9A-Fa-f]{2}/.test(path.slice(i))) return `the "%" ${where} does not start a percent-escape such as %20`;
+      i += 2;
+    } else if (!PATH_CHAR.test(c)) {
+      const shown = c === " " ? "a space" : /\s/.test(c) ? "a whitespace character" : `"${c}"`;
+      return `${shown} ${where} is not allowed in a URL path (write it percent-encoded, as ${encodeURIComponent(c)})`;
+    }
+  }
+  return "it cannot be routed";
+}
+
 /** "/orders/{id}" and "/orders/{orderId}" serve the same requests. */
 export function normalizeTemplate(path: string): string {
   return path.replace(/\{[^}/]*\}/g, "{}").replace(/\/+$/, "") || "/";
@@ -102,7 +129,7 @@ export function lintOperations(docs: DocumentSet, operations: readonly Operation
       const key = op.document + " " + op.path;
       if (!badPaths.has(key)) {
         badPaths.add(key);
-        out.push(docs.at("path-template-invalid", `Path "${clip(op.path)}" is not a URL path template: use letters, digits, -._~!$&'()*+,;=:@, percent-escapes and {name} parameters`, { file: op.document, pointer: joinPointer("/paths", op.path) }, "key"));
+        out.push(docs.at("path-template-invalid", `Path "${clip(op.path)}" is not a URL path template: ${whatIsWrong(op.path)}. Use letters, digits, -._~!$&'()*+,;=:@, percent-escapes and {name} parameters`, { file: op.document, pointer: joinPointer("/paths", op.path) }, "key"));
       }
       continue;
     }

@@ -3,13 +3,15 @@ import { diagnostic, sortDiagnostics, type Diagnostic } from "./diagnostics.js";
 import { DocumentSet } from "./documents.js";
 import type { EnvReference, GatewayConfig, OpenApiDocumentInfo, Operation, Route } from "./model.js";
 import { isObject } from "./model.js";
-import { collectOperations, lintOperations, lintParameterLists, lintServers } from "./operations.js";
+import { collectOperations, lintOperations, lintParameterLists, lintServers, operationLabel } from "./operations.js";
 import { openApiVersionOf, validateOpenApiSchema } from "./openapi-schema.js";
 import { readPlainRoutes } from "./plain-format.js";
 import { readSettings, SETTINGS_PATH, type RepoSettings } from "./settings.js";
 import type { Snapshot } from "./snapshot.js";
 import { DEFAULT_LIMITS, type ReadLimits } from "./source/source-file.js";
 import { readPoliciesFile, readZuploRoutes } from "./zuplo-format.js";
+import { checkRequestValidators, checkSchemaDialect, SchemaCompiler } from "./schema-check.js";
+import { findPolicy } from "./builtins.js";
 
 export interface ConfigResult {
   /** Present whenever a config document was found; check diagnostics for errors before serving it. */
@@ -26,8 +28,13 @@ export interface ReadOptions {
 const PLAIN_DEFAULTS = ["openapi.yaml", "openapi.yml", "openapi.json"];
 
 /** Where the config lives in this snapshot: the route files of the seed format, or one plain OpenAPI file. */
-export function locateConfig(snapshot: Snapshot, settings: RepoSettings): { format: "zuplo" | "openapi"; files: string[] } | undefined {
+export function locateConfig(snapshot: Snapshot, settings: RepoSettings): { format: "zuplo" | "openapi"; files: string[]; policies?: string } | undefined {
   const dir = settings.configDir === "" ? "" : settings.configDir + "/";
+  // A seed-format route file named on its own is read as one (with the policies.json beside it), not as a plain document.
+  if (settings.openapi !== undefined && settings.openapi.endsWith(".oas.json") && snapshot.has(settings.openapi)) {
+    const slash = settings.openapi.lastIndexOf("/");
+    return { format: "zuplo", files: [settings.openapi], policies: settings.openapi.slice(0, slash + 1) + "policies.json" };
+  }
   if (settings.openapi === undefined) {
     const routeFiles = [...snapshot.keys()].filter((p) => p.startsWith(dir) && !p.slice(dir.length).includes("/") && p.endsWith(".oas.json")).sort();
     if (routeFiles.length > 0) return { format: "zuplo", files: routeFiles };
@@ -51,8 +58,9 @@ export function readConfig(snapshot: Snapshot, options: ReadOptions = {}): Confi
   if (!where) {
     const message = settings.openapi
       ? `${SETTINGS_PATH} names ${settings.openapi} as the OpenAPI document, but it does not exist in this commit`
-      : `No gateway config found: expected ${settings.configDir}/*.oas.json (with ${settings.configDir}/policies.json) or ${PLAIN_DEFAULTS.join(" / ")} at the repository root (or set "openapi:" in ${SETTINGS_PATH})`;
-    out.push(settings.openapi ? docs.at("config-not-found", message, { file: SETTINGS_PATH, pointer: "/openapi" }) : diagnostic("config-not-found", message, { file: settings.configDir }));
+      : `No gateway config found in this directory: looked for ${settings.configDir === "" ? "" : settings.configDir + "/"}*.oas.json (the seed format, with ${settings.configDir === "" ? "" : settings.configDir + "/"}policies.json) and for ${PLAIN_DEFAULTS.join(", ")} at its root; none exists. Point gitway at the repository (or the OpenAPI file), or set "openapi:" in ${SETTINGS_PATH}`;
+    // Placed at the directory itself ("."), which exists, rather than at a file that does not.
+    out.push(settings.openapi ? docs.at("config-not-found", message, { file: SETTINGS_PATH, pointer: "/openapi" }) : diagnostic("config-not-found", message, { file: "." }));
     return { config: undefined, diagnostics: finish(docs, out) };
   }
 
@@ -71,7 +79,7 @@ export function readConfig(snapshot: Snapshot, options: ReadOptions = {}): Confi
   let policies: GatewayConfig["policies"] = [];
   let corsPolicies: GatewayConfig["corsPolicies"] = [];
   if (where.format === "zuplo") {
-    const policiesPath = (settings.configDir === "" ? "" : settings.configDir + "/") + "policies.json";
+    const policiesPath = where.policies ?? (settings.configDir === "" ? "" : settings.configDir + "/") + "policies.json";
     const pf = readPoliciesFile(docs, policiesPath, env);
     out.push(...pf.diagnostics);
     policies = pf.file.policies;
@@ -85,6 +93,15 @@ export function readConfig(snapshot: Snapshot, options: ReadOptions = {}): Confi
       out.push(...r.diagnostics);
       routes.push(...r.routes);
     }
+  }
+  // Every validator request-validation-inbound will compile, compiled now: one that cannot compile is
+  // a diagnostic here rather than a 500 on every request to the route.
+  const validating = new Set(policies.filter((p) => findPolicy(p.export)?.policyType === "request-validation-inbound").map((p) => p.name));
+  // A schema the dialect check already refused is reported once, there.
+  if (validating.size > 0 && !out.some((d) => d.rule === "schema-invalid")) {
+    const versions = new Map(documents.map((d) => [d.file, d.version]));
+    const checked = routes.filter((r) => r.inbound.some((n) => validating.has(n))).map((r) => ({ op: r.operation, version: versions.get(r.operation.location.file) ?? "3.1", label: operationLabel(r.operation) }));
+    out.push(...checkRequestValidators(docs, new SchemaCompiler(docs), checked));
   }
   const config: GatewayConfig = { format: where.format, documents, operations, routes, policies, corsPolicies, env, settings, docs };
   return { config, diagnostics: finish(docs, out) };
@@ -112,7 +129,7 @@ function readOpenApiDocument(docs: DocumentSet, file: string): { info?: OpenApiD
   return {
     info: { file, version, title: typeof info.title === "string" ? info.title : undefined, apiVersion: typeof info.version === "string" ? info.version : undefined },
     operations: collectOperations(docs, file),
-    diagnostics: [...validateOpenApiSchema(docs, file, version), ...checkRefs(docs, [file]), ...lintServers(docs, file, version)],
+    diagnostics: [...validateOpenApiSchema(docs, file, version), ...(version === "3.1" ? checkSchemaDialect(docs, file) : []), ...checkRefs(docs, [file]), ...lintServers(docs, file, version)],
   };
 }
 

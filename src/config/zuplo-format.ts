@@ -51,12 +51,15 @@ const validatePoliciesFile = schemaValidator(policiesFileSchema);
 export interface PoliciesFile {
   policies: PolicyDefinition[];
   corsPolicies: CorsPolicyDefinition[];
+  /** The path, when policies.json is not in the snapshot at all (routes that name policies then get file-missing). */
+  missing?: string;
 }
 
 /** Reads `policies.json`: named policies, each a built-in with options that fit its schema. */
 export function readPoliciesFile(docs: DocumentSet, path: string, env: EnvReference[]): { file: PoliciesFile; diagnostics: Diagnostic[] } {
   const out: Diagnostic[] = [];
   const empty = { policies: [], corsPolicies: [] };
+  if (!docs.has(path)) return { file: { ...empty, missing: path }, diagnostics: out };
   const file = docs.get(path);
   if (!file) return { file: empty, diagnostics: out };
   if (!validatePoliciesFile(file.value)) {
@@ -89,7 +92,7 @@ export function readPoliciesFile(docs: DocumentSet, path: string, env: EnvRefere
       out.push(docs.at("policy-unknown", `Policy "${clip(name)}": ${clip(handler.export)} is not a built-in policy${hint ? `; did you mean ${hint}?` : `. Built-ins: ${POLICIES.map((b) => b.export).join(", ")}`}`, { file: path, pointer: joinPointer(handlerAt.pointer, "export") }));
       return;
     }
-    out.push(...checkOptions(docs, builtin.options, def.options, { file: path, pointer: joinPointer(handlerAt.pointer, "options") }, "policy-options-invalid", `Policy "${clip(name)}"`));
+    out.push(...checkOptions(docs, builtin.options, def.options, { file: path, pointer: joinPointer(handlerAt.pointer, "options") }, "policy-options-invalid", `Policy "${clip(name)}"`, builtin.unsupported));
     collectEnv(docs, def.options, { file: path, pointer: joinPointer(handlerAt.pointer, "options") }, env, out);
   });
   const corsPolicies: CorsPolicyDefinition[] = (raw.corsPolicies ?? []).map((c, i) => ({
@@ -116,6 +119,7 @@ export function readZuploRoutes(docs: DocumentSet, operations: readonly Operatio
   const routes: Route[] = [];
   const policyNames = new Map(policiesFile.policies.map((p) => [p.name, p]));
   const used = new Set<string>();
+  let missingReported = false;
   for (const op of operations) {
     const label = operationLabel(op);
     const ext = op.value[EXTENSION];
@@ -148,7 +152,7 @@ export function readZuploRoutes(docs: DocumentSet, operations: readonly Operatio
         handlerOk = false;
       } else {
         const optionsAt = { file: at.file, pointer: joinPointer(handlerAt.pointer, "options") };
-        const problems = checkOptions(docs, builtin.options, options, optionsAt, "handler-options-invalid", label);
+        const problems = checkOptions(docs, builtin.options, options, optionsAt, "handler-options-invalid", label, builtin.unsupported);
         out.push(...problems);
         if (h.export === "urlForwardHandler" && typeof options.baseUrl === "string") {
           const why = upstreamUrlProblem(options.baseUrl);
@@ -180,6 +184,12 @@ export function readZuploRoutes(docs: DocumentSet, operations: readonly Operatio
           const itemAt = { file: at.file, pointer: joinPointer(listAt.pointer, i) };
           const def = policyNames.get(name);
           used.add(name);
+          if (!def && policiesFile.missing !== undefined) {
+            // One diagnostic for the missing file, not one "undefined" per name it would have defined.
+            if (!missingReported) out.push(docs.at("file-missing", `${label}: policy "${clip(name)}" comes from ${policiesFile.missing}, which does not exist in this commit; add it with the policies the routes name`, itemAt));
+            missingReported = true;
+            return;
+          }
           if (!def) {
             const hint = closest(name, [...policyNames.keys()]);
             out.push(docs.at("policy-undefined", `${label}: policy "${clip(name)}" is not defined in policies.json${hint ? `; did you mean "${hint}"?` : ""}`, itemAt));

@@ -48,3 +48,9 @@ export function isProblem(r: InboundResult): r is Problem {
 export type Outbound = (headers: Record<string, string | string[]>, ctx: RequestContext) => void;
 
 export type Handler = (ctx: RequestContext) => Promise<void>;
+
+/** How much of a request body a release accepts, and how long it waits for it. */
+export interface BodyLimits {
+  maxBytes: number;
+  timeoutMs: number;
+}

@@ -1,5 +1,5 @@
 /** The runtime: compile a config into a release; serve many environments' releases on one server. */
-export { compileRelease, type Release, type EnvironmentSettings, type GatewayServices, type CompiledRoute } from "./release.js";
+export { compileRelease, DEFAULT_BODY_LIMITS, type Release, type EnvironmentSettings, type GatewayServices, type CompiledRoute } from "./release.js";
 export { GatewayServer, type GatewayServerOptions, type AccessLogEntry } from "./server.js";
 export { ReleaseError, type ReleaseErrorCode } from "./errors.js";
 export { environmentLabel, labelOfHost } from "./host-names.js";
@@ -8,3 +8,4 @@ export { MemoryRateLimitStore, RedisRateLimitStore, type RateLimitStore } from "
 export { hashKey } from "./policies/api-key.js";
 export { normalizePath } from "./path-match.js";
 export { GatewayDeployer } from "./deployer.js";
+export { startCluster, type ClusterOptions, type ClusterHandle } from "./cluster.js";

@@ -1,6 +1,6 @@
 import { createHash } from "node:crypto";
-import { findPolicy, isObject, type GatewayConfig, type JsonObject, type Operation, type Route } from "../config/index.js";
-import type { Handler, Inbound, Outbound } from "./context.js";
+import { findPolicy, isObject, SchemaCompiler, type GatewayConfig, type JsonObject, type Operation, type Route } from "../config/index.js";
+import type { BodyLimits, Handler, Inbound, Outbound } from "./context.js";
 import { ReleaseError } from "./errors.js";
 import { redirectHandler, urlRewriteHandler } from "./handlers/rewrite.js";
 import { urlForwardHandler } from "./handlers/forward.js";
@@ -12,7 +12,7 @@ import { removeHeadersInbound, removeHeadersOutbound, setHeadersInbound, setHead
 import { mockApiInbound } from "./policies/mock-api.js";
 import { rateLimitInbound, type RateLimitOptions } from "./policies/rate-limit.js";
 import type { RateLimitStore } from "./policies/rate-limit-store.js";
-import { requestValidationInbound, SchemaRegistry } from "./policies/request-validation.js";
+import { requestValidationInbound } from "./policies/request-validation.js";
 import type { Upstreams } from "./upstreams.js";
 
 /** What one environment supplies to its release: `$env` values and the API consumers' key hashes. */
@@ -22,14 +22,19 @@ export interface EnvironmentSettings {
   consumers: readonly { name: string; keyHashes: readonly string[] }[];
 }
 
+/** The body cap and wait every gateway process uses unless it is told otherwise. */
+export const DEFAULT_BODY_LIMITS = { maxBodyBytes: 10 * 1024 * 1024, bodyTimeoutMs: 30_000 } as const;
+
 /** What every release of a gateway process shares. */
 export interface GatewayServices {
   upstreams: Upstreams;
   rateLimitStore: RateLimitStore;
   log: (level: "info" | "warn" | "error", message: string) => void;
+  /** The cap on every request body the gateway reads or forwards (413 over it); DEFAULT_BODY_LIMITS has 10 MiB. */
   maxBodyBytes: number;
   bodyTimeoutMs: number;
 }
+
 
 export interface CompiledRoute {
   id: string;
@@ -44,6 +49,7 @@ export interface Release {
   environment: string;
   routeCount: number;
   matcher: PathMatcher<CompiledRoute>;
+  body: BodyLimits;
 }
 
 /** `$env(NAME)` filled from the environment; every missing name is collected. */
@@ -88,11 +94,12 @@ export function compileRelease(config: GatewayConfig, settings: EnvironmentSetti
   }
   const keys = new KeyIndex(settings.consumers);
   const versions = new Map(config.documents.map((d) => [d.file, d.version]));
-  const registry = new SchemaRegistry(config.docs, (file) => versions.get(file) ?? "3.1");
+  const compiler = new SchemaCompiler(config.docs);
   const policies = new Map(config.policies.map((p) => [p.name, { ...p, options: fillEnv(p.options, settings.vars, missing) }]));
   const corsPolicies = new Map(config.corsPolicies.map((c) => [c.name, compileCors(c)]));
   const matcher = new PathMatcher<CompiledRoute>();
   const warn = (m: string) => services.log("warn", `[${settings.name}] ${m}`);
+  const body: BodyLimits = { maxBytes: services.maxBodyBytes, timeoutMs: services.bodyTimeoutMs };
 
   const inboundOf = (name: string, route: Route): Inbound => {
     const def = policies.get(name);
@@ -109,9 +116,9 @@ export function compileRelease(config: GatewayConfig, settings: EnvironmentSetti
       case "rate-limit-inbound":
         return rateLimitInbound(settings.name, name, o as unknown as RateLimitOptions, { store: services.rateLimitStore, warn });
       case "request-validation-inbound":
-        return requestValidationInbound(o, route.operation, config.docs, registry, services.maxBodyBytes, services.bodyTimeoutMs, (m) => services.log("info", `[${settings.name}] ${m}`));
+        return requestValidationInbound(o, route.operation, config.docs, compiler, versions.get(route.operation.location.file) ?? "3.1", services.maxBodyBytes, services.bodyTimeoutMs, (m) => services.log("info", `[${settings.name}] ${m}`));
       case "request-size-limit-inbound":
-        return requestSizeLimitInbound(o as { maxSizeInBytes: number }, services.bodyTimeoutMs);
+        return requestSizeLimitInbound(o as { maxSizeInBytes: number }, body);
       case "mock-api-inbound":
         return mockApiInbound(o, route.operation as Operation, config.docs);
       case "set-headers-inbound":
@@ -136,10 +143,10 @@ export function compileRelease(config: GatewayConfig, settings: EnvironmentSetti
     let handler: Handler;
     switch (route.handler.export) {
       case "urlForwardHandler":
-        handler = urlForwardHandler(options as { baseUrl: string }, services.upstreams, outbound);
+        handler = urlForwardHandler(options as { baseUrl: string }, services.upstreams, outbound, body);
         break;
       case "urlRewriteHandler":
-        handler = urlRewriteHandler(options as { rewritePattern: string }, settings.vars, services.upstreams, outbound);
+        handler = urlRewriteHandler(options as { rewritePattern: string }, settings.vars, services.upstreams, outbound, body);
         break;
       case "redirectHandler":
         handler = redirectHandler(options as { location: string; status?: number });
@@ -151,5 +158,5 @@ export function compileRelease(config: GatewayConfig, settings: EnvironmentSetti
     matcher.add(route.operation.method, route.operation.path, { id: route.id, inbound: route.inbound.map((n) => inboundOf(n, route)), handler, cors });
   }
   if (missing.size > 0) throw new ReleaseError("ENV_VARIABLE_MISSING", `environment ${settings.name} does not set ${[...missing].map((n) => `$env(${n})`).join(", ")}`);
-  return { hash: contentHash(config, settings), environment: settings.name, routeCount: config.routes.length, matcher };
+  return { hash: contentHash(config, settings), environment: settings.name, routeCount: config.routes.length, matcher, body };
 }

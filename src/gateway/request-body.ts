@@ -1,12 +1,24 @@
 import type { IncomingMessage } from "node:http";
 import { problem, type Problem } from "./problem.js";
 
+/**
+ * A 413 that closes the connection: the rest of the body is never read (a chunked body may be
+ * endless), so the connection cannot carry another request.
+ */
+export function tooLarge(detail: string): Problem {
+  return problem(413, "payload-too-large", "Payload Too Large", detail, { headers: { connection: "close" } });
+}
+
+/** The 413 for a declared Content-Length over the limit, before any of the body is read; undefined when it fits or is not declared. */
+export function declaredTooLarge(req: IncomingMessage, limit: number): Problem | undefined {
+  const declared = Number(req.headers["content-length"]);
+  return Number.isFinite(declared) && declared > limit ? tooLarge(`The request body is ${declared} bytes; at most ${limit} are accepted`) : undefined;
+}
+
 /** Reads a request body up to a limit; over it, a 413 problem (the rest is not read). */
 export function readBody(req: IncomingMessage, limit: number, timeoutMs: number): Promise<Buffer | Problem> {
-  const declared = Number(req.headers["content-length"]);
-  if (Number.isFinite(declared) && declared > limit) {
-    return Promise.resolve(problem(413, "payload-too-large", "Payload Too Large", `The request body is ${declared} bytes; at most ${limit} are accepted`));
-  }
+  const over = declaredTooLarge(req, limit);
+  if (over) return Promise.resolve(over);
   return new Promise((resolve) => {
     const chunks: Buffer[] = [];
     let size = 0;
@@ -23,8 +35,7 @@ export function readBody(req: IncomingMessage, limit: number, timeoutMs: number)
     req.on("data", (c: Buffer) => {
       size += c.length;
       if (size > limit) {
-        finish(problem(413, "payload-too-large", "Payload Too Large", `The request body is over ${limit} bytes`));
-        req.resume();
+        finish(tooLarge(`The request body is over ${limit} bytes`));
         return;
       }
       chunks.push(c);

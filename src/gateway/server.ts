@@ -5,6 +5,7 @@ import { baseDomain, labelOfHost, type BaseDomain } from "./host-names.js";
 import { normalizePath } from "./path-match.js";
 import { corsResponseHeaders, preflightHeaders } from "./policies/cors.js";
 import { problem, sendProblem } from "./problem.js";
+import { declaredTooLarge } from "./request-body.js";
 import type { Release } from "./release.js";
 
 export interface AccessLogEntry {
@@ -49,12 +50,10 @@ export class GatewayServer {
 
   constructor(private readonly options: GatewayServerOptions) {
     this.base = baseDomain(options.baseDomain);
-    this.server = createServer({ maxHeaderSize: options.maxHeaderBytes ?? 16 * 1024, requestTimeout: options.requestTimeoutMs ?? 60_000, headersTimeout: options.headersTimeoutMs ?? 10_000, keepAliveTimeout: 5_000, connectionsCheckingInterval: 1_000 }, (req, res) => {
-      this.handle(req, res).catch((e: unknown) => {
-        this.options.log?.("error", `unhandled gateway error: ${(e as Error).stack ?? String(e)}`);
-        sendProblem(res, problem(500, "internal-error", "Internal Server Error", "The gateway failed to handle the request"), req.url ?? "/", "");
-      });
-    });
+    this.server = createServer({ maxHeaderSize: options.maxHeaderBytes ?? 16 * 1024, requestTimeout: options.requestTimeoutMs ?? 60_000, headersTimeout: options.headersTimeoutMs ?? 10_000, keepAliveTimeout: 5_000, connectionsCheckingInterval: 1_000 }, (req, res) => this.serve(req, res, false));
+    // With this listener Node no longer answers `Expect: 100-continue` itself: the gateway decides,
+    // so a body over the cap gets 413 instead of an invitation to send it.
+    this.server.on("checkContinue", (req: IncomingMessage, res: ServerResponse) => this.serve(req, res, true));
     // Oversized or malformed request heads get an answer and the socket closes; nothing crashes.
     this.server.on("clientError", (err: NodeJS.ErrnoException, socket) => {
       // Node checks header and request timeouts only every connectionsCheckingInterval (set above to 1 s).
@@ -98,10 +97,18 @@ export class GatewayServer {
     });
   }
 
-  private async handle(req: IncomingMessage, res: ServerResponse): Promise<void> {
-    const started = performance.now();
+  private serve(req: IncomingMessage, res: ServerResponse, expectsContinue: boolean): void {
     const incomingId = req.headers["x-request-id"];
     const requestId = typeof incomingId === "string" && /^[\w.-]{1,64}$/.test(incomingId) ? incomingId : `${PREFIX}-${(++sequence).toString(36)}`;
+    this.handle(req, res, requestId, expectsContinue).catch((e: unknown) => {
+      this.options.log?.("error", `unhandled gateway error (request ${requestId}): ${(e as Error).stack ?? String(e)}`);
+      // The same request id as the access log's, so a user's report of a 500 can be found.
+      sendProblem(res, problem(500, "internal-error", "Internal Server Error", "The gateway failed to handle the request"), req.url ?? "/", requestId);
+    });
+  }
+
+  private async handle(req: IncomingMessage, res: ServerResponse, requestId: string, expectsContinue: boolean): Promise<void> {
+    const started = performance.now();
     const label = labelOfHost(req.headers.host, this.base);
     const slot = (label !== undefined ? this.environments.get(label) : undefined) ?? (this.options.fallbackEnvironment !== undefined ? this.environments.get(this.options.fallbackEnvironment) : undefined);
     const rawUrl = req.url ?? "/";
@@ -111,6 +118,14 @@ export class GatewayServer {
       return;
     }
     const release = slot.release;
+    if (expectsContinue) {
+      const over = declaredTooLarge(req, release.body.maxBytes);
+      if (over) {
+        sendProblem(res, over, "/", requestId);
+        return;
+      }
+      res.writeContinue();
+    }
     const q = rawUrl.indexOf("?");
     const path = normalizePath(q === -1 ? rawUrl : rawUrl.slice(0, q));
     const search = q === -1 ? "" : rawUrl.slice(q + 1);

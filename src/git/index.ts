@@ -3,5 +3,5 @@ export { readDirectorySnapshot, readPathSnapshot, SnapshotReadError } from "./lo
 export { isRevision, readRevisionSnapshot } from "./revision-snapshot.js";
 export { GitMirror, type CommitInfo } from "./mirror.js";
 export { sourcesFromList, sourcesFromYaml, sourceName, SourcesError, type GitSource } from "./sources.js";
-export { GitReconciler, GIT_JOB_KIND, previewName, type GitWork, type ReconcilerDeps, type SourceState } from "./reconciler.js";
+export { GitReconciler, GIT_JOB_KIND, type GitWork, type ReconcilerDeps, type SourceState } from "./reconciler.js";
 export { runGitWork, type GitWorkDeps } from "./work.js";

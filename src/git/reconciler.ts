@@ -1,5 +1,5 @@
 import { join } from "node:path";
-import type { ConfigSource, EnvironmentRef, Records } from "../pipeline/index.js";
+import { branchPreviewName, type ConfigSource, type EnvironmentRef, type Records } from "../pipeline/index.js";
 import { GitMirror } from "./mirror.js";
 import type { GitSource } from "./sources.js";
 
@@ -28,11 +28,6 @@ export interface SourceState {
   heads: Map<string, string>;
   lastError: string | undefined;
   lastPoll: Date | undefined;
-}
-
-/** `feature/stock-webhooks` -> `branch-feature-stock-webhooks`: one DNS-safe environment name. */
-export function previewName(branch: string): string {
-  return `branch-${branch.toLowerCase().replace(/[^a-z0-9]+/g, "-").replace(/^-+|-+$/g, "")}`.slice(0, 40).replace(/-+$/, "");
 }
 
 /**
@@ -72,7 +67,7 @@ export class GitReconciler {
     if (branch === state.production) return { name: "production", kind: "production" };
     const stage = Object.entries(state.source.stages).find(([, b]) => b === branch);
     if (stage) return { name: stage[0], kind: "stage" };
-    return state.source.previews ? { name: previewName(branch), kind: "preview" } : undefined;
+    return state.source.previews ? { name: branchPreviewName(branch), kind: "preview" } : undefined;
   }
 
   /** An operator changed this environment (deploy, rollback, unpin): look at it afresh at the next tick. */

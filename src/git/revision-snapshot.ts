@@ -23,7 +23,8 @@ export async function isRevision(cwd: string, rev: string): Promise<boolean> {
  */
 export async function readRevisionSnapshot(cwd: string, rev: string, maxFileBytes: number): Promise<Map<string, FileContent>> {
   if (!(await isRevision(cwd, rev))) throw new SnapshotReadError(`${rev} is not a commit in the Git repository at ${cwd}`);
-  const { stdout } = await run("git", ["ls-tree", "-r", "-l", "-z", rev], { cwd, maxBuffer: 64 * 1024 * 1024 });
+  // --full-tree: the whole commit, also when run from a subdirectory of the repository.
+  const { stdout } = await run("git", ["ls-tree", "--full-tree", "-r", "-l", "-z", rev], { cwd, maxBuffer: 64 * 1024 * 1024 });
   const entries: { path: string; oid: string; size: number }[] = [];
   for (const line of stdout.split("\0")) {
     // "<mode> blob <oid> <size>\t<path>"

@@ -1,4 +1,5 @@
 import type { ApplicationFunction, Context } from "probot";
+import { pullRequestPreviewName } from "../pipeline/index.js";
 
 /** The work a webhook asks for, as a durable job payload: everything the worker needs, nothing secret. */
 export type GitHubWork =
@@ -31,7 +32,7 @@ export const JOB_KIND = {
   sweep: "github.sweep",
 } as const;
 
-export const prKey = (owner: string, repo: string, n: number) => `gh:${owner}/${repo}:pr-${n}`;
+export const prKey = (owner: string, repo: string, n: number) => `gh:${owner}/${repo}:${pullRequestPreviewName(n)}`;
 export const branchKey = (owner: string, repo: string, branch: string) => `gh:${owner}/${repo}:branch:${branch}`;
 
 function splitName(fullName: string): { owner: string; repo: string } {

@@ -1,6 +1,6 @@
 /** The GitHub App: webhooks become jobs; jobs run the pipeline with Octokit adapters for its ports. */
 export { gitwayApp, JOB_KIND, prKey, branchKey, type GitHubWork, type Enqueue, type QueuedWork } from "./events.js";
-export { runGitHubWork, branchEnvironment, matchesBranch, safeReason, type GitHubWorkDeps, type JobContext } from "./work.js";
+export { runGitHubWork, matchesBranch, safeReason, type GitHubWorkDeps, type JobContext } from "./work.js";
 export { GitHubPublisher, CHECK_PREFIX } from "./publisher.js";
 export { GitHubSource, SourceError } from "./source.js";
 export type { Octokit } from "./octokit.js";

@@ -1,5 +1,5 @@
 import { APPROVAL_PERMISSIONS, type ApprovalPermission } from "../config/index.js";
-import { approveBreaking, previewChange, promoteCommit, readCommit, retireEnvironment, type Deployer, type EnvironmentRef, type Fence, type PipelineDeps, type Publisher, type Records } from "../pipeline/index.js";
+import { approveBreaking, branchPreviewName, previewChange, pullRequestPreviewName, promoteCommit, readCommit, retireEnvironment, type Deployer, type EnvironmentRef, type Fence, type PipelineDeps, type Publisher, type Records } from "../pipeline/index.js";
 import { fitText } from "../report/index.js";
 import { branchKey, JOB_KIND, prKey, type Enqueue, type GitHubWork } from "./events.js";
 import type { Octokit, RepoId } from "./octokit.js";
@@ -25,11 +25,6 @@ export interface JobContext {
   fence: Fence;
   /** This is the last attempt: a failure now is final, so open check runs are completed as failed. */
   finalAttempt: boolean;
-}
-
-/** `feature/stock-webhooks` -> `branch-feature-stock-webhooks`: one DNS-safe environment name. */
-export function branchEnvironment(branch: string): string {
-  return `branch-${branch.toLowerCase().replace(/[^a-z0-9]+/g, "-").replace(/^-+|-+$/g, "")}`.slice(0, 40).replace(/-+$/, "");
 }
 
 /** `*` matches within one path segment, `**` across segments; nothing else is special. */
@@ -58,9 +53,9 @@ export async function runGitHubWork(deps: GitHubWorkDeps, work: GitHubWork, job:
     switch (work.type) {
       case "pull_request":
         if (work.close) {
-          await retireEnvironment(pipeline, { owner: work.owner, repo: work.repo, environment: `pr-${work.number}`, actor: work.actor, reason: work.merged ? "pull request merged" : "pull request closed", pullRequest: work.number });
+          await retireEnvironment(pipeline, { owner: work.owner, repo: work.repo, environment: pullRequestPreviewName(work.number), actor: work.actor, reason: work.merged ? "pull request merged" : "pull request closed", pullRequest: work.number });
         } else {
-          await previewChange(pipeline, { owner: work.owner, repo: work.repo, environment: { name: `pr-${work.number}`, kind: "preview", pullRequest: work.number }, headSha: work.headSha, baseSha: work.baseSha, fork: work.fork, actor: work.actor, trigger: "pull_request" });
+          await previewChange(pipeline, { owner: work.owner, repo: work.repo, environment: { name: pullRequestPreviewName(work.number), kind: "preview", pullRequest: work.number }, headSha: work.headSha, baseSha: work.baseSha, fork: work.fork, actor: work.actor, trigger: "pull_request" });
         }
         return;
       case "approve":
@@ -71,7 +66,7 @@ export async function runGitHubWork(deps: GitHubWorkDeps, work: GitHubWork, job:
         if (work.branch) return await branchHead(pipeline, octokit, work.owner, work.repo, work.branch, work.sha, work.defaultBranch, work.actor);
         return;
       case "delete_branch":
-        await retireEnvironment(pipeline, { owner: work.owner, repo: work.repo, environment: branchEnvironment(work.branch), actor: work.actor, reason: "branch deleted" });
+        await retireEnvironment(pipeline, { owner: work.owner, repo: work.repo, environment: branchPreviewName(work.branch), actor: work.actor, reason: "branch deleted" });
         return;
     }
   } catch (e) {
@@ -105,7 +100,7 @@ async function approve(pipeline: PipelineDeps, octokit: Octokit, work: Extract<G
   await previewChange(pipeline, {
     owner: work.owner,
     repo: work.repo,
-    environment: { name: `pr-${work.number}`, kind: "preview", pullRequest: work.number },
+    environment: { name: pullRequestPreviewName(work.number), kind: "preview", pullRequest: work.number },
     headSha: pr.head.sha,
     baseSha: pr.base.sha,
     fork: pr.head.repo?.full_name !== pr.base.repo.full_name,
@@ -128,7 +123,7 @@ async function branchHead(pipeline: PipelineDeps, octokit: Octokit, owner: strin
   const { data: open } = await octokit.rest.pulls.list({ owner, repo, head: `${owner}:${branch}`, state: "open", per_page: 1 });
   if (open.length > 0) return;
   const { data: base } = await octokit.rest.repos.getBranch({ owner, repo, branch: production });
-  await previewChange(pipeline, { owner, repo, environment: { name: branchEnvironment(branch), kind: "preview", branch }, headSha: sha, baseSha: base.commit.sha, fork: false, actor, trigger: "push" });
+  await previewChange(pipeline, { owner, repo, environment: { name: branchPreviewName(branch), kind: "preview", branch }, headSha: sha, baseSha: base.commit.sha, fork: false, actor, trigger: "push" });
 }
 
 /** Installed on repositories: record them and deploy their production branches. Removed: retire everything. */
@@ -176,7 +171,7 @@ async function sweep(deps: GitHubWorkDeps): Promise<void> {
       const openNumbers = new Set<number>();
       for (const pr of pulls) {
         openNumbers.add(pr.number);
-        const env = byName.get(`pr-${pr.number}`);
+        const env = byName.get(pullRequestPreviewName(pr.number));
         const idle = env && ttlMs > 0 && Date.now() - env.lastActivityAt.getTime() > ttlMs;
         if (env?.deployedCommitSha === pr.head.sha && !idle) continue;
         await deps.enqueue({

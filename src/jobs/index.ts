@@ -1,3 +1,3 @@
 /** The durable queue and its worker. */
 export { JobQueue, type Job, type NewJob, type EnqueueResult, type QueueOptions } from "./queue.js";
-export { Worker, type JobHandler, type WorkerOptions } from "./worker.js";
+export { Worker, LeaseLostError, type JobHandler, type WorkerOptions } from "./worker.js";

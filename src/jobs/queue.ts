@@ -124,13 +124,17 @@ export class JobQueue {
 
   /** Extends the lease; false when the job is no longer this worker's (its lease expired and was taken). */
   async heartbeat(job: Job, workerId: string, leaseMs: number): Promise<boolean> {
-    const rows = rowsOf(await this.store.db.execute(sql`UPDATE jobs SET lease_expires_at = now() + ${leaseMs} * interval '1 millisecond', updated_at = now() WHERE id = ${job.id} AND status = 'running' AND lease_owner = ${workerId} RETURNING id`));
+    const rows = rowsOf(await this.store.db.execute(sql`UPDATE jobs SET lease_expires_at = now() + ${leaseMs} * interval '1 millisecond', updated_at = now() WHERE id = ${job.id} AND status = 'running' AND lease_owner = ${workerId} AND attempts = ${job.attempts} RETURNING id`));
     return rows.length === 1;
   }
 
-  /** The fencing check before a side effect that must not happen twice (swapping a release). */
+  /**
+   * The fencing check before an effect that must happen once (a release swap): true only while this
+   * worker's lease on this very attempt is live. The attempt count is the fencing token: a worker
+   * that lost the lease and later claimed the job again cannot act on behalf of its old attempt.
+   */
   async holdsLease(job: Job, workerId: string): Promise<boolean> {
-    const rows = rowsOf(await this.store.db.execute(sql`SELECT 1 FROM jobs WHERE id = ${job.id} AND status = 'running' AND lease_owner = ${workerId} AND lease_expires_at > now()`));
+    const rows = rowsOf(await this.store.db.execute(sql`SELECT id FROM jobs WHERE id = ${job.id} AND status = 'running' AND lease_owner = ${workerId} AND attempts = ${job.attempts} AND lease_expires_at > now()`));
     return rows.length === 1;
   }
 
@@ -147,7 +151,7 @@ export class JobQueue {
   }
 
   async complete(job: Job, workerId: string): Promise<boolean> {
-    const rows = rowsOf(await this.store.db.execute(sql`UPDATE jobs SET status = 'done', lease_owner = NULL, lease_expires_at = NULL, last_error = NULL, updated_at = now() WHERE id = ${job.id} AND status = 'running' AND lease_owner = ${workerId} RETURNING id`));
+    const rows = rowsOf(await this.store.db.execute(sql`UPDATE jobs SET status = 'done', lease_owner = NULL, lease_expires_at = NULL, last_error = NULL, updated_at = now() WHERE id = ${job.id} AND status = 'running' AND lease_owner = ${workerId} AND attempts = ${job.attempts} RETURNING id`));
     return rows.length === 1;
   }
 
@@ -158,7 +162,7 @@ export class JobQueue {
     const rows = rowsOf(
       await this.store.db.execute(sql`UPDATE jobs SET status = ${final ? "failed" : "queued"}, last_error = ${error.slice(0, 4000)},
         run_after = now() + ${final ? 0 : delay} * interval '1 millisecond', lease_owner = NULL, lease_expires_at = NULL, updated_at = now()
-        WHERE id = ${job.id} AND status = 'running' AND lease_owner = ${workerId} RETURNING id`),
+        WHERE id = ${job.id} AND status = 'running' AND lease_owner = ${workerId} AND attempts = ${job.attempts} RETURNING id`),
     );
     return rows.length === 0 ? "lost" : final ? "failed" : "retry";
   }

@@ -3,6 +3,15 @@ import type { Job, JobQueue } from "./queue.js";
 
 export type JobHandler = (job: Job, signal: AbortSignal) => Promise<void>;
 
+/** The reason of a job's AbortSignal when its worker lost the lease. */
+export class LeaseLostError extends Error {
+  readonly code = "LEASE_LOST";
+  constructor(message: string) {
+    super(message);
+    this.name = "LeaseLostError";
+  }
+}
+
 export interface WorkerOptions {
   id?: string;
   leaseMs?: number;
@@ -41,27 +50,59 @@ export class Worker {
     await this.loop;
   }
 
-  /** Claims and runs one job; false when there was none. */
+  /**
+   * Claims and runs one job; false when there was none. The lease is renewed every third of its
+   * length; when a renewal says the job is no longer ours, fails, or has not succeeded for a whole
+   * lease, the handler's signal fires and the worker stops waiting for it at once: another worker
+   * may already run the job, so this one must neither finish nor report it. (A handler that goes on
+   * anyway is stopped at the release swap by `JobQueue.holdsLease`.)
+   */
   async runOne(): Promise<boolean> {
     const job = await this.queue.claim(this.id, this.leaseMs);
     if (!job) return false;
     const abort = new AbortController();
+    let renewedAt = Date.now();
+    let renewing = false;
+    const lost = new Promise<LeaseLostError>((resolve) => {
+      abort.signal.addEventListener("abort", () => resolve(abort.signal.reason as LeaseLostError), { once: true });
+    });
+    const lose = (why: string) => {
+      if (!abort.signal.aborted) abort.abort(new LeaseLostError(`job ${job.id}: lease lost (${why})`));
+    };
     const beat = setInterval(() => {
+      if (Date.now() - renewedAt >= this.leaseMs) return lose(`not renewed for ${this.leaseMs} ms`);
+      if (renewing) return;
+      renewing = true;
       this.queue.heartbeat(job, this.id, this.leaseMs).then(
-        (mine) => mine || abort.abort(new Error("lease lost")),
-        () => {},
+        (mine) => {
+          renewing = false;
+          if (mine) renewedAt = Date.now();
+          else lose("another worker holds it");
+        },
+        (e: unknown) => {
+          renewing = false;
+          lose(`renewal failed: ${e instanceof Error ? e.message : String(e)}`);
+        },
       );
     }, Math.max(50, this.leaseMs / 3));
     try {
       const handler = this.handlers[job.kind];
       if (!handler) throw new Error(`no handler for job kind ${job.kind}`);
-      await handler(job, abort.signal);
+      const run = handler(job, abort.signal);
+      const outcome = await Promise.race([run.then(() => undefined), lost]);
+      if (outcome instanceof LeaseLostError) {
+        run.catch(() => {}); // it may still end later; nobody waits for it
+        this.options.onError?.(job, outcome);
+        return true;
+      }
       clearInterval(beat);
       await this.queue.complete(job, this.id);
     } catch (e) {
       clearInterval(beat);
       this.options.onError?.(job, e);
-      await this.queue.fail(job, this.id, e instanceof Error ? e.message : String(e));
+      if (!abort.signal.aborted) await this.queue.fail(job, this.id, e instanceof Error ? e.message : String(e));
+    } finally {
+      clearInterval(beat);
     }
     return true;
   }

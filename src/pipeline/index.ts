@@ -6,3 +6,4 @@ export { retireEnvironment, type RetireRequest } from "./retire.js";
 export { readCommit, filesOf } from "./read-commit.js";
 export { DeployError, type DeployErrorCode } from "./errors.js";
 export type * from "./ports.js";
+export { branchPreviewName, pullRequestPreviewName } from "./environment-names.js";

@@ -1,5 +1,5 @@
 /** State that survives: PostgreSQL or embedded PGlite, migrations, queries, encrypted secrets. */
-export { openStore, rowsOf, type Store, type StoreOptions, type Db } from "./db.js";
+export { openStore, rowsOf, StoreError, LOCK_FILE, type Store, type StoreOptions, type Db } from "./db.js";
 export { migrateStore, MIGRATIONS_FOLDER } from "./migrate.js";
 export { SecretKeyError, secretKeyFrom, encryptSecret, decryptSecret, maskSecret, type SecretErrorCode } from "./secrets.js";
 export * from "./queries.js";

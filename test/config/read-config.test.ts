@@ -264,7 +264,7 @@ describe("the plain OpenAPI format", () => {
 describe("finding the config", () => {
   it("says where it looked when there is no config", () => {
     const d = readConfig(snapshot({ "README.md": "hi" })).diagnostics;
-    expect(d.map((x) => [x.rule, x.message])).toEqual([["config-not-found", expect.stringMatching(/expected config\/\*\.oas\.json/)]]);
+    expect(d.map((x) => [x.rule, x.file, x.message])).toEqual([["config-not-found", ".", expect.stringMatching(/looked for config\/\*\.oas\.json .* and for openapi\.yaml, openapi\.yml, openapi\.json at its root/)]]);
   });
 
   it("reports a settings file naming a document that does not exist, at the setting", () => {

@@ -13,6 +13,8 @@ export interface JsonProblem {
   message: string;
   offset: number;
   pointer: string;
+  /** For a duplicate key: where the key was first written. */
+  firstOffset?: number;
 }
 
 const enum Ch {
@@ -23,7 +25,7 @@ const enum Ch {
 
 interface Frame {
   isObject: boolean;
-  keys: Set<string> | undefined;
+  keys: Map<string, number> | undefined;
   count: number;
 }
 
@@ -139,11 +141,12 @@ export function scanJson(text: string, maxDepth: number): JsonProblem[] {
     if (frame.count === 0) path.push(key);
     else path[path.length - 1] = key;
     frame.count++;
-    frame.keys ??= new Set();
-    if (frame.keys.has(key)) {
-      problems.push({ rule: "duplicate-key", message: `Duplicate key ${JSON.stringify(key)}: JSON parsers keep only one of them`, offset: i, pointer: pointer() });
+    frame.keys ??= new Map();
+    const first = frame.keys.get(key);
+    if (first !== undefined) {
+      problems.push({ rule: "duplicate-key", message: `Duplicate key ${JSON.stringify(key)} at ${pointer() || "/"}: JSON parsers keep only one of them`, offset: i, pointer: pointer(), firstOffset: first });
     } else {
-      frame.keys.add(key);
+      frame.keys.set(key, i);
     }
     const colon = skipWs(text, end);
     if (text.charCodeAt(colon) !== Ch.Colon) {

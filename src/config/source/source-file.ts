@@ -44,7 +44,10 @@ export function parseSource(path: string, content: FileContent, limits: ReadLimi
 function parseJsonSource(path: string, text: string, limits: ReadLimits): { file?: SourceFile; diagnostics: Diagnostic[] } {
   const problems = scanJson(text, limits.maxDepth);
   const lines = new LineIndex(text);
-  const diagnostics = problems.map((p) => diagnostic(p.rule, p.message, { file: path, pointer: p.pointer, ...lines.position(p.offset) }));
+  const diagnostics = problems.map((p) => {
+    const message = p.firstOffset === undefined ? p.message : p.message.replace(/: JSON parsers/, ` (first defined at line ${lines.position(p.firstOffset).line}): JSON parsers`);
+    return diagnostic(p.rule, message, { file: path, pointer: p.pointer, ...lines.position(p.offset) });
+  });
   if (problems.some((p) => p.rule !== "duplicate-key")) return { diagnostics };
   const locator = new JsonLocator(text);
   return {
@@ -55,7 +58,7 @@ function parseJsonSource(path: string, text: string, limits: ReadLimits): { file
 
 function parseYamlSource(path: string, text: string, limits: ReadLimits): { file?: SourceFile; diagnostics: Diagnostic[] } {
   const parsed = parseYaml(text, limits.maxAliasCount);
-  const diagnostics = parsed.problems.map((p) => diagnostic(p.rule, p.message, { file: path, ...p.position }));
+  const diagnostics = parsed.problems.map((p) => diagnostic(p.rule, p.message, { file: path, ...p.position, ...(p.pointer !== undefined ? { pointer: p.pointer } : {}) }));
   if (!parsed.usable) return { diagnostics };
   const shape = findShapeProblem(parsed.value, limits.maxDepth);
   if (shape) {

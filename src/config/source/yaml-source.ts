@@ -1,11 +1,12 @@
 import { isAlias, isMap, isScalar, isSeq, LineCounter, parseDocument, type Document, type Node } from "yaml";
 import type { Position } from "../diagnostics.js";
-import { parsePointer } from "../pointer.js";
+import { joinPointer, parsePointer } from "../pointer.js";
 
 export interface YamlProblem {
   rule: "yaml-syntax" | "duplicate-key" | "yaml-alias-limit";
   message: string;
   position: Position;
+  pointer?: string;
 }
 
 export interface ParsedYaml {
@@ -23,7 +24,8 @@ function firstLine(message: string): string {
 
 export function parseYaml(text: string, maxAliasCount: number): ParsedYaml {
   const lineCounter = new LineCounter();
-  const doc = parseDocument(text, { lineCounter, uniqueKeys: true, prettyErrors: true, strict: true });
+  // Duplicate keys are found below, where the key, its first place and its pointer are known.
+  const doc = parseDocument(text, { lineCounter, uniqueKeys: false, prettyErrors: true, strict: true });
   const problems: YamlProblem[] = [];
   const at = (offset: number): Position => {
     const p = lineCounter.linePos(offset);
@@ -35,6 +37,9 @@ export function parseYaml(text: string, maxAliasCount: number): ParsedYaml {
     if (!duplicate) usable = false;
     problems.push({ rule: duplicate ? "duplicate-key" : "yaml-syntax", message: firstLine(err.message), position: at(err.pos[0]) });
   }
+  if (usable) findDuplicateKeys(doc.contents, "", new Set(), (key, pointer, offset, firstOffset) => {
+    problems.push({ rule: "duplicate-key", message: `Duplicate key ${JSON.stringify(key)} at ${pointer || "/"} (first defined at line ${at(firstOffset).line}): YAML parsers keep only one of them`, position: at(offset), pointer });
+  });
   let value: unknown;
   if (usable) {
     try {
@@ -75,6 +80,26 @@ function findOffset(doc: Document, pointer: string, part: "key" | "value"): numb
     last = offsetOf(node) ?? keyOffset ?? last;
   }
   return part === "key" && keyOffset !== undefined ? keyOffset : last;
+}
+
+function findDuplicateKeys(node: unknown, pointer: string, seen: Set<unknown>, report: (key: string, pointer: string, offset: number, firstOffset: number) => void): void {
+  // Aliases are not followed: the node they name is checked where it is written.
+  if (node === null || typeof node !== "object" || seen.has(node) || isAlias(node)) return;
+  seen.add(node);
+  if (isMap(node)) {
+    const first = new Map<string, number>();
+    for (const pair of node.items) {
+      const key = isScalar(pair.key) ? String(pair.key.value) : String(pair.key);
+      const offset = offsetOf(pair.key) ?? 0;
+      const child = joinPointer(pointer, key);
+      const earlier = first.get(key);
+      if (earlier !== undefined) report(key, child, offset, earlier);
+      else first.set(key, offset);
+      findDuplicateKeys(pair.value, child, seen, report);
+    }
+  } else if (isSeq(node)) {
+    node.items.forEach((item, i) => findDuplicateKeys(item, joinPointer(pointer, i), seen, report));
+  }
 }
 
 function offsetOf(node: unknown): number | undefined {

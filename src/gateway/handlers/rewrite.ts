@@ -1,4 +1,4 @@
-import type { Handler, Outbound, RequestContext } from "../context.js";
+import type { BodyLimits, Handler, Outbound, RequestContext } from "../context.js";
 import { ReleaseError } from "../errors.js";
 import { problem, sendProblem } from "../problem.js";
 import type { Upstreams } from "../upstreams.js";
@@ -57,7 +57,7 @@ export function compileTemplate(template: string, env: Readonly<Record<string, s
   return parts;
 }
 
-export function urlRewriteHandler(options: { rewritePattern: string; forwardSearch?: boolean; followRedirects?: boolean; timeoutMs?: number }, env: Readonly<Record<string, string>>, upstreams: Upstreams, outbound: readonly Outbound[]): Handler {
+export function urlRewriteHandler(options: { rewritePattern: string; forwardSearch?: boolean; followRedirects?: boolean; timeoutMs?: number }, env: Readonly<Record<string, string>>, upstreams: Upstreams, outbound: readonly Outbound[], limits: BodyLimits): Handler {
   const parts = compileTemplate(options.rewritePattern, env);
   const forwardSearch = options.forwardSearch !== false;
   return async (ctx) => {
@@ -70,7 +70,7 @@ export function urlRewriteHandler(options: { rewritePattern: string; forwardSear
       return;
     }
     if (forwardSearch && ctx.search && !url.search) url.search = ctx.search;
-    await forwardTo(url.origin, url.pathname + url.search, ctx, upstreams, outbound, options.followRedirects === true, options.timeoutMs);
+    await forwardTo(url.origin, url.pathname + url.search, ctx, upstreams, outbound, options.followRedirects === true, options.timeoutMs, limits);
   };
 }
 

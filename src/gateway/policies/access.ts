@@ -1,8 +1,8 @@
 import { createHash, timingSafeEqual } from "node:crypto";
 import { BlockList, isIP } from "node:net";
-import type { Inbound } from "../context.js";
+import type { BodyLimits, Inbound } from "../context.js";
 import { problem } from "../problem.js";
-import { readBody } from "../request-body.js";
+import { readBody, tooLarge } from "../request-body.js";
 
 const sha = (s: string) => createHash("sha256").update(s).digest();
 
@@ -50,11 +50,15 @@ export function ipRestrictionInbound(options: { allowedIpAddresses?: string[]; b
   };
 }
 
-/** request-size-limit-inbound: bodies over the limit get 413; the body read here is forwarded as is. */
-export function requestSizeLimitInbound(options: { maxSizeInBytes: number }, bodyTimeoutMs: number): Inbound {
+/**
+ * request-size-limit-inbound: bodies over the limit get 413; the body read here is forwarded as is.
+ * The gateway's own cap still bounds a limit set higher than it.
+ */
+export function requestSizeLimitInbound(options: { maxSizeInBytes: number }, limits: BodyLimits): Inbound {
+  const max = Math.min(options.maxSizeInBytes, limits.maxBytes);
   return async (ctx) => {
-    if (ctx.body !== undefined) return ctx.body.length > options.maxSizeInBytes ? problem(413, "payload-too-large", "Payload Too Large", `The request body is over ${options.maxSizeInBytes} bytes`) : undefined;
-    const body = await readBody(ctx.req, options.maxSizeInBytes, bodyTimeoutMs);
+    if (ctx.body !== undefined) return ctx.body.length > max ? tooLarge(`The request body is over ${max} bytes`) : undefined;
+    const body = await readBody(ctx.req, max, limits.timeoutMs);
     if (!Buffer.isBuffer(body)) return body;
     ctx.body = body;
     return undefined;

@@ -1,15 +1,10 @@
 import type { ErrorObject, ValidateFunction } from "ajv";
-import { Ajv2020 } from "ajv/dist/2020.js";
-import AjvDraft04Module from "ajv-draft-04";
-import addFormatsModule from "ajv-formats";
-import { isObject, joinPointer, type DocumentSet, type Operation } from "../../config/index.js";
+import { isObject, joinPointer, type DocumentSet, type Operation, type SchemaCompiler } from "../../config/index.js";
 import type { Inbound, RequestContext } from "../context.js";
 import { problem } from "../problem.js";
 import { readBody } from "../request-body.js";
 import { decodeParam } from "../path-match.js";
 
-const AjvDraft04 = AjvDraft04Module as unknown as typeof import("ajv-draft-04").default;
-const addFormats = addFormatsModule as unknown as typeof import("ajv-formats").default;
 
 type Mode = "none" | "log-only" | "reject-and-log" | "reject-only";
 
@@ -18,38 +13,6 @@ export interface RequestValidationOptions {
   validateQueryParameters?: Mode;
   validatePathParameters?: Mode;
   validateHeaders?: Mode;
-}
-
-/** The base URI under which a release's documents are registered for $ref resolution; never fetched. */
-const BASE = "https://documents.gitway.invalid/";
-
-/**
- * Ajv instances per document set and OpenAPI version, holding every parsed file of the release so
- * $refs (within and across files) resolve without any fetch.
- */
-export class SchemaRegistry {
-  private readonly instances = new Map<string, InstanceType<typeof Ajv2020> | InstanceType<typeof AjvDraft04>>();
-
-  constructor(
-    private readonly docs: DocumentSet,
-    private readonly versionOf: (file: string) => "3.0" | "3.1",
-  ) {}
-
-  compile(file: string, pointer: string): ValidateFunction {
-    const version = this.versionOf(file);
-    let ajv = this.instances.get(version);
-    if (!ajv) {
-      const options = { allErrors: true, strict: false, logger: false, validateSchema: false, coerceTypes: false } as const;
-      ajv = version === "3.0" ? new AjvDraft04(options) : new Ajv2020(options);
-      addFormats(ajv);
-      for (const path of this.docs.snapshot.keys()) {
-        const f = this.docs.get(path);
-        if (f && isObject(f.value)) ajv.addSchema(f.value as object, BASE + path);
-      }
-      this.instances.set(version, ajv);
-    }
-    return ajv.compile({ $ref: `${BASE}${file}#${pointer}` });
-  }
 }
 
 interface Check {
@@ -77,11 +40,12 @@ function coerce(value: string, schema: unknown): unknown {
  * operation's schemas. Validators are compiled on the first request of the operation, so building
  * and swapping a large release stays fast.
  */
-export function requestValidationInbound(options: RequestValidationOptions, op: Operation, docs: DocumentSet, registry: SchemaRegistry, bodyLimit: number, bodyTimeoutMs: number, log: (m: string) => void): Inbound {
+export function requestValidationInbound(options: RequestValidationOptions, op: Operation, docs: DocumentSet, compiler: SchemaCompiler, version: "3.0" | "3.1", bodyLimit: number, bodyTimeoutMs: number, log: (m: string) => void): Inbound {
   const checks: Check[] = [];
   const lazy = (file: string, pointer: string) => {
     let v: ValidateFunction | undefined;
-    return () => (v ??= registry.compile(file, pointer));
+    // The same schemas `gitway validate` compiled (schema-check.ts), so this does not throw for a valid config.
+    return () => (v ??= compiler.compile(file, pointer, version));
   };
   const paramChecks = (where: "query" | "path" | "header", mode: Mode | undefined) => {
     if (!mode || mode === "none") return;
