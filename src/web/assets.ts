@@ -51,8 +51,15 @@ input { font: inherit; padding: 4px 6px; border: 1px solid var(--line); border-r
 .check-summary { padding: 4px 0 4px 16px; } .check-summary h4 { margin: 8px 0 4px; font-size: .95rem; }
 table.report td, table.report th { font-size: .9rem; }
 .details code { font-size: .75rem; word-break: break-all; }
-.url { word-break: break-all; }
-@media (max-width: 640px) { .facts { grid-template-columns: 1fr; } .facts dt { font-weight: 600; } th, td { padding: 4px; } }
+.url { overflow-wrap: anywhere; }
+@media (max-width: 640px) {
+  .facts { grid-template-columns: 1fr; } .facts dt { font-weight: 600; } th, td { padding: 4px; }
+  /* On a phone each environment is a card: name, kind and status, then URL and commit below. */
+  table.environments thead { display: none; }
+  table.environments tr { display: block; padding: 8px 0; border-bottom: 1px solid var(--line); }
+  table.environments th, table.environments td { display: inline-block; border: 0; padding: 2px 8px 2px 0; }
+  table.environments td.url, table.environments td.commit { display: block; }
+}
 `;
 
 export const SCRIPT = `"use strict";

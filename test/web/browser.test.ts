@@ -106,6 +106,17 @@ describe("the dashboard in a real browser, against the app as npm start runs it"
     await plain.close();
   });
 
+  it("fits a phone's width: the overview's environments need no sideways scrolling", async () => {
+    const phone = await browser.newContext({ viewport: { width: 390, height: 844 }, isMobile: true });
+    phone.on("request", (r) => requested.push(r.url()));
+    const p = await phone.newPage();
+    await p.goto(app.appUrl + "/");
+    // A string, evaluated in the page (this project has no DOM types).
+    expect(await p.evaluate("document.documentElement.scrollWidth")).toBeLessThanOrEqual(390);
+    expect(await p.evaluate("Math.max(...[...document.querySelectorAll('table.environments')].map((t) => t.getBoundingClientRect().width))")).toBeLessThanOrEqual(390);
+    await phone.close();
+  });
+
   it("tells a wrong admin token so, logs it, and signs in with the right one", async () => {
     await page.goto(app.appUrl + "/");
     await page.getByRole("link", { name: "Sign in" }).click();

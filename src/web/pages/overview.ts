@@ -23,7 +23,7 @@ function row(env: EnvironmentView, now: Date): Html {
   <td>${env.kind}</td>
   <td>${statusBadge(env)}${env.reason ? html`<div class="muted small">${env.reason}</div>` : ""}</td>
   <td class="url">${linkOrText(env.url, env.url)}</td>
-  <td>${commitCell(env, now)}</td>
+  <td class="commit">${commitCell(env, now)}</td>
 </tr>`;
 }
 
