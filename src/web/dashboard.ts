@@ -295,8 +295,9 @@ export function createDashboard(options: DashboardOptions): DashboardHandler {
     if (since) filter.since = since;
     if (until) filter.until = until;
     const pageNo = pageNumber(query);
-    const { entries, total } = await ops.audit(filter, { limit: AUDIT_PER_PAGE, offset: (pageNo - 1) * AUDIT_PER_PAGE });
-    return { form, entries, total, page: pageNo, pageSize: AUDIT_PER_PAGE };
+    const [{ entries, total }, environments] = await Promise.all([ops.audit(filter, { limit: AUDIT_PER_PAGE, offset: (pageNo - 1) * AUDIT_PER_PAGE }), ops.environments()]);
+    const labels = new Map(environments.map((e) => [`${e.repository}\u0000${e.name}`, e.label]));
+    return { form, entries, total, page: pageNo, pageSize: AUDIT_PER_PAGE, labels };
   }
 
   return async (req, res) => {

@@ -101,6 +101,9 @@ describe("the dashboard in a real browser, against the app as npm start runs it"
     const p = await plain.newPage();
     await p.goto(app.appUrl + "/");
     expect(await p.locator("tr.env").count()).toBeGreaterThanOrEqual(2);
+    // Keyboard first: the first Tab reaches the link that skips to the content.
+    await p.keyboard.press("Tab");
+    await expect(p.locator(":focus").textContent()).resolves.toBe("Skip to content");
     await p.locator("tr.env th a", { hasText: "production" }).first().click();
     await expect(p.locator("h2", { hasText: "Deployments" }).count()).resolves.toBe(1);
     await plain.close();
@@ -178,6 +181,7 @@ describe("the dashboard in a real browser, against the app as npm start runs it"
     await page.getByRole("button", { name: "Filter" }).click();
     const actions = await page.locator("table.audit tbody tr td:nth-child(3)").allTextContents();
     expect(actions).toEqual(expect.arrayContaining(["key.created", "key.revoked", "environment.pinned"]));
+    await expect(page.locator("table.audit tbody a", { hasText: "production" }).first().getAttribute("href")).resolves.toMatch(/^\/environments\/[a-z0-9-]+-production$/);
     expect(new URL(page.url()).searchParams.get("actor")).toBe("admin");
   });
 

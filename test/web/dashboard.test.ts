@@ -406,6 +406,7 @@ describe("the audit log", () => {
     const unpins = await browser.get("/audit?action=unpin&environment=acme-shop-staging");
     expect(unpins.body).toContain("Page 1 of 1 · 1 entry");
     expect(unpins.body).toContain('value="acme-shop-staging"');
+    expect(unpins.body).toContain('<td><a href="/environments/acme-shop-staging">staging</a></td>');
   });
 
   it("filters by time, read as UTC", async () => {

@@ -45,7 +45,7 @@ export class MemoryOperations implements AdminOperations {
   }
 
   private audited(actor: string, action: string, env: EnvironmentView | null, details: Record<string, unknown> = {}): void {
-    this.log.push({ id: this.log.length + 1, at: new Date(Date.UTC(2026, 10, 25, 12, 0, this.log.length)).toISOString(), actor, action, repository: env?.repository ?? null, environment: env?.label ?? null, commit: null, details });
+    this.log.push({ id: this.log.length + 1, at: new Date(Date.UTC(2026, 10, 25, 12, 0, this.log.length)).toISOString(), actor, action, repository: env?.repository ?? null, environment: env?.name ?? null, commit: null, details });
   }
 
   async environments() {
@@ -62,7 +62,7 @@ export class MemoryOperations implements AdminOperations {
   }
   async audit(filter: AuditFilter, page: Page) {
     const match = this.log
-      .filter((e) => (!filter.actor || e.actor === filter.actor) && (!filter.action || e.action === filter.action) && (!filter.repository || e.repository === filter.repository) && (!filter.environment || e.environment === filter.environment))
+      .filter((e) => (!filter.actor || e.actor === filter.actor) && (!filter.action || e.action === filter.action) && (!filter.repository || e.repository === filter.repository) && (!filter.environment || e.environment === filter.environment || (this.envs.get(filter.environment)?.name === e.environment && this.envs.get(filter.environment)?.repository === e.repository)))
       .filter((e) => (!filter.since || e.at >= filter.since) && (!filter.until || e.at <= filter.until))
       .reverse();
     return { entries: match.slice(page.offset, page.offset + page.limit), total: match.length };

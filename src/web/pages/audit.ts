@@ -12,6 +12,8 @@ export interface AuditData {
   total: number;
   page: number;
   pageSize: number;
+  /** "owner/repo" + NUL + environment name -> label, to link an entry to its environment's page. */
+  labels: Map<string, string>;
 }
 
 const LABELS: Record<(typeof AUDIT_FIELDS)[number], string> = { repository: "Repository", environment: "Environment", actor: "Actor", action: "Action", since: "Since (UTC)", until: "Until (UTC)" };
@@ -29,8 +31,9 @@ function details(d: Record<string, unknown>): string {
   return text.length > 200 ? text.slice(0, 199) + "…" : text;
 }
 
-function row(e: AuditEntry): Html {
-  const env = e.environment && /^[A-Za-z0-9._-]+$/.test(e.environment) ? html`<a href="/environments/${e.environment}">${e.environment}</a>` : (e.environment ?? "");
+function row(e: AuditEntry, labels: AuditData["labels"]): Html {
+  const label = e.environment && e.repository ? labels.get(`${e.repository}\u0000${e.environment}`) : undefined;
+  const env = label ? html`<a href="/environments/${encodeURIComponent(label)}">${e.environment}</a>` : (e.environment ?? "");
   return html`<tr><td>${when(e.at)}</td><td>${e.actor}</td><td><code>${e.action}</code></td><td>${e.repository ?? ""}</td><td>${env}</td><td>${e.commit ? html`<code>${shortSha(e.commit)}</code>` : ""}</td><td class="details">${details(e.details) ? html`<code>${details(e.details)}</code>` : ""}</td></tr>`;
 }
 
@@ -46,7 +49,7 @@ export function auditPage(ctx: PageContext, data: AuditData): Html {
     (f) => html`<label>${LABELS[f]} <input name="${f}" value="${data.form[f] ?? ""}" maxlength="200"${f === "since" || f === "until" ? html` placeholder="2026-01-31 or 2026-01-31T12:00"` : ""}></label>`,
   );
   const table = data.entries.length
-    ? html`<div class="scroll"><table class="audit"><thead><tr><th scope="col">When</th><th scope="col">Actor</th><th scope="col">Action</th><th scope="col">Repository</th><th scope="col">Environment</th><th scope="col">Commit</th><th scope="col">Details</th></tr></thead><tbody>${data.entries.map(row)}</tbody></table></div>`
+    ? html`<div class="scroll"><table class="audit"><thead><tr><th scope="col">When</th><th scope="col">Actor</th><th scope="col">Action</th><th scope="col">Repository</th><th scope="col">Environment</th><th scope="col">Commit</th><th scope="col">Details</th></tr></thead><tbody>${data.entries.map((e) => row(e, data.labels))}</tbody></table></div>`
     : html`<p class="muted">No entries match.</p>`;
   const pager = html`<nav class="pager" aria-label="Audit pages">${data.page > 1 ? html`<a href="/audit${query(data.form, data.page - 1)}">Newer</a>` : ""}<span>Page ${data.page} of ${pages} · ${data.total} entr${data.total === 1 ? "y" : "ies"}</span>${data.page < pages ? html`<a href="/audit${query(data.form, data.page + 1)}">Older</a>` : ""}</nav>`;
   return layout(ctx, "Audit log", html`<h1>Audit log</h1><form method="get" action="/audit" class="filters">${fields}<button type="submit">Filter</button> <a href="/audit">Clear</a></form>${table}${pager}`);
