@@ -1,16 +1,34 @@
 #!/usr/bin/env node
 /**
- * `npm start`: 1. read the settings; 2. start the store, gateway, app server and worker;
- * 3. stop cleanly on SIGTERM/SIGINT.
+ * `npm start`: 1. read the settings; 2. start the store, gateway, app server and worker (with
+ * GATEWAY_WORKERS, gateway processes share the gateway port); 3. stop cleanly on SIGTERM/SIGINT.
  */
+import cluster from "node:cluster";
+import { runGatewayWorker } from "./app/gateway-worker.js";
+import { createLogger } from "./app/log.js";
 import { readAppSettings, SettingsError } from "./app/settings.js";
 import { startGitway } from "./app/start.js";
+import { startCluster } from "./gateway/index.js";
 
 async function main(): Promise<void> {
   const settings = readAppSettings(process.env);
-  const running = await startGitway(settings, process.env);
+  const log = createLogger(settings.logLevel);
+  const stops: (() => Promise<unknown>)[] = [];
+  if (settings.gatewayWorkers > 1 && !cluster.isPrimary) {
+    stops.push((await runGatewayWorker(settings, log)).close);
+  } else {
+    const workers = settings.gatewayWorkers > 1;
+    // The app migrates before any gateway worker opens the database.
+    const running = await startGitway(settings, process.env, { log, listenGateway: !workers });
+    stops.push(() => running.close());
+    if (workers) {
+      const handle = await startCluster({ workers: settings.gatewayWorkers, runWorker: async () => {}, log });
+      if (handle) stops.unshift(() => handle.stop());
+      log("info", `${settings.gatewayWorkers} gateway processes share port ${settings.gatewayPort}`);
+    }
+  }
   const stop = () => {
-    void running.close().then(() => process.exit(0));
+    void Promise.all(stops.map((s) => s().catch(() => {}))).then(() => process.exit(0));
   };
   process.once("SIGTERM", stop);
   process.once("SIGINT", stop);

@@ -53,6 +53,8 @@ export interface AppSettings {
   adminToken: string | undefined;
   /** Whether the dashboard and the read API may be read without signing in. */
   dashboardPublic: boolean;
+  /** Gateway processes sharing GATEWAY_PORT (1: the app process serves it itself). */
+  gatewayWorkers: number;
 }
 
 type Env = Record<string, string | undefined>;
@@ -94,6 +96,10 @@ export function readAppSettings(env: Env): AppSettings {
   const github = githubSettings(env);
   if (env.GITWAY_ADMIN_TOKEN !== undefined && env.GITWAY_ADMIN_TOKEN.length < 16) throw new SettingsError("GITWAY_ADMIN_TOKEN", "must be at least 16 characters (openssl rand -base64 24)");
   if (env.GITWAY_DASHBOARD_PUBLIC && !["true", "false"].includes(env.GITWAY_DASHBOARD_PUBLIC)) throw new SettingsError("GITWAY_DASHBOARD_PUBLIC", "must be true or false");
+  const gatewayWorkers = positive(env, "GATEWAY_WORKERS", 1);
+  if (!Number.isInteger(gatewayWorkers) || gatewayWorkers > 64) throw new SettingsError("GATEWAY_WORKERS", "must be a whole number from 1 to 64");
+  if (gatewayWorkers > 1 && !env.DATABASE_URL) throw new SettingsError("GATEWAY_WORKERS", "more than one gateway process needs DATABASE_URL: PGlite is one process's database");
+  if (gatewayWorkers > 1 && gatewayPortIsZero(env)) throw new SettingsError("GATEWAY_PORT", "with GATEWAY_WORKERS, choose the port (0 would give each process its own)");
   return {
     host: env.HOST || "127.0.0.1",
     port: port(env, "PORT", 3000),
@@ -118,8 +124,11 @@ export function readAppSettings(env: Env): AppSettings {
     example: !github && !env.GITWAY_REPOS && !env.GITWAY_SOURCES_FILE,
     adminToken: env.GITWAY_ADMIN_TOKEN || undefined,
     dashboardPublic: env.GITWAY_DASHBOARD_PUBLIC !== "false",
+    gatewayWorkers,
   };
 }
+
+const gatewayPortIsZero = (env: Env) => env.GATEWAY_PORT === "0";
 
 /** GitHub App mode is on when APP_ID is set; then the key and the webhook secret must be too. */
 function githubSettings(env: Env): GitHubAppSettings | undefined {

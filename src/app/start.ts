@@ -4,7 +4,6 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from "node:http";
 import type { AddressInfo } from "node:net";
-import { readConfig, type GatewayConfig } from "../config/index.js";
 import { GatewayDeployer, GatewayServer, MemoryRateLimitStore, RedisRateLimitStore, ReleaseError, Upstreams, environmentLabel, type GatewayServices, type RateLimitStore } from "../gateway/index.js";
 import { gitwayApp, JOB_KIND, runGitHubWork, safeReason, type GitHubWork, type Octokit, type QueuedWork } from "../github/index.js";
 import { JobQueue, Worker, type Job, type QueueOptions } from "../jobs/index.js";
@@ -14,6 +13,7 @@ import { adminToken, createAdminApi, Operations, type GitView } from "../admin/i
 import { answerClientError, createDashboard } from "../web/index.js";
 import { GIT_JOB_KIND, GitReconciler, runGitWork, sourcesFromList, sourcesFromYaml, SourcesError, type GitSource, type GitWork } from "../git/index.js";
 import { ensureExampleRepository, startExampleUpstream } from "./example.js";
+import { restoreReleases } from "./restore.js";
 import { environmentUrl, SettingsError, type AppSettings } from "./settings.js";
 import { createLogger, type Log } from "./log.js";
 
@@ -25,6 +25,8 @@ export interface StartOptions {
   runWorker?: boolean;
   workerIdleMs?: number;
   queue?: QueueOptions;
+  /** False when gateway worker processes serve the port (GATEWAY_WORKERS): this process only compiles. */
+  listenGateway?: boolean;
 }
 
 export interface Running {
@@ -97,7 +99,18 @@ function pipelineDeployer(inner: GatewayDeployer, log: Log): Deployer {
   };
 }
 
-function listen(server: Server, port: number, host: string): Promise<number> {
+/** The gateway of a process: upstream pools, rate-limit counters (Redis when set) and the server. */
+export async function buildGateway(settings: AppSettings, log: Log): Promise<{ gateway: GatewayServer; services: GatewayServices; close: () => Promise<void> }> {
+  const upstreams = new Upstreams();
+  const limits = await rateLimitStore(settings.redisUrl);
+  const services: GatewayServices = { upstreams, rateLimitStore: limits, log, maxBodyBytes: settings.maxBodyBytes, bodyTimeoutMs: 30_000 };
+  const gateway = new GatewayServer({ baseDomain: settings.baseDomain, log });
+  return { gateway, services, close: async () => void (await Promise.all([upstreams.close(), limits.close()])) };
+}
+
+export { pipelineDeployer, secretKeyFromSetting };
+
+export function listen(server: Server, port: number, host: string): Promise<number> {
   return new Promise((resolve, reject) => {
     server.once("error", reject);
     server.listen(port, host, () => resolve((server.address() as AddressInfo).port));
@@ -120,27 +133,17 @@ export async function startGitway(settings: AppSettings, env: Record<string, str
     if (migrated.applied > 0) log("info", `applied ${migrated.applied} migration(s) on ${store.driver === "pg" ? "PostgreSQL" : "PGlite"}`);
 
     // The gateway, with every environment's release rebuilt from the store.
-    const upstreams = new Upstreams();
-    const limits = await rateLimitStore(settings.redisUrl);
-    closers.unshift(() => upstreams.close(), () => limits.close());
-    const services: GatewayServices = { upstreams, rateLimitStore: limits, log, maxBodyBytes: settings.maxBodyBytes, bodyTimeoutMs: 30_000 };
-    const gateway = new GatewayServer({ baseDomain: settings.baseDomain, log });
+    const { gateway, services, close: closeGateway } = await buildGateway(settings, log);
+    closers.unshift(closeGateway);
     // URLs follow the port the gateway really bound (GATEWAY_PORT=0 picks one) unless the domain is set.
     let urls: Pick<AppSettings, "publicUrl" | "baseDomain"> = settings;
     const naming = { label: environmentLabel, url: (label: string) => environmentUrl(urls, label) };
     const records = new StoreRecords(store.db, naming, secretKey);
     const deployer = pipelineDeployer(new GatewayDeployer(gateway, services), log);
-    for (const r of await records.servingReleases()) {
-      const { config } = readConfig(new Map(Object.entries(r.files)));
-      try {
-        await deployer.deploy(r.label, config as GatewayConfig, await records.values(r.environmentId));
-      } catch (e) {
-        log("warn", `environment ${r.label} could not be restored: ${safeReason(e)}`);
-      }
-    }
-    const gatewayPort = await listen(gateway.server, settings.gatewayPort, settings.gatewayHost);
+    for (const f of (await restoreReleases(records, deployer)).failed) log("warn", `environment ${f.label} could not be restored: ${f.reason}`);
+    const gatewayPort = options.listenGateway === false ? settings.gatewayPort : await listen(gateway.server, settings.gatewayPort, settings.gatewayHost);
     if (settings.baseDomainFollowsPort && settings.gatewayPort === 0) urls = { baseDomain: `localhost:${gatewayPort}`, publicUrl: new URL(`http://localhost:${gatewayPort}`) };
-    closers.unshift(() => gateway.close());
+    if (options.listenGateway !== false) closers.unshift(() => gateway.close());
 
     // Files of this process: Git mirrors, the example repository, the generated admin token.
     const memory = settings.dataDir.startsWith("memory://");

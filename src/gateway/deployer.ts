@@ -11,7 +11,9 @@ export class GatewayDeployer {
 
   /** Throws ReleaseError when the environment cannot run this config; the old release keeps serving. */
   async deploy(label: string, config: GatewayConfig, values: EnvironmentSettings): Promise<{ releaseHash: string; release: Release }> {
-    const release = compileRelease(config, values, this.services);
+    // The label, unique across repositories, names the environment inside the release: shared
+    // rate-limit counters (Redis) are keyed by it, so two repositories' "production" never meet.
+    const release = compileRelease(config, { ...values, name: label }, this.services);
     this.gateway.deploy(label, release);
     return { releaseHash: release.hash, release };
   }

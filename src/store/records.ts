@@ -145,13 +145,13 @@ export class StoreRecords {
   }
 
   /** Every environment that should be serving, with the files of its release: what a gateway loads at start. */
-  async servingReleases(): Promise<{ label: string; name: string; environmentId: number; files: Record<string, string>; hash: string }[]> {
+  async servingReleases(label?: string): Promise<{ label: string; name: string; kind: Kind; repositoryId: number; environmentId: number; files: Record<string, string>; hash: string }[]> {
     const rows = await this.db
-      .select({ label: environments.hostName, name: environments.name, id: environments.id, bundle: releases.bundle, hash: releases.contentHash })
+      .select({ label: environments.hostName, name: environments.name, kind: environments.kind, repositoryId: environments.repositoryId, id: environments.id, bundle: releases.bundle, hash: releases.contentHash })
       .from(environments)
       .innerJoin(releases, eq(releases.id, environments.deployedReleaseId))
-      .where(inArray(environments.status, ["ready", "failed", "deploying", "pending"]))
+      .where(and(inArray(environments.status, ["ready", "failed", "deploying", "pending"]), label === undefined ? undefined : eq(environments.hostName, label)))
       .orderBy(desc(environments.id));
-    return rows.map((r) => ({ label: r.label, name: r.name, environmentId: r.id, files: (r.bundle as { files?: Record<string, string> }).files ?? {}, hash: r.hash }));
+    return rows.map((r) => ({ label: r.label, name: r.name, kind: r.kind, repositoryId: r.repositoryId, environmentId: r.id, files: (r.bundle as { files?: Record<string, string> }).files ?? {}, hash: r.hash }));
   }
 }

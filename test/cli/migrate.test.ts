@@ -9,9 +9,9 @@ describe("gitway migrate", () => {
     const dataDir = join(mkdtempSync(join(tmpdir(), "gitway-data-")), "data");
     const env = { GITWAY_DATA_DIR: dataDir, DATABASE_URL: "" };
     const first = gitway(["migrate"], { env });
-    expect(first.stderr).toBe("gitway: applied 3 migrations (3 in total) on PGlite\n");
+    expect(first.stderr).toBe("gitway: applied 4 migrations (4 in total) on PGlite\n");
     expect(first.code).toBe(0);
-    expect(gitway(["migrate"], { env }).stderr).toBe("gitway: applied 0 migrations (3 in total) on PGlite\n");
+    expect(gitway(["migrate"], { env }).stderr).toBe("gitway: applied 0 migrations (4 in total) on PGlite\n");
   });
 
   it("exits non-zero when the database cannot be reached", () => {

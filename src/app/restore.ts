@@ -1,0 +1,28 @@
+import { readConfig } from "../config/index.js";
+import type { Deployer } from "../pipeline/index.js";
+import type { StoreRecords } from "../store/index.js";
+
+/**
+ * Rebuilds the releases the store says are deployed (all, or one label) into a gateway: at start,
+ * and in gateway worker processes when a release changes. A preview gets the values and keys it
+ * inherits, as when it was deployed. Returns the labels that could not be rebuilt, with why.
+ */
+export async function restoreReleases(records: StoreRecords, deployer: Deployer, label?: string): Promise<{ restored: string[]; failed: { label: string; reason: string }[] }> {
+  const restored: string[] = [];
+  const failed: { label: string; reason: string }[] = [];
+  for (const r of await records.servingReleases(label)) {
+    const { config } = readConfig(new Map(Object.entries(r.files)));
+    if (!config) {
+      failed.push({ label: r.label, reason: "its stored config no longer reads" });
+      continue;
+    }
+    const inherit = r.kind === "preview" && config.settings.previews.inherit ? { repositoryId: r.repositoryId, name: config.settings.previews.inherit } : undefined;
+    try {
+      await deployer.deploy(r.label, config, await records.values(r.environmentId, inherit));
+      restored.push(r.label);
+    } catch (e) {
+      failed.push({ label: r.label, reason: e instanceof Error ? e.message : String(e) });
+    }
+  }
+  return { restored, failed };
+}
