@@ -75,7 +75,8 @@ for (const button of document.querySelectorAll("button[data-copy]")) {
 const live = document.querySelector("[data-refresh]");
 if (live) {
   setInterval(async () => {
-    if (document.hidden) return;
+    // Not while hidden, nor under the reader's keyboard focus (a refresh would take it away).
+    if (document.hidden || live.contains(document.activeElement)) return;
     try {
       const res = await fetch(location.href, { credentials: "same-origin" });
       if (!res.ok) return;
