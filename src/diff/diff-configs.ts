@@ -27,18 +27,8 @@ export function diffConfigs(base: GatewayConfig, head: GatewayConfig, options: D
     diffSecurity(sides, base.docs.get(baseDoc.file)?.value, head.docs.get(headDoc.file)?.value, matched.values());
   }
   diffGateway(sink, base, head);
-  const changes = applySettings(dedupe(sink.changes), base, head, options.settings ?? head.settings);
+  const changes = applySettings(sink.changes, base, head, options.settings ?? head.settings);
   return { changes: sortChanges(changes), summary: summarize(changes) };
-}
-
-/** One change reached through several routes (a shared component) is reported once per operation. */
-function dedupe(changes: Change[]): Change[] {
-  const seen = new Set<string>();
-  return changes.filter((c) => {
-    if (seen.has(c.fingerprint)) return false;
-    seen.add(c.fingerprint);
-    return true;
-  });
 }
 
 function major(version: string | undefined): number | undefined {

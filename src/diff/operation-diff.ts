@@ -1,6 +1,7 @@
 import { isObject, joinPointer, normalizeTemplate, operationLabel, templateNames, type DocumentSet, type JsonObject, type Location, type Operation, type Parameter } from "../config/index.js";
 import type { ChangeSink } from "./emit.js";
 import type { SchemaPlace } from "./rules.js";
+import { schemaPlaceLabel } from "./source-label.js";
 import { propertyPath, sunsetOf, type Direction, type SchemaDiffer } from "./schema-diff.js";
 
 export interface Sides {
@@ -236,7 +237,10 @@ function schemaChanges(s: Sides, label: string, place: SchemaPlace, where: strin
   if (b.value === undefined || h.value === undefined) return;
   for (const c of s.schemas.diff(b, h, direction, 0, textual)) {
     const path = propertyPath(c.path);
-    s.sink.add(`${place}-${c.suffix}`, label, `${where}${path ? ` property ${path}` : ""}: ${c.detail}`, c.base, c.head);
+    const reached = `${where}${path ? ` property ${path}` : ""}`;
+    // Named by the more precise of its two places (a removed property is only in the base).
+    const source = c.head && (!c.base || c.head.pointer.length >= c.base.pointer.length) ? c.head : c.base!;
+    s.sink.addAtSource(`${place}-${c.suffix}`, c.detail, `${schemaPlaceLabel(source)}: ${c.detail}`, c.base, c.head, { operation: label, where: reached }, `${reached}: ${c.detail}`);
   }
 }
 

@@ -91,6 +91,11 @@ export const COMPOSITIONS: { keyword: string; stem: string; more: Effect; fewer:
   { keyword: "anyOf", stem: "any-of", more: "looser", fewer: "tighter" },
 ];
 
+/** "an anyOf", "an allOf", "a oneOf": by how the keyword is said. */
+export function article(keyword: string): string {
+  return /^(any|all)/.test(keyword) ? "an" : "a";
+}
+
 export function schemaSuffixes(): Record<string, { effect: Effect; about: string }> {
   const out: Record<string, { effect: Effect; about: string }> = { ...SCHEMA_CHANGES };
   for (const b of BOUNDS) {
@@ -107,8 +112,8 @@ export function schemaSuffixes(): Record<string, { effect: Effect; about: string
     out[`${c.stem}-changed`] = { effect: "changed", about: `${c.keyword} changed` };
   }
   for (const c of COMPOSITIONS) {
-    out[`${c.stem}-added`] = { effect: c.more, about: `a ${c.keyword} member was added` };
-    out[`${c.stem}-removed`] = { effect: c.fewer, about: `a ${c.keyword} member was removed` };
+    out[`${c.stem}-added`] = { effect: c.more, about: `${article(c.keyword)} ${c.keyword} member was added` };
+    out[`${c.stem}-removed`] = { effect: c.fewer, about: `${article(c.keyword)} ${c.keyword} member was removed` };
   }
   return out;
 }

@@ -1,5 +1,5 @@
 import { isObject, joinPointer, type DocumentSet, type JsonObject, type Location } from "../config/index.js";
-import { BOUNDS, COMPOSITIONS, CONSTRAINTS } from "./rules.js";
+import { article, BOUNDS, COMPOSITIONS, CONSTRAINTS } from "./rules.js";
 
 export type Direction = "request" | "response";
 
@@ -330,7 +330,7 @@ export class SchemaDiffer {
       const out = inner.map((c) => ({ ...c, path: [`${keyword}[${index}]`, ...c.path] }));
       if (wrappedNow) {
         const suffix = keyword === "oneOf" ? "one-of-introduced" : `${stem}-added`;
-        out.push(this.change(suffix, [], `the schema became a ${keyword} of ${members.length} alternatives`, b, h, keyword));
+        out.push(this.change(suffix, [], `the schema became ${article(keyword)} ${keyword} of ${members.length} alternatives`, b, h, keyword));
       } else {
         out.push(this.change(`${stem}-removed`, [], `the ${keyword} of ${members.length} alternatives became one of them`, b, h, keyword));
       }
@@ -353,12 +353,13 @@ export function propertyPath(path: readonly string[]): string {
 
 /**
  * A change sits at one place in the base and head schemas, however many property paths lead to
- * it (shared components, expanded objects): it is kept once, with the first path found.
+ * it (shared components, expanded objects): it is kept once, with the first path found. What
+ * changed there counts too: three enum values removed share the enum's place and are three changes.
  */
 function uniqueByPlace(changes: SchemaChange[]): SchemaChange[] {
   const seen = new Set<string>();
   return changes.filter((c) => {
-    const key = `${c.suffix}|${c.base?.file}#${c.base?.pointer}|${c.head?.file}#${c.head?.pointer}`;
+    const key = `${c.suffix}|${c.base?.file}#${c.base?.pointer}|${c.head?.file}#${c.head?.pointer}|${c.detail}`;
     if (seen.has(key)) return false;
     seen.add(key);
     return true;
