@@ -27,8 +27,21 @@ export function diffConfigs(base: GatewayConfig, head: GatewayConfig, options: D
     diffSecurity(sides, base.docs.get(baseDoc.file)?.value, head.docs.get(headDoc.file)?.value, matched.values());
   }
   diffGateway(sink, base, head);
-  const changes = applySettings(sink.changes, base, head, options.settings ?? head.settings);
+  const changes = applySettings(foldServerUpstream(sink.changes), base, head, options.settings ?? head.settings);
   return { changes: sortChanges(changes), summary: summarize(changes) };
+}
+
+/**
+ * In a plain OpenAPI document servers[0].url is also every route's upstream: its change is one
+ * entry, servers-changed, listing the routes that now forward elsewhere (not a second entry).
+ */
+function foldServerUpstream(changes: Change[]): Change[] {
+  const servers = changes.find((c) => c.rule === "servers-changed");
+  const upstream = changes.find((c) => c.rule === "route-upstream-changed" && c.base?.pointer === "/servers/0/url" && c.head?.pointer === "/servers/0/url");
+  if (!servers || !upstream) return changes;
+  servers.affected = upstream.affected;
+  servers.message += `; ${upstream.message} for ${upstream.affected?.length ?? 1} route${upstream.affected?.length === 1 ? "" : "s"}`;
+  return changes.filter((c) => c !== upstream);
 }
 
 function major(version: string | undefined): number | undefined {

@@ -182,16 +182,20 @@ const OPERATION_RULES: Record<string, ChangeRule> = {
   "security-requirement-removed": { level: "warning", category: "security", about: "An operation no longer declares any security requirement." },
   "security-alternative-removed": { level: "breaking", category: "contract", about: "A way to authenticate (a security requirement alternative) was removed." },
   "security-alternative-added": { level: "info", category: "security", about: "Another way to authenticate was added." },
-  "security-scope-added": { level: "breaking", category: "contract", about: "A security requirement now needs more scopes." },
+  "security-scope-added": { level: "breaking", category: "contract", about: "A security requirement now needs a scope it did not: callers whose tokens lack it are refused." },
+  "security-scope-removed": { level: "warning", category: "security", about: "A security requirement no longer needs a scope: callers with less privilege now get in (a loosening, never breaking)." },
+  "security-requirement-loosened": { level: "warning", category: "security", about: "A way to authenticate asks for fewer schemes than before (for example key + oauth became key): a loosening, never breaking." },
   "servers-changed": { level: "warning", category: "contract", about: "The servers list changed; clients using the old base URL may stop working." },
 };
 
 const GATEWAY_RULES: Record<string, ChangeRule> = {
   "route-authentication-removed": { level: "breaking", category: "security", about: "A route that required credentials (api-key, basic auth) no longer does." },
   "route-authentication-made-optional": { level: "breaking", category: "security", about: "A route's authentication now lets unauthenticated requests through." },
+  "route-authentication-made-required": { level: "breaking", category: "contract", about: "A route's authentication no longer lets unauthenticated requests through; callers without credentials get 401." },
   "route-authentication-added": { level: "breaking", category: "contract", about: "A route now requires credentials; existing callers without them get 401." },
   "route-authentication-changed": { level: "breaking", category: "contract", about: "A route changed how callers authenticate." },
   "route-ip-restriction-removed": { level: "breaking", category: "security", about: "A route's IP restriction was removed." },
+  "route-ip-restriction-added": { level: "breaking", category: "contract", about: "An IP restriction was added to a route; callers from other addresses are refused." },
   "route-ip-restriction-changed": { level: "warning", category: "security", about: "A route's allowed or blocked addresses changed." },
   "route-rate-limit-removed": { level: "warning", category: "traffic", about: "A route's rate limit was removed." },
   "route-rate-limit-added": { level: "warning", category: "traffic", about: "A rate limit was added to a route; heavy callers may now get 429." },
@@ -209,6 +213,7 @@ const GATEWAY_RULES: Record<string, ChangeRule> = {
   "route-no-longer-served": { level: "breaking", category: "contract", about: "An operation still in the document is no longer served by the gateway (its x-zuplo-route was removed)." },
   "policy-options-changed": { level: "info", category: "traffic", about: "A policy's options changed." },
   "cors-policy-origins-widened": { level: "warning", category: "security", about: "A custom CORS policy admits more origins." },
+  "cors-policy-origins-narrowed": { level: "breaking", category: "contract", about: "A custom CORS policy admits fewer origins; browser callers from them fail." },
   "env-variable-added": { level: "warning", category: "upstream", about: "The config needs a new $env variable; every environment must set it before deploying." },
 };
 
