@@ -3,7 +3,7 @@ import { existsSync, readFileSync, realpathSync } from "node:fs";
 import { fileURLToPath } from "node:url";
 import { Command, CommanderError, InvalidArgumentError } from "commander";
 import { DEFAULT_LIMITS, hasErrors, readConfig, type ConfigResult, type Diagnostic } from "./config/index.js";
-import { diffConfigs } from "./diff/index.js";
+import { checkDiffSettings, diffConfigs } from "./diff/index.js";
 import { isRevision, readPathSnapshot, readRevisionSnapshot, SnapshotReadError } from "./git/index.js";
 import { compileRelease, GatewayServer, hashKey, MemoryRateLimitStore, RedisRateLimitStore, ReleaseError, Upstreams, type RateLimitStore } from "./gateway/index.js";
 import { formatDiagnosticLine, renderChangesMarkdown, renderChangesText, summarizeDiagnostics } from "./report/index.js";
@@ -65,6 +65,15 @@ export function buildCli(): Command {
       if (unreadable.length > 0 || !base.config || !head.config) {
         for (const line of unreadable) process.stderr.write(line + "\n");
         process.stderr.write("gitway: cannot diff: fix the problems above (gitway validate shows all of them)\n");
+        process.exitCode = EXIT_USAGE;
+        return;
+      }
+      // The head's settings decide levels and accepted changes: a settings file that cannot be
+      // read as written would silently change the verdict, so the diff stops instead.
+      const settingsProblems = [...head.diagnostics.filter((d) => d.rule === "settings-invalid"), ...checkDiffSettings(head.config)];
+      if (settingsProblems.length > 0) {
+        for (const d of settingsProblems) process.stderr.write(formatDiagnosticLine(d, "head: ") + "\n");
+        process.stderr.write("gitway: cannot diff: fix .github/gitway.yml (the problems above)\n");
         process.exitCode = EXIT_USAGE;
         return;
       }

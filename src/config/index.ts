@@ -10,6 +10,6 @@ export { operationLabel, normalizeTemplate, templateNames, collectOperations } f
 export { HANDLERS, POLICIES, RUNTIME_MODULE, findHandler, findPolicy, type BuiltinPolicy, type BuiltinHandler, type PolicyKind } from "./builtins.js";
 export { envNames, envNamesIn } from "./env-refs.js";
 export { isIpOrCidr } from "./options-schema.js";
-export { SETTINGS_PATH, DEFAULT_SETTINGS, type RepoSettings, type ChangeLevelOverride } from "./settings.js";
+export { SETTINGS_PATH, DEFAULT_SETTINGS, unknownSeverityRules, type RepoSettings, type ChangeLevelOverride } from "./settings.js";
 export { joinPointer, parsePointer, getAtPointer, escapeSegment } from "./pointer.js";
 export { firstServerUrl } from "./plain-format.js";
