@@ -109,13 +109,24 @@ export function schemaSuffixes(): Record<string, { effect: Effect; about: string
   for (const c of CONSTRAINTS) {
     out[`${c.stem}-added`] = { effect: "tighter", about: `${c.keyword} added` };
     out[`${c.stem}-removed`] = { effect: "looser", about: `${c.keyword} removed` };
-    out[`${c.stem}-changed`] = { effect: "changed", about: `${c.keyword} changed` };
+    // uniqueItems is a flag (only set or unset); x-extensible-enum's removed values are enum-value-removed.
+    if (c.keyword !== "uniqueItems" && c.keyword !== "x-extensible-enum") out[`${c.stem}-changed`] = { effect: "changed", about: `${c.keyword} changed` };
   }
   for (const c of COMPOSITIONS) {
     out[`${c.stem}-added`] = { effect: c.more, about: `${article(c.keyword)} ${c.keyword} member was added` };
-    out[`${c.stem}-removed`] = { effect: c.fewer, about: `${article(c.keyword)} ${c.keyword} member was removed` };
+    // allOf members are merged before comparing: a removed member shows as what it took away.
+    if (c.keyword !== "allOf") out[`${c.stem}-removed`] = { effect: c.fewer, about: `${article(c.keyword)} ${c.keyword} member was removed` };
   }
   return out;
+}
+
+/**
+ * Suffixes that cannot happen at a place: a request never gains a "required property" it returns,
+ * and a response's removed property is judged as required or not, never as new-required.
+ */
+export function appliesAt(place: SchemaPlace, suffix: string): boolean {
+  if (place.startsWith("request")) return suffix !== "required-property-removed";
+  return suffix !== "new-required-property";
 }
 
 /** The level of a schema change at a place, from its effect and a few cases the effect cannot decide. */
@@ -129,6 +140,9 @@ export function schemaChangeLevel(place: SchemaPlace, suffix: string, effect: Ef
     if (!request) return "info";
     return suffix.endsWith("-added") ? "breaking" : suffix.endsWith("-changed") ? "warning" : "info";
   }
+  // An upper bound where there was none usually sits above what callers send; whether one exceeds
+  // it cannot be read from the spec (oasdiff's level too).
+  if (request && /^max(-length|-items|-properties|-contains)?-added$/.test(suffix)) return "warning";
   // String lengths in a response describe it; clients reading a response do not enforce them, unlike
   // numeric ranges, types or required fields. Worth a look, not a blocker.
   if (!request && /^(min|max)-length-/.test(suffix) && effect === "looser") return "warning";
@@ -222,6 +236,7 @@ function buildRegistry(): Record<string, ChangeRule> {
   const places: SchemaPlace[] = ["request-parameter", "request-body", "response-body", "response-header"];
   for (const place of places) {
     for (const [suffix, { effect, about }] of Object.entries(schemaSuffixes())) {
+      if (!appliesAt(place, suffix)) continue;
       out[`${place}-${suffix}`] = { level: schemaChangeLevel(place, suffix, effect), category: "contract", about: `${place.replace("-", " ")}: ${about}.` };
     }
   }

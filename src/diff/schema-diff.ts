@@ -207,8 +207,9 @@ export class SchemaDiffer {
       }
       if (bv === undefined) add(`${stem}-added`, `${keyword} ${show(hv)} added`, keyword);
       else if (hv === undefined) add(`${stem}-removed`, `${keyword} ${show(bv)} removed`, keyword);
-      else if (keyword === "x-extensible-enum" && Array.isArray(bv) && Array.isArray(hv)) {
-        for (const v of bv.filter((x) => !hv.includes(x))) add("enum-value-removed", `x-extensible-enum value ${show(v)} removed`, keyword);
+      else if (keyword === "x-extensible-enum") {
+        // Values may be added freely (clients must accept unknown ones); a removed one is refused in requests.
+        if (Array.isArray(bv) && Array.isArray(hv)) for (const v of bv.filter((x) => !hv.some((w) => deepEqual(x, w)))) add("enum-value-removed", `x-extensible-enum value ${show(v)} removed`, keyword);
       } else if (!deepEqual(bv, hv)) add(`${stem}-changed`, `${keyword} changed from ${show(bv)} to ${show(hv)}`, keyword);
     }
 
