@@ -10,6 +10,11 @@ export interface DiffOptions {
   settings?: RepoSettings;
   /** For x-sunset comparisons; a parameter so the function stays pure. */
   now?: number;
+  /**
+   * Report a change in a shared component once per operation that reaches it (the view before
+   * changes were grouped at their source). Default false: one change with its `affected` list.
+   */
+  perOperation?: boolean;
 }
 
 /**
@@ -17,7 +22,7 @@ export interface DiffOptions {
  * gateway enforces (auth, limits, CORS, upstreams). Pure: two configs in, a report out.
  */
 export function diffConfigs(base: GatewayConfig, head: GatewayConfig, options: DiffOptions = {}): ChangeReport {
-  const sink = new ChangeSink(base.docs, head.docs);
+  const sink = new ChangeSink(base.docs, head.docs, options.perOperation ?? false);
   const sides: Sides = { base: base.docs, head: head.docs, schemas: new SchemaDiffer(base.docs, head.docs), sink };
   const matched = diffOperationSets(sides, base.operations, head.operations, options.now ?? Date.now());
   const baseDoc = base.documents[0];

@@ -26,6 +26,8 @@ export class ChangeSink {
   constructor(
     private readonly baseDocs: DocumentSet,
     private readonly headDocs: DocumentSet,
+    /** One change per operation reaching a shared source, as before grouping (for comparison and per-operation consumers). */
+    private readonly perOperation = false,
   ) {}
 
   /** A change of one operation (or of the whole config when `operation` is undefined). */
@@ -37,19 +39,28 @@ export class ChangeSink {
   }
 
   /**
-   * A change made at one place that `affected` reaches. `detail` says what changed there (it and
-   * the places identify the change); `sourceMessage` is the wording for readers of the source,
-   * `singleMessage` the wording when one operation is all it affects.
+   * A change made at one place that `affected` reaches. `at.detail` says what changed there (it
+   * and the places identify the change; `at.key`, when given, is that identity already written
+   * out). `wording` gives the message for readers of the source and the one for when a single
+   * operation is all it affects; it is asked once per change, not once per operation.
    */
-  addAtSource(rule: string, detail: string, sourceMessage: string, base: Location | undefined, head: Location | undefined, affected: AffectedPlace, singleMessage: string): void {
-    const key = `${rule}\u0000${base?.file}#${base?.pointer}\u0000${head?.file}#${head?.pointer}\u0000${detail}`;
+  addAtSource(rule: string, at: SourceAt, affected: AffectedPlace, wording: () => { source: string; single: string }): void {
+    const key = `${rule}\u0000${at.key ?? sourceKey(at)}`;
     let group = this.sources.get(key);
     if (!group) {
-      const change = this.make(rule, affected.operation, singleMessage, sourceFingerprintOf(rule, base, head, detail), base, head);
+      const { source, single } = wording();
+      if (this.perOperation) {
+        this.add(rule, affected.operation, single, at.base, at.head);
+        return;
+      }
+      const change = this.make(rule, affected.operation, single, sourceFingerprintOf(rule, at.base, at.head, at.detail), at.base, at.head);
       change.affected = [];
-      group = { change, sourceMessage, singleMessage, seen: new Set() };
+      group = { change, sourceMessage: source, singleMessage: single, seen: new Set() };
       this.sources.set(key, group);
       this.list.push(change);
+    } else if (this.perOperation) {
+      this.add(rule, affected.operation, wording().single, at.base, at.head);
+      return;
     }
     const seenKey = `${affected.operation}\u0000${affected.where}`;
     if (group.seen.has(seenKey)) return;
@@ -76,6 +87,20 @@ export class ChangeSink {
     if (head) change.head = place(this.headDocs, head);
     return change;
   }
+}
+
+/** Where a shared-source change is and what changed there. */
+export interface SourceAt {
+  detail: string;
+  base?: Location;
+  head?: Location;
+  /** sourceKey(this), when the caller keeps it already. */
+  key?: string;
+}
+
+/** The identity of a change at its source: both places and what changed. */
+export function sourceKey(at: SourceAt): string {
+  return `${at.base?.file}#${at.base?.pointer}\u0000${at.head?.file}#${at.head?.pointer}\u0000${at.detail}`;
 }
 
 /** At the key of the node that changed, so a change to a property points at the property's own line, not the line after it. */

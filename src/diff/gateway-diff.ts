@@ -70,7 +70,7 @@ class Reporter {
   route(rule: string, route: string, message: string, place: PolicyPlace | { base?: Location; head?: Location }, policy?: { name: string; options: string[] }): void {
     if ("shared" in place && place.shared && policy) {
       for (const o of policy.options) this.covered.add(`${policy.name}\u0000${o}`);
-      this.sink.addAtSource(rule, message, `policy "${policy.name}": ${message}`, place.base, place.head, { operation: route, where: "" }, message);
+      this.sink.addAtSource(rule, { detail: message, base: place.base, head: place.head }, { operation: route, where: "" }, () => ({ source: `policy "${policy.name}": ${message}`, single: message }));
     } else {
       this.sink.add(rule, route, message, place.base, place.head);
     }
@@ -202,6 +202,6 @@ function diffRoute(report: Reporter, sink: ChangeSink, base: GatewayConfig, head
   if (b.handler.export !== h.handler.export) sink.add("route-handler-changed", label, `handler changed from ${b.handler.export} to ${h.handler.export}`, handlerAt(b), handlerAt(h));
   else if (upstreamOf(b) !== upstreamOf(h)) {
     const message = `upstream changed from ${safeUrl(upstreamOf(b))} to ${safeUrl(upstreamOf(h))}`;
-    sink.addAtSource("route-upstream-changed", message, message, handlerAt(b), handlerAt(h), { operation: label, where: "" }, message);
+    sink.addAtSource("route-upstream-changed", { detail: message, base: handlerAt(b), head: handlerAt(h) }, { operation: label, where: "" }, () => ({ source: message, single: message }));
   }
 }

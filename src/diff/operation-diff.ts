@@ -1,5 +1,5 @@
 import { isObject, joinPointer, normalizeTemplate, operationLabel, templateNames, type DocumentSet, type JsonObject, type Location, type Operation, type Parameter } from "../config/index.js";
-import type { ChangeSink } from "./emit.js";
+import { sourceKey, type ChangeSink } from "./emit.js";
 import type { SchemaPlace } from "./rules.js";
 import { schemaPlaceLabel } from "./source-label.js";
 import { propertyPath, sunsetOf, type Direction, type SchemaDiffer } from "./schema-diff.js";
@@ -236,11 +236,14 @@ function diffResponseHeaders(s: Sides, label: string, status: string, b: { value
 function schemaChanges(s: Sides, label: string, place: SchemaPlace, where: string, b: { value: unknown; location: Location }, h: { value: unknown; location: Location }, direction: Direction, textual = false): void {
   if (b.value === undefined || h.value === undefined) return;
   for (const c of s.schemas.diff(b, h, direction, 0, textual)) {
-    const path = propertyPath(c.path);
-    const reached = `${where}${path ? ` property ${path}` : ""}`;
-    // Named by the more precise of its two places (a removed property is only in the base).
-    const source = c.head && (!c.base || c.head.pointer.length >= c.base.pointer.length) ? c.head : c.base!;
-    s.sink.addAtSource(`${place}-${c.suffix}`, c.detail, `${schemaPlaceLabel(source)}: ${c.detail}`, c.base, c.head, { operation: label, where: reached }, `${reached}: ${c.detail}`);
+    const reached = `${where}${c.path.length ? ` property ${propertyPath(c.path)}` : ""}`;
+    // The same change object comes back for every operation sharing the component: its identity is written once.
+    c.key ??= sourceKey(c);
+    s.sink.addAtSource(`${place}-${c.suffix}`, c, { operation: label, where: reached }, () => {
+      // Named by the more precise of its two places (a removed property is only in the base).
+      const source = c.head && (!c.base || c.head.pointer.length >= c.base.pointer.length) ? c.head : c.base!;
+      return { source: `${schemaPlaceLabel(source)}: ${c.detail}`, single: `${reached}: ${c.detail}` };
+    });
   }
 }
 

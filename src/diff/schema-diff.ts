@@ -16,6 +16,8 @@ export interface SchemaChange {
   detail: string;
   base: Location | undefined;
   head: Location | undefined;
+  /** The change's identity at its source, kept once computed (see emit.ts sourceKey). */
+  key?: string;
 }
 
 const MAX_DEPTH = 48;
