@@ -22,6 +22,7 @@ if (engine === "gitway" || engine === "gitway-ungrouped") {
   result = { summary: report.summary, entries: report.changes.length, markdownChars, byRule, breaking: report.changes.filter((c) => c.level === "breaking").map((c) => `${c.operation ?? ""} | ${c.rule} | ${c.message}${affects(c)}`) };
 } else {
   const { default: openapiDiff } = await import("openapi-diff");
+  started = performance.now();
   const spec = (file: string) => ({ content: readFileSync(file, "utf8"), location: file, format: "openapi3" as const });
   try {
     const outcome = await openapiDiff.diffSpecs({ sourceSpec: spec(baseFile), destinationSpec: spec(headFile) });
