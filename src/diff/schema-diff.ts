@@ -411,7 +411,12 @@ function typeKey(v: unknown): string {
   return isObject(v) ? JSON.stringify(Array.isArray(v.type) ? [...v.type].sort() : (v.type ?? null)) : "";
 }
 
-/** The member of a composition that stands for a plain schema: the same component, else the same type with the most property names in common. */
+/** The $ref an array schema's items are written as: an array of the same component stands for the array. */
+function itemsRef(v: unknown): string | undefined {
+  return isObject(v) && isObject(v.items) && typeof v.items.$ref === "string" ? v.items.$ref : undefined;
+}
+
+/** The member of a composition that stands for a plain schema: the same component, else an array of the same component, else the same type with the most property names in common. */
 function bestMember(plain: SchemaSide, members: unknown[], listAt: Location, docs: DocumentSet): number {
   const plainRef = plain.location.pointer;
   let best = -1;
@@ -422,6 +427,7 @@ function bestMember(plain: SchemaSide, members: unknown[], listAt: Location, doc
     if (!d) return;
     let score = 0;
     if (d.location.pointer === plainRef && plainRef.startsWith("/components/")) score = 1000;
+    else if (itemsRef(plain.value) !== undefined && itemsRef(plain.value) === itemsRef(d.value)) score = 500;
     else if (typeKey(d.value) === typeKey(plain.value) && typeKey(plain.value) !== "null") {
       const a = isObject(plain.value) && isObject(plain.value.properties) ? Object.keys(plain.value.properties) : [];
       const b = isObject(d.value) && isObject(d.value.properties) ? Object.keys(d.value.properties) : [];
