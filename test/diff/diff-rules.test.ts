@@ -58,6 +58,13 @@ describe("contract changes a consumer can feel", () => {
     expect(rules(head, base)).toEqual(["info response-body-any-of-removed"]);
   });
 
+  it("compares an array of a component newly wrapped in anyOf with the member that is an array of the same component", () => {
+    const components = { components: { schemas: { Repo: obj({ name: { type: "string" } }, ["name"]), Starred: obj({ at: { type: "string" } }, ["at"]) } } };
+    const repos = { type: "array", items: { $ref: "#/components/schemas/Repo" } };
+    const starred = { type: "array", items: { $ref: "#/components/schemas/Starred" } };
+    expect(rules(doc(response(repos), components), doc(response({ anyOf: [starred, repos] }), components))).toEqual(["warning response-body-any-of-added"]);
+  });
+
   it("places both sides of a change at file, line and column", () => {
     const base = doc(body(obj({ a: { type: "string", maxLength: 100 } })));
     const head = doc(body(obj({ a: { type: "string", maxLength: 50 } })));
