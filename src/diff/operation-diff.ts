@@ -2,7 +2,7 @@ import { isObject, joinPointer, normalizeTemplate, operationLabel, templateNames
 import { sourceKey, type ChangeSink } from "./emit.js";
 import type { SchemaPlace } from "./rules.js";
 import { schemaPlaceLabel } from "./source-label.js";
-import { propertyPath, sunsetOf, type Direction, type SchemaDiffer } from "./schema-diff.js";
+import { propertyPath, sunsetOf, type Direction, type SchemaDiffer, type Textual } from "./schema-diff.js";
 
 export interface Sides {
   base: DocumentSet;
@@ -176,7 +176,9 @@ function diffRequestBody(s: Sides, label: string, b: Operation, h: Operation): v
       s.sink.add("request-body-media-type-removed", label, `request media type ${type} is no longer accepted`, bm.location, hb.location);
       continue;
     }
-    schemaChanges(s, label, "request-body", `request body (${type})`, { value: bm.schema, location: sub(bm.location, "schema") }, { value: hm.schema, location: sub(hm.location, "schema") }, "request");
+    // A form's fields travel as text, as parameters do: a string field still takes what a number field did.
+    const form = type === "application/x-www-form-urlencoded" || type === "multipart/form-data" ? "properties" : false;
+    schemaChanges(s, label, "request-body", `request body (${type})`, { value: bm.schema, location: sub(bm.location, "schema") }, { value: hm.schema, location: sub(hm.location, "schema") }, "request", form);
   }
   for (const [type, hm] of hc) if (!bc.has(type)) s.sink.add("request-body-media-type-added", label, `request media type ${type} was added`, bb.location, hm.location);
 }
@@ -233,7 +235,7 @@ function diffResponseHeaders(s: Sides, label: string, status: string, b: { value
   }
 }
 
-function schemaChanges(s: Sides, label: string, place: SchemaPlace, where: string, b: { value: unknown; location: Location }, h: { value: unknown; location: Location }, direction: Direction, textual = false): void {
+function schemaChanges(s: Sides, label: string, place: SchemaPlace, where: string, b: { value: unknown; location: Location }, h: { value: unknown; location: Location }, direction: Direction, textual: Textual = false): void {
   if (b.value === undefined || h.value === undefined) return;
   for (const c of s.schemas.diff(b, h, direction, 0, textual)) {
     const reached = `${where}${c.path.length ? ` property ${propertyPath(c.path)}` : ""}`;

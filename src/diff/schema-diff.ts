@@ -3,6 +3,9 @@ import { article, BOUNDS, COMPOSITIONS, CONSTRAINTS } from "./rules.js";
 
 export type Direction = "request" | "response";
 
+/** How values travel: as JSON (false), as text (true: a parameter), or as text fields (a form body's properties). */
+export type Textual = boolean | "properties";
+
 export interface SchemaSide {
   value: unknown;
   location: Location;
@@ -109,12 +112,15 @@ export class SchemaDiffer {
     private readonly headDocs: DocumentSet,
   ) {}
 
-  /** `textual`: the schema is a parameter's own value (not its nested properties), sent as text. */
-  diff(base: SchemaSide | undefined, head: SchemaSide | undefined, direction: Direction, depth = 0, textual = false): SchemaChange[] {
+  /**
+   * `textual`: the schema is a value sent as text (a parameter's own value); "properties": its
+   * properties are (the fields of a form-encoded request body).
+   */
+  diff(base: SchemaSide | undefined, head: SchemaSide | undefined, direction: Direction, depth = 0, textual: Textual = false): SchemaChange[] {
     const b = base ? this.baseDocs.deref(base.value, base.location) : undefined;
     const h = head ? this.headDocs.deref(head.value, head.location) : undefined;
     if (!b || !h || depth > MAX_DEPTH) return [];
-    const key = `${direction}${textual ? "|t" : ""}|${b.location.file}#${b.location.pointer}|${h.location.file}#${h.location.pointer}`;
+    const key = `${direction}${textual === true ? "|t" : textual ? "|p" : ""}|${b.location.file}#${b.location.pointer}|${h.location.file}#${h.location.pointer}`;
     const cached = this.memo.get(key);
     if (cached) return cached;
     if (this.active.has(key)) return [];
@@ -125,7 +131,8 @@ export class SchemaDiffer {
     return out;
   }
 
-  private compare(rawB: SchemaSide, rawH: SchemaSide, direction: Direction, depth: number, textual: boolean): SchemaChange[] {
+  private compare(rawB: SchemaSide, rawH: SchemaSide, direction: Direction, depth: number, textualSetting: Textual): SchemaChange[] {
+    const textual = textualSetting === true;
     const out: SchemaChange[] = [];
     // allOf members are merged into one view first: [A, B] refactored into one object allows the same values.
     const fb = flattenAllOf(this.baseDocs, rawB);
@@ -134,7 +141,7 @@ export class SchemaDiffer {
     const h: SchemaSide = { value: fh.value, location: rawH.location };
     const bs = b.value;
     const hs = h.value;
-    const unwrapped = this.wrapping(b, h, direction, depth, textual);
+    const unwrapped = this.wrapping(b, h, direction, depth, textualSetting);
     if (unwrapped) return unwrapped;
     // Boolean schemas: true allows everything, false nothing.
     if (!isObject(bs) || !isObject(hs)) {
@@ -249,7 +256,7 @@ export class SchemaDiffer {
       } else {
         if (!breq.has(name) && hreq.has(name)) out.push({ suffix: "property-became-required", path: [name], detail: "became required", base: bl, head: hl });
         if (breq.has(name) && !hreq.has(name)) out.push({ suffix: "property-became-optional", path: [name], detail: "became optional", base: bl, head: hl });
-        for (const c of this.diff({ value: bp[name], location: bl }, { value: hp[name], location: hl }, direction, depth + 1)) out.push({ ...c, path: [name, ...c.path] });
+        for (const c of this.diff({ value: bp[name], location: bl }, { value: hp[name], location: hl }, direction, depth + 1, textualSetting === "properties")) out.push({ ...c, path: [name, ...c.path] });
       }
     }
     // Required names without a property schema (allowed by JSON Schema) still bind callers.
@@ -313,7 +320,7 @@ export class SchemaDiffer {
    * stands for it, and the composition change is reported once, instead of comparing the old
    * schema's properties with the wrapper's (which has none).
    */
-  private wrapping(b: SchemaSide, h: SchemaSide, direction: Direction, depth: number, textual: boolean): SchemaChange[] | undefined {
+  private wrapping(b: SchemaSide, h: SchemaSide, direction: Direction, depth: number, textual: Textual): SchemaChange[] | undefined {
     const bs = b.value;
     const hs = h.value;
     if (!isObject(bs) || !isObject(hs)) return undefined;

@@ -40,6 +40,12 @@ describe("contract changes a consumer can feel", () => {
     expect(rules(doc(query("tag", { type: "string" })), doc(query("tag", { type: "array", items: { type: "string" } })))).toEqual(["info request-parameter-type-widened"]);
   });
 
+  it("reads a form field whose integer became a string as a widening (form fields travel as text), unlike a JSON property", () => {
+    const form = (type: string) => doc({ requestBody: { content: { "application/x-www-form-urlencoded": { schema: obj({ n: { type } }) } } } });
+    expect(rules(form("integer"), form("string"))).toEqual(["info request-body-type-widened"]);
+    expect(rules(doc(body(obj({ n: { type: "integer" } }))), doc(body(obj({ n: { type: "string" } }))))).toEqual(["breaking request-body-type-changed"]);
+  });
+
   it("ignores a maxItems written on a string schema: it constrains nothing", () => {
     expect(changes(doc(query("q", { type: "string", maxItems: 5 })), doc(query("q", { type: "string", maxItems: 1 })))).toEqual([]);
   });
