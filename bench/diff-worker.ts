@@ -4,6 +4,7 @@ import { basename, dirname } from "node:path";
 
 const [engine, baseFile, headFile] = process.argv.slice(2) as [string, string, string];
 let started = performance.now();
+let cpuStart = process.cpuUsage();
 let result: Record<string, unknown> = {};
 if (engine === "gitway" || engine === "gitway-ungrouped") {
   const { readConfig } = await import("../src/config/index.js");
@@ -12,6 +13,7 @@ if (engine === "gitway" || engine === "gitway-ungrouped") {
   const { renderChangesMarkdown } = await import("../src/report/index.js");
   // The clock starts once the modules are loaded: tsx compiles them here, the built CLI does not.
   started = performance.now();
+  cpuStart = process.cpuUsage();
   const side = async (file: string) => readConfig(await readDirectorySnapshot(dirname(file), 64 * 1024 * 1024), { openapi: basename(file), limits: { maxFileBytes: 64 * 1024 * 1024 } }).config!;
   const report = diffConfigs(await side(baseFile), await side(headFile), { perOperation: engine === "gitway-ungrouped" });
   // The markdown a pull request would get is part of the work measured.
@@ -23,6 +25,7 @@ if (engine === "gitway" || engine === "gitway-ungrouped") {
 } else {
   const { default: openapiDiff } = await import("openapi-diff");
   started = performance.now();
+  cpuStart = process.cpuUsage();
   const spec = (file: string) => ({ content: readFileSync(file, "utf8"), location: file, format: "openapi3" as const });
   try {
     const outcome = await openapiDiff.diffSpecs({ sourceSpec: spec(baseFile), destinationSpec: spec(headFile) });
@@ -32,4 +35,7 @@ if (engine === "gitway" || engine === "gitway-ungrouped") {
   }
 }
 const ms = performance.now() - started;
-process.stdout.write(JSON.stringify({ ms, maxRssMB: process.resourceUsage().maxRSS / 1024, ...result }) + "\n");
+// CPU time (user + system) of the same span: what the work costs whatever else runs on the machine.
+const cpu = process.cpuUsage(cpuStart);
+const cpuMs = (cpu.user + cpu.system) / 1000;
+process.stdout.write(JSON.stringify({ ms, cpuMs, maxRssMB: process.resourceUsage().maxRSS / 1024, ...result }) + "\n");

@@ -11,6 +11,7 @@
  */
 import { spawnSync } from "node:child_process";
 import { writeFileSync } from "node:fs";
+import { availableParallelism, loadavg } from "node:os";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { CACHE, CORPUS, median, octokitSpec } from "./bench-data.js";
@@ -23,6 +24,7 @@ const guard = fileURLToPath(new URL("./no-network.ts", import.meta.url));
 
 interface Run {
   ms: number;
+  cpuMs: number;
   maxRssMB: number;
   summary?: Record<string, number>;
   entries?: number;
@@ -55,12 +57,13 @@ function measure(engine: string, base: string, head: string, runs: number): { ru
 }
 
 function row(label: string, engine: string, m: { runs: Run[] } | { failure: string }, reference?: number): string {
-  if ("failure" in m) return `| ${label} | ${engine} | ${m.failure} | | | | | |`;
+  if ("failure" in m) return `| ${label} | ${engine} | ${m.failure} | | | | | | |`;
   const ms = median(m.runs.map((r) => r.ms));
   const first = m.runs[0]!;
   const findings = Object.entries(first.summary ?? {}).map(([k, v]) => `${k} ${v}`).join(", ");
   const runs = m.runs.map((r) => r.ms.toFixed(0)).join("/");
-  return `| ${label} | ${engine} | ${ms.toFixed(0)} (${runs}) | ${Math.max(...m.runs.map((r) => r.maxRssMB)).toFixed(0)} | ${first.entries ?? ""} | ${first.markdownChars ?? ""} | ${findings} | ${reference ? (ms / reference).toFixed(2) + "x" : "1.00x"} |`;
+  const cpu = median(m.runs.map((r) => r.cpuMs));
+  return `| ${label} | ${engine} | ${ms.toFixed(0)} (${runs}) | ${cpu.toFixed(0)} | ${Math.max(...m.runs.map((r) => r.maxRssMB)).toFixed(0)} | ${first.entries ?? ""} | ${first.markdownChars ?? ""} | ${findings} | ${reference ? (ms / reference).toFixed(2) + "x" : "1.00x"} |`;
 }
 
 // 1. oasdiff's corpus
@@ -84,8 +87,8 @@ const pairs: [string, string, string][] = [
   ["GHES 3.17 -> 3.18", octokitSpec("ghes-3.17"), octokitSpec("ghes-3.18")],
 ];
 console.log(`\n## real version pairs (fresh process per run; median of ${RUNS} for Gitway, 1 run of openapi-diff; ratio vs Gitway grouped)\n`);
-console.log("| pair | engine | wall ms median (runs) | peak RSS MB | report entries | markdown chars | findings | vs grouped |");
-console.log("| --- | --- | --- | --- | --- | --- | --- | --- |");
+console.log("| pair | engine | wall ms median (runs) | CPU ms median | peak RSS MB | report entries | markdown chars | findings | vs grouped (wall) |");
+console.log("| --- | --- | --- | --- | --- | --- | --- | --- | --- |");
 const details: Record<string, Run> = {};
 for (const [label, base, head] of pairs) {
   const g = measure("gitway", base, head, RUNS);
@@ -95,6 +98,7 @@ for (const [label, base, head] of pairs) {
   if (process.env.BENCH_SKIP_OPENAPI_DIFF !== "1") console.log(row(label, "openapi-diff", measure("openapi-diff", base, head, 1), gms));
   if ("runs" in g) details[label] = g.runs[0]!;
 }
+console.log(`load average when done: ${loadavg().map((x) => x.toFixed(1)).join(" ")} on ${availableParallelism()} cores (wall time grows with it; CPU time does not)`);
 console.log("\ntargets: Gitway grouped: GHES 3.17 -> 3.18 under 3000 ms and 1024 MB, Stripe under 3000 ms; markdown within 65,535 characters\n");
 const ghes = details["GHES 3.17 -> 3.18"];
 if (ghes?.byRule) {
