@@ -45,7 +45,7 @@ export class ChangeSink {
    * operation is all it affects; it is asked once per change, not once per operation.
    */
   addAtSource(rule: string, at: SourceAt, affected: AffectedPlace, wording: () => { source: string; single: string }): void {
-    const key = `${rule}\u0000${at.key ?? sourceKey(at)}`;
+    const key = `${rule}\u0000${at.spread ? at.detail : (at.key ?? sourceKey(at))}`;
     let group = this.sources.get(key);
     if (!group) {
       const { source, single } = wording();
@@ -53,7 +53,8 @@ export class ChangeSink {
         this.add(rule, affected.operation, single, at.base, at.head);
         return;
       }
-      const change = this.make(rule, affected.operation, single, sourceFingerprintOf(rule, at.base, at.head, at.detail), at.base, at.head);
+      const fingerprint = at.spread ? sourceFingerprintOf(rule, undefined, undefined, at.detail) : sourceFingerprintOf(rule, at.base, at.head, at.detail);
+      const change = this.make(rule, affected.operation, single, fingerprint, at.base, at.head);
       change.affected = [];
       group = { change, sourceMessage: source, singleMessage: single, seen: new Set() };
       this.sources.set(key, group);
@@ -96,6 +97,11 @@ export interface SourceAt {
   head?: Location;
   /** sourceKey(this), when the caller keeps it already. */
   key?: string;
+  /**
+   * The same change written in several places (each route's own copy of an upstream URL): one
+   * change for all of them, identified by what changed alone, placed where it was first met.
+   */
+  spread?: boolean;
 }
 
 /** The identity of a change at its source: both places and what changed. */

@@ -197,11 +197,11 @@ function diffRoute(report: Reporter, sink: ChangeSink, base: GatewayConfig, head
     if (removed.length > 0) report.route("cors-policy-origins-narrowed", label, `CORS policy ${h.corsPolicy} no longer admits ${removed.join(", ")}: browser callers from there fail`, place, { name: h.corsPolicy, options: [] });
   }
 
-  // Handler and upstream: a base URL written once (servers[0].url of a plain document) is one change for every route.
+  // Handler and upstream: one upstream moved (written once in servers[0].url, or in each route) is one change for its routes.
   const handlerAt = (r: Route) => r.handler.location;
   if (b.handler.export !== h.handler.export) sink.add("route-handler-changed", label, `handler changed from ${b.handler.export} to ${h.handler.export}`, handlerAt(b), handlerAt(h));
   else if (upstreamOf(b) !== upstreamOf(h)) {
     const message = `upstream changed from ${safeUrl(upstreamOf(b))} to ${safeUrl(upstreamOf(h))}`;
-    sink.addAtSource("route-upstream-changed", { detail: message, base: handlerAt(b), head: handlerAt(h) }, { operation: label, where: "" }, () => ({ source: message, single: message }));
+    sink.addAtSource("route-upstream-changed", { detail: message, base: handlerAt(b), head: handlerAt(h), spread: true }, { operation: label, where: "" }, () => ({ source: message, single: message }));
   }
 }

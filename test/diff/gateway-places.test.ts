@@ -38,6 +38,19 @@ describe("a change to a policy used by several routes", () => {
   });
 });
 
+describe("an upstream moved for several routes", () => {
+  it("is one entry listing the routes, with a fingerprint that does not depend on how many", () => {
+    const base = twoRoutes([apiKeyPolicy(), limit(100)]);
+    const head = twoRoutes([apiKeyPolicy(), limit(100)], () => forward("https://v2.example.com"));
+    const partly = twoRoutes([apiKeyPolicy(), limit(100)], (path) => forward(path === "/api/v1/orders" ? "https://v2.example.com" : "https://api.example.com"));
+    const [c, ...rest] = diffConfigs(base.config, head.config).changes;
+    expect(rest).toEqual([]);
+    expect(c).toMatchObject({ rule: "route-upstream-changed", operation: undefined, message: "upstream changed from https://api.example.com to https://v2.example.com" });
+    expect(c!.affected?.map((a) => a.operation)).toEqual(["GET /api/v1/orders", "GET /api/v1/invoices"]);
+    expect(diffConfigs(base.config, partly.config).changes[0]!.fingerprint).toBe(c!.fingerprint);
+  });
+});
+
 describe("a server URL change in a plain OpenAPI document", () => {
   const doc = (url: string) => readConfig(snapshot({ "openapi.json": JSON.stringify({ openapi: "3.1.0", info: { title: "t", version: "1" }, servers: [{ url }], paths: { "/a": { get: { responses: { "200": { description: "ok" } } } }, "/b": { get: { responses: { "200": { description: "ok" } } } } } }, null, 2) })).config!;
 
