@@ -4,6 +4,7 @@ import { explainAjvError, pickAjvErrors } from "./ajv-errors.js";
 import { isObject } from "./model.js";
 import { schemaValidator } from "./options-schema.js";
 import { closest } from "./builtins.js";
+import { joinPointer } from "./pointer.js";
 
 export const SETTINGS_PATH = ".github/gitway.yml";
 
@@ -112,6 +113,6 @@ export function unknownSeverityRules(docs: DocumentSet, settings: RepoSettings, 
     .map((id) => {
       const hint = closest(id, ruleIds);
       const message = `diff.severity names "${id}", which is not a change rule${hint ? `; did you mean "${hint}"?` : " (the README lists them under Change rules)"}`;
-      return docs.at("settings-invalid", message, { file: SETTINGS_PATH, pointer: `/diff/severity/${id.replace(/~/g, "~0").replace(/\//g, "~1")}` }, "key");
+      return docs.at("settings-invalid", message, { file: SETTINGS_PATH, pointer: joinPointer("/diff/severity", id) }, "key");
     });
 }
