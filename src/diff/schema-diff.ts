@@ -363,17 +363,24 @@ export function propertyPath(path: readonly string[]): string {
 
 /**
  * A change sits at one place in the base and head schemas, however many property paths lead to
- * it (shared components, expanded objects): it is kept once, with the first path found. What
- * changed there counts too: three enum values removed share the enum's place and are three changes.
+ * it (shared components, expanded objects): it is kept once, with the shortest path found (the
+ * one a reader recognises). What changed there counts too: three enum values removed share the
+ * enum's place and are three changes.
  */
 function uniqueByPlace(changes: SchemaChange[]): SchemaChange[] {
-  const seen = new Set<string>();
-  return changes.filter((c) => {
+  const at = new Map<string, number>();
+  const out: SchemaChange[] = [];
+  for (const c of changes) {
     const key = `${c.suffix}|${c.base?.file}#${c.base?.pointer}|${c.head?.file}#${c.head?.pointer}|${c.detail}`;
-    if (seen.has(key)) return false;
-    seen.add(key);
-    return true;
-  });
+    const i = at.get(key);
+    if (i === undefined) {
+      at.set(key, out.length);
+      out.push(c);
+    } else if (c.path.length < out[i]!.path.length) {
+      out[i] = c;
+    }
+  }
+  return out;
 }
 
 /**
