@@ -1,13 +1,17 @@
 /**
  * npm run bench:diff
- *  1. recall and false alarms over oasdiff's fixture pairs (../shared/corpus/oasdiff);
- *  2. real version pairs (Stripe, GitHub, Adyen) with Gitway and openapi-diff side by side;
- *  3. GitHub Enterprise Server 3.17 -> 3.18 (11 MB each): wall time and peak RSS, both engines,
- *     fresh process per run, counts by rule id and the breaking changes for a hand check.
+ *  1. recall and false alarms over oasdiff's fixture pairs (../shared/corpus/oasdiff), with the
+ *     pairs missed and the false alarms listed;
+ *  2. real version pairs (Stripe, GitHub, Adyen, GitHub Enterprise Server 3.17 -> 3.18, 11 MB each):
+ *     Gitway grouped at the source (what it reports) side by side with Gitway ungrouped (one change
+ *     per operation, as before) and openapi-diff: wall time, peak RSS, report entries and markdown
+ *     size; fresh process per run;
+ *  3. GHES counts by rule id and the breaking changes for a hand check.
  * openapi-diff runs with a 4 GB heap cap, a time limit, and no network.
  */
 import { spawnSync } from "node:child_process";
 import { writeFileSync } from "node:fs";
+import { availableParallelism, loadavg } from "node:os";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { CACHE, CORPUS, median, octokitSpec } from "./bench-data.js";
@@ -20,8 +24,11 @@ const guard = fileURLToPath(new URL("./no-network.ts", import.meta.url));
 
 interface Run {
   ms: number;
+  cpuMs: number;
   maxRssMB: number;
   summary?: Record<string, number>;
+  entries?: number;
+  markdownChars?: number;
   byRule?: Record<string, number>;
   breaking?: string[];
   error?: string;
@@ -50,11 +57,13 @@ function measure(engine: string, base: string, head: string, runs: number): { ru
 }
 
 function row(label: string, engine: string, m: { runs: Run[] } | { failure: string }, reference?: number): string {
-  if ("failure" in m) return `| ${label} | ${engine} | ${m.failure} | | | |`;
+  if ("failure" in m) return `| ${label} | ${engine} | ${m.failure} | | | | | | |`;
   const ms = median(m.runs.map((r) => r.ms));
-  const s = m.runs[0]!.summary ?? {};
-  const findings = Object.entries(s).map(([k, v]) => `${k} ${v}`).join(", ");
-  return `| ${label} | ${engine} | ${ms.toFixed(0)} | ${Math.max(...m.runs.map((r) => r.maxRssMB)).toFixed(0)} | ${findings} | ${reference ? (ms / reference).toFixed(2) + "x" : "1.00x"} |`;
+  const first = m.runs[0]!;
+  const findings = Object.entries(first.summary ?? {}).map(([k, v]) => `${k} ${v}`).join(", ");
+  const runs = m.runs.map((r) => r.ms.toFixed(0)).join("/");
+  const cpu = median(m.runs.map((r) => r.cpuMs));
+  return `| ${label} | ${engine} | ${ms.toFixed(0)} (${runs}) | ${cpu.toFixed(0)} | ${Math.max(...m.runs.map((r) => r.maxRssMB)).toFixed(0)} | ${first.entries ?? ""} | ${first.markdownChars ?? ""} | ${findings} | ${reference ? (ms / reference).toFixed(2) + "x" : "1.00x"} |`;
 }
 
 // 1. oasdiff's corpus
@@ -64,7 +73,10 @@ console.log(`recall:       ${corpus.recalled}/${corpus.recallPairs} = ${(corpus.
 console.log(`false alarms: ${corpus.falseAlarms}/${corpus.falseAlarmPairs} = ${(corpus.falseAlarms / corpus.falseAlarmPairs).toFixed(3)}  (target <= 0.05)`);
 console.log(`wall time:    ${corpus.ms.toFixed(0)} ms for all pairs\n`);
 for (const m of corpus.misses) console.log(`  missed: ${m.pair.expected_ids.join(", ")}  ${m.pair.base} -> ${m.pair.revision}`);
-for (const a of corpus.alarms) console.log(`  alarm:  ${a.pair.base} -> ${a.pair.revision} (${a.pair.checks_enabled}): ${a.report.changes.find((c) => c.level === "breaking")?.message ?? ""}`);
+for (const a of corpus.alarms) {
+  const c = a.report.changes.find((x) => x.level === "breaking");
+  console.log(`  alarm:  ${a.pair.base} -> ${a.pair.revision} (${a.pair.checks_enabled}): ${c ? `${c.rule}: ${c.message}` : ""}`);
+}
 
 // 2 and 3: real pairs, side by side
 const real = join(CORPUS, "real");
@@ -74,19 +86,20 @@ const pairs: [string, string, string][] = [
   ["Adyen Checkout 37 -> 46", join(real, "apis-guru/adyen.com_CheckoutService_37.openapi.yaml"), join(real, "apis-guru/adyen.com_CheckoutService_46.openapi.yaml")],
   ["GHES 3.17 -> 3.18", octokitSpec("ghes-3.17"), octokitSpec("ghes-3.18")],
 ];
-console.log(`\n## real version pairs (fresh process per run; median of ${RUNS} for Gitway, 1 run of openapi-diff)\n`);
-console.log("| pair | engine | wall ms | peak RSS MB | findings | vs Gitway |");
-console.log("| --- | --- | --- | --- | --- | --- |");
+console.log(`\n## real version pairs (fresh process per run; median of ${RUNS} for Gitway, 1 run of openapi-diff; ratio vs Gitway grouped)\n`);
+console.log("| pair | engine | wall ms median (runs) | CPU ms median | peak RSS MB | report entries | markdown chars | findings | vs grouped (wall) |");
+console.log("| --- | --- | --- | --- | --- | --- | --- | --- | --- |");
 const details: Record<string, Run> = {};
 for (const [label, base, head] of pairs) {
   const g = measure("gitway", base, head, RUNS);
   const gms = "runs" in g ? median(g.runs.map((r) => r.ms)) : undefined;
-  console.log(row(label, "gitway", g));
-  console.log(row(label, "openapi-diff", measure("openapi-diff", base, head, 1), gms));
+  console.log(row(label, "gitway (grouped)", g));
+  console.log(row(label, "gitway ungrouped", measure("gitway-ungrouped", base, head, RUNS), gms));
+  if (process.env.BENCH_SKIP_OPENAPI_DIFF !== "1") console.log(row(label, "openapi-diff", measure("openapi-diff", base, head, 1), gms));
   if ("runs" in g) details[label] = g.runs[0]!;
 }
-console.log("\ntargets: GHES 3.17 -> 3.18 under 3000 ms and 1024 MB for Gitway\n");
-
+console.log(`load average when done: ${loadavg().map((x) => x.toFixed(1)).join(" ")} on ${availableParallelism()} cores (wall time grows with it; CPU time does not)`);
+console.log("\ntargets: Gitway grouped: GHES 3.17 -> 3.18 under 3000 ms and 1024 MB, Stripe under 3000 ms; markdown within 65,535 characters\n");
 const ghes = details["GHES 3.17 -> 3.18"];
 if (ghes?.byRule) {
   console.log("## GHES 3.17 -> 3.18: changes by rule\n");

@@ -3,8 +3,8 @@ import { existsSync, readFileSync, realpathSync } from "node:fs";
 import { isIP } from "node:net";
 import { fileURLToPath } from "node:url";
 import { Command, CommanderError, InvalidArgumentError } from "commander";
-import { DEFAULT_LIMITS, hasErrors, parseEnvFile, readConfig, type ConfigResult, type Diagnostic } from "./config/index.js";
-import { diffConfigs } from "./diff/index.js";
+import { DEFAULT_LIMITS, hasErrors, parseEnvFile, readConfig, sortDiagnostics, type ConfigResult, type Diagnostic } from "./config/index.js";
+import { checkDiffSettings, diffConfigs } from "./diff/index.js";
 import { isRevision, readPathSnapshot, readRevisionSnapshot, SnapshotReadError } from "./git/index.js";
 import { compileRelease, DEFAULT_BODY_LIMITS, GatewayServer, hashKey, MemoryRateLimitStore, RedisRateLimitStore, ReleaseError, Upstreams, type RateLimitStore } from "./gateway/index.js";
 import { formatDiagnosticLine, renderChangesMarkdown, renderChangesText, summarizeDiagnostics } from "./report/index.js";
@@ -49,7 +49,10 @@ export function buildCli(): Command {
     .option("--max-file-bytes <n>", "files larger than this get one diagnostic and are not parsed", positiveInt, defaultMaxFileBytes())
     .action(async (path: string, opts: { format: string; maxFileBytes: number }) => {
       if (opts.format !== "text" && opts.format !== "json") throw new CommanderError(EXIT_USAGE, "gitway.usage", `error: --format must be text or json, not "${opts.format}"`);
-      const { diagnostics, openapi } = await readPathConfig(path, opts.maxFileBytes);
+      const read = await readPathConfig(path, opts.maxFileBytes);
+      const { openapi } = read;
+      // diff.severity names change rules, which the diff stage knows: an unknown one is an error here too.
+      const diagnostics = read.config ? sortDiagnostics([...read.diagnostics, ...checkDiffSettings(read.config)]) : read.diagnostics;
       if (opts.format === "json") {
         process.stdout.write(JSON.stringify({ diagnostics }, null, 2) + "\n");
       } else {
@@ -78,6 +81,15 @@ export function buildCli(): Command {
       if (unreadable.length > 0 || !base.config || !head.config) {
         for (const line of unreadable) process.stderr.write(line + "\n");
         process.stderr.write("gitway: cannot diff: fix the problems above (gitway validate shows all of them)\n");
+        process.exitCode = EXIT_USAGE;
+        return;
+      }
+      // The head's settings decide levels and accepted changes: a settings file that cannot be
+      // read as written would silently change the verdict, so the diff stops instead.
+      const settingsProblems = [...head.diagnostics.filter((d) => d.rule === "settings-invalid"), ...checkDiffSettings(head.config)];
+      if (settingsProblems.length > 0) {
+        for (const d of settingsProblems) process.stderr.write(formatDiagnosticLine(d, "head: ") + "\n");
+        process.stderr.write("gitway: cannot diff: fix .github/gitway.yml (the problems above)\n");
         process.exitCode = EXIT_USAGE;
         return;
       }

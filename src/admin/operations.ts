@@ -3,7 +3,7 @@ import { and, count, desc, eq, gte, inArray, lte, ne, sql, type SQL } from "driz
 import { readConfig, hasErrors, type GatewayConfig } from "../config/index.js";
 import type { Deployer } from "../pipeline/index.js";
 import { formatDiagnosticLine } from "../report/index.js";
-import { listVariables, rowsOf, setVariable, tables, type Db, type StoreRecords } from "../store/index.js";
+import { listVariables, rowsOf, saveRelease, setVariable, tables, type Db, type StoreRecords } from "../store/index.js";
 import { AdminError, type AdminOperations, type AuditEntry, type AuditFilter, type CheckView, type CommitView, type DeploymentView, type EnvironmentView, type KeyView, type Page, type SyncStatus, type VariableView } from "./types.js";
 
 const { apiConsumers, apiKeys, auditLog, checkResults, deployments, environments, releases, repositories } = tables;
@@ -325,18 +325,12 @@ export class Operations implements AdminOperations {
       if (env.id !== changed.id && inherit?.name !== changed.name) continue;
       try {
         const { releaseHash } = await this.deps.deployer.deploy(env.hostName, config, await this.deps.records.values(env.id, inherit));
-        await this.deps.db.update(environments).set({ deployedReleaseId: await this.saveRelease(env, release.commitSha, releaseHash, files) }).where(eq(environments.id, env.id));
+        const releaseId = await saveRelease(this.deps.db, { repositoryId: env.repositoryId, contentHash: releaseHash, commitSha: release.commitSha, bundle: { files } });
+        await this.deps.db.update(environments).set({ deployedReleaseId: releaseId }).where(eq(environments.id, env.id));
       } catch (e) {
         await this.deps.records.audit({ actor, action: "deployment.failed", environmentId: env.id, details: { reason: (e as Error).message } });
       }
     }
-  }
-
-  private async saveRelease(env: EnvRow, commitSha: string, hash: string, files: Record<string, string>): Promise<number> {
-    const [row] = await this.deps.db.insert(releases).values({ repositoryId: env.repositoryId, contentHash: hash, commitSha, bundle: { files } }).onConflictDoNothing().returning({ id: releases.id });
-    if (row) return row.id;
-    const [existing] = await this.deps.db.select({ id: releases.id }).from(releases).where(and(eq(releases.repositoryId, env.repositoryId), eq(releases.contentHash, hash)));
-    return existing!.id;
   }
 
   /** Every repository Gitway knows. */

@@ -3,6 +3,8 @@ import type { DocumentSet } from "./documents.js";
 import { explainAjvError, pickAjvErrors } from "./ajv-errors.js";
 import { isObject } from "./model.js";
 import { schemaValidator } from "./options-schema.js";
+import { closest } from "./builtins.js";
+import { joinPointer } from "./pointer.js";
 
 export const SETTINGS_PATH = ".github/gitway.yml";
 
@@ -109,6 +111,7 @@ export function readSettings(docs: DocumentSet): { settings: RepoSettings; diagn
   const file = docs.get(SETTINGS_PATH);
   if (!file) return { settings: DEFAULT_SETTINGS, diagnostics: [] };
   const value = file.value ?? {};
+  readFingerprintsAsText(docs, value);
   if (!validate(value)) {
     const diagnostics = pickAjvErrors(validate.errors ?? []).map((e) => {
       const { pointer, part, message } = explainAjvError(e, "");
@@ -153,4 +156,37 @@ function promotionSettings(v: Record<string, unknown>): PromotionSettings {
       inherit: previews.inherit as string | undefined,
     },
   };
+}
+
+/**
+ * A fingerprint is 12 hex digits, and some are all digits (or digits with one "e"): YAML reads
+ * those unquoted as numbers, losing leading zeros or turning 123e45678901 into 1.23e+47. The
+ * written text is what the user meant, so it is taken from the file, not from the parsed number.
+ */
+function readFingerprintsAsText(docs: DocumentSet, value: unknown): void {
+  if (!isObject(value) || !isObject(value.diff) || !Array.isArray(value.diff.ignore)) return;
+  const raw = docs.snapshot.get(SETTINGS_PATH);
+  const text = typeof raw === "string" ? raw : raw instanceof Uint8Array ? new TextDecoder().decode(raw) : "";
+  const lines = text.split(/\r?\n/);
+  value.diff.ignore.forEach((entry: unknown, i: number) => {
+    if (!isObject(entry) || typeof entry.fingerprint !== "number") return;
+    const at = docs.locate({ file: SETTINGS_PATH, pointer: `/diff/ignore/${i}/fingerprint` });
+    const token = /^[^\s#,}\]]+/.exec(lines[at.line - 1]?.slice(at.column - 1) ?? "")?.[0];
+    entry.fingerprint = token ?? String(entry.fingerprint);
+  });
+}
+
+/**
+ * `diff.severity` keys that are not change rules, each with the nearest rule id: an unknown id
+ * would silently do nothing. The rule ids belong to the diff stage, which passes them in.
+ */
+export function unknownSeverityRules(docs: DocumentSet, settings: RepoSettings, ruleIds: readonly string[]): Diagnostic[] {
+  const known = new Set(ruleIds);
+  return Object.keys(settings.diff.severity)
+    .filter((id) => !known.has(id))
+    .map((id) => {
+      const hint = closest(id, ruleIds);
+      const message = `diff.severity names "${id}", which is not a change rule${hint ? `; did you mean "${hint}"?` : " (the README lists them under Change rules)"}`;
+      return docs.at("settings-invalid", message, { file: SETTINGS_PATH, pointer: joinPointer("/diff/severity", id) }, "key");
+    });
 }

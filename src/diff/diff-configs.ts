@@ -10,6 +10,11 @@ export interface DiffOptions {
   settings?: RepoSettings;
   /** For x-sunset comparisons; a parameter so the function stays pure. */
   now?: number;
+  /**
+   * Report a change in a shared component once per operation that reaches it (the view before
+   * changes were grouped at their source). Default false: one change with its `affected` list.
+   */
+  perOperation?: boolean;
 }
 
 /**
@@ -17,7 +22,7 @@ export interface DiffOptions {
  * gateway enforces (auth, limits, CORS, upstreams). Pure: two configs in, a report out.
  */
 export function diffConfigs(base: GatewayConfig, head: GatewayConfig, options: DiffOptions = {}): ChangeReport {
-  const sink = new ChangeSink(base.docs, head.docs);
+  const sink = new ChangeSink(base.docs, head.docs, options.perOperation ?? false);
   const sides: Sides = { base: base.docs, head: head.docs, schemas: new SchemaDiffer(base.docs, head.docs), sink };
   const matched = diffOperationSets(sides, base.operations, head.operations, options.now ?? Date.now());
   const baseDoc = base.documents[0];
@@ -27,18 +32,21 @@ export function diffConfigs(base: GatewayConfig, head: GatewayConfig, options: D
     diffSecurity(sides, base.docs.get(baseDoc.file)?.value, head.docs.get(headDoc.file)?.value, matched.values());
   }
   diffGateway(sink, base, head);
-  const changes = applySettings(dedupe(sink.changes), base, head, options.settings ?? head.settings);
+  const changes = applySettings(foldServerUpstream(sink.changes), base, head, options.settings ?? head.settings);
   return { changes: sortChanges(changes), summary: summarize(changes) };
 }
 
-/** One change reached through several routes (a shared component) is reported once per operation. */
-function dedupe(changes: Change[]): Change[] {
-  const seen = new Set<string>();
-  return changes.filter((c) => {
-    if (seen.has(c.fingerprint)) return false;
-    seen.add(c.fingerprint);
-    return true;
-  });
+/**
+ * In a plain OpenAPI document servers[0].url is also every route's upstream: its change is one
+ * entry, servers-changed, listing the routes that now forward elsewhere (not a second entry).
+ */
+function foldServerUpstream(changes: Change[]): Change[] {
+  const servers = changes.find((c) => c.rule === "servers-changed");
+  const upstream = changes.find((c) => c.rule === "route-upstream-changed" && c.base?.pointer === "/servers/0/url" && c.head?.pointer === "/servers/0/url");
+  if (!servers || !upstream) return changes;
+  servers.affected = upstream.affected;
+  servers.message += `; ${upstream.message} for ${upstream.affected?.length ?? 1} route${upstream.affected?.length === 1 ? "" : "s"}`;
+  return changes.filter((c) => c !== upstream);
 }
 
 function major(version: string | undefined): number | undefined {

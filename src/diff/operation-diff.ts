@@ -1,7 +1,8 @@
 import { isObject, joinPointer, normalizeTemplate, operationLabel, templateNames, type DocumentSet, type JsonObject, type Location, type Operation, type Parameter } from "../config/index.js";
-import type { ChangeSink } from "./emit.js";
+import { sourceKey, type ChangeSink } from "./emit.js";
 import type { SchemaPlace } from "./rules.js";
-import { propertyPath, sunsetOf, type Direction, type SchemaDiffer } from "./schema-diff.js";
+import { schemaPlaceLabel } from "./source-label.js";
+import { propertyPath, sunsetOf, type Direction, type SchemaDiffer, type Textual } from "./schema-diff.js";
 
 export interface Sides {
   base: DocumentSet;
@@ -175,7 +176,9 @@ function diffRequestBody(s: Sides, label: string, b: Operation, h: Operation): v
       s.sink.add("request-body-media-type-removed", label, `request media type ${type} is no longer accepted`, bm.location, hb.location);
       continue;
     }
-    schemaChanges(s, label, "request-body", `request body (${type})`, { value: bm.schema, location: sub(bm.location, "schema") }, { value: hm.schema, location: sub(hm.location, "schema") }, "request");
+    // A form's fields travel as text, as parameters do: a string field still takes what a number field did.
+    const form = type === "application/x-www-form-urlencoded" || type === "multipart/form-data" ? "properties" : false;
+    schemaChanges(s, label, "request-body", `request body (${type})`, { value: bm.schema, location: sub(bm.location, "schema") }, { value: hm.schema, location: sub(hm.location, "schema") }, "request", form);
   }
   for (const [type, hm] of hc) if (!bc.has(type)) s.sink.add("request-body-media-type-added", label, `request media type ${type} was added`, bb.location, hm.location);
 }
@@ -232,28 +235,65 @@ function diffResponseHeaders(s: Sides, label: string, status: string, b: { value
   }
 }
 
-function schemaChanges(s: Sides, label: string, place: SchemaPlace, where: string, b: { value: unknown; location: Location }, h: { value: unknown; location: Location }, direction: Direction, textual = false): void {
+function schemaChanges(s: Sides, label: string, place: SchemaPlace, where: string, b: { value: unknown; location: Location }, h: { value: unknown; location: Location }, direction: Direction, textual: Textual = false): void {
   if (b.value === undefined || h.value === undefined) return;
   for (const c of s.schemas.diff(b, h, direction, 0, textual)) {
-    const path = propertyPath(c.path);
-    s.sink.add(`${place}-${c.suffix}`, label, `${where}${path ? ` property ${path}` : ""}: ${c.detail}`, c.base, c.head);
+    const reached = `${where}${c.path.length ? ` property ${propertyPath(c.path)}` : ""}`;
+    // The same change object comes back for every operation sharing the component: its identity is written once.
+    c.key ??= sourceKey(c);
+    s.sink.addAtSource(`${place}-${c.suffix}`, c, { operation: label, where: reached }, () => {
+      // Named by the more precise of its two places (a removed property is only in the base).
+      const source = c.head && (!c.base || c.head.pointer.length >= c.base.pointer.length) ? c.head : c.base!;
+      return { source: `${schemaPlaceLabel(source)}: ${c.detail}`, single: `${reached}: ${c.detail}` };
+    });
   }
 }
 
-/** Effective security of an operation: its own, or the document's. */
-function securityOf(doc: unknown, op: Operation): string[][] | undefined {
+/** One way to authenticate: every scheme it names must be satisfied, each with its scopes. */
+type Requirement = Map<string, Set<string>>;
+
+/** Effective security of an operation: its own, or the document's; undefined when neither says. */
+function securityOf(doc: unknown, op: Operation): Requirement[] | undefined {
   const raw = op.value.security ?? (isObject(doc) ? doc.security : undefined);
   if (!Array.isArray(raw)) return undefined;
-  return raw.filter(isObject).map((req) => Object.entries(req).map(([scheme, scopes]) => `${scheme}${Array.isArray(scopes) && scopes.length ? `[${[...scopes].sort().join(",")}]` : ""}`).sort());
+  return raw.filter(isObject).map((req) => new Map(Object.entries(req).map(([scheme, scopes]) => [scheme, new Set(Array.isArray(scopes) ? scopes.map(String) : [])])));
 }
 
+function showRequirement(r: Requirement): string {
+  return [...r].sort(([a], [b]) => a.localeCompare(b)).map(([scheme, scopes]) => `${scheme}${scopes.size ? `[${[...scopes].sort().join(",")}]` : ""}`).join(" + ") || "none";
+}
+
+/** Does every caller who meets `strong` also meet `weak`? True when `weak` asks for nothing more. */
+function satisfies(strong: Requirement, weak: Requirement): boolean {
+  for (const [scheme, scopes] of weak) {
+    const have = strong.get(scheme);
+    if (!have) return false;
+    for (const s of scopes) if (!have.has(s)) return false;
+  }
+  return true;
+}
+
+function sameSchemes(a: Requirement, b: Requirement): boolean {
+  return a.size === b.size && [...a.keys()].every((k) => b.has(k));
+}
+
+function scopesOnlyIn(a: Requirement, b: Requirement): string[] {
+  return [...a].flatMap(([scheme, scopes]) => [...scopes].filter((s) => !b.get(scheme)?.has(s)));
+}
+
+/**
+ * Security requirements are alternatives (any one admits a caller), each a set of schemes with
+ * scopes. A caller who met a base alternative is refused when no head alternative asks for the
+ * same or less: that breaks them. A head alternative asking for less than a base one is a
+ * loosening (a security change for the reviewer, never a breaking one).
+ */
 export function diffSecurity(s: Sides, baseDoc: unknown, headDoc: unknown, matched: Iterable<[Operation, Operation]>): void {
   for (const [b, h] of matched) {
     const label = operationLabel(h);
     const bs = securityOf(baseDoc, b) ?? [];
     const hs = securityOf(headDoc, h) ?? [];
-    const open = (alts: string[][]) => alts.length === 0 || alts.some((a) => a.length === 0);
-    const show = (alts: string[][]) => alts.map((a) => a.join(" + ") || "none").join(" or ");
+    const open = (alts: Requirement[]) => alts.length === 0 || alts.some((a) => a.size === 0);
+    const show = (alts: Requirement[]) => alts.map(showRequirement).join(" or ");
     const at = { b: sub(b.location, "security"), h: sub(h.location, "security") };
     if (open(bs) && !open(hs)) {
       s.sink.add("security-requirement-added", label, `now requires ${show(hs)}; it needed no credentials before`, at.b, at.h);
@@ -263,16 +303,25 @@ export function diffSecurity(s: Sides, baseDoc: unknown, headDoc: unknown, match
       s.sink.add("security-requirement-removed", label, `no longer declares a security requirement (was ${show(bs)})`, at.b, at.h);
       continue;
     }
-    const key = (a: string[]) => a.join(" + ");
-    const schemesOnly = (a: string[]) => a.map((x) => x.replace(/\[.*\]$/, "")).join(" + ");
+    const equal = (x: Requirement, y: Requirement) => satisfies(x, y) && satisfies(y, x);
     for (const alt of bs) {
-      if (hs.some((x) => key(x) === key(alt))) continue;
-      const sameSchemes = hs.find((x) => schemesOnly(x) === schemesOnly(alt));
-      if (sameSchemes) s.sink.add("security-scope-added", label, `security requirement ${key(alt)} became ${key(sameSchemes)}`, at.b, at.h);
-      else s.sink.add("security-alternative-removed", label, `security requirement ${key(alt) || "none"} was removed`, at.b, at.h);
+      if (hs.some((x) => equal(x, alt))) continue;
+      const weaker = hs.find((x) => satisfies(alt, x));
+      const sibling = hs.find((x) => sameSchemes(x, alt));
+      if (weaker) {
+        // Still admitted, with less asked: say what is no longer asked for.
+        if (sameSchemes(weaker, alt)) s.sink.add("security-scope-removed", label, `security requirement ${showRequirement(alt)} became ${showRequirement(weaker)}: scope ${scopesOnlyIn(alt, weaker).join(", ")} no longer needed`, at.b, at.h);
+        else s.sink.add("security-requirement-loosened", label, `security requirement ${showRequirement(alt)} became ${showRequirement(weaker)}: callers now need less`, at.b, at.h);
+      } else if (sibling) {
+        s.sink.add("security-scope-added", label, `security requirement ${showRequirement(alt)} became ${showRequirement(sibling)}: scope ${scopesOnlyIn(sibling, alt).join(", ")} now needed`, at.b, at.h);
+      } else {
+        const stronger = hs.find((x) => satisfies(x, alt));
+        s.sink.add("security-alternative-removed", label, stronger ? `security requirement ${showRequirement(alt)} became ${showRequirement(stronger)}: callers now need more` : `security requirement ${showRequirement(alt)} was removed`, at.b, at.h);
+      }
     }
     for (const alt of hs) {
-      if (!bs.some((x) => key(x) === key(alt) || schemesOnly(x) === schemesOnly(alt))) s.sink.add("security-alternative-added", label, `security requirement ${key(alt)} was added as an alternative`, at.b, at.h);
+      if (bs.some((x) => equal(x, alt) || sameSchemes(x, alt) || satisfies(x, alt) || satisfies(alt, x))) continue;
+      s.sink.add("security-alternative-added", label, `security requirement ${showRequirement(alt)} was added as an alternative`, at.b, at.h);
     }
   }
 }

@@ -91,6 +91,11 @@ export const COMPOSITIONS: { keyword: string; stem: string; more: Effect; fewer:
   { keyword: "anyOf", stem: "any-of", more: "looser", fewer: "tighter" },
 ];
 
+/** "an anyOf", "an allOf", "a oneOf": by how the keyword is said. */
+export function article(keyword: string): string {
+  return /^(any|all)/.test(keyword) ? "an" : "a";
+}
+
 export function schemaSuffixes(): Record<string, { effect: Effect; about: string }> {
   const out: Record<string, { effect: Effect; about: string }> = { ...SCHEMA_CHANGES };
   for (const b of BOUNDS) {
@@ -104,13 +109,24 @@ export function schemaSuffixes(): Record<string, { effect: Effect; about: string
   for (const c of CONSTRAINTS) {
     out[`${c.stem}-added`] = { effect: "tighter", about: `${c.keyword} added` };
     out[`${c.stem}-removed`] = { effect: "looser", about: `${c.keyword} removed` };
-    out[`${c.stem}-changed`] = { effect: "changed", about: `${c.keyword} changed` };
+    // uniqueItems is a flag (only set or unset); x-extensible-enum's removed values are enum-value-removed.
+    if (c.keyword !== "uniqueItems" && c.keyword !== "x-extensible-enum") out[`${c.stem}-changed`] = { effect: "changed", about: `${c.keyword} changed` };
   }
   for (const c of COMPOSITIONS) {
-    out[`${c.stem}-added`] = { effect: c.more, about: `a ${c.keyword} member was added` };
-    out[`${c.stem}-removed`] = { effect: c.fewer, about: `a ${c.keyword} member was removed` };
+    out[`${c.stem}-added`] = { effect: c.more, about: `${article(c.keyword)} ${c.keyword} member was added` };
+    // allOf members are merged before comparing: a removed member shows as what it took away.
+    if (c.keyword !== "allOf") out[`${c.stem}-removed`] = { effect: c.fewer, about: `${article(c.keyword)} ${c.keyword} member was removed` };
   }
   return out;
+}
+
+/**
+ * Suffixes that cannot happen at a place: a request never gains a "required property" it returns,
+ * and a response's removed property is judged as required or not, never as new-required.
+ */
+export function appliesAt(place: SchemaPlace, suffix: string): boolean {
+  if (place.startsWith("request")) return suffix !== "required-property-removed";
+  return suffix !== "new-required-property";
 }
 
 /** The level of a schema change at a place, from its effect and a few cases the effect cannot decide. */
@@ -124,6 +140,9 @@ export function schemaChangeLevel(place: SchemaPlace, suffix: string, effect: Ef
     if (!request) return "info";
     return suffix.endsWith("-added") ? "breaking" : suffix.endsWith("-changed") ? "warning" : "info";
   }
+  // An upper bound where there was none usually sits above what callers send; whether one exceeds
+  // it cannot be read from the spec (oasdiff's level too).
+  if (request && /^max(-length|-items|-properties|-contains)?-added$/.test(suffix)) return "warning";
   // String lengths in a response describe it; clients reading a response do not enforce them, unlike
   // numeric ranges, types or required fields. Worth a look, not a blocker.
   if (!request && /^(min|max)-length-/.test(suffix) && effect === "looser") return "warning";
@@ -177,16 +196,20 @@ const OPERATION_RULES: Record<string, ChangeRule> = {
   "security-requirement-removed": { level: "warning", category: "security", about: "An operation no longer declares any security requirement." },
   "security-alternative-removed": { level: "breaking", category: "contract", about: "A way to authenticate (a security requirement alternative) was removed." },
   "security-alternative-added": { level: "info", category: "security", about: "Another way to authenticate was added." },
-  "security-scope-added": { level: "breaking", category: "contract", about: "A security requirement now needs more scopes." },
+  "security-scope-added": { level: "breaking", category: "contract", about: "A security requirement now needs a scope it did not: callers whose tokens lack it are refused." },
+  "security-scope-removed": { level: "warning", category: "security", about: "A security requirement no longer needs a scope: callers with less privilege now get in (a loosening, never breaking)." },
+  "security-requirement-loosened": { level: "warning", category: "security", about: "A way to authenticate asks for fewer schemes than before (for example key + oauth became key): a loosening, never breaking." },
   "servers-changed": { level: "warning", category: "contract", about: "The servers list changed; clients using the old base URL may stop working." },
 };
 
 const GATEWAY_RULES: Record<string, ChangeRule> = {
   "route-authentication-removed": { level: "breaking", category: "security", about: "A route that required credentials (api-key, basic auth) no longer does." },
   "route-authentication-made-optional": { level: "breaking", category: "security", about: "A route's authentication now lets unauthenticated requests through." },
+  "route-authentication-made-required": { level: "breaking", category: "contract", about: "A route's authentication no longer lets unauthenticated requests through; callers without credentials get 401." },
   "route-authentication-added": { level: "breaking", category: "contract", about: "A route now requires credentials; existing callers without them get 401." },
   "route-authentication-changed": { level: "breaking", category: "contract", about: "A route changed how callers authenticate." },
   "route-ip-restriction-removed": { level: "breaking", category: "security", about: "A route's IP restriction was removed." },
+  "route-ip-restriction-added": { level: "breaking", category: "contract", about: "An IP restriction was added to a route; callers from other addresses are refused." },
   "route-ip-restriction-changed": { level: "warning", category: "security", about: "A route's allowed or blocked addresses changed." },
   "route-rate-limit-removed": { level: "warning", category: "traffic", about: "A route's rate limit was removed." },
   "route-rate-limit-added": { level: "warning", category: "traffic", about: "A rate limit was added to a route; heavy callers may now get 429." },
@@ -204,6 +227,7 @@ const GATEWAY_RULES: Record<string, ChangeRule> = {
   "route-no-longer-served": { level: "breaking", category: "contract", about: "An operation still in the document is no longer served by the gateway (its x-zuplo-route was removed)." },
   "policy-options-changed": { level: "info", category: "traffic", about: "A policy's options changed." },
   "cors-policy-origins-widened": { level: "warning", category: "security", about: "A custom CORS policy admits more origins." },
+  "cors-policy-origins-narrowed": { level: "breaking", category: "contract", about: "A custom CORS policy admits fewer origins; browser callers from them fail." },
   "env-variable-added": { level: "warning", category: "upstream", about: "The config needs a new $env variable; every environment must set it before deploying." },
 };
 
@@ -212,6 +236,7 @@ function buildRegistry(): Record<string, ChangeRule> {
   const places: SchemaPlace[] = ["request-parameter", "request-body", "response-body", "response-header"];
   for (const place of places) {
     for (const [suffix, { effect, about }] of Object.entries(schemaSuffixes())) {
+      if (!appliesAt(place, suffix)) continue;
       out[`${place}-${suffix}`] = { level: schemaChangeLevel(place, suffix, effect), category: "contract", about: `${place.replace("-", " ")}: ${about}.` };
     }
   }

@@ -1,7 +1,10 @@
 import { isObject, joinPointer, type DocumentSet, type JsonObject, type Location } from "../config/index.js";
-import { BOUNDS, COMPOSITIONS, CONSTRAINTS } from "./rules.js";
+import { article, BOUNDS, COMPOSITIONS, CONSTRAINTS } from "./rules.js";
 
 export type Direction = "request" | "response";
+
+/** How values travel: as JSON (false), as text (true: a parameter), or as text fields (a form body's properties). */
+export type Textual = boolean | "properties";
 
 export interface SchemaSide {
   value: unknown;
@@ -16,6 +19,8 @@ export interface SchemaChange {
   detail: string;
   base: Location | undefined;
   head: Location | undefined;
+  /** The change's identity at its source, kept once computed (see emit.ts sourceKey). */
+  key?: string;
 }
 
 const MAX_DEPTH = 48;
@@ -107,12 +112,15 @@ export class SchemaDiffer {
     private readonly headDocs: DocumentSet,
   ) {}
 
-  /** `textual`: the schema is a parameter's own value (not its nested properties), sent as text. */
-  diff(base: SchemaSide | undefined, head: SchemaSide | undefined, direction: Direction, depth = 0, textual = false): SchemaChange[] {
+  /**
+   * `textual`: the schema is a value sent as text (a parameter's own value); "properties": its
+   * properties are (the fields of a form-encoded request body).
+   */
+  diff(base: SchemaSide | undefined, head: SchemaSide | undefined, direction: Direction, depth = 0, textual: Textual = false): SchemaChange[] {
     const b = base ? this.baseDocs.deref(base.value, base.location) : undefined;
     const h = head ? this.headDocs.deref(head.value, head.location) : undefined;
     if (!b || !h || depth > MAX_DEPTH) return [];
-    const key = `${direction}${textual ? "|t" : ""}|${b.location.file}#${b.location.pointer}|${h.location.file}#${h.location.pointer}`;
+    const key = `${direction}${textual === true ? "|t" : textual ? "|p" : ""}|${b.location.file}#${b.location.pointer}|${h.location.file}#${h.location.pointer}`;
     const cached = this.memo.get(key);
     if (cached) return cached;
     if (this.active.has(key)) return [];
@@ -123,7 +131,8 @@ export class SchemaDiffer {
     return out;
   }
 
-  private compare(rawB: SchemaSide, rawH: SchemaSide, direction: Direction, depth: number, textual: boolean): SchemaChange[] {
+  private compare(rawB: SchemaSide, rawH: SchemaSide, direction: Direction, depth: number, textualSetting: Textual): SchemaChange[] {
+    const textual = textualSetting === true;
     const out: SchemaChange[] = [];
     // allOf members are merged into one view first: [A, B] refactored into one object allows the same values.
     const fb = flattenAllOf(this.baseDocs, rawB);
@@ -132,7 +141,7 @@ export class SchemaDiffer {
     const h: SchemaSide = { value: fh.value, location: rawH.location };
     const bs = b.value;
     const hs = h.value;
-    const unwrapped = this.wrapping(b, h, direction, depth, textual);
+    const unwrapped = this.wrapping(b, h, direction, depth, textualSetting);
     if (unwrapped) return unwrapped;
     // Boolean schemas: true allows everything, false nothing.
     if (!isObject(bs) || !isObject(hs)) {
@@ -207,8 +216,9 @@ export class SchemaDiffer {
       }
       if (bv === undefined) add(`${stem}-added`, `${keyword} ${show(hv)} added`, keyword);
       else if (hv === undefined) add(`${stem}-removed`, `${keyword} ${show(bv)} removed`, keyword);
-      else if (keyword === "x-extensible-enum" && Array.isArray(bv) && Array.isArray(hv)) {
-        for (const v of bv.filter((x) => !hv.includes(x))) add("enum-value-removed", `x-extensible-enum value ${show(v)} removed`, keyword);
+      else if (keyword === "x-extensible-enum") {
+        // Values may be added freely (clients must accept unknown ones); a removed one is refused in requests.
+        if (Array.isArray(bv) && Array.isArray(hv)) for (const v of bv.filter((x) => !hv.some((w) => deepEqual(x, w)))) add("enum-value-removed", `x-extensible-enum value ${show(v)} removed`, keyword);
       } else if (!deepEqual(bv, hv)) add(`${stem}-changed`, `${keyword} changed from ${show(bv)} to ${show(hv)}`, keyword);
     }
 
@@ -246,7 +256,7 @@ export class SchemaDiffer {
       } else {
         if (!breq.has(name) && hreq.has(name)) out.push({ suffix: "property-became-required", path: [name], detail: "became required", base: bl, head: hl });
         if (breq.has(name) && !hreq.has(name)) out.push({ suffix: "property-became-optional", path: [name], detail: "became optional", base: bl, head: hl });
-        for (const c of this.diff({ value: bp[name], location: bl }, { value: hp[name], location: hl }, direction, depth + 1)) out.push({ ...c, path: [name, ...c.path] });
+        for (const c of this.diff({ value: bp[name], location: bl }, { value: hp[name], location: hl }, direction, depth + 1, textualSetting === "properties")) out.push({ ...c, path: [name, ...c.path] });
       }
     }
     // Required names without a property schema (allowed by JSON Schema) still bind callers.
@@ -310,7 +320,7 @@ export class SchemaDiffer {
    * stands for it, and the composition change is reported once, instead of comparing the old
    * schema's properties with the wrapper's (which has none).
    */
-  private wrapping(b: SchemaSide, h: SchemaSide, direction: Direction, depth: number, textual: boolean): SchemaChange[] | undefined {
+  private wrapping(b: SchemaSide, h: SchemaSide, direction: Direction, depth: number, textual: Textual): SchemaChange[] | undefined {
     const bs = b.value;
     const hs = h.value;
     if (!isObject(bs) || !isObject(hs)) return undefined;
@@ -330,7 +340,7 @@ export class SchemaDiffer {
       const out = inner.map((c) => ({ ...c, path: [`${keyword}[${index}]`, ...c.path] }));
       if (wrappedNow) {
         const suffix = keyword === "oneOf" ? "one-of-introduced" : `${stem}-added`;
-        out.push(this.change(suffix, [], `the schema became a ${keyword} of ${members.length} alternatives`, b, h, keyword));
+        out.push(this.change(suffix, [], `the schema became ${article(keyword)} ${keyword} of ${members.length} alternatives`, b, h, keyword));
       } else {
         out.push(this.change(`${stem}-removed`, [], `the ${keyword} of ${members.length} alternatives became one of them`, b, h, keyword));
       }
@@ -353,16 +363,24 @@ export function propertyPath(path: readonly string[]): string {
 
 /**
  * A change sits at one place in the base and head schemas, however many property paths lead to
- * it (shared components, expanded objects): it is kept once, with the first path found.
+ * it (shared components, expanded objects): it is kept once, with the shortest path found (the
+ * one a reader recognises). What changed there counts too: three enum values removed share the
+ * enum's place and are three changes.
  */
 function uniqueByPlace(changes: SchemaChange[]): SchemaChange[] {
-  const seen = new Set<string>();
-  return changes.filter((c) => {
-    const key = `${c.suffix}|${c.base?.file}#${c.base?.pointer}|${c.head?.file}#${c.head?.pointer}`;
-    if (seen.has(key)) return false;
-    seen.add(key);
-    return true;
-  });
+  const at = new Map<string, number>();
+  const out: SchemaChange[] = [];
+  for (const c of changes) {
+    const key = `${c.suffix}|${c.base?.file}#${c.base?.pointer}|${c.head?.file}#${c.head?.pointer}|${c.detail}`;
+    const i = at.get(key);
+    if (i === undefined) {
+      at.set(key, out.length);
+      out.push(c);
+    } else if (c.path.length < out[i]!.path.length) {
+      out[i] = c;
+    }
+  }
+  return out;
 }
 
 /**
@@ -407,7 +425,12 @@ function typeKey(v: unknown): string {
   return isObject(v) ? JSON.stringify(Array.isArray(v.type) ? [...v.type].sort() : (v.type ?? null)) : "";
 }
 
-/** The member of a composition that stands for a plain schema: the same component, else the same type with the most property names in common. */
+/** The $ref an array schema's items are written as: an array of the same component stands for the array. */
+function itemsRef(v: unknown): string | undefined {
+  return isObject(v) && isObject(v.items) && typeof v.items.$ref === "string" ? v.items.$ref : undefined;
+}
+
+/** The member of a composition that stands for a plain schema: the same component, else an array of the same component, else the same type with the most property names in common. */
 function bestMember(plain: SchemaSide, members: unknown[], listAt: Location, docs: DocumentSet): number {
   const plainRef = plain.location.pointer;
   let best = -1;
@@ -418,6 +441,7 @@ function bestMember(plain: SchemaSide, members: unknown[], listAt: Location, doc
     if (!d) return;
     let score = 0;
     if (d.location.pointer === plainRef && plainRef.startsWith("/components/")) score = 1000;
+    else if (itemsRef(plain.value) !== undefined && itemsRef(plain.value) === itemsRef(d.value)) score = 500;
     else if (typeKey(d.value) === typeKey(plain.value) && typeKey(plain.value) !== "null") {
       const a = isObject(plain.value) && isObject(plain.value.properties) ? Object.keys(plain.value.properties) : [];
       const b = isObject(d.value) && isObject(d.value.properties) ? Object.keys(d.value.properties) : [];

@@ -1,11 +1,13 @@
-import { readConfig } from "../config/index.js";
+import { readConfig, sortDiagnostics } from "../config/index.js";
+import { checkDiffSettings } from "../diff/index.js";
 import type { ConfigSource, ReadSide } from "./ports.js";
 
-/** Snapshot, then parse and validate: the config of one commit, or the diagnostics saying why not. */
+/** Snapshot, then parse and validate (settings included): the config of one commit, or the diagnostics saying why not. */
 export async function readCommit(source: ConfigSource, sha: string): Promise<ReadSide> {
   const snapshot = await source.snapshot(sha);
   const { config, diagnostics } = readConfig(snapshot);
-  return { sha, config, diagnostics };
+  // The diff stage knows its rule ids: an unknown one under diff.severity fails validation too.
+  return { sha, config, diagnostics: config ? sortDiagnostics([...diagnostics, ...checkDiffSettings(config)]) : diagnostics };
 }
 
 /** The files a release is built from, as text, for the store (the gateway rebuilds releases from them at start). */

@@ -1,6 +1,12 @@
 import type { Change, ChangeReport } from "../diff/index.js";
 import { escapeMarkdown } from "./escape.js";
 
+/** GitHub refuses a check run's summary or text, and a comment body, longer than this. */
+export const GITHUB_TEXT_LIMIT = 65_535;
+
+/** Affected operations shown before "and N more": the JSON report lists all of them. */
+const FIRST_FEW = 3;
+
 function where(c: Change): string {
   const p = c.head ?? c.base;
   return p ? `${p.file}:${p.line}:${p.column}` : "";
@@ -11,72 +17,194 @@ export function summaryLine(report: ChangeReport): string {
   return `${s.breaking} breaking, ${s.warning} warning${s.warning === 1 ? "" : "s"}, ${s.info} info${s.accepted ? `, ${s.accepted} accepted` : ""}`;
 }
 
-/** One line per change, most severe first; the fingerprint is what `diff.ignore` takes. */
+function plural(n: number, word: string): string {
+  return `${n} ${word}${n === 1 ? "" : "s"}`;
+}
+
+/** The operations a change affects: its own, or every one that reaches its shared source. */
+function operationsOf(c: Change): string[] {
+  if (c.affected && c.affected.length > 0) return [...new Set(c.affected.map((a) => a.operation))];
+  return c.operation ? [c.operation] : [];
+}
+
+/**
+ * One line per change, most severe first; the fingerprint is what `diff.ignore` takes. A change at
+ * a shared source that several operations reach has a second line naming the first few.
+ */
 export function renderChangesText(report: ChangeReport): string {
-  const lines = report.changes.map((c) => {
+  const lines: string[] = [];
+  for (const c of report.changes) {
     const level = c.accepted ? `accepted` : c.level;
-    return `${level.padEnd(8)} ${c.category.padEnd(8)} ${c.operation ? c.operation + "  " : ""}${c.rule}: ${c.message}${where(c) ? `  (${where(c)})` : ""}  [${c.fingerprint}]${c.accepted ? `  accepted: ${c.accepted.reason}` : ""}`;
-  });
+    lines.push(`${level.padEnd(8)} ${c.category.padEnd(8)} ${c.operation ? c.operation + "  " : ""}${c.rule}: ${c.message}${where(c) ? `  (${where(c)})` : ""}  [${c.fingerprint}]${c.accepted ? `  accepted: ${c.accepted.reason}` : ""}`);
+    const affected = c.affected ?? [];
+    if (affected.length > 1) {
+      const shown = affected.slice(0, FIRST_FEW).map((a) => (a.where ? `${a.operation} (${a.where})` : a.operation));
+      const more = affected.length - shown.length;
+      lines.push(`${" ".repeat(18)}affects ${plural(operationsOf(c).length, "operation")}: ${shown.join("; ")}${more > 0 ? `; and ${more} more` : ""}`);
+    }
+  }
   return [...lines, summaryLine(report)].join("\n") + "\n";
 }
 
-const HEADINGS: { level: Change["level"]; title: string }[] = [
-  { level: "breaking", title: "Breaking" },
-  { level: "warning", title: "Warnings" },
-  { level: "info", title: "Other changes" },
-];
-
-interface Group {
+interface Row {
   first: Change;
+  fingerprints: string[];
   operations: string[];
-  count: number;
 }
 
-/** The same change (rule and message) met in several operations, shown once: a shared component changed. */
-function group(changes: readonly Change[]): Group[] {
-  const byKey = new Map<string, Group>();
+/**
+ * Changes with the same rule and message shown as one row: the same per-operation change in many
+ * operations ("request body became required"). Each keeps its own fingerprint.
+ */
+function rows(changes: readonly Change[]): Row[] {
+  const byKey = new Map<string, Row>();
   for (const c of changes) {
     const key = `${c.rule}\u0000${c.message}\u0000${c.accepted?.reason ?? ""}`;
-    const g = byKey.get(key);
-    if (g) {
-      g.count++;
-      if (c.operation) g.operations.push(c.operation);
+    const row = byKey.get(key);
+    if (row) {
+      row.fingerprints.push(c.fingerprint);
+      for (const op of operationsOf(c)) if (!row.operations.includes(op)) row.operations.push(op);
     } else {
-      byKey.set(key, { first: c, operations: c.operation ? [c.operation] : [], count: 1 });
+      byKey.set(key, { first: c, fingerprints: [c.fingerprint], operations: operationsOf(c) });
     }
   }
   return [...byKey.values()];
 }
 
-function operationsCell(g: Group): string {
-  const shown = g.operations.slice(0, 3).map((o) => `\`${o.replace(/`/g, "'")}\``);
-  const more = g.operations.length - shown.length;
+type Detail = "full" | "compact";
+
+function operationsCell(r: Row, detail: Detail): string {
+  if (detail === "compact") return r.operations.length === 0 ? "" : plural(r.operations.length, "operation");
+  const shown = r.operations.slice(0, FIRST_FEW).map((o) => `\`${o.replace(/`/g, "'")}\``);
+  const more = r.operations.length - shown.length;
   return shown.join("<br>") + (more > 0 ? `<br>and ${more} more` : "");
 }
 
-/**
- * The change report as GitHub markdown: a table per level, security changes marked, and one row
- * for a change that recurs across operations (a shared schema), so large APIs stay readable.
- * Every change keeps its own fingerprint in the JSON output.
- */
-export function renderChangesMarkdown(report: ChangeReport, options: { maxRows?: number } = {}): string {
-  const maxRows = options.maxRows ?? 200;
-  const out: string[] = [`**${summaryLine(report)}**`, ""];
-  if (report.changes.length === 0) return out.concat("No changes to the API contract or the gateway's policies.", "").join("\n");
-  const levels = [...HEADINGS.map((h) => ({ title: h.title, items: report.changes.filter((c) => !c.accepted && c.level === h.level) })), { title: "Accepted", items: report.changes.filter((c) => c.accepted) }];
-  for (const { title, items } of levels) {
-    if (items.length === 0) continue;
-    const groups = group(items);
-    out.push(`#### ${title} (${items.length})`, "", "| | Operation | Change | Where |", "| --- | --- | --- | --- |");
-    for (const g of groups.slice(0, maxRows)) {
-      const c = g.first;
-      const mark = c.category === "security" ? "🔒" : c.category === "traffic" ? "🚦" : c.category === "upstream" ? "↪️" : "";
-      const reason = c.accepted ? ` — accepted: ${escapeMarkdown(c.accepted.reason)}` : "";
-      const fingerprint = g.count > 1 ? `${c.fingerprint} +${g.count - 1}` : c.fingerprint;
-      out.push(`| ${mark} | ${operationsCell(g)} | ${escapeMarkdown(c.message)} <sub>${c.rule} · ${fingerprint}</sub>${reason} | ${escapeMarkdown(where(c))} |`);
-    }
-    if (groups.length > maxRows) out.push(`| | | … and ${groups.length - maxRows} more (the JSON report lists all) | |`);
-    out.push("");
+const MARK: Record<Change["category"], string> = { security: "🔒", traffic: "🚦", upstream: "↪️", contract: "" };
+
+/** `allFingerprints`: a change that needs an approval shows every fingerprint it stands for. */
+function rowLine(r: Row, detail: Detail, allFingerprints: boolean): string {
+  const c = r.first;
+  const reason = c.accepted ? ` — accepted: ${escapeMarkdown(c.accepted.reason)}` : "";
+  const fingerprints = allFingerprints || r.fingerprints.length === 1 ? r.fingerprints.join(", ") : `${r.fingerprints[0]} +${r.fingerprints.length - 1}`;
+  return `| ${MARK[c.category]} | ${operationsCell(r, detail)} | ${escapeMarkdown(c.message)} <sub>${c.rule} · ${fingerprints}</sub>${reason} | ${detail === "full" ? escapeMarkdown(where(c)) : ""} |`;
+}
+
+const TABLE_HEAD = ["| | Operation | Change | Where |", "| --- | --- | --- | --- |"];
+const JSON_HINT = "the JSON report (`gitway diff --format json`) lists every change";
+
+/** Text that grows line by line up to a character budget, the room for a closing note kept aside. */
+class Budget {
+  readonly lines: string[] = [];
+  private used = 0;
+  /** Kept for what comes later and is short (the info counts), while a long section fills up. */
+  reserved = 0;
+
+  constructor(private readonly max: number) {}
+
+  /** Adds the lines when all of them fit; says whether they did. */
+  push(...lines: string[]): boolean {
+    const size = lines.reduce((n, l) => n + l.length + 1, 0);
+    if (this.used + size > this.max - this.reserved) return false;
+    this.lines.push(...lines);
+    this.used += size;
+    return true;
   }
-  return out.join("\n");
+
+  /** A note about what was cut: it always goes in, into the room kept aside for notes (NOTE_ROOM). */
+  note(line: string): void {
+    this.lines.push(line);
+  }
+}
+
+/** Room kept for the notes that say what was cut, so they always fit. */
+const NOTE_ROOM = 1200;
+
+/**
+ * A table of rows, cut with a note when the budget ends. Returns false when rows were left out.
+ * `maxRows` bounds the rows even when there is room (a reviewer reads the first ones).
+ */
+function table(out: Budget, title: string, count: number, list: Row[], detail: Detail, allFingerprints: boolean, maxRows: number, what: string): boolean {
+  if (!out.push(`#### ${title} (${count})`, "", ...TABLE_HEAD)) return false;
+  let shown = 0;
+  for (const r of list) {
+    if (shown >= maxRows || !out.push(rowLine(r, detail, allFingerprints))) break;
+    shown++;
+  }
+  const left = list.length - shown;
+  if (left > 0) out.note(`| | | … and ${left} more ${what} not shown here: ${JSON_HINT} | |`);
+  out.note("");
+  return left === 0;
+}
+
+export interface MarkdownOptions {
+  /** Rows per table for warnings and accepted changes (breaking and security changes are all listed). */
+  maxRows?: number;
+  /** The longest text returned: 65,535 for a check run's text or a comment body; less to leave room around it. */
+  maxChars?: number;
+}
+
+/**
+ * The change report as GitHub markdown, within `maxChars` for any pair: every breaking and every
+ * security change first, each with its rule and fingerprint (compacted, and only as a last
+ * resort cut, when they alone do not fit), then warnings, then the count of info changes by rule,
+ * then accepted changes. A change at a shared source is one row with the operations it affects.
+ */
+export function renderChangesMarkdown(report: ChangeReport, options: MarkdownOptions = {}): string {
+  const maxChars = options.maxChars ?? GITHUB_TEXT_LIMIT;
+  const maxRows = options.maxRows ?? 200;
+  const summary = [`**${summaryLine(report)}**`, ""];
+  if (report.changes.length === 0) return [...summary, "No changes to the API contract or the gateway's policies.", ""].join("\n");
+  const open = report.changes.filter((c) => !c.accepted);
+  const breaking = rows(open.filter((c) => c.level === "breaking"));
+  const security = rows(open.filter((c) => c.level !== "breaking" && c.category === "security"));
+  const warnings = rows(open.filter((c) => c.level === "warning" && c.category !== "security"));
+  const info = open.filter((c) => c.level === "info" && c.category !== "security");
+  const accepted = rows(report.changes.filter((c) => c.accepted));
+  const count = (list: Row[]) => list.reduce((n, r) => n + r.fingerprints.length, 0);
+
+  // Breaking and security changes in full when they fit, else without the operation list and places.
+  const mustShow = (detail: Detail) => {
+    const b = new Budget(Number.POSITIVE_INFINITY);
+    if (breaking.length) table(b, "Breaking", count(breaking), breaking, detail, true, Infinity, "");
+    if (security.length) table(b, "Security", count(security), security, detail, true, Infinity, "");
+    return b.lines.join("\n").length;
+  };
+  const room = Math.max(0, maxChars - NOTE_ROOM);
+  const detail: Detail = summary.join("\n").length + mustShow("full") <= room ? "full" : "compact";
+
+  const out = new Budget(room);
+  out.push(...summary);
+  const cut: string[] = [];
+  if (breaking.length && !table(out, "Breaking", count(breaking), breaking, detail, true, Infinity, "breaking changes")) cut.push("breaking");
+  if (security.length && !table(out, "Security", count(security), security, detail, true, Infinity, "security changes")) cut.push("security");
+  const infoLines: string[] = [];
+  if (info.length) {
+    const byRule = new Map<string, number>();
+    for (const c of info) byRule.set(c.rule, (byRule.get(c.rule) ?? 0) + 1);
+    const ranked = [...byRule].sort((a, b) => b[1] - a[1] || a[0].localeCompare(b[0]));
+    infoLines.push(`#### Other changes (${info.length})`, "", "| Rule | Changes |", "| --- | --- |", ...ranked.map(([rule, n]) => `| \`${rule}\` | ${n} |`), "");
+  }
+  // Info counts are short and say what else happened: room for them is kept while warnings fill up.
+  out.reserved = Math.min(infoLines.reduce((n, l) => n + l.length + 1, 0), Math.floor(room / 4));
+  if (warnings.length && !table(out, "Warnings", count(warnings), warnings, "full", false, maxRows, "warnings")) cut.push("warnings");
+  out.reserved = 0;
+  if (infoLines.length) {
+    let shown = 0;
+    for (const line of infoLines) {
+      if (!out.push(line)) break;
+      shown++;
+    }
+    if (shown < infoLines.length) {
+      out.note(`| … and ${Math.max(0, infoLines.length - shown - 1)} more rules | |`);
+      out.note("");
+      cut.push("info");
+    }
+  }
+  if (accepted.length && !table(out, "Accepted", count(accepted), accepted, "compact", false, maxRows, "accepted changes")) cut.push("accepted");
+  let md = out.lines.join("\n");
+  if (cut.length > 0) md += `\n_This report is shortened to fit (${cut.join(", ")}): ${JSON_HINT}._\n`;
+  // The budget keeps the text within the limit; this only guards the guarantee itself.
+  if (md.length > maxChars) md = md.slice(0, Math.max(0, maxChars - 2)) + "…\n";
+  return md;
 }

@@ -81,7 +81,8 @@ export function changesCheck(report: ChangeReport | undefined, options: { breaki
     return { conclusion: "neutral", title: "No comparison", summary: options.baseUnreadable ?? "There is no base config to compare with: every route is new." };
   }
   const open = unapprovedBreaking(report).length;
-  const markdown = renderChangesMarkdown(report);
+  // Room is left for the approval note below; the renderer keeps every breaking and security change within it.
+  const markdown = renderChangesMarkdown(report, { maxChars: CHECK_TEXT_LIMIT - 1_000 });
   const how = open > 0 ? `\n\n${open} breaking change${open === 1 ? "" : "s"} need${open === 1 ? "s" : ""} approval: a maintainer with the required permission presses **Approve breaking** above, or the change is listed under \`diff.ignore\` in \`.github/gitway.yml\`.` : "";
   return {
     conclusion: open > 0 ? options.breakingConclusion : "success",

@@ -1,6 +1,6 @@
 /** Rendering: diagnostics and change reports as text, JSON, markdown and check-run output. */
 export { formatDiagnosticLine, summarizeDiagnostics } from "./diagnostics-text.js";
-export { renderChangesText, renderChangesMarkdown, summaryLine } from "./changes.js";
+export { renderChangesText, renderChangesMarkdown, summaryLine, GITHUB_TEXT_LIMIT, type MarkdownOptions } from "./changes.js";
 export { escapeMarkdown } from "./escape.js";
 export { validationCheck, changesCheck, noConfigCheck, unapprovedBreaking, fitText, annotationOf, CHECK_TEXT_LIMIT, ANNOTATIONS_PER_REQUEST, type CheckText, type CheckAnnotation, type CheckConclusion } from "./check-runs.js";
 export { pullRequestComment, COMMENT_MARKER, type PreviewState } from "./pull-request-comment.js";

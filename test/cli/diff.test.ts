@@ -1,5 +1,5 @@
 import { execFileSync } from "node:child_process";
-import { cpSync, mkdtempSync, readFileSync, writeFileSync } from "node:fs";
+import { cpSync, mkdirSync, mkdtempSync, readFileSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { describe, expect, it } from "vitest";
@@ -65,6 +65,35 @@ describe("gitway diff", () => {
     const r = gitway(["diff", SEED_DIR, broken]);
     expect(r.stderr).toMatch(/^head: config\/routes\.oas\.json:1:21: error json-syntax: /m);
     expect(r.code).toBe(2);
+  });
+
+  it("exits 2 when the head's settings name a rule that does not exist, with the nearest rule id", () => {
+    const head = seedWithoutAuth();
+    mkdirSync(join(head, ".github"), { recursive: true });
+    writeFileSync(join(head, ".github/gitway.yml"), "diff:\n  severity:\n    route-authentication-remove: warning\n");
+    const r = gitway(["diff", SEED_DIR, head]);
+    expect(r.stderr).toMatch(/^head: \.github\/gitway\.yml:3:5: error settings-invalid: diff\.severity names "route-authentication-remove", which is not a change rule; did you mean "route-authentication-removed"\?$/m);
+    expect(r.stdout).toBe("");
+    expect(r.code).toBe(2);
+  });
+
+  it("exits 2 when the head's settings file does not fit its schema, instead of ignoring it", () => {
+    const head = seedWithoutAuth();
+    mkdirSync(join(head, ".github"), { recursive: true });
+    writeFileSync(join(head, ".github/gitway.yml"), "diff:\n  ignore:\n    - fingerprint: abc\n");
+    const r = gitway(["diff", SEED_DIR, head]);
+    expect(r.stderr).toMatch(/error settings-invalid: /);
+    expect(r.code).toBe(2);
+  });
+
+  it("accepts a change by the fingerprint written, unquoted, in the head's settings", () => {
+    const head = seedWithoutAuth();
+    const json = JSON.parse(gitway(["diff", SEED_DIR, head, "--format", "json"]).stdout) as { changes: { fingerprint: string }[] };
+    mkdirSync(join(head, ".github"), { recursive: true });
+    writeFileSync(join(head, ".github/gitway.yml"), `diff:\n  ignore:\n    - fingerprint: ${json.changes[0]!.fingerprint}\n      reason: agreed with the mobile team\n`);
+    const r = gitway(["diff", SEED_DIR, head]);
+    expect(r.stdout).toMatch(/^0 breaking, 0 warnings, 0 info, 1 accepted$/m);
+    expect(r.code).toBe(0);
   });
 
   it("exits 2 for a side that is neither a path nor a revision", () => {

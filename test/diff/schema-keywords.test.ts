@@ -3,24 +3,7 @@ import { readConfig } from "../../src/config/index.js";
 import { CHANGE_RULES, diffConfigs } from "../../src/diff/index.js";
 import { BOUNDS, CONSTRAINTS } from "../../src/diff/rules.js";
 import { snapshot } from "../helpers.js";
-
-/** The type a keyword constrains, so the fixture schema is one where it applies. */
-const TYPE: Record<string, string> = {
-  minimum: "number", exclusiveMinimum: "number", maximum: "number", exclusiveMaximum: "number", multipleOf: "number",
-  minLength: "string", maxLength: "string", pattern: "string", format: "string", contentMediaType: "string", contentEncoding: "string", contentSchema: "string",
-  minItems: "array", maxItems: "array", minContains: "array", maxContains: "array", uniqueItems: "array", contains: "array", prefixItems: "array", unevaluatedItems: "array",
-  minProperties: "object", maxProperties: "object", propertyNames: "object", patternProperties: "object", dependentRequired: "object", dependentSchemas: "object", unevaluatedProperties: "object",
-};
-
-/** Two different values per constraint keyword. */
-const VALUES: Record<string, [unknown, unknown]> = {
-  pattern: ["^a", "^b"], format: ["email", "uri"], const: [1, 2], multipleOf: [2, 3],
-  not: [{ type: "string" }, { type: "number" }], if: [{ required: ["a"] }, { required: ["b"] }], then: [{ required: ["a"] }, { required: ["b"] }], else: [{ required: ["a"] }, { required: ["b"] }],
-  contains: [{ type: "string" }, { type: "number" }], propertyNames: [{ pattern: "^a" }, { pattern: "^b" }], patternProperties: [{ "^a": {} }, { "^b": {} }],
-  dependentRequired: [{ a: ["b"] }, { a: ["c"] }], dependentSchemas: [{ a: { required: ["b"] } }, { a: { required: ["c"] } }],
-  unevaluatedItems: [false, { type: "string" }], unevaluatedProperties: [false, { type: "string" }], contentSchema: [{ type: "string" }, { type: "number" }],
-  contentMediaType: ["application/json", "text/plain"], contentEncoding: ["base64", "base32"], prefixItems: [[{ type: "string" }], [{ type: "number" }]], uniqueItems: [true, true], "x-extensible-enum": [["a", "b"], ["a"]],
-};
+import { TYPE, VALUES } from "./fixtures/schema-pairs.js";
 
 function rulesFor(base: Record<string, unknown>, head: Record<string, unknown>): string[] {
   const doc = (schema: Record<string, unknown>) =>
