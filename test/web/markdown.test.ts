@@ -20,8 +20,8 @@ describe("a report's markdown as HTML", () => {
 
   it("keeps text from a pull request as text, even when it spells tags or markdown", () => {
     const markdown = renderChangesMarkdown({
-      summary: { breaking: 0, warning: 0, info: 1, accepted: 0 },
-      changes: [{ fingerprint: "0", rule: "r", level: "info", category: "contract", operation: undefined, message: "<sub>x</sub> <script>alert(1)</script> **not bold** `tick` | pipe" }],
+      summary: { breaking: 1, warning: 0, info: 0, accepted: 0 },
+      changes: [{ fingerprint: "0", rule: "r", level: "breaking", category: "contract", operation: undefined, message: "<sub>x</sub> <script>alert(1)</script> **not bold** `tick` | pipe" }],
     });
     const out = reportMarkdown(markdown).text;
     expect(out).not.toMatch(/<script|<sub>x/);
