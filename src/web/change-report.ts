@@ -10,6 +10,8 @@ interface ShownChange {
   message: string;
   where: string | null;
   accepted: string | null;
+  /** Every operation that reaches a change made in a shared place (a component), in order. */
+  affected: string[];
 }
 
 function text(v: unknown): string | null {
@@ -29,7 +31,8 @@ function shown(raw: unknown): ShownChange | null {
   const message = text(c.message);
   if (!level || message === null) return null;
   const accepted = c.accepted && typeof c.accepted === "object" ? (text((c.accepted as { reason?: unknown }).reason) ?? "accepted") : null;
-  return { rule: text(c.rule) ?? "", level, category: text(c.category) ?? "", operation: text(c.operation), message, where: place(c.head) ?? place(c.base), accepted };
+  const affected = Array.isArray(c.affected) ? [...new Set(c.affected.map((a: unknown) => text((a as { operation?: unknown } | null)?.operation)).filter((o): o is string => !!o))] : [];
+  return { rule: text(c.rule) ?? "", level, category: text(c.category) ?? "", operation: text(c.operation), message, where: place(c.head) ?? place(c.base), accepted, affected };
 }
 
 /** What a reviewer reads first: breaking, then security, then the rest by level; accepted last. */
@@ -38,6 +41,15 @@ function rank(c: ShownChange): number {
   if (c.level === "breaking") return c.category === "security" ? 0 : 1;
   if (c.category === "security") return 2;
   return c.level === "warning" ? 3 : 4;
+}
+
+/** Operations affected, shown before "and N more" (the JSON report lists all). */
+const FIRST_FEW = 3;
+
+function operations(c: ShownChange): Html | string {
+  const all = c.affected.length > 0 ? c.affected : c.operation ? [c.operation] : [];
+  const shown = all.slice(0, FIRST_FEW).map((o) => html`<code>${o}</code>`);
+  return html`${shown.map((o, i) => html`${i > 0 ? html`<br>` : ""}${o}`)}${all.length > FIRST_FEW ? html`<br><span class="muted">and ${all.length - FIRST_FEW} more</span>` : ""}`;
 }
 
 /** The most rows one report shows; the JSON report (`gitway diff --format json`) has them all. */
@@ -57,7 +69,7 @@ export function changeReport(report: DeploymentView["report"]): Html {
   const rows = changes.slice(0, MAX_ROWS).map(
     (c) => html`<tr class="change ${c.accepted ? "accepted" : c.level}${c.category === "security" ? " security" : ""}">
       <td><span class="level">${c.accepted ? "accepted" : c.level}</span>${c.category === "security" ? html` <span class="tag security">security</span>` : c.category ? html` <span class="tag">${c.category}</span>` : ""}</td>
-      <td>${c.operation ? html`<code>${c.operation}</code>` : ""}</td>
+      <td>${operations(c)}</td>
       <td>${c.message}${c.accepted ? html`<br><span class="muted">accepted: ${c.accepted}</span>` : ""} <span class="muted rule">${c.rule}</span></td>
       <td>${c.where ? html`<code>${c.where}</code>` : ""}</td>
     </tr>`,

@@ -29,10 +29,18 @@ function example(): MemoryOperations {
       outcome: "succeeded",
       error: null,
       report: {
-        summary: { breaking: 1, warning: 1, info: 1, accepted: 0 },
+        summary: { breaking: 1, warning: 2, info: 1, accepted: 0 },
         changes: [
           { rule: "path-added", level: "info", category: "contract", operation: "GET /health", message: "a new operation", head: { file: "config/routes.oas.json", line: 40, column: 5, pointer: "" } },
           { rule: "api-key-removed", level: "warning", category: "security", operation: "GET /orders", message: "the API key policy was removed" },
+          {
+            rule: "response-property-type-changed",
+            level: "warning",
+            category: "contract",
+            operation: undefined,
+            message: "Order.total changed from number to string",
+            affected: ["GET /orders", "GET /orders/{id}", "POST /orders", "PUT /orders/{id}"].map((operation) => ({ operation, where: "response 200 property total" })),
+          },
           { rule: "response-property-removed", level: "breaking", category: "contract", operation: "GET /orders/{id}", message: "response property <b>total</b> was removed", base: { file: "config/routes.oas.json", line: 88, column: 9, pointer: "" } },
         ],
       },
@@ -135,7 +143,7 @@ describe("an environment's page", () => {
 
   it("renders the change report with breaking, then security changes first, escaped", async () => {
     const { body } = await browser.get("/environments/acme-shop-production");
-    expect(body).toContain("<strong>1 breaking</strong>, 1 warning, 1 info");
+    expect(body).toContain("<strong>1 breaking</strong>, 2 warnings, 1 info");
     const breaking = body.indexOf("response property &lt;b&gt;total&lt;/b&gt; was removed");
     const security = body.indexOf("the API key policy was removed");
     const info = body.indexOf("a new operation");
@@ -144,6 +152,7 @@ describe("an environment's page", () => {
     expect(security).toBeLessThan(info);
     expect(body).toContain("<code>config/routes.oas.json:88</code>");
     expect(body).toContain('<span class="tag security">security</span>');
+    expect(body).toContain("<td><code>GET /orders</code><br><code>GET /orders/{id}</code><br><code>POST /orders</code><br><span class=\"muted\">and 1 more</span></td>");
   });
 
   it("shows a failed deployment's error and the validation check with file and line", async () => {
