@@ -152,11 +152,15 @@ export class Operations implements AdminOperations {
     }));
   }
 
+  /** What the checks said of the commits this environment ran or should run (newest first). */
   async checks(ref: string): Promise<CheckView[]> {
     const env = await this.resolve(ref);
-    const rows = await this.deps.db.select().from(checkResults).where(eq(checkResults.repositoryId, env.repositoryId)).orderBy(desc(checkResults.id)).limit(200);
-    const mine = rows.filter((r) => (r.details as { environment?: string }).environment === undefined || (r.details as { environment?: string }).environment === env.name);
-    return mine.slice(0, 30).map((r) => ({ name: r.name, commit: r.commitSha, conclusion: r.conclusion, title: r.title, summary: r.summary, at: r.createdAt.toISOString() }));
+    const deployed = await this.deps.db.select({ sha: deployments.commitSha }).from(deployments).where(eq(deployments.environmentId, env.id)).orderBy(desc(deployments.id)).limit(20);
+    const desired = this.deps.git?.desiredCommit(env.owner, env.repoName, { name: env.name, kind: env.kind, branch: env.branch });
+    const commits = [...new Set([desired, env.deployedCommitSha, ...deployed.map((d) => d.sha)].filter((c): c is string => Boolean(c)))];
+    if (commits.length === 0) return [];
+    const rows = await this.deps.db.select().from(checkResults).where(and(eq(checkResults.repositoryId, env.repositoryId), inArray(checkResults.commitSha, commits))).orderBy(desc(checkResults.id)).limit(60);
+    return rows.map((r) => ({ name: r.name, commit: r.commitSha, conclusion: r.conclusion, title: r.title, summary: r.summary, at: r.createdAt.toISOString() }));
   }
 
   async audit(filter: AuditFilter, page: Page): Promise<{ entries: AuditEntry[]; total: number }> {
@@ -169,7 +173,7 @@ export class Operations implements AdminOperations {
     if (filter.repository) where.push(sql`(${repositories.owner} || '/' || ${repositories.name}) = ${filter.repository}`);
     const base = () =>
       this.deps.db
-        .select({ a: auditLog, env: environments.name, owner: repositories.owner, repo: repositories.name })
+        .select({ a: auditLog, env: environments.name, label: environments.hostName, owner: repositories.owner, repo: repositories.name })
         .from(auditLog)
         .leftJoin(environments, eq(environments.id, auditLog.environmentId))
         .leftJoin(repositories, eq(repositories.id, environments.repositoryId))
@@ -183,7 +187,7 @@ export class Operations implements AdminOperations {
       .where(and(...where));
     return {
       total: Number(total?.n ?? 0),
-      entries: rows.map((r) => ({ id: r.a.id, at: r.a.at.toISOString(), actor: r.a.actor, action: r.a.action, repository: r.owner ? `${r.owner}/${r.repo}` : null, environment: r.env, commit: r.a.commitSha, details: r.a.details as Record<string, unknown> })),
+      entries: rows.map((r) => ({ id: r.a.id, at: r.a.at.toISOString(), actor: r.a.actor, action: r.a.action, repository: r.owner ? `${r.owner}/${r.repo}` : null, environment: r.env, label: r.label, commit: r.a.commitSha, details: r.a.details as Record<string, unknown> })),
     };
   }
 

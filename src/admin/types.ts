@@ -72,6 +72,8 @@ export interface AuditEntry {
   action: string;
   repository: string | null;
   environment: string | null;
+  /** The environment's label, unique across repositories (for links). */
+  label?: string | null;
   commit: string | null;
   details: Record<string, unknown>;
 }
