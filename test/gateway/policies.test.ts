@@ -1,4 +1,5 @@
 import { connect } from "node:net";
+import { Readable } from "node:stream";
 import { request } from "undici";
 import { afterEach, describe, expect, it } from "vitest";
 import { forward, policiesFile, route, routesFile } from "../config/fixtures/seed.js";
@@ -21,7 +22,7 @@ async function setup(inbound: string[], policies: unknown[], routeSpec: Record<s
   return { u, g };
 }
 
-async function send(url: string, init: { method?: string; headers?: Record<string, string>; body?: string | AsyncIterable<string> } = {}) {
+async function send(url: string, init: { method?: string; headers?: Record<string, string>; body?: string | Readable } = {}) {
   const r = await request(url, { method: (init.method ?? "GET") as "GET", headers: init.headers ?? {}, ...(init.body !== undefined ? { body: init.body } : {}) });
   const text = await r.body.text();
   return { status: r.statusCode, headers: r.headers, text, json: () => JSON.parse(text) as Record<string, unknown> };
@@ -169,7 +170,7 @@ describe("environments and releases", () => {
     const deadline = Date.now() + 3_000;
     const worker = async () => {
       for (let i = 0; i < 150 && Date.now() < deadline; i++) {
-        const r = await send(`${g.url}/api/v1/orders`, { method: "POST", headers: { "content-length": "100" }, body: slowBody() });
+        const r = await send(`${g.url}/api/v1/orders`, { method: "POST", headers: { "content-length": "100" }, body: Readable.from(slowBody()) });
         const body = r.status === 200 ? (r.json() as { path: string; inbound: string }) : { path: "", inbound: "" };
         answers.push({ status: r.status, release: [/^\/v(\d+)\//.exec(body.path)?.[1] ?? "?", body.inbound, String(r.headers["x-release-out"])] });
       }

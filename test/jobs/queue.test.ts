@@ -1,10 +1,10 @@
 import { spawn } from "node:child_process";
 import { fileURLToPath } from "node:url";
-import { afterEach, describe, expect, it } from "vitest";
+import { afterEach, expect, it } from "vitest";
 import { sql } from "drizzle-orm";
 import { JobQueue, Worker, type EnqueueResult, type Job } from "../../src/jobs/index.js";
 import { markDeployed, migrateStore, rowsOf, saveRelease, upsertEnvironment, upsertRepository, type Store } from "../../src/store/index.js";
-import { drivers, postgres } from "../store/drivers.js";
+import { describeEachDriver, postgres } from "../store/drivers.js";
 
 const open: (() => Promise<void>)[] = [];
 afterEach(async () => {
@@ -37,7 +37,7 @@ async function until(check: () => Promise<boolean>, timeoutMs = 10_000): Promise
   }
 }
 
-describe.each(drivers)("the job queue on $name", (driver) => {
+describeEachDriver("the job queue", (driver) => {
   async function queue(options?: ConstructorParameters<typeof JobQueue>[1]): Promise<JobQueue> {
     const store = await driver.open();
     open.push(() => store.close());
@@ -192,7 +192,8 @@ describe.each(drivers)("the job queue on $name", (driver) => {
   });
 });
 
-describe.each(postgres ? [postgres] : [])("a worker process killed on $name", (driver) => {
+// Only on PostgreSQL: a second process cannot open the same in-memory PGlite database.
+describeEachDriver("a worker process killed", (driver) => {
   it("leaves its job to another worker, which completes it once the lease expires", async () => {
     const store = (await driver.open()) as Store & { url: string };
     open.push(() => store.close());
@@ -214,4 +215,4 @@ describe.each(postgres ? [postgres] : [])("a worker process killed on $name", (d
     expect(done).toEqual([jobId]);
     expect(await q.get(jobId)).toMatchObject({ status: "done", attempts: 2 });
   });
-});
+}, [postgres]);

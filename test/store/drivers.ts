@@ -1,5 +1,6 @@
 import { randomUUID } from "node:crypto";
 import pg from "pg";
+import { describe } from "vitest";
 import { openStore, type Store } from "../../src/store/index.js";
 
 export interface Driver {
@@ -33,10 +34,22 @@ async function freshPostgres(): Promise<Store & { url: string }> {
   };
 }
 
-/** PGlite always (it needs nothing installed); the real PostgreSQL too when DATABASE_URL is set, as in CI. */
-export const drivers: Driver[] = [
-  { name: "PGlite", open: () => openStore({ dataDir: "memory://" }) },
-  ...(DATABASE_URL ? [{ name: "PostgreSQL", open: freshPostgres }] : []),
-];
+/** Without DATABASE_URL the PostgreSQL suites are listed as skipped, saying why, so a run without it does not read as all green. */
+export const POSTGRES_SKIPPED = DATABASE_URL ? undefined : "DATABASE_URL is not set: PostgreSQL not tested";
 
-export const postgres: Driver | undefined = DATABASE_URL ? { name: "PostgreSQL", open: freshPostgres } : undefined;
+export const pglite: Driver = { name: "PGlite", open: () => openStore({ dataDir: "memory://" }) };
+export const postgres: Driver = {
+  name: "PostgreSQL",
+  open: () => (DATABASE_URL ? freshPostgres() : Promise.reject(new Error(POSTGRES_SKIPPED))),
+};
+
+/**
+ * Declares `suite` once per driver: PGlite always (it needs nothing installed), and PostgreSQL,
+ * skipped with the reason in its title when DATABASE_URL is not set (CI sets it).
+ */
+export function describeEachDriver(title: string, suite: (driver: Driver) => void, drivers: Driver[] = [pglite, postgres]): void {
+  for (const driver of drivers) {
+    const skip = driver === postgres ? POSTGRES_SKIPPED : undefined;
+    describe.skipIf(skip !== undefined)(`${title} on ${driver.name}${skip ? ` (skipped: ${skip})` : ""}`, () => suite(driver));
+  }
+}
