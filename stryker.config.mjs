@@ -1,14 +1,19 @@
 // @ts-check
 /**
- * `npm run test:mutation`: Stryker mutates the modules where a silent regression costs most and
- * runs, per mutant, only the tests that cover the mutated code. Not part of `npm test` (it takes
- * tens of minutes on two cores). One area at a time: `npm run test:mutation -- --mutate src/jobs/queue.ts`.
+ * Stryker for `npm run test:mutation` (test/mutation/run.mjs runs it once per area of
+ * test/mutation/areas.mjs). Not part of `npm test`: it takes tens of minutes on two cores.
  */
 import process from "node:process";
 import { fileURLToPath, URL } from "node:url";
+import { AREAS } from "./test/mutation/areas.mjs";
 
-// Tests read the workplace's shared/ folder beside the clone; the sandbox Stryker copies the
-// project into is two levels deeper, so point them at it explicitly.
+const area = process.env.GITWAY_MUTATION_AREA ?? "diff";
+const chosen = AREAS[/** @type {keyof typeof AREAS} */ (area)];
+if (!chosen) throw new Error(`GITWAY_MUTATION_AREA: no area ${area}`);
+
+// The test runners Stryker starts inherit these: vitest.mutation.config.ts loads only the area's
+// tests, and tests find the workplace's shared/ folder from inside Stryker's sandbox copy.
+process.env.GITWAY_MUTATION_TESTS = chosen.tests.join(",");
 process.env.GITWAY_SHARED_DIR ??= fileURLToPath(new URL("../shared/", import.meta.url));
 
 /** @type {import("@stryker-mutator/api/core").PartialStrykerOptions} */
@@ -16,21 +21,14 @@ export default {
   testRunner: "vitest",
   vitest: { configFile: "vitest.mutation.config.ts", related: false },
   coverageAnalysis: "perTest",
-  mutate: [
-    "src/gateway/policies/**/*.ts",
-    "src/gateway/server.ts",
-    "src/jobs/**/*.ts",
-    "src/diff/rules.ts",
-    "src/diff/operation-diff.ts",
-    "src/config/documents.ts",
-  ],
-  // Two shared cores: one test runner at a time, and a generous timeout for HTTP and database tests.
+  mutate: chosen.mutate,
+  // Two shared cores: one test runner at a time, and room for HTTP and database tests.
   concurrency: 1,
   timeoutMS: 15_000,
   incremental: true,
-  incrementalFile: "reports/stryker-incremental.json",
-  reporters: ["clear-text", "progress", "html"],
-  htmlReporter: { fileName: "reports/mutation/index.html" },
+  incrementalFile: `reports/mutation/${area}-incremental.json`,
+  reporters: ["clear-text", "progress-append-only", "html"],
+  htmlReporter: { fileName: `reports/mutation/${area}.html` },
   clearTextReporter: { allowColor: false, logTests: false, reportMutants: true, reportScoreTable: true },
   thresholds: { high: 90, low: 80, break: null },
   tempDirName: ".stryker-tmp",
