@@ -54,6 +54,29 @@ describeEachDriver("the job queue", (driver) => {
     expect(await q.claim("w", 10_000)).toBeUndefined();
   });
 
+  it("records a delivery in the transaction that enqueues its job: a failed enqueue leaves no record, so the redelivery is taken", async () => {
+    const q = await queue();
+    const circular: Record<string, unknown> = {};
+    circular.self = circular;
+    const delivery = { kind: "deploy", environmentKey: "acme/shop:pr-2", commitOrder: 1, deliveryId: "d-1", event: "push" };
+    await expect(q.enqueue({ ...delivery, payload: circular })).rejects.toThrow();
+    expect(await q.enqueue({ ...delivery, payload: { ok: true } })).toMatchObject({ enqueued: true });
+    expect((await q.claim("w", 10_000))?.payload).toEqual({ ok: true });
+  });
+
+  it("enqueues inside a caller's transaction, and a rollback takes back both the delivery record and the job", async () => {
+    const q = await queue();
+    const delivery = { kind: "deploy", environmentKey: "acme/shop:pr-3", commitOrder: 1, payload: {}, deliveryId: "d-2", event: "push" };
+    await expect(
+      q.store.db.transaction(async (tx) => {
+        expect(await q.enqueueIn(tx as unknown as Store["db"], delivery)).toMatchObject({ enqueued: true });
+        throw new Error("the rest of the webhook handling failed");
+      }),
+    ).rejects.toThrow("the rest of the webhook handling failed");
+    expect(await unfinished(q)).toBe(0);
+    expect(await q.enqueue(delivery)).toMatchObject({ enqueued: true });
+  });
+
   it("coalesces a burst of ten pushes into the newest one", async () => {
     const q = await queue();
     for (let i = 1; i <= 10; i++) await q.enqueue({ kind: "deploy", environmentKey: "acme/shop:production", commitOrder: i, payload: { sha: `c${i}` } });
