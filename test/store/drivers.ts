@@ -11,8 +11,8 @@ export interface Driver {
 
 const DATABASE_URL = process.env.DATABASE_URL;
 
-/** A database of its own per test on the machine's PostgreSQL, so test files can run in parallel. */
-async function freshPostgres(): Promise<Store & { url: string }> {
+/** An empty database of its own on the machine's PostgreSQL; `drop` removes it. */
+export async function freshPostgresDatabase(): Promise<{ url: string; drop: () => Promise<void> }> {
   const name = `gitway_test_${randomUUID().replace(/-/g, "").slice(0, 16)}`;
   const admin = new pg.Client({ connectionString: DATABASE_URL });
   await admin.connect();
@@ -20,16 +20,27 @@ async function freshPostgres(): Promise<Store & { url: string }> {
   await admin.end();
   const url = new URL(DATABASE_URL!);
   url.pathname = `/${name}`;
-  const store = await openStore({ databaseUrl: url.toString() });
   return {
-    ...store,
     url: url.toString(),
-    async close() {
-      await store.close();
+    async drop() {
       const a = new pg.Client({ connectionString: DATABASE_URL });
       await a.connect();
       await a.query(`DROP DATABASE IF EXISTS ${name} WITH (FORCE)`);
       await a.end();
+    },
+  };
+}
+
+/** A database of its own per test on the machine's PostgreSQL, so test files can run in parallel. */
+async function freshPostgres(): Promise<Store & { url: string }> {
+  const db = await freshPostgresDatabase();
+  const store = await openStore({ databaseUrl: db.url });
+  return {
+    ...store,
+    url: db.url,
+    async close() {
+      await store.close();
+      await db.drop();
     },
   };
 }
