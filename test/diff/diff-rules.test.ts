@@ -98,6 +98,14 @@ describe("contract changes a consumer can feel", () => {
   ] as { name: string; base: string; head: string; expected: string; also?: string[] }[])("reports $name as $expected", ({ base, head, expected, also = [] }) => {
     // The whole set: a case that also raised a false alarm must fail. `also` lists what the head changes besides.
     expect(rules(base, head).sort()).toEqual([expected, ...also].sort());
+    // And their words: each message names the old and new values (pinned in __snapshots__/, read it there).
+    expect(changes(base, head).map((c) => `${c.level} ${c.rule}: ${c.message}`)).toMatchSnapshot();
+  });
+
+  it("reads a parameter's serialization with OpenAPI's defaults, so writing a default out changes nothing", () => {
+    const ids = (more: Record<string, unknown> = {}) => doc(query("ids", { type: "array", items: { type: "string" } }, more));
+    expect(changes(ids(), ids({ style: "form", explode: true }))).toEqual([]);
+    expect(changes(ids(), ids({ explode: false })).map((c) => c.message)).toEqual(['query parameter "ids" serialization changed from form, explode true to form, explode false']);
   });
 
   it("reports nothing for identical documents", () => {

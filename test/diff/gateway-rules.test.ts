@@ -102,6 +102,8 @@ describe("gateway changes no OpenAPI differ sees", () => {
   ] as { name: string; base: () => ReturnType<typeof repo>; head: () => ReturnType<typeof repo>; expected: string; also?: string[] }[])("reports $name as $expected", ({ base, head, expected, also = [] }) => {
     // The whole set, so a false alarm beside the expected change fails; `also` is what the head changes besides.
     expect(found(base(), head()).map((c) => `${c.level} ${c.rule}`).sort()).toEqual([expected, ...also].sort());
+    // And their words (pinned in __snapshots__/, read it there).
+    expect(found(base(), head()).map((c) => `${c.level} ${c.rule}: ${c.message}`)).toMatchSnapshot();
   });
 
   it("reports an operation still described but no longer served", () => {
