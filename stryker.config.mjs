@@ -31,6 +31,6 @@ export default {
   htmlReporter: { fileName: `reports/mutation/${area}.html` },
   clearTextReporter: { allowColor: false, logTests: false, reportMutants: true, reportScoreTable: true },
   thresholds: { high: 90, low: 80, break: null },
-  tempDirName: ".stryker-tmp",
+  tempDirName: `.stryker-tmp/${area}`,
   cleanTempDir: true,
 };

@@ -7,7 +7,8 @@ import { defineConfig } from "vitest/config";
 export default defineConfig({
   test: {
     include: (process.env.GITWAY_MUTATION_TESTS ?? "test/**/*.test.ts").split(","),
-    testTimeout: 20_000,
-    hookTimeout: 30_000,
+    // Stryker runs beside other work on two shared cores: room for a slow PGlite start.
+    testTimeout: 60_000,
+    hookTimeout: 60_000,
   },
 });
