@@ -10,6 +10,7 @@ const files = () =>
       "api/schemas/my order.json": '{"type": "integer"}',
       "api/broken.json": '{"type": ',
       "top.json": '{"x": 1}',
+      "api/v1:old.json": '{"type": "boolean"}',
     }),
   );
 
@@ -38,6 +39,7 @@ describe("$ref resolution", () => {
     { ref: "schemas/my%20order.json", value: { type: "integer" }, location: { file: "api/schemas/my order.json", pointer: "" } },
     { ref: "schemas/my%20order.json#", value: { type: "integer" }, location: { file: "api/schemas/my order.json", pointer: "" } },
     { ref: "../top.json#/x", value: 1, location: { file: "top.json", pointer: "/x" } },
+    { ref: "./v1:old.json", value: { type: "boolean" }, location: { file: "api/v1:old.json", pointer: "" } },
     { ref: "./openapi.json#/components/schemas/Order", value: { type: "object" }, location: { file: API, pointer: "/components/schemas/Order" } },
   ])("follows $ref to its value and place", ({ ref, value, location }) => {
     expect(files().resolve(API, ref)).toEqual({ ok: true, value, location });
