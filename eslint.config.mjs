@@ -23,7 +23,7 @@ function boundary(files, forbiddenFolders, pure = true) {
 const later = ["diff", "report", "gateway", "pipeline", "github", "git", "store", "jobs", "web", "app", "main", "cli"];
 
 export default tseslint.config(
-  { ignores: ["dist/", "node_modules/", "data/", ".bench-cache/", "scratch/", "coverage/"] },
+  { ignores: ["dist/", "node_modules/", "data/", ".bench-cache/", "scratch/", "coverage/", ".stryker-tmp/", "reports/"] },
   js.configs.recommended,
   ...tseslint.configs.recommended,
   {

@@ -34,3 +34,39 @@ describe("the README's change rules", async () => {
     expect(readme).toContain(`| \`${suffix}\` |`);
   });
 });
+
+describe("the README's schema change levels", async () => {
+  const { CHANGE_RULES } = await import("../src/diff/index.js");
+  const { schemaSuffixes } = await import("../src/diff/rules.js");
+  const places = ["request-parameter", "request-body", "response-body", "response-header"];
+  const section = (heading: string) => readme.slice(readme.indexOf(heading)).split(/\n(?=#)/)[0]!;
+  const rows = (text: string) => text.split("\n").filter((l) => /^\| `/.test(l)).map((l) => l.split("|").slice(1, -1).map((c) => c.trim()));
+
+  // The effect table: `suffix` | effect: what it does.
+  const effects = new Map(rows(section("## Change rules")).filter((r) => r.length === 2).map(([suffix, effect]) => [suffix!.replaceAll("`", ""), effect!.split(":")[0]!]));
+  // The exceptions table: `suffix`, ... | where | level | why.
+  const exceptions = new Map<string, string>();
+  for (const [suffixes, where, level] of rows(section("### Levels the effect alone does not decide"))) {
+    const at = where === "everywhere" ? places : where === "request" || where === "response" ? places.filter((p) => p.startsWith(where)) : [where!];
+    for (const suffix of suffixes!.split(",").map((x) => x.trim().replaceAll("`", ""))) for (const place of at) exceptions.set(`${place}-${suffix}`, level!);
+  }
+
+  /** Request: tighter breaks callers; response: looser breaks readers; changed breaks both. */
+  function documentedLevel(place: string, suffix: string): string {
+    const exception = exceptions.get(`${place}-${suffix}`);
+    if (exception) return exception;
+    const effect = effects.get(suffix);
+    if (effect === "changed") return "breaking";
+    if (effect === "neutral") return "info";
+    return (place.startsWith("request") ? effect === "tighter" : effect === "looser") ? "breaking" : "info";
+  }
+
+  it("lists exceptions only for schema changes that exist", () => {
+    expect(exceptions.size).toBeGreaterThan(20);
+    for (const id of exceptions.keys()) expect(CHANGE_RULES[id], id).toBeDefined();
+  });
+
+  it.each(places.flatMap((place) => Object.keys(schemaSuffixes()).map((suffix) => ({ id: `${place}-${suffix}`, place, suffix }))))("documents the level of $id", ({ place, suffix }) => {
+    expect(documentedLevel(place, suffix)).toBe(CHANGE_RULES[`${place}-${suffix}`]!.level);
+  });
+});

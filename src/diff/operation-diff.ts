@@ -124,8 +124,13 @@ function diffParameters(s: Sides, label: string, b: Operation, h: Operation, now
     diffLifecycle(s, label, "request-parameter", bp.value, hp.value, bp.location, hp.location);
     if (!bp.required && hp.required) s.sink.add("request-parameter-became-required", label, `${describeParam(hp)} became required`, bp.location, hp.location);
     if (bp.required && !hp.required) s.sink.add("request-parameter-became-optional", label, `${describeParam(hp)} became optional`, bp.location, hp.location);
-    const style = (p: Parameter) => `${String(p.value.style ?? "")}/${String(p.value.explode ?? "")}`;
-    if (style(bp) !== style(hp)) s.sink.add("request-parameter-style-changed", label, `${describeParam(hp)} serialization changed from ${style(bp)} to ${style(hp)} (style/explode)`, bp.location, hp.location);
+    // With OpenAPI's defaults filled in (form for query and cookie, simple otherwise; explode only for form),
+    // so writing out a default is no change.
+    const style = (p: Parameter) => {
+      const named = String(p.value.style ?? (p.in === "query" || p.in === "cookie" ? "form" : "simple"));
+      return `${named}, explode ${String(p.value.explode ?? named === "form")}`;
+    };
+    if (style(bp) !== style(hp)) s.sink.add("request-parameter-style-changed", label, `${describeParam(hp)} serialization changed from ${style(bp)} to ${style(hp)}`, bp.location, hp.location);
     const bSchema = { value: bp.value.schema, location: sub(bp.location, "schema") };
     let hSchema = { value: hp.value.schema, location: sub(hp.location, "schema") };
     const widened = scalarToArray(s, bSchema, hSchema);

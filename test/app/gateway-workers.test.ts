@@ -7,10 +7,9 @@ import { request } from "undici";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { apiKeyPolicy, forward, policiesFile, rateLimitPolicy, route, routesFile } from "../config/fixtures/seed.js";
 import { startUpstream } from "../gateway/harness.js";
-import { drivers } from "../store/drivers.js";
+import { POSTGRES_SKIPPED, postgres } from "../store/drivers.js";
 import { startProcess, type Started } from "./start.js";
 
-const postgres = drivers.find((d) => d.name === "PostgreSQL");
 const REDIS_URL = process.env.REDIS_URL;
 
 /** A port this test chose and checked is free (every gateway process must listen on the same one). */
@@ -30,7 +29,7 @@ const files = (upstream: string, products: boolean) => ({
   "config/policies.json": policiesFile([apiKeyPolicy(), rateLimitPolicy({ rateLimitBy: "ip", requestsAllowed: 10, timeWindowMinutes: 1 }, "limit")]),
 });
 
-describe.skipIf(!postgres || !REDIS_URL)(`GATEWAY_WORKERS=2${!postgres || !REDIS_URL ? " (skipped: needs DATABASE_URL and REDIS_URL, as in CI)" : ""}`, () => {
+describe.skipIf(POSTGRES_SKIPPED !== undefined || !REDIS_URL)(`GATEWAY_WORKERS=2${POSTGRES_SKIPPED !== undefined || !REDIS_URL ? " (skipped: needs DATABASE_URL and REDIS_URL, as in CI)" : ""}`, () => {
   let root: string;
   let repo: string;
   let app: Started;
@@ -71,7 +70,7 @@ describe.skipIf(!postgres || !REDIS_URL)(`GATEWAY_WORKERS=2${!postgres || !REDIS
     mkdirSync(repo);
     git("init", "--quiet", "--initial-branch=main");
     upstream = await startUpstream();
-    const store = await postgres!.open();
+    const store = await postgres.open();
     dropDatabase = () => store.close();
     port = await freePort();
     const first = commit(files(upstream.url, false));

@@ -8,7 +8,7 @@ import { readAppSettings } from "../../src/app/settings.js";
 import { startGitway, type Running } from "../../src/app/start.js";
 import { startUpstream } from "../gateway/harness.js";
 import { shopFiles } from "../github/shop-repo.js";
-import { drivers } from "../store/drivers.js";
+import { describeEachDriver } from "../store/drivers.js";
 import { ROOT } from "./start.js";
 
 /** A real Git repository in a temp folder, as a team's config repository would be. */
@@ -36,7 +36,7 @@ class Repo {
   }
 }
 
-describe.each(drivers)("the Git mode on $name", (driver) => {
+describeEachDriver("the Git mode", (driver) => {
   let root: string;
   let repo: Repo;
   let app: Running;

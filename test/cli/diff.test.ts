@@ -15,6 +15,19 @@ function seedWithoutAuth(): string {
   return dir;
 }
 
+/** A plain-format repository: openapi.json with GET /orders (an optional `status` query unless dropped), and optional files beside it. */
+function plainRepo(options: { status?: boolean; version?: string; info?: Record<string, unknown>; files?: Record<string, string> } = {}): string {
+  const dir = mkdtempSync(join(tmpdir(), "gitway-plain-"));
+  const parameters = options.status === false ? [] : [{ name: "status", in: "query", schema: { type: "string" } }];
+  const info = options.info ?? { title: "Orders", version: options.version ?? "1.0.0" };
+  writeFileSync(join(dir, "openapi.json"), JSON.stringify({ openapi: "3.1.0", info, servers: [{ url: "https://api.example.com" }], paths: { "/orders": { get: { operationId: "listOrders", parameters, responses: { "200": { description: "ok" } } } } } }, null, 2));
+  for (const [path, text] of Object.entries(options.files ?? {})) {
+    mkdirSync(join(dir, path, ".."), { recursive: true });
+    writeFileSync(join(dir, path), text);
+  }
+  return dir;
+}
+
 describe("gitway diff", () => {
   it("reports auth removed from the seed example as breaking/security and exits 1", () => {
     const r = gitway(["diff", SEED_DIR, seedWithoutAuth()]);
@@ -100,5 +113,59 @@ describe("gitway diff", () => {
     const r = gitway(["diff", SEED_DIR, "no-such-branch-or-path"]);
     expect(r.stderr).toMatch(/neither a file, a directory, nor a Git revision/);
     expect(r.code).toBe(2);
+  });
+
+  it("exits 1 on a warning with --fail-on warning, and 0 on the same warning by default", () => {
+    const args = ["diff", plainRepo(), plainRepo({ status: false })];
+    const plain = gitway(args);
+    expect(plain.stdout).toMatch(/^0 breaking, 1 warning, 0 info$/m);
+    expect(plain.stdout).toMatch(/request-parameter-removed/);
+    expect(plain.code).toBe(0);
+    expect(gitway([...args, "--fail-on", "warning"]).code).toBe(1);
+    expect(gitway(["diff", plainRepo(), plainRepo(), "--fail-on", "warning"]).code).toBe(0);
+  });
+
+  it("diffs a side that has schema errors, saying how many, instead of stopping", () => {
+    // info.version missing: an openapi-schema error, but the document is still read.
+    const head = plainRepo({ status: false, info: { title: "Orders" } });
+    const r = gitway(["diff", plainRepo(), head]);
+    expect(r.stderr).toBe("note: head has 1 validation error; run gitway validate to see them\n");
+    expect(r.stdout).toMatch(/request-parameter-removed/);
+    expect(r.code).toBe(0);
+  });
+});
+
+describe("gitway diff with the head repository's .github/gitway.yml", () => {
+  const settings = (yaml: string) => ({ ".github/gitway.yml": yaml });
+
+  it("applies diff.severity by rule id", () => {
+    const r = gitway(["diff", plainRepo(), plainRepo({ status: false, files: settings("diff:\n  severity:\n    request-parameter-removed: breaking\n") })]);
+    expect(r.stdout).toMatch(/^1 breaking, 0 warnings, 0 info$/m);
+    expect(r.code).toBe(1);
+    const off = gitway(["diff", plainRepo(), plainRepo({ status: false, files: settings("diff:\n  severity:\n    request-parameter-removed: 'off'\n") })]);
+    expect(off.stdout).toBe("0 breaking, 0 warnings, 0 info\n");
+  });
+
+  it("accepts a change listed under diff.ignore by fingerprint, with its reason", () => {
+    const raise = "diff:\n  severity:\n    request-parameter-removed: breaking\n";
+    const first = JSON.parse(gitway(["diff", plainRepo(), plainRepo({ status: false, files: settings(raise) }), "--format", "json"]).stdout) as { changes: { fingerprint: string }[] };
+    const fingerprint = first.changes[0]!.fingerprint;
+    const head = plainRepo({ status: false, files: settings(`${raise}  ignore:\n    - fingerprint: ${fingerprint}\n      reason: "clients migrated (API-7)"\n`) });
+    const r = gitway(["diff", plainRepo(), head, "--format", "json"]);
+    const report = JSON.parse(r.stdout) as { changes: { accepted?: { reason: string } }[]; summary: unknown };
+    expect(report.changes.map((c) => c.accepted)).toEqual([{ reason: "clients migrated (API-7)" }]);
+    expect(report.summary).toEqual({ breaking: 0, warning: 0, info: 0, accepted: 1 });
+    expect(r.code).toBe(0);
+  });
+
+  it("accepts breaking changes when info.version's major went up, only with allowBreakingOnMajorVersion", () => {
+    const raise = "diff:\n  severity:\n    request-parameter-removed: breaking\n";
+    const allowed = gitway(["diff", plainRepo(), plainRepo({ status: false, version: "2.0.0", files: settings(`${raise}  allowBreakingOnMajorVersion: true\n`) })]);
+    expect(allowed.stdout).toMatch(/^0 breaking, 0 warnings, 0 info/m);
+    expect(allowed.code).toBe(0);
+    const minor = gitway(["diff", plainRepo(), plainRepo({ status: false, version: "1.1.0", files: settings(`${raise}  allowBreakingOnMajorVersion: true\n`) })]);
+    expect(minor.code).toBe(1);
+    const notAllowed = gitway(["diff", plainRepo(), plainRepo({ status: false, version: "2.0.0", files: settings(raise) })]);
+    expect(notAllowed.code).toBe(1);
   });
 });

@@ -73,6 +73,16 @@ describe("gitway validate", () => {
     expect(r.code).toBe(0);
   });
 
+  it("exits 0 when the config has warnings and notes but no errors", () => {
+    const routed = { responses: { "200": { description: "ok" } }, "x-zuplo-route": { corsPolicy: "none", handler: { export: "urlForwardHandler", module: "$import(@zuplo/runtime)", options: { baseUrl: "https://a.example" } }, policies: { inbound: [] } } };
+    const routes = JSON.stringify({ openapi: "3.1.0", info: { title: "x", version: "1" }, paths: { "/a": { get: routed }, "/b": { get: { responses: { "200": { description: "ok" } } } } } }, null, 2);
+    const policies = JSON.stringify({ policies: [{ name: "unused", policyType: "api-key-inbound", handler: { export: "ApiKeyInboundPolicy", module: "$import(@zuplo/runtime)" } }] });
+    const r = gitway(["validate", repo({ "config/routes.oas.json": routes, "config/policies.json": policies })], { cwd: tmpdir() });
+    expect(r.stdout.split("\n").filter(Boolean).map((l) => / (warning|info) ([a-z-]+):/.exec(l)?.slice(1).join(" "))).toEqual(["info policy-unused", "warning route-missing-gateway-extension"]);
+    expect(r.stderr).toBe("0 errors, 1 warning, 1 note\n");
+    expect(r.code).toBe(0);
+  });
+
   it("exits 2 when the path cannot be read", () => {
     const r = gitway(["validate", "/nonexistent/gitway-repo"]);
     expect(r.stderr).toBe("gitway: Cannot read /nonexistent/gitway-repo: no such file or directory\n");

@@ -48,18 +48,37 @@ describe("hostile and broken input", () => {
     expect(read({ [ROUTES]: small }, 10).diagnostics.map((d) => d.rule)).toEqual(["file-too-large"]);
   });
 
-  it("stops 10,000 levels of JSON nesting at the depth limit", () => {
+  // The depth limit is 256 levels; the place reported is the collection that reaches it.
+  it("stops 10,000 levels of JSON nesting at the depth limit, at the bracket that passes it", () => {
     const text = '{"openapi": "3.1.0", "x": ' + "[".repeat(10_000) + "]".repeat(10_000) + "}";
     const { diagnostics, ms } = read({ [ROUTES]: text });
-    expect(diagnostics.map((d) => [d.rule, d.line])).toEqual([["nesting-too-deep", 1]]);
+    expect(diagnostics.map((d) => [d.rule, d.line, d.column])).toEqual([["nesting-too-deep", 1, 27 + 255]]);
     expect(ms).toBeLessThan(2000);
   });
 
-  it("stops 10,000 levels of YAML nesting without overflowing the stack", () => {
+  it("stops JSON nesting just past the limit, and accepts it just under", () => {
+    const nested = (n: number) => '{"openapi": "3.1.0", "x": ' + "[".repeat(n) + "]".repeat(n) + "}";
+    expect(read({ [ROUTES]: nested(255) }).diagnostics.map((d) => d.rule)).not.toContain("nesting-too-deep");
+    expect(read({ [ROUTES]: nested(256) }).diagnostics.map((d) => d.rule)).toContain("nesting-too-deep");
+  });
+
+  it("stops 10,000 levels of YAML flow nesting at the depth limit, without overflowing the stack", () => {
     const text = "openapi: 3.0.3\nx: " + "[".repeat(10_000) + "]".repeat(10_000) + "\n";
-    const { diagnostics } = read({ "openapi.yaml": text });
-    expect(diagnostics.length).toBeGreaterThan(0);
-    expect(diagnostics[0]!.severity).toBe("error");
+    const { diagnostics, ms } = read({ "openapi.yaml": text });
+    expect(placed(diagnostics)).toEqual([{ rule: "nesting-too-deep", file: "openapi.yaml", line: 2, column: 3 + 256, severity: "error" }]);
+    expect(diagnostics[0]!.message).toBe("Nesting is deeper than 256 levels");
+    expect(ms).toBeLessThan(2000);
+  });
+
+  it("stops 10,000 levels of YAML block nesting at the depth limit, without overflowing the stack", () => {
+    const text = "openapi: 3.0.3\nx:\n  " + "- ".repeat(10_000) + "1\n";
+    expect(placed(read({ "openapi.yaml": text }).diagnostics)).toEqual([{ rule: "nesting-too-deep", file: "openapi.yaml", line: 3, column: 3 + 2 * 255, severity: "error" }]);
+  });
+
+  it("places YAML nesting a little past the limit where it places 10,000 levels", () => {
+    const nested = (n: number) => "openapi: 3.0.3\nx: " + "[".repeat(n) + "]".repeat(n) + "\n";
+    expect(read({ "openapi.yaml": nested(300) }).diagnostics.map((d) => [d.rule, d.line, d.column])).toEqual([["nesting-too-deep", 2, 3 + 256]]);
+    expect(read({ "openapi.yaml": nested(255) }).diagnostics.map((d) => d.rule)).not.toContain("nesting-too-deep");
   });
 
   it("refuses a billion-laughs alias bomb instead of expanding it", () => {

@@ -217,6 +217,15 @@ describe("api-key-inbound", () => {
     expect(u.seen[0]!.headers.authorization).toBeUndefined();
   });
 
+  it("drops a caller's own X-Consumer-Name on a route without authentication, forwarded or rewritten", async () => {
+    const u = await upstream();
+    const rewriteTo = { export: "urlRewriteHandler", module: "$import(@zuplo/runtime)", options: { rewritePattern: `${u.url}/rewritten` } };
+    const g = await gateway(files([{ route: route([], forward(u.url)) }, { method: "post", route: route([], rewriteTo) }]));
+    expect((await get(`${g.url}/api/v1/orders`, { "x-consumer-name": "admin" })).status).toBe(200);
+    expect((await get(`${g.url}/api/v1/orders`, { "x-consumer-name": "admin" }, "POST", "")).status).toBe(200);
+    expect(u.seen.map((s) => [s.url, s.headers["x-consumer-name"]])).toEqual([["/api/v1/orders", undefined], ["/rewritten", undefined]]);
+  });
+
   it("reads the key from another header and scheme", async () => {
     const { g } = await setup({ authHeader: "X-Api-Key", authScheme: "" });
     expect((await get(`${g.url}/api/v1/orders`, { "x-api-key": "key-alice" })).status).toBe(200);

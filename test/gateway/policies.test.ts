@@ -1,4 +1,5 @@
 import { connect } from "node:net";
+import { Readable } from "node:stream";
 import { request } from "undici";
 import { afterEach, describe, expect, it } from "vitest";
 import { forward, policiesFile, route, routesFile } from "../config/fixtures/seed.js";
@@ -21,7 +22,7 @@ async function setup(inbound: string[], policies: unknown[], routeSpec: Record<s
   return { u, g };
 }
 
-async function send(url: string, init: { method?: string; headers?: Record<string, string>; body?: string } = {}) {
+async function send(url: string, init: { method?: string; headers?: Record<string, string>; body?: string | Readable } = {}) {
   const r = await request(url, { method: (init.method ?? "GET") as "GET", headers: init.headers ?? {}, ...(init.body !== undefined ? { body: init.body } : {}) });
   const text = await r.body.text();
   return { status: r.statusCode, headers: r.headers, text, json: () => JSON.parse(text) as Record<string, unknown> };
@@ -138,24 +139,51 @@ describe("environments and releases", () => {
     expect((await send(`${g.url}/api/v1/orders`)).status).toBe(200);
   });
 
-  it("swaps releases under load without dropping a request", async () => {
-    const u = await startUpstream();
+  it("swaps releases under load without dropping a request, each request answered whole by the release it started on", async () => {
+    // The upstream answers slowly and echoes what reached it, so a swap lands while requests are in flight.
+    const u = await startUpstream((req, res) => {
+      const body = JSON.stringify({ path: req.url, inbound: req.headers["x-release-in"] });
+      setTimeout(() => res.writeHead(200, { "content-type": "application/json", "content-length": Buffer.byteLength(body) }).end(body), 3);
+    });
     closers.push(u.close);
-    const files = (n: number) => ({ "config/routes.oas.json": routesFile([{ route: route([], forward(`${u.url}/v${n}`)) }]), "config/policies.json": policiesFile([]) });
+    // The body arrives in two parts 10 ms apart, so releases change while the size policy reads it.
+    async function* slowBody() {
+      yield "x".repeat(50);
+      await new Promise((r) => setTimeout(r, 10));
+      yield "y".repeat(50);
+    }
+    // Release n stamps n on the way in (before and after an async body read), forwards to /vn, and stamps n on the way out.
+    const files = (n: number) => {
+      const policies = [
+        policy("in", "set-headers-inbound", "SetHeadersInboundPolicy", { headers: [{ name: "x-release-in", value: String(n) }] }),
+        policy("size", "request-size-limit-inbound", "RequestSizeLimitInboundPolicy", { maxSizeInBytes: 1000 }),
+        policy("out", "set-headers-outbound", "SetHeadersOutboundPolicy", { headers: [{ name: "x-release-out", value: String(n) }] }),
+      ];
+      const r = { ...route(["in", "size"], forward(`${u.url}/v${n}`)), policies: { inbound: ["in", "size"], outbound: ["out"] } };
+      return { "config/routes.oas.json": routesFile([{ method: "post", route: r }]), "config/policies.json": policiesFile(policies) };
+    };
     const g = await startGateway(files(0));
     closers.push(g.close);
     let swaps = 0;
     const timer = setInterval(() => g.gateway.deploy("local", g.release(files(++swaps))), 5);
-    const statuses: number[] = [];
+    const answers: { status: number; release: string[] }[] = [];
     const deadline = Date.now() + 3_000;
     const worker = async () => {
-      for (let i = 0; i < 150 && Date.now() < deadline; i++) statuses.push((await send(`${g.url}/api/v1/orders`)).status);
+      for (let i = 0; i < 150 && Date.now() < deadline; i++) {
+        const r = await send(`${g.url}/api/v1/orders`, { method: "POST", headers: { "content-length": "100" }, body: Readable.from(slowBody()) });
+        const body = r.status === 200 ? (r.json() as { path: string; inbound: string }) : { path: "", inbound: "" };
+        answers.push({ status: r.status, release: [/^\/v(\d+)\//.exec(body.path)?.[1] ?? "?", body.inbound, String(r.headers["x-release-out"])] });
+      }
     };
     await Promise.all(Array.from({ length: 8 }, worker));
     clearInterval(timer);
     expect(swaps).toBeGreaterThan(10);
-    expect(statuses.length).toBeGreaterThan(300);
-    expect(statuses.filter((s) => s !== 200)).toEqual([]);
+    expect(answers.length).toBeGreaterThan(300);
+    expect(answers.filter((a) => a.status !== 200)).toEqual([]);
+    // Whole: the path, the inbound stamp and the outbound stamp name the same release.
+    expect(answers.filter((a) => new Set(a.release).size !== 1)).toEqual([]);
+    // And the releases did answer differently: many of them served.
+    expect(new Set(answers.map((a) => a.release[0])).size).toBeGreaterThan(5);
   });
 });
 
@@ -164,26 +192,33 @@ describe("bad input", () => {
     return setup([], [], { method: "post" });
   }
 
-  it("answers oversized headers with 431", async () => {
+  it("answers headers over 16 KiB with 431, and serves headers just under it", async () => {
     const { g } = await plain();
-    const r = await send(`${g.url}/api/v1/orders`, { method: "POST", headers: { "x-big": "a".repeat(40_000) }, body: "" }).catch((e: Error) => ({ status: 0, text: e.message }));
-    expect(r.status).toBe(431);
+    const sized = (bytes: number) => send(`${g.url}/api/v1/orders`, { method: "POST", headers: { "x-big": "a".repeat(bytes) }, body: "" }).catch((e: Error) => ({ status: 0, text: e.message }));
+    expect((await sized(16 * 1024 - 512)).status).toBe(200);
+    const over = await sized(16 * 1024 + 512);
+    expect(over.status).toBe(431);
+    expect(over.text).toContain("The request headers are too large");
   });
 
-  it("closes a connection whose headers never finish (slowloris) instead of holding it", async () => {
-    const { g } = await plain();
+  it("answers a connection whose headers never finish (slowloris) with 408 and closes it", async () => {
+    const { g } = await plain(); // the test gateway waits 2 s for headers
     const port = Number(new URL(g.url).port);
-    const closed = await new Promise<string>((resolve) => {
+    const started = Date.now();
+    const answer = await new Promise<string>((resolve) => {
       const socket = connect(port, "127.0.0.1", () => socket.write("GET /api/v1/orders HTTP/1.1\r\nHost: x\r\nX-Slow: "));
       let data = "";
       socket.on("data", (c) => (data += c));
       socket.on("close", () => resolve(data));
+      socket.on("error", () => {});
       setTimeout(() => {
         socket.destroy();
         resolve("still open");
       }, 8_000);
     });
-    expect(closed).not.toBe("still open");
+    expect(answer.split("\r\n")[0]).toBe("HTTP/1.1 408 Request Timeout");
+    expect(answer).toContain('"status":408');
+    expect(Date.now() - started).toBeGreaterThanOrEqual(1_900);
   });
 
   it("times out a request body that never arrives with 408", async () => {

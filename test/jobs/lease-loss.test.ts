@@ -2,7 +2,7 @@ import { sql } from "drizzle-orm";
 import { afterEach, describe, expect, it } from "vitest";
 import { JobQueue, Worker, type Job } from "../../src/jobs/index.js";
 import { migrateStore } from "../../src/store/index.js";
-import { drivers } from "../store/drivers.js";
+import { describeEachDriver } from "../store/drivers.js";
 
 const open: (() => Promise<void>)[] = [];
 afterEach(async () => {
@@ -19,7 +19,7 @@ class QueueWithFlakyRenewal extends JobQueue {
   }
 }
 
-describe.each(drivers)("lease loss on $name", (driver) => {
+describeEachDriver("lease loss", (driver) => {
   async function queue(): Promise<QueueWithFlakyRenewal> {
     const store = await driver.open();
     open.push(() => store.close());

@@ -20,14 +20,14 @@ import {
   upsertRepository,
   type Store,
 } from "../../src/store/index.js";
-import { drivers } from "./drivers.js";
+import { describeEachDriver } from "./drivers.js";
 
 const open: Store[] = [];
 afterEach(async () => {
   while (open.length) await open.pop()!.close();
 });
 
-describe.each(drivers)("the store on $name", (driver) => {
+describeEachDriver("the store", (driver) => {
   async function migrated(): Promise<Store> {
     const store = await driver.open();
     open.push(store);

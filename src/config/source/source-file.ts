@@ -57,7 +57,7 @@ function parseJsonSource(path: string, text: string, limits: ReadLimits): { file
 }
 
 function parseYamlSource(path: string, text: string, limits: ReadLimits): { file?: SourceFile; diagnostics: Diagnostic[] } {
-  const parsed = parseYaml(text, limits.maxAliasCount);
+  const parsed = parseYaml(text, limits.maxAliasCount, limits.maxDepth);
   const diagnostics = parsed.problems.map((p) => diagnostic(p.rule, p.message, { file: path, ...p.position, ...(p.pointer !== undefined ? { pointer: p.pointer } : {}) }));
   if (!parsed.usable) return { diagnostics };
   const shape = findShapeProblem(parsed.value, limits.maxDepth);

@@ -1,9 +1,9 @@
-import { isAlias, isMap, isScalar, isSeq, LineCounter, parseDocument, type Document, type Node } from "yaml";
+import { CST, isAlias, isMap, isScalar, isSeq, LineCounter, parseDocument, Parser, type Document, type Node } from "yaml";
 import type { Position } from "../diagnostics.js";
 import { joinPointer, parsePointer } from "../pointer.js";
 
 export interface YamlProblem {
-  rule: "yaml-syntax" | "duplicate-key" | "yaml-alias-limit";
+  rule: "yaml-syntax" | "duplicate-key" | "yaml-alias-limit" | "nesting-too-deep";
   message: string;
   position: Position;
   pointer?: string;
@@ -22,7 +22,7 @@ function firstLine(message: string): string {
   return message.split("\n")[0]!.replace(/ at line \d+, column \d+:?$/, "");
 }
 
-export function parseYaml(text: string, maxAliasCount: number): ParsedYaml {
+export function parseYaml(text: string, maxAliasCount: number, maxDepth: number): ParsedYaml {
   const lineCounter = new LineCounter();
   // Duplicate keys are found below, where the key, its first place and its pointer are known.
   const doc = parseDocument(text, { lineCounter, uniqueKeys: false, prettyErrors: true, strict: true });
@@ -32,6 +32,12 @@ export function parseYaml(text: string, maxAliasCount: number): ParsedYaml {
     return { line: p.line, column: p.col };
   };
   let usable = true;
+  // The library's composer recurses, and reports its own stack overflow as one error per level at
+  // a place that depends on the stack size; say instead where the nesting passes the limit.
+  if (doc.errors.some((e) => e.code === "RESOURCE_EXHAUSTION")) {
+    const offset = deepCollectionOffset(text, maxDepth) ?? doc.errors.find((e) => e.code === "RESOURCE_EXHAUSTION")!.pos[0];
+    return { value: undefined, problems: [{ rule: "nesting-too-deep", message: `Nesting is deeper than ${maxDepth} levels`, position: at(offset) }], usable: false, locate: () => at(offset) };
+  }
   for (const err of doc.errors) {
     const duplicate = err.code === "DUPLICATE_KEY";
     if (!duplicate) usable = false;
@@ -56,6 +62,21 @@ export function parseYaml(text: string, maxAliasCount: number): ParsedYaml {
     usable,
     locate: (pointer, part = "value") => at(findOffset(doc, pointer, part)),
   };
+}
+
+/** Where a collection first sits `maxDepth` levels deep, walking the parser's syntax tree without recursion. */
+function deepCollectionOffset(text: string, maxDepth: number): number | undefined {
+  for (const token of new Parser().parse(text)) {
+    if (token.type !== "document") continue;
+    const stack: { node: CST.Token | null | undefined; depth: number }[] = [{ node: token.value, depth: 0 }];
+    while (stack.length > 0) {
+      const { node, depth } = stack.pop()!;
+      if (!CST.isCollection(node)) continue;
+      if (depth >= maxDepth) return node.offset;
+      for (const item of node.items) stack.push({ node: item.value, depth: depth + 1 }, { node: item.key, depth: depth + 1 });
+    }
+  }
+  return undefined;
 }
 
 function findOffset(doc: Document, pointer: string, part: "key" | "value"): number {

@@ -1,0 +1,109 @@
+import { sql } from "drizzle-orm";
+import { afterEach, expect, it } from "vitest";
+import { JobQueue, Worker, type Job } from "../../src/jobs/index.js";
+import { migrateStore } from "../../src/store/index.js";
+import { describeEachDriver, pglite } from "../store/drivers.js";
+
+const open: (() => Promise<void>)[] = [];
+afterEach(async () => {
+  while (open.length) await open.pop()!();
+});
+
+const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+
+// The worker's own logic does not depend on the database; PGlite keeps these quick.
+describeEachDriver(
+  "a worker",
+  (driver) => {
+    async function queue(): Promise<JobQueue> {
+      const store = await driver.open();
+      open.push(() => store.close());
+      await migrateStore(store);
+      return new JobQueue(store);
+    }
+
+    function start(worker: Worker): Worker {
+      worker.start();
+      open.push(() => worker.stop());
+      return worker;
+    }
+
+    it("names itself after its process unless given an id", async () => {
+      const q = await queue();
+      expect(new Worker(q, {}).id).toMatch(new RegExp(`^worker-${process.pid}-[0-9a-f]{8}$`));
+      expect(new Worker(q, {}, { id: "w-1" }).id).toBe("w-1");
+    });
+
+    it("runs one job and says whether there was one", async () => {
+      const q = await queue();
+      const ran: unknown[] = [];
+      const worker = new Worker(q, { audit: async (job) => void ran.push(job.payload) });
+      expect(await worker.runOne()).toBe(false);
+      await q.enqueue({ kind: "audit", environmentKey: "e", payload: { n: 1 } });
+      expect(await worker.runOne()).toBe(true);
+      expect(ran).toEqual([{ n: 1 }]);
+      expect(await worker.runOne()).toBe(false);
+    });
+
+    it("fails a job of a kind it has no handler for, keeping the reason, and tells onError", async () => {
+      const q = await queue();
+      const { jobId } = (await q.enqueue({ kind: "mystery", environmentKey: "e", payload: {}, maxAttempts: 1 })) as { jobId: number };
+      const errors: [number, string][] = [];
+      const worker = new Worker(q, {}, { onError: (job: Job, e) => void errors.push([job.id, (e as Error).message]) });
+      expect(await worker.runOne()).toBe(true);
+      expect(await q.get(jobId)).toMatchObject({ status: "failed", lastError: "no handler for job kind mystery" });
+      expect(errors).toEqual([[jobId, "no handler for job kind mystery"]]);
+    });
+
+    it("renews its lease while a job runs longer than the lease, so no other worker takes the job", async () => {
+      const q = await queue();
+      const { jobId } = (await q.enqueue({ kind: "slow", environmentKey: "e", payload: {} })) as { jobId: number };
+      let finished = false;
+      start(new Worker(q, { slow: async () => void (await sleep(2_500), (finished = true)) }, { leaseMs: 1_000, idleMs: 10 }));
+      while ((await q.get(jobId))?.status !== "running") await sleep(10);
+      await sleep(1_800); // well past one lease
+      expect(finished).toBe(false);
+      expect(await q.claim("other", 10_000)).toBeUndefined();
+      while (!finished) await sleep(20);
+      await sleep(100);
+      expect((await q.get(jobId))?.status).toBe("done");
+    });
+
+    it("tells a handler through its signal when its lease was taken", async () => {
+      const q = await queue();
+      const { jobId } = (await q.enqueue({ kind: "slow", environmentKey: "e", payload: {} })) as { jobId: number };
+      let reason = "";
+      start(
+        new Worker(q, {
+          slow: (_job, signal) =>
+            new Promise<void>((resolve) => {
+              const timer = setTimeout(resolve, 5_000);
+              signal.addEventListener("abort", () => {
+                clearTimeout(timer);
+                reason = (signal.reason as Error).message;
+                resolve();
+              });
+            }),
+        }, { leaseMs: 150, idleMs: 10 }),
+      );
+      while ((await q.get(jobId))?.status !== "running") await sleep(10);
+      await q.store.db.execute(sql`UPDATE jobs SET lease_owner = 'thief' WHERE id = ${jobId}`);
+      const deadline = Date.now() + 3_000;
+      while (reason === "" && Date.now() < deadline) await sleep(20);
+      expect(reason).toBe("lease lost");
+    });
+
+    it("claims nothing more once stopped", async () => {
+      const q = await queue();
+      const ran: number[] = [];
+      const worker = new Worker(q, { audit: async (job) => void ran.push(job.id) }, { idleMs: 10 });
+      worker.start();
+      await worker.stop();
+      const { jobId } = (await q.enqueue({ kind: "audit", environmentKey: "e", payload: {} })) as { jobId: number };
+      await sleep(200);
+      expect(ran).toEqual([]);
+      expect((await q.get(jobId))?.status).toBe("queued");
+    });
+  },
+  [pglite],
+);
