@@ -66,7 +66,8 @@ describe("the README's schema change levels", async () => {
     for (const id of exceptions.keys()) expect(CHANGE_RULES[id], id).toBeDefined();
   });
 
-  it.each(places.flatMap((place) => Object.keys(schemaSuffixes()).map((suffix) => ({ id: `${place}-${suffix}`, place, suffix }))))("documents the level of $id", ({ place, suffix }) => {
+  // Only the schema changes the registry has at that place (some cannot happen there, as required-property-removed in a request).
+  it.each(places.flatMap((place) => Object.keys(schemaSuffixes()).map((suffix) => ({ id: `${place}-${suffix}`, place, suffix }))).filter(({ id }) => CHANGE_RULES[id] !== undefined))("documents the level of $id", ({ place, suffix }) => {
     expect(documentedLevel(place, suffix)).toBe(CHANGE_RULES[`${place}-${suffix}`]!.level);
   });
 });

@@ -3,7 +3,7 @@ import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { request } from "undici";
-import { afterEach, beforeEach, describe, expect, it } from "vitest";
+import { afterEach, beforeEach, expect, it } from "vitest";
 import { readAppSettings } from "../../src/app/settings.js";
 import { startGitway, type Running } from "../../src/app/start.js";
 import { startUpstream } from "../gateway/harness.js";

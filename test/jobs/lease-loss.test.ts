@@ -1,5 +1,5 @@
 import { sql } from "drizzle-orm";
-import { afterEach, describe, expect, it } from "vitest";
+import { afterEach, expect, it } from "vitest";
 import { JobQueue, Worker, type Job } from "../../src/jobs/index.js";
 import { migrateStore } from "../../src/store/index.js";
 import { describeEachDriver } from "../store/drivers.js";

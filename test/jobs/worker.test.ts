@@ -80,7 +80,7 @@ describeEachDriver(
               const timer = setTimeout(resolve, 5_000);
               signal.addEventListener("abort", () => {
                 clearTimeout(timer);
-                reason = (signal.reason as Error).message;
+                reason = (signal.reason as { code?: string }).code ?? "";
                 resolve();
               });
             }),
@@ -90,7 +90,7 @@ describeEachDriver(
       await q.store.db.execute(sql`UPDATE jobs SET lease_owner = 'thief' WHERE id = ${jobId}`);
       const deadline = Date.now() + 3_000;
       while (reason === "" && Date.now() < deadline) await sleep(20);
-      expect(reason).toBe("lease lost");
+      expect(reason).toBe("LEASE_LOST");
     });
 
     it("claims nothing more once stopped", async () => {
