@@ -111,7 +111,7 @@ async function deployPreview(deps: PipelineDeps, req: PreviewRequest, head: Read
   return {
     result: "served" as const,
     environment: env,
-    state: { state: "serving", url: env.url, environment: name, commit: head.sha, protectedRoutes, keySource } as PreviewState,
+    state: { state: "serving", url: env.url, environment: name, label: env.label, commit: head.sha, protectedRoutes, keySource } as PreviewState,
     check: {
       name: "preview",
       conclusion: "success",

@@ -5,7 +5,7 @@ import { escapeMarkdown } from "./escape.js";
 export const COMMENT_MARKER = "<!-- gitway:pull-request-summary -->";
 
 export type PreviewState =
-  | { state: "serving"; url: string; environment: string; commit: string; protectedRoutes: number; keySource: string | undefined }
+  | { state: "serving"; url: string; environment: string; label: string; commit: string; protectedRoutes: number; keySource: string | undefined }
   | { state: "not-deployed"; environment: string; reason: string; stillServing?: { url: string; commit: string } }
   | { state: "removed"; environment: string }
   | { state: "skipped"; reason: string };
@@ -19,7 +19,7 @@ function previewSection(p: PreviewState): string[] {
       if (p.protectedRoutes > 0) {
         lines.push(
           "",
-          `${p.protectedRoutes} route${p.protectedRoutes === 1 ? " needs" : "s need"} an API key (\`Authorization: Bearer <key>\`). ${p.keySource ? `Keys of \`${escapeMarkdown(p.keySource)}\` work here too, or a maintainer` : "A maintainer"} creates one for this environment: \`gitway keys create --env ${p.environment} --consumer <name>\`.`,
+          `${p.protectedRoutes} route${p.protectedRoutes === 1 ? " needs" : "s need"} an API key (\`Authorization: Bearer <key>\`). ${p.keySource ? `Keys of \`${escapeMarkdown(p.keySource)}\` work here too, or a maintainer` : "A maintainer"} creates one for this environment: \`gitway keys create --env ${p.label} --consumer <name>\`.`,
         );
       }
       return lines;

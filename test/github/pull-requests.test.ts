@@ -70,7 +70,7 @@ describe("a pull request", () => {
       expect(comments).toHaveLength(1);
       expect(comments[0]!.body).toContain("<!-- gitway:pull-request-summary -->");
       expect(comments[0]!.body).toContain(`http://${LABEL}.gitway.test:8787/`);
-      expect(comments[0]!.body).toContain("gitway keys create --env pr-7");
+      expect(comments[0]!.body).toContain(`gitway keys create --env ${LABEL} --consumer`);
 
       // The preview serves the head for real: the new open route forwards, the keyed one asks for a key.
       expect(await t.call(LABEL, "/api/v1/products")).toMatchObject({ status: 200 });
