@@ -1,4 +1,3 @@
-import { spawn } from "node:child_process";
 import { mkdirSync, mkdtempSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
@@ -6,7 +5,7 @@ import { request } from "undici";
 import { afterEach, describe, expect, it } from "vitest";
 import { forward, policiesFile, route, routesFile } from "../config/fixtures/seed.js";
 import { startUpstream } from "../gateway/harness.js";
-import { CLI, gitway } from "./run-cli.js";
+import { gitway, startServe } from "./run-cli.js";
 
 const closers: (() => Promise<void>)[] = [];
 afterEach(async () => {
@@ -23,32 +22,11 @@ function repo(upstream: string, name: string): string {
   return dir;
 }
 
-/** `gitway serve` as a user starts it; resolves with its URL once it listens. */
+/** `gitway serve` as a user starts it; resolves with its URL once it listens, stopped after the test. */
 async function serve(args: string[], env: Record<string, string>): Promise<string> {
-  const child = spawn(process.execPath, [CLI, "serve", ...args, "--port", "0", "--quiet"], { env: { ...process.env, ...env }, stdio: ["ignore", "ignore", "pipe"] });
-  let err = "";
-  child.stderr!.on("data", (c: Buffer) => (err += c));
-  closers.push(
-    () =>
-      new Promise<void>((resolve) => {
-        if (child.exitCode !== null) return resolve();
-        child.once("exit", () => resolve());
-        child.kill("SIGTERM");
-      }),
-  );
-  return new Promise<string>((resolve, reject) => {
-    const timer = setTimeout(() => reject(new Error(`gitway serve did not start: ${err}`)), 15_000);
-    child.stderr!.on("data", () => {
-      const m = /on (http:\/\/127\.0\.0\.1:\d+)/.exec(err);
-      if (!m) return;
-      clearTimeout(timer);
-      resolve(m[1]!);
-    });
-    child.once("exit", (code) => {
-      clearTimeout(timer);
-      reject(new Error(`gitway serve exited ${code}: ${err}`));
-    });
-  });
+  const g = startServe([...args, "--port", "0", "--quiet"], env);
+  closers.push(async () => (await g.catch(() => undefined))?.stop());
+  return (await g).url;
 }
 
 async function tokenSeen(url: string, u: Awaited<ReturnType<typeof startUpstream>>): Promise<string | string[] | undefined> {

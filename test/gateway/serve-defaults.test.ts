@@ -1,4 +1,3 @@
-import { spawn, type ChildProcess } from "node:child_process";
 import { mkdirSync, mkdtempSync, writeFileSync } from "node:fs";
 import { connect } from "node:net";
 import { tmpdir } from "node:os";
@@ -6,7 +5,7 @@ import { join } from "node:path";
 import { request } from "undici";
 import { afterEach, describe, expect, it } from "vitest";
 import { forward, policiesFile, route, routesFile } from "../config/fixtures/seed.js";
-import { CLI, gitway } from "../cli/run-cli.js";
+import { gitway, startServe, type ServeProcess } from "../cli/run-cli.js";
 import { startUpstream } from "./harness.js";
 
 const closers: (() => Promise<void>)[] = [];
@@ -27,33 +26,11 @@ function repo(upstream: string, routes?: string): string {
   return dir;
 }
 
-/** Starts `gitway serve` with `args` and waits for the line that says where it serves. */
-async function serve(args: string[]): Promise<{ url: string; child: ChildProcess; stdout: () => string }> {
-  const child = spawn(process.execPath, [CLI, "serve", ...args], { env: { ...process.env, REDIS_URL: undefined }, stdio: ["ignore", "pipe", "pipe"] });
-  let out = "";
-  let err = "";
-  child.stdout!.on("data", (c: Buffer) => (out += c));
-  child.stderr!.on("data", (c: Buffer) => (err += c));
-  closers.push(
-    () =>
-      new Promise<void>((resolve) => {
-        if (child.exitCode !== null) return resolve();
-        child.once("exit", () => resolve());
-        child.kill("SIGTERM");
-      }),
-  );
-  const url = await new Promise<string>((resolve, reject) => {
-    const timer = setTimeout(() => reject(new Error(`gitway serve did not start: ${err}`)), 15_000);
-    child.stderr!.on("data", () => {
-      const m = /on (http:\/\/[\d.]+:\d+)/.exec(err);
-      if (m) {
-        clearTimeout(timer);
-        resolve(m[1]!);
-      }
-    });
-    child.once("exit", (code) => reject(new Error(`gitway serve exited ${code}: ${err}`)));
-  });
-  return { url, child, stdout: () => out };
+/** Starts `gitway serve` with `args` (Redis off); it is stopped after the test. */
+async function serve(args: string[]): Promise<ServeProcess> {
+  const g = startServe(args, { REDIS_URL: undefined });
+  closers.push(async () => (await g.catch(() => undefined))?.stop());
+  return g;
 }
 
 async function upstream() {

@@ -1,4 +1,3 @@
-import { spawn, type ChildProcess } from "node:child_process";
 import { randomUUID } from "node:crypto";
 import { mkdtempSync, writeFileSync, mkdirSync } from "node:fs";
 import { tmpdir } from "node:os";
@@ -6,7 +5,7 @@ import { join } from "node:path";
 import { request } from "undici";
 import { afterEach, describe, expect, it } from "vitest";
 import { apiKeyPolicy, forward, policiesFile, rateLimitPolicy, route, routesFile } from "../config/fixtures/seed.js";
-import { CLI } from "../cli/run-cli.js";
+import { startServe, type ServeProcess } from "../cli/run-cli.js";
 import { startUpstream } from "./harness.js";
 
 const REDIS_URL = process.env.REDIS_URL ?? "redis://127.0.0.1:6379";
@@ -27,31 +26,11 @@ function repo(upstream: string, limit: Record<string, unknown>): { dir: string; 
   return { dir, consumers };
 }
 
-/** Starts `gitway serve` as a user would and waits for the line that gives its port. */
-async function serve(dir: string, consumers: string, env: Record<string, string | undefined>): Promise<{ url: string; child: ChildProcess; stderr: () => string }> {
-  const child = spawn(process.execPath, [CLI, "serve", dir, "--port", "0", "--consumers", consumers, "--quiet"], { env: { ...process.env, ...env }, stdio: ["ignore", "pipe", "pipe"] });
-  let err = "";
-  child.stderr!.on("data", (c: Buffer) => (err += c));
-  closers.push(
-    () =>
-      new Promise<void>((resolve) => {
-        if (child.exitCode !== null) return resolve();
-        child.once("exit", () => resolve());
-        child.kill("SIGTERM");
-      }),
-  );
-  const url = await new Promise<string>((resolve, reject) => {
-    const timer = setTimeout(() => reject(new Error(`gitway serve did not start: ${err}`)), 15_000);
-    child.stderr!.on("data", () => {
-      const m = /on (http:\/\/127\.0\.0\.1:\d+)/.exec(err);
-      if (m) {
-        clearTimeout(timer);
-        resolve(m[1]!);
-      }
-    });
-    child.once("exit", (code) => reject(new Error(`gitway serve exited ${code}: ${err}`)));
-  });
-  return { url, child, stderr: () => err };
+/** Starts `gitway serve` as a user would; it is stopped after the test. */
+async function serve(dir: string, consumers: string, env: NodeJS.ProcessEnv): Promise<ServeProcess> {
+  const g = startServe([dir, "--port", "0", "--consumers", consumers, "--quiet"], env);
+  closers.push(async () => (await g.catch(() => undefined))?.stop());
+  return g;
 }
 
 async function status(url: string, key?: string): Promise<number> {
