@@ -107,7 +107,7 @@ export class Operations implements AdminOperations {
       reason,
       pinned: row.pinnedReleaseId !== null,
       reportOnly: row.reportOnly,
-      url: (await this.deps.records.findEnvironment(row.repositoryId, row.name))?.url ?? "",
+      url: this.deps.records.url(row.hostName),
       runningRelease: running,
       desiredRelease: pinned?.hash ?? deployed?.hash ?? null,
       commit: await this.commitView(row, row.deployedCommitSha || null),

@@ -57,7 +57,7 @@ export async function previewChange(deps: PipelineDeps, req: PreviewRequest): Pr
   if (report && pullRequest !== undefined && unapprovedBreaking(report).length > 0) changes.actions = [APPROVE_ACTION];
 
   // 4. Deploy
-  const preview = await deployPreview(deps, req, head, report);
+  const preview = await deployPreview(deps, req, repositoryId, head, report);
 
   // 5. Publish
   await deps.publisher.finished(req.headSha, validate);
@@ -78,7 +78,7 @@ function baseNote(base: ReadSide | undefined): string | undefined {
   return undefined;
 }
 
-async function deployPreview(deps: PipelineDeps, req: PreviewRequest, head: ReadSide, report: ReturnType<typeof compare>) {
+async function deployPreview(deps: PipelineDeps, req: PreviewRequest, repositoryId: number, head: ReadSide, report: ReturnType<typeof compare>) {
   const name = req.environment.name;
   const skipped = (reason: string, state: PreviewState, conclusion: CheckOutcome["conclusion"] = "neutral") => ({
     result: "not-deployed" as const,
@@ -86,7 +86,6 @@ async function deployPreview(deps: PipelineDeps, req: PreviewRequest, head: Read
     environment: undefined as undefined | Awaited<ReturnType<PipelineDeps["records"]["environment"]>>,
     check: { name: "preview", conclusion, title: `Not deployed: ${reason}`, summary: `The preview \`${name}\` was not updated: ${reason}.` } satisfies CheckOutcome,
   });
-  const repositoryId = await deps.records.repository(req.owner, req.repo);
   const env = await deps.records.environment(repositoryId, req.environment);
   const before = await deps.records.findEnvironment(repositoryId, name);
   const stillServing = before?.deployedCommitSha ? { url: env.url, commit: before.deployedCommitSha } : undefined;

@@ -71,15 +71,24 @@ export async function setVariable(db: Db, key: Buffer | undefined, v: { environm
     .onConflictDoUpdate({ target: [environmentVariables.environmentId, environmentVariables.name], set: { value: stored, secret: v.secret, updatedAt: sql`now()` } });
 }
 
-/** The values a release needs, secrets decrypted (for compiling a release only; never logged or returned by an API). */
-export async function resolveVariables(db: Db, key: Buffer | undefined, environmentId: number): Promise<Record<string, string>> {
+/**
+ * The values a release needs, secrets decrypted (for compiling a release only; never logged or
+ * returned by an API), and which of them are secrets.
+ */
+export async function resolveValues(db: Db, key: Buffer | undefined, environmentId: number): Promise<{ vars: Record<string, string>; secretNames: string[] }> {
   const rows = await db.select().from(environmentVariables).where(eq(environmentVariables.environmentId, environmentId));
-  const out: Record<string, string> = {};
+  const vars: Record<string, string> = {};
+  const secretNames: string[] = [];
   for (const r of rows) {
     if (r.secret && !key) throw new Error("secrets are stored for this environment but GITWAY_SECRET_KEY is not set");
-    out[r.name] = r.secret ? decryptSecret(key!, r.value, context(environmentId, r.name)) : r.value;
+    vars[r.name] = r.secret ? decryptSecret(key!, r.value, context(environmentId, r.name)) : r.value;
+    if (r.secret) secretNames.push(r.name);
   }
-  return out;
+  return { vars, secretNames };
+}
+
+export async function resolveVariables(db: Db, key: Buffer | undefined, environmentId: number): Promise<Record<string, string>> {
+  return (await resolveValues(db, key, environmentId)).vars;
 }
 
 /** For display: secrets masked, never whole. */

@@ -1,7 +1,7 @@
 import { and, desc, eq, inArray, sql } from "drizzle-orm";
 import type { Db } from "./db.js";
-import { appendAudit, consumersOf, finishDeployment, resolveVariables, saveRelease, startDeployment, upsertEnvironment, upsertRepository } from "./queries.js";
-import { approvals, environments, environmentVariables, repositories, releases } from "./schema.js";
+import { appendAudit, consumersOf, finishDeployment, resolveValues, saveRelease, startDeployment, upsertEnvironment, upsertRepository } from "./queries.js";
+import { approvals, environments, repositories, releases } from "./schema.js";
 
 type Kind = "preview" | "stage" | "production";
 
@@ -56,6 +56,11 @@ export class StoreRecords {
     return (await this.findEnvironment(repositoryId, spec.name))!;
   }
 
+  /** The URL a person opens for an environment's label. */
+  url(label: string): string {
+    return this.naming.url(label);
+  }
+
   async findEnvironment(repositoryId: number, name: string): Promise<EnvironmentRow | undefined> {
     const [row] = await this.db.select().from(environments).where(and(eq(environments.repositoryId, repositoryId), eq(environments.name, name)));
     if (!row || row.status === "torn-down") return undefined;
@@ -74,11 +79,11 @@ export class StoreRecords {
     const consumers = new Map<string, string[]>();
     // The environment's own values win over the inherited ones: it comes last.
     for (const id of ids) {
-      Object.assign(vars, await resolveVariables(this.db, this.secretKey, id));
-      const rows = await this.db.select({ name: environmentVariables.name, secret: environmentVariables.secret }).from(environmentVariables).where(eq(environmentVariables.environmentId, id));
-      for (const r of rows) {
-        if (r.secret) secret.add(r.name);
-        else secret.delete(r.name);
+      const own = await resolveValues(this.db, this.secretKey, id);
+      Object.assign(vars, own.vars);
+      for (const name of Object.keys(own.vars)) {
+        if (own.secretNames.includes(name)) secret.add(name);
+        else secret.delete(name);
       }
       for (const c of await consumersOf(this.db, id)) consumers.set(c.name, [...(consumers.get(c.name) ?? []), ...c.keyHashes]);
     }
