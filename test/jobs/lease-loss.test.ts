@@ -1,6 +1,6 @@
 import { sql } from "drizzle-orm";
 import { afterEach, expect, it } from "vitest";
-import { JobQueue, Worker, type Job } from "../../src/jobs/index.js";
+import { JobQueue, LeaseLostError, Worker, type Job } from "../../src/jobs/index.js";
 import { migrateStore } from "../../src/store/index.js";
 import { describeEachDriver } from "../store/drivers.js";
 
@@ -11,10 +11,17 @@ afterEach(async () => {
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
-/** The real queue, with a switch that makes lease renewal fail as it does when the database is away. */
+/**
+ * The real queue, with switches that make lease renewal fail as it does when the database is away,
+ * or hang as it does when the database stops answering; it counts renewals.
+ */
 class QueueWithFlakyRenewal extends JobQueue {
   renewalFails = false;
+  renewalHangs = false;
+  renewals = 0;
   override heartbeat(job: Job, workerId: string, leaseMs: number): Promise<boolean> {
+    this.renewals++;
+    if (this.renewalHangs) return new Promise(() => {});
     return this.renewalFails ? Promise.reject(new Error("connection terminated unexpectedly")) : super.heartbeat(job, workerId, leaseMs);
   }
 }
@@ -51,9 +58,46 @@ describeEachDriver("lease loss", (driver) => {
     q.renewalFails = true;
     await worker.runOne();
     expect(seen).toMatchObject({ aborted: true, reason: { code: "LEASE_LOST" } });
+    expect(seen.reason).toBeInstanceOf(LeaseLostError);
+    expect(seen.reason).toMatchObject({ name: "LeaseLostError", message: `job ${jobId}: lease lost (renewal failed: connection terminated unexpectedly)` });
     expect(Date.now() - started).toBeLessThan(1_500);
     // It neither completed nor failed the job: after the lease runs out another worker takes it.
     expect((await q.get(jobId))?.status).toBe("running");
+  });
+
+  it("gives the lease up when a renewal has not answered for a whole lease, without asking again meanwhile", async () => {
+    const q = await queue();
+    const { jobId } = (await q.enqueue({ kind: "deploy", environmentKey: "e", payload: {} })) as { jobId: number };
+    const { seen, handler } = patientHandler();
+    q.renewalHangs = true;
+    const started = Date.now();
+    expect(await new Worker(q, { deploy: handler }, { leaseMs: 600 }).runOne()).toBe(true);
+    expect(seen.reason).toMatchObject({ name: "LeaseLostError", message: `job ${jobId}: lease lost (not renewed for 600 ms)` });
+    expect(Date.now() - started).toBeGreaterThanOrEqual(600);
+    expect(Date.now() - started).toBeLessThan(2_000);
+    expect(q.renewals).toBe(1);
+  });
+
+  it("says why when another worker took the job, and stops renewing once it let the job go", async () => {
+    const q = await queue();
+    const { jobId } = (await q.enqueue({ kind: "deploy", environmentKey: "e", payload: {} })) as { jobId: number };
+    const { seen, handler } = patientHandler();
+    const running = new Worker(q, { deploy: handler }, { leaseMs: 300 }).runOne();
+    await sleep(50);
+    await q.store.db.execute(sql`UPDATE jobs SET lease_owner = 'other-worker' WHERE id = ${jobId}`);
+    expect(await running).toBe(true);
+    expect(seen.reason).toMatchObject({ name: "LeaseLostError", message: `job ${jobId}: lease lost (another worker holds it)` });
+    const renewals = q.renewals;
+    await sleep(500); // five renewal intervals
+    expect(q.renewals).toBe(renewals);
+  });
+
+  it("renews every third of the lease, not more often", async () => {
+    const q = await queue();
+    await q.enqueue({ kind: "deploy", environmentKey: "e", payload: {} });
+    await new Worker(q, { deploy: async () => void (await sleep(1_100)) }, { leaseMs: 1_500 }).runOne();
+    expect(q.renewals).toBeGreaterThanOrEqual(1);
+    expect(q.renewals).toBeLessThanOrEqual(2);
   });
 
   it("stops waiting for a handler that ignores its signal once another worker holds the job", async () => {

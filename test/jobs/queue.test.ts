@@ -1,4 +1,5 @@
 import { spawn } from "node:child_process";
+import pg from "pg";
 import { fileURLToPath } from "node:url";
 import { afterEach, expect, it } from "vitest";
 import { sql } from "drizzle-orm";
@@ -88,7 +89,24 @@ describeEachDriver("the job queue", (driver) => {
   it("supersedes at birth a job for an older commit that arrives late", async () => {
     const q = await queue();
     await q.enqueue({ kind: "deploy", environmentKey: "e", commitOrder: 5, payload: {} });
-    expect(await q.enqueue({ kind: "deploy", environmentKey: "e", commitOrder: 3, payload: {} })).toMatchObject({ enqueued: false, reason: "superseded" });
+    const late = await q.enqueue({ kind: "deploy", environmentKey: "e", commitOrder: 3, payload: {} });
+    expect(late).toMatchObject({ enqueued: false, reason: "superseded" });
+    expect((await q.get((late as { jobId: number }).jobId))?.status).toBe("superseded");
+  });
+
+  it("records a delivery whose event it was not told as unknown", async () => {
+    const q = await queue();
+    await jobId(q.enqueue({ kind: "deploy", environmentKey: "e", payload: {}, deliveryId: "d-1" }));
+    await jobId(q.enqueue({ kind: "deploy", environmentKey: "f", payload: {}, deliveryId: "d-2", event: "push" }));
+    const rows = rowsOf<{ delivery_id: string; event: string }>(await q.store.db.execute(sql`SELECT delivery_id, event FROM webhook_deliveries ORDER BY delivery_id`));
+    expect(rows.map((r) => [r.delivery_id, r.event])).toEqual([["d-1", "unknown"], ["d-2", "push"]]);
+  });
+
+  it("lets a claim fail loudly when the database fails, rather than reading as an empty queue", async () => {
+    const q = await queue();
+    await jobId(q.enqueue({ kind: "deploy", environmentKey: "e", payload: {} }));
+    await q.store.db.execute(sql`ALTER TABLE jobs RENAME TO jobs_gone`);
+    await expect(q.claim("w", 10_000)).rejects.toThrow(/jobs/);
   });
 
   it("deploys a burst in order, only the newest after the one running, and an old job finishing late cannot overwrite it", async () => {
@@ -200,6 +218,108 @@ describeEachDriver("the job queue", (driver) => {
     expect(attempts[2]! - attempts[1]!).toBeGreaterThanOrEqual(90);
   });
 
+  /** Milliseconds from now until a job's run_after, and until its lease ends (null when it has none). */
+  async function timing(q: JobQueue, id: number): Promise<{ runAfterMs: number; leaseMs: number | null }> {
+    const [r] = rowsOf<{ run_after_ms: string | number; lease_ms: string | number | null }>(
+      await q.store.db.execute(sql`SELECT extract(epoch FROM run_after - now()) * 1000 AS run_after_ms, extract(epoch FROM lease_expires_at - now()) * 1000 AS lease_ms FROM jobs WHERE id = ${id}`),
+    );
+    return { runAfterMs: Number(r!.run_after_ms), leaseMs: r!.lease_ms === null ? null : Number(r!.lease_ms) };
+  }
+
+  it("schedules the n-th retry base x 2^(n-1) from now, never later than the cap, and says retry until the last attempt fails", async () => {
+    const q = await queue({ backoffBaseMs: 10_000, backoffCapMs: 25_000 });
+    const id = await jobId(q.enqueue({ kind: "deploy", environmentKey: "e", payload: {}, maxAttempts: 4 }));
+    const expected = [10_000, 20_000, 25_000];
+    for (const delay of expected) {
+      await q.store.db.execute(sql`UPDATE jobs SET run_after = now() WHERE id = ${id}`);
+      const job = (await q.claim("w", 60_000))!;
+      expect(await q.fail(job, "w", "boom")).toBe("retry");
+      const { runAfterMs, leaseMs } = await timing(q, id);
+      expect(runAfterMs).toBeGreaterThan(delay - 2_000);
+      expect(runAfterMs).toBeLessThanOrEqual(delay);
+      expect(leaseMs).toBeNull();
+      expect(await q.get(id)).toEqual({ status: "queued", attempts: job.attempts, lastError: "boom", leaseOwner: null });
+    }
+    await q.store.db.execute(sql`UPDATE jobs SET run_after = now() WHERE id = ${id}`);
+    const last = (await q.claim("w", 60_000))!;
+    expect(last.attempts).toBe(4);
+    expect(await q.fail(last, "w", "still broken")).toBe("failed");
+    expect(await q.get(id)).toEqual({ status: "failed", attempts: 4, lastError: "still broken", leaseOwner: null });
+    expect(await q.claim("w", 60_000)).toBeUndefined();
+  });
+
+  it("keeps the first 4,000 characters of an error", async () => {
+    const q = await queue();
+    const id = await jobId(q.enqueue({ kind: "deploy", environmentKey: "e", payload: {}, maxAttempts: 1 }));
+    const job = (await q.claim("w", 60_000))!;
+    expect(await q.fail(job, "w", "x".repeat(4_000) + "tail")).toBe("failed");
+    expect((await q.get(id))?.lastError).toBe("x".repeat(4_000));
+  });
+
+  it("says lost, and changes nothing, when a worker fails or completes a job it no longer holds", async () => {
+    const q = await queue();
+    const id = await jobId(q.enqueue({ kind: "deploy", environmentKey: "e", payload: {} }));
+    const job = (await q.claim("w1", 60_000))!;
+    expect(await q.fail(job, "w2", "not mine")).toBe("lost");
+    expect(await q.fail({ ...job, attempts: job.attempts + 1 }, "w1", "a later attempt")).toBe("lost");
+    expect(await q.complete(job, "w2")).toBe(false);
+    expect(await q.get(id)).toEqual({ status: "running", attempts: 1, lastError: null, leaseOwner: "w1" });
+    expect(await q.complete(job, "w1")).toBe(true);
+    expect(await q.fail(job, "w1", "after the fact")).toBe("lost");
+    expect(await q.get(id)).toEqual({ status: "done", attempts: 1, lastError: null, leaseOwner: null });
+  });
+
+  it("renews a lease only for the worker and attempt that hold it, by the time asked for", async () => {
+    const q = await queue();
+    const id = await jobId(q.enqueue({ kind: "deploy", environmentKey: "e", payload: {} }));
+    const job = (await q.claim("w1", 1_000))!;
+    expect((await timing(q, id)).leaseMs).toBeLessThanOrEqual(1_000);
+    expect(await q.heartbeat(job, "w1", 60_000)).toBe(true);
+    const renewed = (await timing(q, id)).leaseMs!;
+    expect(renewed).toBeGreaterThan(58_000);
+    expect(renewed).toBeLessThanOrEqual(60_000);
+    expect(await q.heartbeat(job, "w2", 60_000)).toBe(false);
+    expect(await q.heartbeat({ ...job, attempts: 2 }, "w1", 60_000)).toBe(false);
+    expect(await q.complete(job, "w1")).toBe(true);
+    expect(await q.heartbeat(job, "w1", 60_000)).toBe(false);
+  });
+
+  it("tells a running job it is superseded only by a queued job of its kind and environment for a newer commit", async () => {
+    const q = await queue();
+    await jobId(q.enqueue({ kind: "deploy", environmentKey: "e", commitOrder: 5, payload: {} }));
+    const running = (await q.claim("w", 60_000))!;
+    expect(await q.superseded(running)).toBe(false);
+    await jobId(q.enqueue({ kind: "report", environmentKey: "e", commitOrder: 9, payload: {} }));
+    await jobId(q.enqueue({ kind: "deploy", environmentKey: "other", commitOrder: 9, payload: {} }));
+    await jobId(q.enqueue({ kind: "deploy", environmentKey: "e", commitOrder: 5, payload: {}, coalesce: false }));
+    expect(await q.superseded(running)).toBe(false);
+    await jobId(q.enqueue({ kind: "deploy", environmentKey: "e", commitOrder: 6, payload: {} }));
+    expect(await q.superseded(running)).toBe(true);
+  });
+
+  it("counts as pending what runs and what is due within a second, not what waits longer or has ended", async () => {
+    const q = await queue({ backoffBaseMs: 60_000 });
+    expect(await q.pendingCount()).toBe(0);
+    const later = await jobId(q.enqueue({ kind: "deploy", environmentKey: "a", payload: {} }));
+    expect(await q.pendingCount()).toBe(1);
+    const job = (await q.claim("w", 60_000))!;
+    expect(job.id).toBe(later);
+    expect(await q.pendingCount()).toBe(1);
+    expect(await q.fail(job, "w", "retry in a minute")).toBe("retry");
+    expect(await q.pendingCount()).toBe(0);
+    await jobId(q.enqueue({ kind: "deploy", environmentKey: "b", payload: {} }));
+    const b = (await q.claim("w", 60_000))!;
+    expect(await q.complete(b, "w")).toBe(true);
+    expect(await q.pendingCount()).toBe(0);
+  });
+
+  it("hands a claimed job back whole: kind, environment, commit order, payload and attempt count", async () => {
+    const q = await queue();
+    const id = await jobId(q.enqueue({ kind: "preview", environmentKey: "acme/shop:pr-3", commitOrder: 42, payload: { sha: "abc", n: [1, 2] }, maxAttempts: 7 }));
+    expect(await q.claim("w", 60_000)).toEqual({ id, kind: "preview", environmentKey: "acme/shop:pr-3", commitOrder: 42, payload: { sha: "abc", n: [1, 2] }, attempts: 1, maxAttempts: 7 });
+    expect(await q.get(id + 1000)).toBeUndefined();
+  });
+
   it("lets another worker take over a job whose worker stopped renewing its lease, and the first one cannot complete it", async () => {
     const q = await queue();
     const { jobId } = (await q.enqueue({ kind: "deploy", environmentKey: "e", payload: {} })) as { jobId: number };
@@ -214,6 +334,44 @@ describeEachDriver("the job queue", (driver) => {
     expect((await q.get(jobId))?.status).toBe("done");
   });
 });
+
+// Only on PostgreSQL: two enqueues at the same time need two connections (PGlite has one).
+describeEachDriver("enqueues racing on one environment", (driver) => {
+  async function queue(): Promise<JobQueue & { store: Store & { url: string } }> {
+    const store = (await driver.open()) as Store & { url: string };
+    open.push(() => store.close());
+    await migrateStore(store);
+    return new JobQueue(store) as JobQueue & { store: Store & { url: string } };
+  }
+
+  it("leaves only the newest commit's job queued when an older one is enqueued while the newer one's transaction is open", async () => {
+    const q = await queue();
+    let inserted!: () => void;
+    const newerInserted = new Promise<void>((r) => (inserted = r));
+    const newer = q.store.db.transaction(async (tx) => {
+      const r = await q.enqueueIn(tx as never, { kind: "deploy", environmentKey: "e", commitOrder: 2, payload: {} });
+      inserted();
+      await sleep(300); // still uncommitted while the older one arrives
+      return r;
+    });
+    await newerInserted;
+    const older = q.enqueue({ kind: "deploy", environmentKey: "e", commitOrder: 1, payload: {} });
+    expect(await newer).toMatchObject({ enqueued: true });
+    expect(await older).toMatchObject({ enqueued: false, reason: "superseded" });
+    const queued = rowsOf<{ commit_order: string | number }>(await q.store.db.execute(sql`SELECT commit_order FROM jobs WHERE status = 'queued'`));
+    expect(queued.map((r) => Number(r.commit_order))).toEqual([2]);
+  });
+
+  it("does not wait on an advisory lock someone else holds on the bare environment name", async () => {
+    const q = await queue();
+    const other = new pg.Client({ connectionString: q.store.url });
+    await other.connect();
+    open.push(() => other.end());
+    await other.query("SELECT pg_advisory_lock(hashtext($1))", ["acme/shop:production"]);
+    const result = await Promise.race([q.enqueue({ kind: "deploy", environmentKey: "acme/shop:production", payload: {} }), sleep(3_000).then(() => "blocked")]);
+    expect(result).toMatchObject({ enqueued: true });
+  });
+}, [postgres]);
 
 // Only on PostgreSQL: a second process cannot open the same in-memory PGlite database.
 describeEachDriver("a worker process killed", (driver) => {

@@ -2,7 +2,7 @@ import { sql } from "drizzle-orm";
 import { afterEach, expect, it } from "vitest";
 import { JobQueue, Worker, type Job } from "../../src/jobs/index.js";
 import { migrateStore } from "../../src/store/index.js";
-import { describeEachDriver, pglite } from "../store/drivers.js";
+import { describeEachDriver } from "../store/drivers.js";
 
 const open: (() => Promise<void>)[] = [];
 afterEach(async () => {
@@ -11,7 +11,6 @@ afterEach(async () => {
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
-// The worker's own logic does not depend on the database; PGlite keeps these quick.
 describeEachDriver(
   "a worker",
   (driver) => {
@@ -93,6 +92,61 @@ describeEachDriver(
       expect(reason).toBe("LEASE_LOST");
     });
 
+    /** The real queue, counting claims; `down` makes a claim fail as it does when the database is away. */
+    class CountingQueue extends JobQueue {
+      claims = 0;
+      down = false;
+      override claim(workerId: string, leaseMs: number): Promise<Job | undefined> {
+        this.claims++;
+        return this.down ? Promise.reject(new Error("connect ECONNREFUSED 127.0.0.1:5432")) : super.claim(workerId, leaseMs);
+      }
+    }
+
+    async function countingQueue(): Promise<CountingQueue> {
+      const store = await driver.open();
+      open.push(() => store.close());
+      await migrateStore(store);
+      return new CountingQueue(store);
+    }
+
+    it("waits its idle time between polls of an empty queue, 200 ms unless told", async () => {
+      const q = await countingQueue();
+      start(new Worker(q, {}));
+      await sleep(1_000);
+      expect(q.claims).toBeGreaterThanOrEqual(2);
+      expect(q.claims).toBeLessThanOrEqual(6);
+      const quick = await countingQueue();
+      start(new Worker(quick, {}, { idleMs: 20 }));
+      await sleep(1_000);
+      expect(quick.claims).toBeGreaterThan(10);
+    });
+
+    it("keeps polling, at its idle pace, while the database is away, and runs the job once it is back", async () => {
+      const q = await countingQueue();
+      const { jobId } = (await q.enqueue({ kind: "audit", environmentKey: "e", payload: {} })) as { jobId: number };
+      q.down = true;
+      start(new Worker(q, { audit: async () => {} }, { idleMs: 100 }));
+      await sleep(600);
+      expect(q.claims).toBeGreaterThanOrEqual(2);
+      expect(q.claims).toBeLessThanOrEqual(8);
+      q.down = false;
+      const deadline = Date.now() + 5_000;
+      while ((await q.get(jobId))?.status !== "done" && Date.now() < deadline) await sleep(20);
+      expect((await q.get(jobId))?.status).toBe("done");
+    });
+
+    it("takes the next job at once after one, without its idle wait", async () => {
+      const q = await queue();
+      const ids: number[] = [];
+      for (const env of ["a", "b", "c", "d"]) ids.push(((await q.enqueue({ kind: "audit", environmentKey: env, payload: {} })) as { jobId: number }).jobId);
+      const ran: number[] = [];
+      const started = Date.now();
+      start(new Worker(q, { audit: async (job) => void ran.push(job.id) }, { idleMs: 3_000 }));
+      while (ran.length < 4 && Date.now() - started < 5_000) await sleep(10);
+      expect(ran).toEqual(ids);
+      expect(Date.now() - started).toBeLessThan(2_500);
+    });
+
     it("claims nothing more once stopped", async () => {
       const q = await queue();
       const ran: number[] = [];
@@ -105,5 +159,4 @@ describeEachDriver(
       expect((await q.get(jobId))?.status).toBe("queued");
     });
   },
-  [pglite],
 );

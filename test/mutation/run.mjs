@@ -19,8 +19,9 @@ if (unknown.length > 0) {
 }
 let failed = false;
 for (const area of wanted.length > 0 ? wanted : Object.keys(AREAS)) {
-  process.stderr.write(`\n== mutation testing: ${area} (${AREAS[area].mutate.join(", ")})\n`);
-  const r = spawnSync("npx", ["stryker", "run", "stryker.config.mjs", ...passed], { stdio: "inherit", env: { ...process.env, GITWAY_MUTATION_AREA: area } });
+  const on = AREAS[area].env?.GITWAY_TEST_DRIVER ? ` on ${AREAS[area].env.GITWAY_TEST_DRIVER}` : "";
+  process.stderr.write(`\n== mutation testing: ${area}${on} (${AREAS[area].mutate.join(", ")})\n`);
+  const r = spawnSync("npx", ["stryker", "run", "stryker.config.mjs", ...passed], { stdio: "inherit", env: { ...process.env, ...AREAS[area].env, GITWAY_MUTATION_AREA: area } });
   if (r.status !== 0) failed = true;
 }
 process.exit(failed ? 1 : 0);

@@ -48,6 +48,12 @@ async function freshPostgres(): Promise<Store & { url: string }> {
 /** Without DATABASE_URL the PostgreSQL suites are listed as skipped, saying why, so a run without it does not read as all green. */
 export const POSTGRES_SKIPPED = DATABASE_URL ? undefined : "DATABASE_URL is not set: PostgreSQL not tested";
 
+/**
+ * GITWAY_TEST_DRIVER=PostgreSQL runs the suites on PostgreSQL alone: the mutation run of the jobs
+ * area sets it, as an in-memory PGlite takes seconds to start for every test of every mutant.
+ */
+const ONLY_DRIVER = process.env.GITWAY_TEST_DRIVER;
+
 export const pglite: Driver = { name: "PGlite", open: () => openStore({ dataDir: "memory://" }) };
 export const postgres: Driver = {
   name: "PostgreSQL",
@@ -60,7 +66,7 @@ export const postgres: Driver = {
  */
 export function describeEachDriver(title: string, suite: (driver: Driver) => void, drivers: Driver[] = [pglite, postgres]): void {
   for (const driver of drivers) {
-    const skip = driver === postgres ? POSTGRES_SKIPPED : undefined;
+    const skip = (driver === postgres ? POSTGRES_SKIPPED : undefined) ?? (ONLY_DRIVER && ONLY_DRIVER !== driver.name ? `GITWAY_TEST_DRIVER=${ONLY_DRIVER}` : undefined);
     describe.skipIf(skip !== undefined)(`${title} on ${driver.name}${skip ? ` (skipped: ${skip})` : ""}`, () => suite(driver));
   }
 }
