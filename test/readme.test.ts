@@ -3,6 +3,7 @@ import { describe, expect, it } from "vitest";
 import { RULES } from "../src/config/index.js";
 
 const readme = readFileSync(new URL("../README.md", import.meta.url), "utf8");
+const escapeRegExp = (text: string) => text.replace(/[.*+?^${}()|[\]\\]/g, "\\$&");
 
 describe("the README", () => {
   it.each(Object.keys(RULES))("documents the validation rule %s", (rule) => {
@@ -26,12 +27,26 @@ describe("the README's change rules", async () => {
   const places = ["request-parameter", "request-body", "response-body", "response-header"];
   const schemaIds = new Set(places.flatMap((p) => Object.keys(schemaSuffixes()).map((s) => `${p}-${s}`)));
 
-  it.each(Object.keys(CHANGE_RULES).filter((id) => !schemaIds.has(id)))("documents the change rule %s", (rule) => {
-    expect(readme).toContain(`| \`${rule}\` |`);
+  // The whole row: the README's level, category and wording are the registry's, not a copy that drifts.
+  it.each(Object.keys(CHANGE_RULES).filter((id) => !schemaIds.has(id)))("documents the change rule %s as the registry has it", (rule) => {
+    const { level, category, about } = CHANGE_RULES[rule]!;
+    expect(readme).toContain(`| \`${rule}\` | ${level} | ${category} | ${about} |`);
   });
 
-  it.each(Object.keys(schemaSuffixes()))("documents the schema change %s", (suffix) => {
-    expect(readme).toContain(`| \`${suffix}\` |`);
+  // A row may go on with a note in brackets after the registry's wording.
+  it.each(Object.entries(schemaSuffixes()))("documents the schema change %s with its effect and wording", (suffix, { effect, about }) => {
+    const row = readme.split("\n").find((line) => line.startsWith(`| \`${suffix}\` | `));
+    expect(row).toMatch(new RegExp(`^${escapeRegExp(`| \`${suffix}\` | ${effect}: ${about}`)}( \\(.+\\))? \\|$`));
+  });
+
+  it("files every schema change under contract, with its place and wording", () => {
+    for (const id of schemaIds) {
+      const rule = CHANGE_RULES[id];
+      if (!rule) continue;
+      const place = places.find((p) => id.startsWith(`${p}-`))!;
+      const suffix = id.slice(place.length + 1);
+      expect(rule, id).toMatchObject({ category: "contract", about: `${place.replace("-", " ")}: ${schemaSuffixes()[suffix]!.about}.` });
+    }
   });
 });
 
