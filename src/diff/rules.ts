@@ -236,7 +236,9 @@ function buildRegistry(): Record<string, ChangeRule> {
   const places: SchemaPlace[] = ["request-parameter", "request-body", "response-body", "response-header"];
   for (const place of places) {
     for (const [suffix, { effect, about }] of Object.entries(schemaSuffixes())) {
-      if (!appliesAt(place, suffix)) continue;
+      // A parameter's own deprecation and x-sunset rules share their ids with the schema's: the
+      // parameter's wording stays (same level), rather than a schema sentence about a parameter.
+      if (!appliesAt(place, suffix) || out[`${place}-${suffix}`]) continue;
       out[`${place}-${suffix}`] = { level: schemaChangeLevel(place, suffix, effect), category: "contract", about: `${place.replace("-", " ")}: ${about}.` };
     }
   }
