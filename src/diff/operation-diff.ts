@@ -308,6 +308,8 @@ export function diffSecurity(s: Sides, baseDoc: unknown, headDoc: unknown, match
       s.sink.add("security-requirement-removed", label, `no longer declares a security requirement (was ${show(bs)})`, at.b, at.h);
       continue;
     }
+    // Open to anyone before and after: what alternatives are written no longer matters.
+    if (open(bs)) continue;
     const equal = (x: Requirement, y: Requirement) => satisfies(x, y) && satisfies(y, x);
     for (const alt of bs) {
       if (hs.some((x) => equal(x, alt))) continue;
