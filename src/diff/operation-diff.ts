@@ -99,6 +99,13 @@ function paramKey(op: Operation, p: Parameter): string {
   return `${p.in}:${p.in === "header" ? p.name.toLowerCase() : p.name}`;
 }
 
+/** A parameter's schema: `schema`, or the one media type's under `content` (OpenAPI allows exactly one). */
+function parameterSchema(p: Parameter): { value: unknown; location: Location } {
+  if (p.value.schema !== undefined || !isObject(p.value.content)) return { value: p.value.schema, location: sub(p.location, "schema") };
+  const [type, media] = Object.entries(p.value.content)[0] ?? [];
+  return type !== undefined && isObject(media) ? { value: media.schema, location: sub(p.location, "content", type, "schema") } : { value: undefined, location: p.location };
+}
+
 function describeParam(p: Parameter): string {
   return `${p.in} parameter "${p.name}"`;
 }
@@ -131,8 +138,8 @@ function diffParameters(s: Sides, label: string, b: Operation, h: Operation, now
       return `${named}, explode ${String(p.value.explode ?? named === "form")}`;
     };
     if (style(bp) !== style(hp)) s.sink.add("request-parameter-style-changed", label, `${describeParam(hp)} serialization changed from ${style(bp)} to ${style(hp)}`, bp.location, hp.location);
-    const bSchema = { value: bp.value.schema, location: sub(bp.location, "schema") };
-    let hSchema = { value: hp.value.schema, location: sub(hp.location, "schema") };
+    const bSchema = parameterSchema(bp);
+    let hSchema = parameterSchema(hp);
     const widened = scalarToArray(s, bSchema, hSchema);
     if (widened && hp.in !== "path") {
       // A query or header value "x" also reads as the array ["x"]: the old single values still work.
