@@ -48,6 +48,9 @@ describe("operation changes at their edges", () => {
     { name: "security made optional by an empty alternative", sides: [doc({ security: [{ key: [] }] }, keyScheme), doc({ security: [{ key: [] }, {}] }, keyScheme)], expected: ["warning security-requirement-removed: no longer declares a security requirement (was key)"] },
     { name: "a query parameter given by content whose schema's type changed", sides: [doc(param({ name: "filter", in: "query", content: { "application/json": { schema: { type: "string" } } } })), doc(param({ name: "filter", in: "query", content: { "application/json": { schema: { type: "integer" } } } }))], expected: ['breaking request-parameter-type-narrowed: query parameter "filter": type changed from string to integer'] },
     { name: "a query parameter moved from schema into content, its type changed", sides: [doc(param({ name: "filter", in: "query", schema: { type: "integer" } })), doc(param({ name: "filter", in: "query", content: { "application/json": { schema: { type: "boolean" } } } }))], expected: ['breaking request-parameter-type-changed: query parameter "filter": type changed from integer to boolean'] },
+    { name: "a query parameter with both schema and content (invalid), judged by its schema", sides: [doc(param({ name: "filter", in: "query", schema: { type: "string" }, content: { "application/json": { schema: { type: "string" } } } })), doc(param({ name: "filter", in: "query", schema: { type: "string" }, content: { "application/json": { schema: { type: "integer" } } } }))], expected: [] },
+    { name: "a query parameter with an empty content map on both sides", sides: [doc(param({ name: "filter", in: "query", content: {} })), doc(param({ name: "filter", in: "query", content: {} }))], expected: [] },
+    { name: "a query parameter whose content media type is null on both sides", sides: [doc(param({ name: "filter", in: "query", content: { "application/json": null } })), doc(param({ name: "filter", in: "query", content: { "application/json": null } }))], expected: [] },
     { name: "an explicitly open operation whose security is dropped", sides: [doc({ security: [{}] }, keyScheme), doc({ security: [] }, keyScheme)], expected: [] },
     { name: "an operation open to anyone that gains an empty alternative", sides: [doc({ security: [] }, keyScheme), doc({ security: [{}] }, keyScheme)], expected: [] },
     { name: "an optional key dropped, leaving the operation open as it was", sides: [doc({ security: [{ key: [] }, {}] }, keyScheme), doc({ security: [] }, keyScheme)], expected: [] },
@@ -57,5 +60,14 @@ describe("operation changes at their edges", () => {
     { name: "a webhook kept", sides: [doc({}, { webhooks: { paid: { post: { responses: { "200": { description: "ok" } } } } } }), doc({}, { webhooks: { paid: { post: { responses: { "200": { description: "ok" } } } } } })], expected: [] },
   ])("reports $name exactly", ({ sides: [base, head], expected }) => {
     expect(found(base, head)).toEqual(expected);
+  });
+});
+
+describe("a parameter described by content", () => {
+  it("has its schema change placed under its media type", () => {
+    const filter = (type: string) => param({ name: "filter", in: "query", content: { "application/json": { schema: { type } } } });
+    const changes = diffConfigs(config(doc(filter("string"))), config(doc(filter("integer"))), { now: Date.parse("2026-11-23") }).changes;
+    const at = "/paths/~1orders~1{id}/get/parameters/1/content/application~1json/schema/type";
+    expect(changes.map((c) => [c.rule, c.base?.pointer, c.head?.pointer])).toEqual([["request-parameter-type-narrowed", at, at]]);
   });
 });
