@@ -31,7 +31,8 @@ function coerce(value: string, schema: unknown): unknown {
   const t = Array.isArray(type) ? type.find((x) => x !== "null") : type;
   if ((t === "integer" || t === "number") && value.trim() !== "" && !Number.isNaN(Number(value))) return Number(value);
   if (t === "boolean" && (value === "true" || value === "false")) return value === "true";
-  if (t === "array") return value.split(",");
+  // Items are converted by the items schema; Node joins a repeated header with ", ", the form `a, b` reads alike.
+  if (t === "array") return value.split(",").map((item) => coerce(item.trim(), isObject(schema) ? schema.items : undefined));
   return value;
 }
 
