@@ -17,5 +17,5 @@ export const AREAS = {
   // Not the suites that start `gitway serve` as a process (serve, serve-defaults, cluster): that
   // process runs the built dist/, so it never meets a mutant, and their 10 s and 30 s timeouts would
   // be paid by every static mutant.
-  gateway: { mutate: ["src/gateway/policies/**/*.ts", "src/gateway/server.ts"], tests: ["body-cap", "gateway", "options", "policies", "rate-limit-store", "relay", "release", "rewrite"].map((f) => `test/gateway/${f}.test.ts`) },
+  gateway: { mutate: ["src/gateway/policies/**/*.ts", "src/gateway/server.ts"], tests: ["access-details", "body-cap", "gateway", "options", "policies", "rate-limit-store", "relay", "release", "request-validation-details", "rewrite", "server-details", "traffic-details"].map((f) => `test/gateway/${f}.test.ts`) },
 };
