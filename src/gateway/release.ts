@@ -109,8 +109,12 @@ export function compileRelease(config: GatewayConfig, settings: EnvironmentSetti
     switch (builtin.policyType) {
       case "api-key-inbound":
         return apiKeyInbound(o, keys);
-      case "basic-auth-inbound":
+      case "basic-auth-inbound": {
+        // The schema's minLength sees `$env(NAME)`, not the value: an empty one would open the route to the username alone.
+        const accounts = (o.accounts ?? []) as { username: string; password: string }[];
+        if (accounts.some((a) => a.username === "" || a.password === "")) throw new ReleaseError("INVALID_CONFIG", `policy ${name}: an account's username or password is empty in environment ${settings.name} (an $env value set to "")`, def.location?.file);
         return basicAuthInbound(o as never);
+      }
       case "ip-restriction-inbound":
         return ipRestrictionInbound(o);
       case "rate-limit-inbound":

@@ -39,3 +39,19 @@ describe("a release's content hash", () => {
     expect(new Set([base, ...others]).size).toBe(6);
   });
 });
+
+describe("a basic-auth account filled from $env", () => {
+  const basic = { name: "basic", policyType: "basic-auth-inbound", handler: { export: "BasicAuthInboundPolicy", module: "$import(@zuplo/runtime)", options: { accounts: [{ username: "ops", password: "$env(OPS_PASSWORD)" }] } } };
+  const files = (): [string, string][] => [
+    ["config/routes.oas.json", routesFile([{ route: route(["basic"], forward("https://a.example")) }])],
+    ["config/policies.json", policiesFile([basic])],
+  ];
+
+  it("is refused when the environment sets the password to an empty string, rather than opening the route to the username alone", () => {
+    expect(() => release(files(), { vars: { OPS_PASSWORD: "" } })).toThrow(expect.objectContaining({ code: "INVALID_CONFIG", message: 'policy basic: an account\'s username or password is empty in environment local (an $env value set to "")' }));
+  });
+
+  it("compiles when the password is set", () => {
+    expect(release(files(), { vars: { OPS_PASSWORD: "s3cret" } }).routeCount).toBe(1);
+  });
+});
