@@ -185,6 +185,12 @@ describe("urlRewriteHandler and redirectHandler", () => {
     const r = await get(`${g.url}/api/v1/orders`);
     expect([r.status, r.headers.location]).toEqual([301, "https://docs.example.com/orders"]);
   });
+
+  it("percent-encodes a location with characters a header cannot carry, keeping escapes already there", async () => {
+    const g = await gateway(files([{ route: route([], { export: "redirectHandler", module: "$import(@zuplo/runtime)", options: { location: "https://docs.example/日本/a b?q=%2F" } }) }]));
+    const r = await get(`${g.url}/api/v1/orders`);
+    expect([r.status, r.headers.location]).toEqual([302, "https://docs.example/%E6%97%A5%E6%9C%AC/a%20b?q=%2F"]);
+  });
 });
 
 describe("api-key-inbound", () => {

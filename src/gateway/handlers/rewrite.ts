@@ -76,8 +76,10 @@ export function urlRewriteHandler(options: { rewritePattern: string; forwardSear
 
 export function redirectHandler(options: { location: string; status?: number }): Handler {
   const status = options.status ?? 302;
+  // A header carries visible ASCII only: "https://docs.example/日本" (or a space) goes percent-encoded, as a browser would send it.
+  const location = options.location.replace(/[^\x21-\x7e]/gu, (c) => encodeURIComponent(c));
   return async (ctx) => {
-    ctx.res.writeHead(status, { ...ctx.responseHeaders, location: options.location, "content-length": 0, "x-request-id": ctx.requestId });
+    ctx.res.writeHead(status, { ...ctx.responseHeaders, location, "content-length": 0, "x-request-id": ctx.requestId });
     ctx.res.end();
   };
 }
