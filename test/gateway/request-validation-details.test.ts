@@ -75,6 +75,13 @@ describe("the 400 answer", () => {
     expect(u.seen).toEqual([]);
   });
 
+  it("lists at most 20 errors of a part, however many there are", async () => {
+    const op = { method: "post", requestBody: { required: true, content: { "application/json": { schema: { type: "array", items: { type: "integer" } } } } } };
+    const { g } = await setup({ validateBody: "reject-only" }, op);
+    const r = await send(`${g.url}${ORDERS}`, { method: "POST", headers: json, body: JSON.stringify(Array.from({ length: 30 }, (_, i) => `n${i}`)) });
+    expect(r).toEqual(refusal(ORDERS, Array.from({ length: 20 }, (_, i) => ({ in: "body", message: `body.${i} must be integer` }))));
+  });
+
   it("has no count in its detail when there is one error", async () => {
     const { g } = await setup({ validateBody: "reject-only" }, order(true));
     const r = await send(`${g.url}${ORDERS}`, { method: "POST", headers: json, body: '{"item": "book", "quantity": 0}' });
