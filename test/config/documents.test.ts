@@ -79,3 +79,11 @@ describe("placing a node", () => {
     expect(docs.locate({ file: "unread.json", pointer: "/x" })).toEqual({ line: 1, column: 1 });
   });
 });
+
+describe("a file the snapshot does not hold", () => {
+  it("is undefined, and reading it records no diagnostic of its own", () => {
+    const docs = files();
+    expect(docs.get("api/missing.json")).toBeUndefined();
+    expect(docs.diagnostics).toEqual([]);
+  });
+});
