@@ -1,7 +1,7 @@
 import type { IncomingHttpHeaders } from "node:http";
 import { request } from "undici";
 import { afterEach, describe, expect, it } from "vitest";
-import { apiKeyPolicy, forward, policiesFile, rateLimitPolicy, route, routesFile } from "../config/fixtures/seed.js";
+import { apiKeyPolicy, builtinPolicy as policy, configFiles as files, forward, rateLimitPolicy, route, routesFile } from "../config/fixtures/seed.js";
 import { GatewayServer, type AccessLogEntry } from "../../src/gateway/index.js";
 import { consumer, startGateway, startUpstream } from "./harness.js";
 
@@ -11,13 +11,11 @@ afterEach(async () => {
   while (closers.length) await closers.pop()!();
 });
 
-const policy = (name: string, policyType: string, exportName: string, options: Record<string, unknown> = {}) => ({ name, policyType, handler: { export: exportName, module: "$import(@zuplo/runtime)", options } });
 const basicAuth = (options: Record<string, unknown>) => policy("basic", "basic-auth-inbound", "BasicAuthInboundPolicy", options);
 const ipRestriction = (options: Record<string, unknown>) => policy("ip", "ip-restriction-inbound", "IPRestrictionInboundPolicy", options);
 const sizeLimit = (name: string, maxSizeInBytes: number) => policy(name, "request-size-limit-inbound", "RequestSizeLimitInboundPolicy", { maxSizeInBytes });
 
 type Routes = Parameters<typeof routesFile>[0];
-const files = (routes: Routes, policies: unknown[] = [], extra: Record<string, unknown> = {}) => ({ "config/routes.oas.json": routesFile(routes), "config/policies.json": policiesFile(policies, extra) });
 
 async function upstream() {
   const u = await startUpstream();

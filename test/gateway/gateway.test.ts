@@ -1,7 +1,7 @@
 import { request as rawRequest } from "node:http";
 import { request } from "undici";
 import { afterEach, describe, expect, it } from "vitest";
-import { apiKeyPolicy, forward, policiesFile, rateLimitPolicy, route, routesFile } from "../config/fixtures/seed.js";
+import { apiKeyPolicy, configFiles as files, forward, rateLimitPolicy, route } from "../config/fixtures/seed.js";
 import { consumer, startGateway, startUpstream } from "./harness.js";
 
 const closers: (() => Promise<void>)[] = [];
@@ -20,9 +20,6 @@ async function gateway(...args: Parameters<typeof startGateway>) {
   return g;
 }
 
-function files(routes: Parameters<typeof routesFile>[0], policies: unknown[] = [], extra: Record<string, unknown> = {}) {
-  return { "config/routes.oas.json": routesFile(routes), "config/policies.json": policiesFile(policies, extra) };
-}
 
 async function get(url: string, headers: Record<string, string> = {}, method = "GET", body?: string) {
   const r = await request(url, { method: method as "GET", headers, ...(body !== undefined ? { body } : {}) });

@@ -1,6 +1,6 @@
 import { request } from "undici";
 import { afterEach, describe, expect, it } from "vitest";
-import { forward, policiesFile, route, routesFile } from "../config/fixtures/seed.js";
+import { builtinPolicy as policy, forward, policiesFile, route, routesFile } from "../config/fixtures/seed.js";
 import { startGateway, startUpstream } from "./harness.js";
 
 /** Options that act at run time and had no test of their own (the table in test/config/options.test.ts lists them all). */
@@ -9,7 +9,6 @@ afterEach(async () => {
   while (closers.length) await closers.pop()!();
 });
 
-const policy = (name: string, policyType: string, exportName: string, options: Record<string, unknown> = {}) => ({ name, policyType, handler: { export: exportName, module: "$import(@zuplo/runtime)", options } });
 
 async function setup(inbound: string[], policies: unknown[], routeSpec: Record<string, unknown> = {}, outbound: string[] = []) {
   const u = await startUpstream();

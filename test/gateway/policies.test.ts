@@ -2,7 +2,7 @@ import { connect } from "node:net";
 import { Readable } from "node:stream";
 import { request } from "undici";
 import { afterEach, describe, expect, it } from "vitest";
-import { forward, policiesFile, route, routesFile } from "../config/fixtures/seed.js";
+import { builtinPolicy as policy, forward, policiesFile, route, routesFile } from "../config/fixtures/seed.js";
 import { startGateway, startUpstream } from "./harness.js";
 
 const closers: (() => Promise<void>)[] = [];
@@ -10,7 +10,6 @@ afterEach(async () => {
   while (closers.length) await closers.pop()!();
 });
 
-const policy = (name: string, policyType: string, exportName: string, options: Record<string, unknown> = {}) => ({ name, policyType, handler: { export: exportName, module: "$import(@zuplo/runtime)", options } });
 
 async function setup(inbound: string[], policies: unknown[], routeSpec: Record<string, unknown> = {}, env: Parameters<typeof startGateway>[1] = {}, outbound: string[] = []) {
   const u = await startUpstream();

@@ -1,7 +1,7 @@
 import { connect } from "node:net";
 import { request } from "undici";
 import { afterEach, describe, expect, it } from "vitest";
-import { forward, policiesFile, route, routesFile, type RouteSpec } from "../config/fixtures/seed.js";
+import { builtinPolicy as policy, forward, policiesFile, route, routesFile, type RouteSpec } from "../config/fixtures/seed.js";
 import { startGateway, startUpstream } from "./harness.js";
 
 /**
@@ -13,7 +13,6 @@ afterEach(async () => {
   while (closers.length) await closers.pop()!();
 });
 
-const policy = (name: string, policyType: string, exportName: string, options: Record<string, unknown> = {}) => ({ name, policyType, handler: { export: exportName, module: "$import(@zuplo/runtime)", options } });
 const validation = (options: Record<string, unknown>) => policy("v", "request-validation-inbound", "RequestValidationInboundPolicy", options);
 
 async function setup(options: Record<string, unknown>, op: RouteSpec, before: { name: string; policy: unknown }[] = []) {

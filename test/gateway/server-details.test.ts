@@ -3,7 +3,7 @@ import { request } from "undici";
 import { afterEach, describe, expect, it } from "vitest";
 import { readConfig } from "../../src/config/index.js";
 import { compileRelease, GatewayServer, MemoryRateLimitStore, Upstreams, type AccessLogEntry, type EnvironmentSettings, type GatewayServerOptions, type Release } from "../../src/gateway/index.js";
-import { apiKeyPolicy, forward, policiesFile, route, routesFile, type RouteSpec } from "../config/fixtures/seed.js";
+import { apiKeyPolicy, builtinPolicy as policy, configFiles as files, forward, route } from "../config/fixtures/seed.js";
 import { snapshot } from "../helpers.js";
 import { consumer, startUpstream, type SeenRequest } from "./harness.js";
 
@@ -17,11 +17,7 @@ afterEach(async () => {
   while (closers.length) await closers.pop()!();
 });
 
-const policy = (name: string, policyType: string, exportName: string, options: Record<string, unknown> = {}) => ({ name, policyType, handler: { export: exportName, module: "$import(@zuplo/runtime)", options } });
 
-function files(routes: RouteSpec[], policies: unknown[] = [], extra: Record<string, unknown> = {}): Record<string, string> {
-  return { "config/routes.oas.json": routesFile(routes), "config/policies.json": policiesFile(policies, extra) };
-}
 
 /** A release of `f` for one environment, with a body cap of `maxBodyBytes`. */
 function release(f: Record<string, string>, settings: Partial<EnvironmentSettings> = {}, maxBodyBytes = 1024 * 1024): Release {

@@ -5,7 +5,7 @@ import { afterEach, describe, expect, it } from "vitest";
 import { MemoryRateLimitStore, RedisRateLimitStore, type CompiledRoute, type RateLimitStore } from "../../src/gateway/index.js";
 import { PathMatcher } from "../../src/gateway/path-match.js";
 import { rateLimitInbound, type RateLimitOptions } from "../../src/gateway/policies/rate-limit.js";
-import { apiKeyPolicy, forward, policiesFile, rateLimitPolicy, route, routesFile, type RouteSpec } from "../config/fixtures/seed.js";
+import { apiKeyPolicy, builtinPolicy as policy, configFiles as files, forward, policiesFile, rateLimitPolicy, route, routesFile } from "../config/fixtures/seed.js";
 import { consumer, startGateway, startUpstream } from "./harness.js";
 
 /** Mock answers, rate-limit counting (memory and Redis) and header overwrite rules, seen from a client. */
@@ -14,7 +14,6 @@ afterEach(async () => {
   while (closers.length) await closers.pop()!();
 });
 
-const policy = (name: string, policyType: string, exportName: string, options: Record<string, unknown> = {}) => ({ name, policyType, handler: { export: exportName, module: "$import(@zuplo/runtime)", options } });
 
 async function upstream(answer?: Parameters<typeof startUpstream>[0]) {
   const u = await startUpstream(answer);
@@ -25,9 +24,6 @@ async function gateway(...args: Parameters<typeof startGateway>) {
   const g = await startGateway(...args);
   closers.push(g.close);
   return g;
-}
-function files(routes: RouteSpec[], policies: unknown[] = []) {
-  return { "config/routes.oas.json": routesFile(routes), "config/policies.json": policiesFile(policies) };
 }
 
 /** Clients bound to another loopback address, so the gateway sees a second caller IP. */
