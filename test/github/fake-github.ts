@@ -1,4 +1,6 @@
 import { createHash } from "node:crypto";
+import { createServer, type Server } from "node:http";
+import type { AddressInfo } from "node:net";
 import nock from "nock";
 
 /**
@@ -135,29 +137,67 @@ export class FakeGitHub {
     return createHash("sha1").update(content).digest("hex");
   }
 
+  /** One request as GitHub would answer it: recorded, held or failed when a test asked, then answered. */
+  private async handle(method: string, uri: string, body: unknown): Promise<[number, unknown, Record<string, string>?]> {
+    const url = new URL(uri, this.origin);
+    const path = url.pathname.slice(this.prefix.length);
+    const parsed = typeof body === "string" && body !== "" ? JSON.parse(body) : body;
+    this.sent.push({ method, path: path + url.search, body: parsed, at: performance.now() });
+    const held = this.holds.find((h) => h.method === method && h.path.test(path));
+    if (held) await held.gate;
+    const failure = this.failures.find((f) => f.method === method && f.path.test(path) && f.times > 0);
+    if (failure) {
+      failure.times--;
+      return [failure.status, { message: `injected ${failure.status}` }, failure.headers ?? {}];
+    }
+    const answer = this.answer(method, path, url.searchParams, parsed as Record<string, unknown>);
+    if (!answer) {
+      this.unexpected.push(`${method} ${path}${url.search}`);
+      return [404, { message: "Not Found" }];
+    }
+    return answer;
+  }
+
+  /** Answers the app in this process (nock intercepts its requests to `origin`). */
   install(): void {
     const scope = nock(this.origin).persist();
     for (const method of ["GET", "POST", "PATCH", "PUT", "DELETE"] as const) {
-      scope.intercept(new RegExp(`^${this.prefix.replace(/\//g, "\\/")}/`), method).reply(async (uri, body) => {
-        const url = new URL(uri, this.origin);
-        const path = url.pathname.slice(this.prefix.length);
-        const parsed = typeof body === "string" && body !== "" ? JSON.parse(body) : body;
-        this.sent.push({ method, path: path + url.search, body: parsed, at: performance.now() });
-        const held = this.holds.find((h) => h.method === method && h.path.test(path));
-        if (held) await held.gate;
-        const failure = this.failures.find((f) => f.method === method && f.path.test(path) && f.times > 0);
-        if (failure) {
-          failure.times--;
-          return [failure.status, { message: `injected ${failure.status}` }, failure.headers ?? {}];
-        }
-        const answer = this.answer(method, path, url.searchParams, parsed as Record<string, unknown>);
-        if (!answer) {
-          this.unexpected.push(`${method} ${path}${url.search}`);
-          return [404, { message: "Not Found" }];
-        }
-        return answer;
-      });
+      scope.intercept(new RegExp(`^${this.prefix.replace(/\//g, "\\/")}/`), method).reply((uri, body) => this.handle(method, uri, body));
     }
+  }
+
+  /**
+   * Answers over real HTTP on loopback, for an app running as its own process (`node dist/main.js`
+   * with GHE_HOST set to the returned host and GHE_PROTOCOL=http). The fake must have been built
+   * with prefix `/api/v3`, as GitHub Enterprise Server serves its API.
+   */
+  async serve(): Promise<{ host: string; close: () => Promise<void> }> {
+    const server: Server = createServer((req, res) => {
+      const chunks: Buffer[] = [];
+      req.on("data", (c: Buffer) => chunks.push(c));
+      req.on("end", () => {
+        void this.handle(req.method ?? "GET", req.url ?? "/", Buffer.concat(chunks).toString("utf8")).then(
+          ([status, body, headers]) => {
+            res.writeHead(status, { "content-type": "application/json; charset=utf-8", ...(headers ?? {}) });
+            res.end(JSON.stringify(body));
+          },
+          (e: unknown) => {
+            res.writeHead(500, { "content-type": "application/json" });
+            res.end(JSON.stringify({ message: String(e) }));
+          },
+        );
+      });
+    });
+    await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", () => resolve()));
+    const host = `127.0.0.1:${(server.address() as AddressInfo).port}`;
+    return {
+      host,
+      close: () =>
+        new Promise<void>((resolve) => {
+          server.close(() => resolve());
+          server.closeAllConnections();
+        }),
+    };
   }
 
   private answer(method: string, path: string, query: URLSearchParams, body: Record<string, unknown>): [number, unknown] | undefined {
