@@ -46,8 +46,14 @@ export interface RepoSettings {
     branches: string[];
     /** A preview takes `$env` values and API consumers from this environment (overlaid by its own). */
     inherit: string | undefined;
+    /** Pull requests from forks: previewed once a maintainer presses Deploy preview, always, or never. */
+    forks: ForkPolicy;
   };
 }
+
+export const FORK_POLICIES = ["off", "approve", "auto"] as const;
+/** In order from closed to open: a change to a later one loosens the gate. */
+export type ForkPolicy = (typeof FORK_POLICIES)[number];
 
 export const APPROVAL_PERMISSIONS = ["read", "triage", "write", "maintain", "admin"] as const;
 export type ApprovalPermission = (typeof APPROVAL_PERMISSIONS)[number];
@@ -61,7 +67,7 @@ export const DEFAULT_SETTINGS: RepoSettings = {
   checks: { breaking: "failure" },
   approvals: { permission: "write" },
   comment: true,
-  previews: { branches: [], inherit: undefined },
+  previews: { branches: [], inherit: undefined, forks: "approve" },
 };
 
 /** An environment name that fits a DNS label once slugged: stages must not collide with previews. */
@@ -88,6 +94,7 @@ const schema = {
       properties: {
         branches: { type: "array", maxItems: 50, items: { type: "string", minLength: 1 } },
         inherit: { type: "string", pattern: "^[a-z][a-z0-9-]{0,30}$" },
+        forks: { enum: [...FORK_POLICIES] },
       },
     },
     diff: {
@@ -154,6 +161,7 @@ function promotionSettings(v: Record<string, unknown>): PromotionSettings {
     previews: {
       branches: (previews.branches as string[] | undefined) ?? d.previews.branches,
       inherit: previews.inherit as string | undefined,
+      forks: (previews.forks as ForkPolicy | undefined) ?? d.previews.forks,
     },
   };
 }

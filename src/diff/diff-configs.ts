@@ -4,9 +4,13 @@ import { ChangeSink } from "./emit.js";
 import { diffGateway } from "./gateway-diff.js";
 import { diffDocumentLevel, diffOperationSets, diffSecurity, type Sides } from "./operation-diff.js";
 import { SchemaDiffer } from "./schema-diff.js";
+import { diffSettings } from "./settings-check.js";
 
 export interface DiffOptions {
-  /** The head's settings decide overrides and accepted changes (the pull request may add an acceptance). */
+  /**
+   * The settings that decide overrides and accepted changes: the trusted side's when a change is
+   * judged (the pipeline passes them); the head's by default (the CLI, comparing two trees).
+   */
   settings?: RepoSettings;
   /** For x-sunset comparisons; a parameter so the function stays pure. */
   now?: number;
@@ -32,6 +36,7 @@ export function diffConfigs(base: GatewayConfig, head: GatewayConfig, options: D
     diffSecurity(sides, base.docs.get(baseDoc.file)?.value, head.docs.get(headDoc.file)?.value, matched.values());
   }
   diffGateway(sink, base, head);
+  diffSettings(sink, base, head);
   const changes = applySettings(foldServerUpstream(sink.changes), base, head, options.settings ?? head.settings);
   return { changes: sortChanges(changes), summary: summarize(changes) };
 }
