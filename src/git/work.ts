@@ -16,7 +16,10 @@ export async function runGitWork(deps: GitWorkDeps, work: GitWork): Promise<void
   if (!state) return; // the source was removed from the settings since the job was queued
   const { owner, name } = state.source;
   const repositoryId = await deps.records.repository(owner, name);
-  const pipeline = { source: deps.reconciler.configSource(state), publisher: deps.publisherFor(repositoryId), deployer: deps.deployer, records: deps.records, fence: deps.fence };
+  // Before production has a deployment, its branch's head holds the trusted settings; a branch's
+  // own .github/gitway.yml never decides where it deploys (the sources file maps branches).
+  const defaultBranchHead = async () => (state.production ? state.heads.get(state.production) : undefined) ?? ("productionSha" in work ? work.productionSha : undefined);
+  const pipeline = { source: deps.reconciler.configSource(state), publisher: deps.publisherFor(repositoryId), deployer: deps.deployer, records: deps.records, fence: deps.fence, defaultBranchHead };
   if (work.type === "retire") {
     await retireEnvironment(pipeline, { owner, repo: name, environment: work.environment, actor: work.actor, reason: "branch deleted" });
     return;

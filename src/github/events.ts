@@ -4,12 +4,16 @@ import { pullRequestPreviewName } from "../pipeline/index.js";
 /** The work a webhook asks for, as a durable job payload: everything the worker needs, nothing secret. */
 export type GitHubWork =
   | { type: "pull_request"; installationId: number; owner: string; repo: string; number: number; close: boolean; merged: boolean; headSha: string; baseSha: string; fork: boolean; actor: string }
-  | { type: "approve"; installationId: number; owner: string; repo: string; number: number; headSha: string; baseSha: string; actor: string; checkRunId: number; title: string; summary: string }
+  | { type: "approve"; installationId: number; owner: string; repo: string; number: number; headSha: string; baseSha: string; actor: string; checkRunId: number; title: string; summary: string; action?: ReviewerAction }
   | { type: "push"; installationId: number; owner: string; repo: string; branch: string; sha: string; defaultBranch: string; actor: string }
   | { type: "delete_branch"; installationId: number; owner: string; repo: string; branch: string; actor: string }
   | { type: "rerun_commit"; installationId: number; owner: string; repo: string; sha: string; branch: string | null; defaultBranch: string; actor: string }
   | { type: "installation"; installationId: number; action: "added" | "removed"; repositories: { owner: string; repo: string }[]; actor: string }
   | { type: "sweep" };
+
+/** The buttons a reviewer may press on a check run: both need the trusted approval permission. */
+export type ReviewerAction = "approve-breaking" | "deploy-preview";
+const REVIEWER_ACTIONS: readonly string[] = ["approve-breaking", "deploy-preview"] satisfies ReviewerAction[];
 
 export interface QueuedWork {
   kind: string;
@@ -130,14 +134,15 @@ export function gitwayApp(enqueue: Enqueue): ApplicationFunction {
       const p = context.payload;
       const installationId = p.installation?.id;
       const pr = p.check_run.pull_requests[0];
-      if (installationId === undefined || !pr || p.requested_action?.identifier !== "approve-breaking") return;
+      const action = p.requested_action?.identifier;
+      if (installationId === undefined || !pr || !action || !REVIEWER_ACTIONS.includes(action)) return;
       const owner = p.repository.owner.login;
       const repo = p.repository.name;
       await queue(context, {
         kind: JOB_KIND.approve,
         environmentKey: prKey(owner, repo, pr.number),
         coalesce: false,
-        payload: { type: "approve", installationId, owner, repo, number: pr.number, headSha: p.check_run.head_sha, baseSha: pr.base.sha, actor: p.sender.login, checkRunId: p.check_run.id, title: p.check_run.output.title ?? "", summary: p.check_run.output.summary ?? "" },
+        payload: { type: "approve", installationId, owner, repo, number: pr.number, headSha: p.check_run.head_sha, baseSha: pr.base.sha, actor: p.sender.login, checkRunId: p.check_run.id, title: p.check_run.output.title ?? "", summary: p.check_run.output.summary ?? "", action: action as ReviewerAction },
       });
     });
 

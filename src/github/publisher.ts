@@ -34,6 +34,8 @@ export class GitHubPublisher implements Publisher {
   constructor(
     private readonly octokit: Octokit,
     private readonly repo: RepoId,
+    /** This app's bot user (`<slug>[bot]`): the one author whose comment carries the marker for real. */
+    private readonly options: { botLogin?: () => Promise<string> } = {},
   ) {}
 
   /** Check runs this publisher created and has not completed: a failing job completes them as failed. */
@@ -131,8 +133,9 @@ export class GitHubPublisher implements Publisher {
   async comment(pullRequest: number, _environment: EnvironmentRef, markdown: string): Promise<void> {
     const body = fitText(markdown, CHECK_TEXT_LIMIT);
     const comments = await this.octokit.paginate(this.octokit.rest.issues.listComments, { ...this.repo, issue_number: pullRequest, per_page: 100 });
-    // Only a comment an app wrote counts: anyone can paste the marker into their own.
-    const mine = comments.find((c) => c.body?.includes(COMMENT_MARKER) && c.user?.type === "Bot");
+    // Only a comment this app wrote counts: anyone (another app too) can paste the marker into their own.
+    const login = this.options.botLogin ? await this.options.botLogin() : undefined;
+    const mine = comments.find((c) => c.body?.includes(COMMENT_MARKER) && c.user?.type === "Bot" && (login === undefined || c.user.login === login));
     if (mine) await this.octokit.rest.issues.updateComment({ ...this.repo, comment_id: mine.id, body });
     else await this.octokit.rest.issues.createComment({ ...this.repo, issue_number: pullRequest, body });
   }

@@ -1,5 +1,5 @@
 import { APPROVAL_PERMISSIONS, type ApprovalPermission } from "../config/index.js";
-import { approveBreaking, branchPreviewName, previewChange, pullRequestPreviewName, promoteCommit, readCommit, retireEnvironment, type Deployer, type EnvironmentRef, type Fence, type PipelineDeps, type Publisher, type Records } from "../pipeline/index.js";
+import { approveBreaking, approveForkPreview, branchPreviewName, previewChange, pullRequestPreviewName, promoteCommit, readCommit, retireEnvironment, trustedSettingsOf, type Deployer, type EnvironmentRef, type Fence, type PipelineDeps, type Publisher, type Records } from "../pipeline/index.js";
 import { fitText } from "../report/index.js";
 import { branchKey, JOB_KIND, prKey, type Enqueue, type GitHubWork } from "./events.js";
 import type { Octokit, RepoId } from "./octokit.js";
@@ -47,8 +47,8 @@ export async function runGitHubWork(deps: GitHubWorkDeps, work: GitHubWork, job:
   const octokit = await deps.auth(work.installationId);
   const repo: RepoId = { owner: work.owner, repo: work.repo };
   const source = new GitHubSource(octokit, repo, { maxFileBytes: deps.maxFileBytes });
-  const publisher = new GitHubPublisher(octokit, repo);
-  const pipeline: PipelineDeps = { source, publisher, deployer: deps.deployer, records: deps.records, fence: job.fence };
+  const publisher = new GitHubPublisher(octokit, repo, { botLogin: () => botLoginOf(deps) });
+  const pipeline: PipelineDeps = { source, publisher, deployer: deps.deployer, records: deps.records, fence: job.fence, defaultBranchHead: defaultBranchHead(octokit, repo, "defaultBranch" in work ? work.defaultBranch : undefined) };
   try {
     switch (work.type) {
       case "pull_request":
@@ -81,19 +81,56 @@ export function safeReason(e: unknown): string {
   return message.split("\n")[0]!.slice(0, 300);
 }
 
+/** The app's own bot login (`<slug>[bot]`), asked once per process: only its comments are its own. */
+const botLogins = new WeakMap<GitHubWorkDeps, Promise<string>>();
+function botLoginOf(deps: GitHubWorkDeps): Promise<string> {
+  let login = botLogins.get(deps);
+  if (!login) {
+    login = deps.auth().then(async (app) => `${(await app.rest.apps.getAuthenticated()).data?.slug ?? "gitway"}[bot]`);
+    login.catch(() => botLogins.delete(deps));
+    botLogins.set(deps, login);
+  }
+  return login;
+}
+
+/** The default branch's head, asked of GitHub only when the trusted settings need it (nothing deployed yet). */
+function defaultBranchHead(octokit: Octokit, repo: RepoId, defaultBranch: string | undefined): () => Promise<string | undefined> {
+  return async () => {
+    const branch = defaultBranch ?? (await octokit.rest.repos.get({ ...repo })).data.default_branch;
+    try {
+      return (await octokit.rest.repos.getBranch({ ...repo, branch })).data.commit.sha;
+    } catch (e) {
+      if ((e as { status?: number }).status === 404) return undefined;
+      throw e;
+    }
+  };
+}
+
+const ACTION_WORDS = {
+  "approve-breaking": { verb: "approve breaking changes", approving: "approving", nothing: "Nothing was approved.", title: "Breaking changes need approval", refused: "breaking.approval-refused" },
+  "deploy-preview": { verb: "deploy this fork's preview", approving: "deploying a fork's preview", nothing: "Nothing was deployed.", title: "Waiting for a maintainer: pull request from a fork", refused: "preview.fork-approval-refused" },
+} as const;
+
+/**
+ * A reviewer pressed Approve breaking or Deploy preview: allowed only with the approval permission
+ * the trusted settings name (never the pull request's own), then the checks run again.
+ */
 async function approve(pipeline: PipelineDeps, octokit: Octokit, work: Extract<GitHubWork, { type: "approve" }>): Promise<void> {
   const repo = { owner: work.owner, repo: work.repo };
-  const head = await readCommit(pipeline.source, work.headSha);
-  const needed = head.config?.settings.approvals.permission ?? "write";
+  const action = work.action ?? "approve-breaking";
+  const words = ACTION_WORDS[action];
+  const repositoryId = await pipeline.records.repository(work.owner, work.repo);
+  const needed = (await trustedSettingsOf(pipeline, repositoryId)).settings.approvals.permission;
   const { data } = await octokit.rest.repos.getCollaboratorPermissionLevel({ ...repo, username: work.actor });
   const held = (data.role_name in RANK ? data.role_name : data.permission) as ApprovalPermission;
   if (!(held in RANK) || RANK[held] < RANK[needed]) {
-    const note = `**@${work.actor} cannot approve breaking changes here**: approving needs the \`${needed}\` permission on this repository, and they have \`${data.permission}\`. Nothing was approved.`;
-    await octokit.rest.checks.update({ ...repo, check_run_id: work.checkRunId, output: { title: work.title || "Breaking changes need approval", summary: fitText(`${note}\n\n${work.summary}`) } });
-    await pipeline.records.audit({ actor: work.actor, action: "breaking.approval-refused", commitSha: work.headSha, details: { pullRequest: work.number, needed, held: data.permission } });
+    const note = `**@${work.actor} cannot ${words.verb} here**: ${words.approving} needs the \`${needed}\` permission on this repository, and they have \`${data.permission}\`. ${words.nothing}`;
+    await octokit.rest.checks.update({ ...repo, check_run_id: work.checkRunId, output: { title: work.title || words.title, summary: fitText(`${note}\n\n${work.summary}`) } });
+    await pipeline.records.audit({ actor: work.actor, action: words.refused, commitSha: work.headSha, details: { pullRequest: work.number, needed, held: data.permission } });
     return;
   }
-  await approveBreaking(pipeline, { owner: work.owner, repo: work.repo, pullRequest: work.number, headSha: work.headSha, baseSha: work.baseSha, actor: work.actor });
+  if (action === "deploy-preview") await approveForkPreview(pipeline, { owner: work.owner, repo: work.repo, pullRequest: work.number, headSha: work.headSha, actor: work.actor });
+  else await approveBreaking(pipeline, { owner: work.owner, repo: work.repo, pullRequest: work.number, headSha: work.headSha, baseSha: work.baseSha, actor: work.actor });
   // The checks are run again for the pull request's head as it is now, approvals applied.
   const { data: pr } = await octokit.rest.pulls.get({ ...repo, pull_number: work.number });
   if (pr.state !== "open") return;
@@ -109,16 +146,28 @@ async function approve(pipeline: PipelineDeps, octokit: Octokit, work: Extract<G
   });
 }
 
-/** A branch's new head: production promotes; a branch listed under previews.branches gets a preview. */
+/**
+ * A branch's new head: the production branch (as the trusted settings name it, never as the pushed
+ * commit does) promotes; a branch listed under the trusted previews.branches gets a preview.
+ */
 async function branchHead(pipeline: PipelineDeps, octokit: Octokit, owner: string, repo: string, branch: string, sha: string, defaultBranch: string, actor: string): Promise<void> {
-  const head = await readCommit(pipeline.source, sha);
-  const settings = head.config?.settings;
-  const production = settings?.production.branch ?? defaultBranch;
+  const repositoryId = await pipeline.records.repository(owner, repo);
+  const { settings } = await trustedSettingsOf(pipeline, repositoryId);
+  const production = settings.production.branch ?? defaultBranch;
   if (branch === production) {
     await promoteCommit(pipeline, { owner, repo, sha, actor, trigger: "push" });
     return;
   }
-  if (!settings || !matchesBranch(settings.previews.branches, branch)) return;
+  const own = (await readCommit(pipeline.source, sha)).config?.settings;
+  if (own?.production.branch === branch) {
+    await pipeline.publisher.finished(sha, {
+      name: "deploy",
+      conclusion: "neutral",
+      title: `Not deployed: production follows ${production}`,
+      summary: `This commit's \`.github/gitway.yml\` names \`${branch}\` as the production branch, but a branch cannot make itself production: production follows \`${production}\`, as the settings production runs say. Merge the change into \`${production}\` to move production.`,
+    });
+  }
+  if (!matchesBranch(settings.previews.branches, branch)) return;
   // A branch with an open pull request is previewed once, as the pull request's preview.
   const { data: open } = await octokit.rest.pulls.list({ owner, repo, head: `${owner}:${branch}`, state: "open", per_page: 1 });
   if (open.length > 0) return;

@@ -109,6 +109,11 @@ export interface PipelineDeps {
   /** Still mine and still the newest: checked before anything is swapped or published. */
   fence: Fence;
   now?: () => number;
+  /**
+   * The head of the branch production follows by default, read when production has nothing
+   * deployed yet: the trusted settings then come from it (see trusted-settings.ts).
+   */
+  defaultBranchHead?: () => Promise<string | undefined>;
 }
 
 /** A side of a change: the config read at a commit, or why it could not be read. */

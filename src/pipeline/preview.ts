@@ -2,7 +2,9 @@ import { hasErrors } from "../config/index.js";
 import { changesCheck, noConfigCheck, pullRequestComment, unapprovedBreaking, validationCheck, type PreviewState } from "../report/index.js";
 import type { CheckOutcome, DeploymentRecord, EnvironmentSpec, PipelineDeps, ReadSide } from "./ports.js";
 import { readCommit } from "./read-commit.js";
-import { applyApprovals, compare, deployTo, protectedRouteCount, settingsOf, withoutSecrets } from "./steps.js";
+import { applyApprovals, compare, deployTo, protectedRouteCount, withoutSecrets } from "./steps.js";
+import { forkPreviewMark, trustedSettingsOf } from "./trusted-settings.js";
+import type { RepoSettings } from "../config/index.js";
 
 export interface PreviewRequest {
   owner: string;
@@ -20,6 +22,7 @@ export interface PreviewRequest {
 export type PreviewResult = "no-config" | "superseded" | "served" | "not-deployed";
 
 export const APPROVE_ACTION = { identifier: "approve-breaking", label: "Approve breaking", description: "Accept these breaking changes" } as const;
+export const DEPLOY_PREVIEW_ACTION = { identifier: "deploy-preview", label: "Deploy preview", description: "Preview this fork's head (no secrets)" } as const;
 
 const CHECKS = ["validate", "changes", "preview"] as const;
 
@@ -40,13 +43,14 @@ export async function previewChange(deps: PipelineDeps, req: PreviewRequest): Pr
     for (const name of CHECKS) await deps.publisher.finished(req.headSha, { name, ...noConfigCheck() });
     return "no-config";
   }
-  const settings = settingsOf(head);
+  // The head's own settings are validated and diffed; the gates come from the trusted side.
+  const { settings } = await trustedSettingsOf(deps, repositoryId);
 
   // 2. Validate
   const validate: CheckOutcome = { name: "validate", ...validationCheck(head.diagnostics) };
 
   // 3. Diff, with approvals (new ones first, when this run is an approval)
-  let report = compare(base, head, now);
+  let report = compare(base, head, now, settings);
   const pullRequest = req.environment.pullRequest;
   if (report && pullRequest !== undefined) report = applyApprovals(report, await deps.records.approvedFingerprints(repositoryId, pullRequest));
   const changes: CheckOutcome = {
@@ -57,7 +61,7 @@ export async function previewChange(deps: PipelineDeps, req: PreviewRequest): Pr
   if (report && pullRequest !== undefined && unapprovedBreaking(report).length > 0) changes.actions = [APPROVE_ACTION];
 
   // 4. Deploy
-  const preview = await deployPreview(deps, req, repositoryId, head, report);
+  const preview = await deployPreview(deps, req, repositoryId, head, report, settings);
 
   // 5. Publish
   await deps.publisher.finished(req.headSha, validate);
@@ -78,7 +82,7 @@ function baseNote(base: ReadSide | undefined): string | undefined {
   return undefined;
 }
 
-async function deployPreview(deps: PipelineDeps, req: PreviewRequest, repositoryId: number, head: ReadSide, report: ReturnType<typeof compare>) {
+async function deployPreview(deps: PipelineDeps, req: PreviewRequest, repositoryId: number, head: ReadSide, report: ReturnType<typeof compare>, settings: RepoSettings) {
   const name = req.environment.name;
   const skipped = (reason: string, state: PreviewState, conclusion: CheckOutcome["conclusion"] = "neutral") => ({
     result: "not-deployed" as const,
@@ -94,7 +98,13 @@ async function deployPreview(deps: PipelineDeps, req: PreviewRequest, repository
     const reason = "the config has errors (see Gitway / validate)";
     return { ...skipped(reason, { state: "not-deployed", environment: name, reason, ...(stillServing ? { stillServing } : {}) }), environment: env };
   }
-  const settings = settingsOf(head);
+  if (req.fork && settings.previews.forks !== "auto") {
+    const waiting = await forkWaits(deps, req, repositoryId, settings);
+    if (waiting) {
+      const check: CheckOutcome = { name: "preview", conclusion: "neutral", title: waiting.title, summary: waiting.summary, ...(waiting.action ? { actions: [DEPLOY_PREVIEW_ACTION] } : {}) };
+      return { result: "not-deployed" as const, environment: env, state: { state: "skipped", reason: waiting.comment } as PreviewState, check };
+    }
+  }
   const inherit = settings.previews.inherit;
   const stored = await deps.records.values(env.id, inherit ? { repositoryId, name: inherit } : undefined);
   const values = req.fork ? withoutSecrets(stored) : stored;
@@ -119,5 +129,25 @@ async function deployPreview(deps: PipelineDeps, req: PreviewRequest, repository
       detailsUrl: env.url,
       details: { environment: name, url: env.url, release: outcome.releaseHash },
     } satisfies CheckOutcome,
+  };
+}
+
+/**
+ * Whether a fork's preview waits: never deployed when the trusted settings say `forks: off`, and
+ * with `approve` until someone with the approval permission presses Deploy preview for this head.
+ */
+async function forkWaits(deps: PipelineDeps, req: PreviewRequest, repositoryId: number, settings: RepoSettings): Promise<{ title: string; summary: string; comment: string; action: boolean } | undefined> {
+  if (settings.previews.forks === "off") {
+    const reason = "this repository does not preview pull requests from forks (previews.forks: off)";
+    return { title: "Not deployed: pull request from a fork", summary: `The preview was not deployed: ${reason}.`, comment: reason, action: false };
+  }
+  const pullRequest = req.environment.pullRequest;
+  if (pullRequest !== undefined && (await deps.records.approvedFingerprints(repositoryId, pullRequest)).has(forkPreviewMark(req.headSha))) return undefined;
+  const who = `someone with the \`${settings.approvals.permission}\` permission`;
+  return {
+    title: "Waiting for a maintainer: pull request from a fork",
+    summary: `This pull request comes from a fork, so its preview waits until ${who} presses **Deploy preview** for commit \`${req.headSha.slice(0, 7)}\`. Each new push needs a new press. A fork's preview never receives secret values.`,
+    comment: `this pull request comes from a fork: its preview waits for a maintainer to press Deploy preview on the Gitway / preview check (each new push needs a new press)`,
+    action: pullRequest !== undefined,
   };
 }

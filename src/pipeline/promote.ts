@@ -2,7 +2,8 @@ import { escapeMarkdown, unapprovedBreaking, validationCheck } from "../report/i
 import { hasErrors } from "../config/index.js";
 import type { CheckOutcome, DeploymentRecord, PipelineDeps } from "./ports.js";
 import { readCommit } from "./read-commit.js";
-import { applyApprovals, compare, deployTo, settingsOf } from "./steps.js";
+import { applyApprovals, compare, deployTo } from "./steps.js";
+import { trustedSettingsOf } from "./trusted-settings.js";
 
 export interface PromoteRequest {
   owner: string;
@@ -44,8 +45,9 @@ export async function promoteCommit(deps: PipelineDeps, req: PromoteRequest): Pr
   if (!head.config || hasErrors(head.diagnostics)) {
     result.stopped = { environment: "production", reason: "the config has errors (see Gitway / validate); every environment keeps serving what it served" };
   } else {
-    // 2. Stages in order, then production
-    const settings = settingsOf(head);
+    // 2. Stages in order, then production, as the trusted settings (production's) list them:
+    // the commit promoted is judged by what it replaces, and its own settings count once deployed.
+    const { settings } = await trustedSettingsOf(deps, repositoryId);
     const targets = req.environments ?? [...settings.stages.map((name) => ({ name, kind: "stage" as const })), { name: "production", kind: "production" as const }];
     for (const { name, kind } of targets) {
       const env = await deps.records.environment(repositoryId, { name, kind });
@@ -60,7 +62,7 @@ export async function promoteCommit(deps: PipelineDeps, req: PromoteRequest): Pr
       }
       let report;
       if (current?.deployedCommitSha && current.deployedCommitSha !== req.sha) {
-        report = compare(await readCommit(deps.source, current.deployedCommitSha), head, now);
+        report = compare(await readCommit(deps.source, current.deployedCommitSha), head, now, settings);
       }
       if (report && kind === "production" && settings.production.requireApproval) {
         report = applyApprovals(report, await deps.records.approvedFingerprints(repositoryId));

@@ -205,6 +205,7 @@ export class FakeGitHub {
     if (method === "POST" && /^\/app\/installations\/\d+\/access_tokens$/.test(path)) {
       return [201, { token: "ghs_fake_installation_token", expires_at: new Date(Date.now() + 3_600_000).toISOString(), permissions: {}, repository_selection: "all" }];
     }
+    if (method === "GET" && path === "/app") return [200, { id: 123, slug: "gitway", name: "Gitway", owner: { login: "acme" } }];
     if (method === "GET" && path === "/app/installations") return [200, [{ id: this.installationId, account: { login: "acme" } }]];
     if (method === "GET" && path === "/installation/repositories") {
       const repositories = [...this.repos.values()].map((r) => this.repoJson(r));
