@@ -1,5 +1,5 @@
 import { readConfig } from "../config/index.js";
-import type { Deployer } from "../pipeline/index.js";
+import { withoutSecrets, type Deployer } from "../pipeline/index.js";
 import type { StoreRecords } from "../store/index.js";
 
 /**
@@ -18,7 +18,9 @@ export async function restoreReleases(records: StoreRecords, deployer: Deployer,
     }
     const inherit = r.kind === "preview" && config.settings.previews.inherit ? { repositoryId: r.repositoryId, name: config.settings.previews.inherit } : undefined;
     try {
-      await deployer.deploy(r.label, config, await records.values(r.environmentId, inherit));
+      const values = await records.values(r.environmentId, inherit);
+      // A fork's preview was deployed without secrets; restored, it stays without them.
+      await deployer.deploy(r.label, config, r.fork ? withoutSecrets(values) : values);
       restored.push(r.label);
     } catch (e) {
       failed.push({ label: r.label, reason: e instanceof Error ? e.message : String(e) });

@@ -4,6 +4,7 @@ export { promoteCommit, type PromoteRequest, type PromoteResult } from "./promot
 export { approveBreaking, approveForkPreview, type ApproveRequest } from "./approve.js";
 export { retireEnvironment, type RetireRequest } from "./retire.js";
 export { readCommit, filesOf } from "./read-commit.js";
+export { withoutSecrets } from "./steps.js";
 export { DeployError, type DeployErrorCode } from "./errors.js";
 export type * from "./ports.js";
 export { branchPreviewName, pullRequestPreviewName } from "./environment-names.js";

@@ -68,6 +68,8 @@ export interface EnvironmentSpec {
   kind: EnvironmentRef["kind"];
   branch?: string;
   pullRequest?: number;
+  /** A pull request from a fork: recorded so that a restart never restores its preview with secrets. */
+  fork?: boolean;
 }
 
 export interface DeploymentRecord {

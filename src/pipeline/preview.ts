@@ -90,7 +90,7 @@ async function deployPreview(deps: PipelineDeps, req: PreviewRequest, repository
     environment: undefined as undefined | Awaited<ReturnType<PipelineDeps["records"]["environment"]>>,
     check: { name: "preview", conclusion, title: `Not deployed: ${reason}`, summary: `The preview \`${name}\` was not updated: ${reason}.` } satisfies CheckOutcome,
   });
-  const env = await deps.records.environment(repositoryId, req.environment);
+  const env = await deps.records.environment(repositoryId, req.fork ? { ...req.environment, fork: true } : req.environment);
   const before = await deps.records.findEnvironment(repositoryId, name);
   const stillServing = before?.deployedCommitSha ? { url: env.url, commit: before.deployedCommitSha } : undefined;
 

@@ -24,11 +24,12 @@ export async function saveRelease(db: Db, r: { repositoryId: number; contentHash
   return existing!.id;
 }
 
-export async function upsertEnvironment(db: Db, e: { repositoryId: number; name: string; kind: "preview" | "stage" | "production"; hostName: string; branch?: string; pullRequest?: number }): Promise<number> {
+export async function upsertEnvironment(db: Db, e: { repositoryId: number; name: string; kind: "preview" | "stage" | "production"; hostName: string; branch?: string; pullRequest?: number; fork?: boolean }): Promise<number> {
   const [row] = await db
     .insert(environments)
-    .values({ ...e, branch: e.branch ?? null, pullRequest: e.pullRequest ?? null })
-    .onConflictDoUpdate({ target: [environments.repositoryId, environments.name], set: { hostName: e.hostName, updatedAt: sql`now()` } })
+    .values({ ...e, branch: e.branch ?? null, pullRequest: e.pullRequest ?? null, fork: e.fork === true })
+    // A fork flag, once set, stays: a later job that does not know is never a reason to hand out secrets.
+    .onConflictDoUpdate({ target: [environments.repositoryId, environments.name], set: { hostName: e.hostName, updatedAt: sql`now()`, ...(e.fork ? { fork: true } : {}) } })
     .returning({ id: environments.id });
   return row!.id;
 }

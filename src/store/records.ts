@@ -44,10 +44,10 @@ export class StoreRecords {
     return row;
   }
 
-  async environment(repositoryId: number, spec: { name: string; kind: Kind; branch?: string; pullRequest?: number }): Promise<EnvironmentRow> {
+  async environment(repositoryId: number, spec: { name: string; kind: Kind; branch?: string; pullRequest?: number; fork?: boolean }): Promise<EnvironmentRow> {
     const repo = await this.names(repositoryId);
     const label = this.naming.label(repo.owner, repo.name, spec.name);
-    await upsertEnvironment(this.db, { repositoryId, name: spec.name, kind: spec.kind, hostName: label, ...(spec.branch ? { branch: spec.branch } : {}), ...(spec.pullRequest !== undefined ? { pullRequest: spec.pullRequest } : {}) });
+    await upsertEnvironment(this.db, { repositoryId, name: spec.name, kind: spec.kind, hostName: label, ...(spec.branch ? { branch: spec.branch } : {}), ...(spec.pullRequest !== undefined ? { pullRequest: spec.pullRequest } : {}), ...(spec.fork ? { fork: true } : {}) });
     // A retired environment that comes back (a reopened pull request) is live again.
     await this.db
       .update(environments)
@@ -150,13 +150,13 @@ export class StoreRecords {
   }
 
   /** Every environment that should be serving, with the files of its release: what a gateway loads at start. */
-  async servingReleases(label?: string): Promise<{ label: string; name: string; kind: Kind; repositoryId: number; environmentId: number; files: Record<string, string>; hash: string }[]> {
+  async servingReleases(label?: string): Promise<{ label: string; name: string; kind: Kind; repositoryId: number; environmentId: number; files: Record<string, string>; hash: string; fork: boolean }[]> {
     const rows = await this.db
-      .select({ label: environments.hostName, name: environments.name, kind: environments.kind, repositoryId: environments.repositoryId, id: environments.id, bundle: releases.bundle, hash: releases.contentHash })
+      .select({ label: environments.hostName, name: environments.name, kind: environments.kind, repositoryId: environments.repositoryId, id: environments.id, bundle: releases.bundle, hash: releases.contentHash, fork: environments.fork })
       .from(environments)
       .innerJoin(releases, eq(releases.id, environments.deployedReleaseId))
       .where(and(inArray(environments.status, ["ready", "failed", "deploying", "pending"]), label === undefined ? undefined : eq(environments.hostName, label)))
       .orderBy(desc(environments.id));
-    return rows.map((r) => ({ label: r.label, name: r.name, kind: r.kind, repositoryId: r.repositoryId, environmentId: r.id, files: (r.bundle as { files?: Record<string, string> }).files ?? {}, hash: r.hash }));
+    return rows.map((r) => ({ label: r.label, name: r.name, kind: r.kind, repositoryId: r.repositoryId, environmentId: r.id, files: (r.bundle as { files?: Record<string, string> }).files ?? {}, hash: r.hash, fork: r.fork }));
   }
 }

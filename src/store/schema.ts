@@ -61,6 +61,8 @@ export const environments = pgTable(
     pinnedReleaseId: bigint("pinned_release_id", { mode: "number" }).references(() => releases.id),
     /** Report drift and new commits, but never deploy by itself. */
     reportOnly: boolean("report_only").notNull().default(false),
+    /** A pull request from a fork: its preview never receives secret values, also when restored at start. */
+    fork: boolean("fork").notNull().default(false),
     /** The last push or pull-request update; previews without one for long expire. */
     lastActivityAt: timestamp("last_activity_at", { withTimezone: true }).notNull().defaultNow(),
     createdAt: created(),
