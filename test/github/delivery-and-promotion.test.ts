@@ -64,7 +64,8 @@ describe("a push to the production branch", () => {
   });
 
   it("stops at a stage that fails, leaves production as it was, and says why on the commit", async () => {
-    const first = await push("main", shopFiles({ upstream: upstream.url }));
+    // The stages production already runs with are the ones a new commit goes through.
+    const first = await push("main", shopFiles({ upstream: upstream.url, settings: "stages: [staging]\n" }));
     expect(t.github.deploymentsOf(repo, "production")).toHaveLength(1);
     // The new commit needs a value staging does not have.
     const files = shopFiles({

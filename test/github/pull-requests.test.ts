@@ -39,6 +39,12 @@ afterEach(() => {
   expect(t.github.unexpected).toEqual([]);
 });
 
+/** Settings on the default branch's head: with nothing in production yet, the ones a change is judged by. */
+function trustedSettings(settings: string): string {
+  baseSha = t.github.commit(repo, shopFiles({ upstream: upstream.url, settings }), "main");
+  return settings;
+}
+
 async function open(headSha: string, extra: { fork?: boolean; action?: string } = {}) {
   const r = await deliver(t.app.appUrl, "pull_request", pullRequestEvent(extra.action ?? "opened", repo, t.github.installationId, { number: PR, headSha, baseSha, fork: extra.fork }), WEBHOOK_SECRET);
   expect(r.status).toBe(200);
@@ -191,7 +197,8 @@ describe("a pull request", () => {
     });
 
     it("makes the check only neutral when the repository says so", async () => {
-      const head = t.github.commit(repo, shopFiles({ upstream: upstream.url, ordersOpen: true, settings: "checks:\n  breaking: neutral\n" }));
+      const settings = trustedSettings("checks:\n  breaking: neutral\n");
+      const head = t.github.commit(repo, shopFiles({ upstream: upstream.url, ordersOpen: true, settings }));
       await open(head);
       expect(t.github.latestCheck(head, "Gitway / changes")!.conclusion).toBe("neutral");
     });
@@ -199,7 +206,7 @@ describe("a pull request", () => {
 
   describe("from a fork", () => {
     it("gets validate and changes, and no preview when its config needs a secret value", async () => {
-      const settings = "previews:\n  inherit: staging\n";
+      const settings = trustedSettings("previews:\n  inherit: staging\n  forks: auto\n");
       const files = shopFiles({ upstream: upstream.url, products: true, productsInbound: ["upstream-token"], settings, extraPolicies: [{ name: "upstream-token", policyType: "set-headers-inbound", handler: { export: "SetHeadersInboundPolicy", module: "$import(@zuplo/runtime)", options: { headers: [{ name: "x-upstream-token", value: "$env(UPSTREAM_TOKEN)" }] } } }] });
       await storeStagingSecret();
       const head = t.github.commit(repo, files);
@@ -215,15 +222,17 @@ describe("a pull request", () => {
       expect((await t.call(LABEL, "/api/v1/products")).status).toBe(404);
     });
 
-    it("is previewed when its config needs no secret", async () => {
-      const head = t.github.commit(repo, shopFiles({ upstream: upstream.url, products: true }));
+    it("is previewed when its config needs no secret and the repository previews forks automatically", async () => {
+      const settings = trustedSettings("previews:\n  forks: auto\n");
+      const head = t.github.commit(repo, shopFiles({ upstream: upstream.url, products: true, settings }));
       await open(head, { fork: true });
       expect(t.github.latestCheck(head, "Gitway / preview")!.conclusion).toBe("success");
       expect((await t.call(LABEL, "/api/v1/products")).status).toBe(200);
     });
 
     it("while a pull request from the repository itself gets the inherited secret in its preview", async () => {
-      const files = shopFiles({ upstream: upstream.url, products: true, productsInbound: ["upstream-token"], settings: "previews:\n  inherit: staging\n", extraPolicies: [{ name: "upstream-token", policyType: "set-headers-inbound", handler: { export: "SetHeadersInboundPolicy", module: "$import(@zuplo/runtime)", options: { headers: [{ name: "x-upstream-token", value: "$env(UPSTREAM_TOKEN)" }] } } }] });
+      const settings = trustedSettings("previews:\n  inherit: staging\n");
+      const files = shopFiles({ upstream: upstream.url, products: true, productsInbound: ["upstream-token"], settings, extraPolicies: [{ name: "upstream-token", policyType: "set-headers-inbound", handler: { export: "SetHeadersInboundPolicy", module: "$import(@zuplo/runtime)", options: { headers: [{ name: "x-upstream-token", value: "$env(UPSTREAM_TOKEN)" }] } } }] });
       await storeStagingSecret();
       const head = t.github.commit(repo, files);
       await open(head);
