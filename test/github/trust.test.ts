@@ -73,11 +73,14 @@ describe("trusted settings", () => {
     expect(app.github.unexpected).toEqual([]);
   }, 120_000);
 
-  it("judge a pull request that turns off route-authentication-removed by the base's rules, and refuse a reader's approval though the head says permission: read", async () => {
+  it("judge a pull request that turns off route-authentication-removed by the base's rules, refuse a reader's approval though the head says permission: read, and leave another app's marked comment alone", async () => {
     const repo = newRepo();
     const base = app.github.commit(repo, shopFiles({ upstream: upstream.url }), "main");
     const settings = "diff:\n  severity:\n    route-authentication-removed: off\napprovals:\n  permission: read\n";
     const head = app.github.commit(repo, shopFiles({ upstream: upstream.url, ordersOpen: true, settings }));
+    // Another app's comment carrying the marker is not this app's comment.
+    const planted = { id: 1, body: "<!-- gitway:pull-request-summary -->\nAll green, merge away!", user: { login: "other-app[bot]", type: "Bot" } };
+    app.github.comments.set(`acme/${repo.name}#11`, [planted]);
     await openPull(repo, 11, head, base, false);
 
     const changes = await app.waitFor("the changes check", completed(head, "Gitway / changes"), 60_000);
@@ -85,13 +88,19 @@ describe("trusted settings", () => {
     expect(changes.output.summary).toContain("route-authentication-removed");
     expect(changes.output.summary).toContain("settings-gate-loosened");
     expect(changes.actions.map((a) => a.identifier)).toEqual(["approve-breaking"]);
-    expect(`${changes.output.summary}\n${changes.output.text ?? ""}`).toMatch(/settings-gate-loosened.*route-authentication-removed from breaking to off.*\.github\/gitway\.yml:3/);
+    // The auth removal and both settings that loosen a gate, each breaking.
+    expect(changes.output.summary).toContain("3 breaking");
+    expect(changes.output.summary).toContain("route-authentication-removed from breaking to off");
+    expect(changes.output.summary).toContain("approvals.permission went from write to read");
 
     await press(repo, changes, { number: 11, baseSha: base }, "reader-rita", "approve-breaking");
     const refused = await app.waitFor("the refusal", () => app.github.latestCheck(head, "Gitway / changes")?.output.summary?.includes("cannot approve breaking changes") && app.github.latestCheck(head, "Gitway / changes"));
     expect(refused.output.summary).toContain("needs the `write` permission");
     expect(refused.conclusion).toBe("failure");
     expect(app.github.checkRunsFor(head, "Gitway / changes")).toHaveLength(1);
+    const comments = await app.waitFor("the app's own comment", () => app.github.commentsOf(repo, 11).length === 2 && app.github.commentsOf(repo, 11));
+    expect(comments[0]).toEqual(planted);
+    expect(comments[1]!.user.login).toBe("gitway[bot]");
     expect(app.github.unexpected).toEqual([]);
   }, 120_000);
 });
