@@ -12,6 +12,12 @@ export interface DiffOptions {
    * judged (the pipeline passes them); the head's by default (the CLI, comparing two trees).
    */
   settings?: RepoSettings;
+  /**
+   * Report how the head's `.github/gitway.yml` moves the gates (settings-gate-loosened/-tightened).
+   * The pipeline turns it on, since it judges the head by trusted settings; off by default, as in
+   * the CLI, which judges a tree by its own settings and would leave no way to accept the change.
+   */
+  settingsChanges?: boolean;
   /** For x-sunset comparisons; a parameter so the function stays pure. */
   now?: number;
   /**
@@ -36,7 +42,7 @@ export function diffConfigs(base: GatewayConfig, head: GatewayConfig, options: D
     diffSecurity(sides, base.docs.get(baseDoc.file)?.value, head.docs.get(headDoc.file)?.value, matched.values());
   }
   diffGateway(sink, base, head);
-  diffSettings(sink, base, head);
+  if (options.settingsChanges) diffSettings(sink, base, head);
   const changes = applySettings(foldServerUpstream(sink.changes), base, head, options.settings ?? head.settings);
   return { changes: sortChanges(changes), summary: summarize(changes) };
 }

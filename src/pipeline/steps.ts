@@ -19,7 +19,7 @@ export function applyApprovals(report: ChangeReport, approved: ReadonlyMap<strin
 /** Base to head, judged by `settings` (the trusted side's: the head's own never decide). */
 export function compare(base: ReadSide | undefined, head: ReadSide, now: number, settings: RepoSettings): ChangeReport | undefined {
   if (!base?.config || !head.config) return undefined;
-  return diffConfigs(base.config, head.config, { now, settings });
+  return diffConfigs(base.config, head.config, { now, settings, settingsChanges: true });
 }
 
 /** `$env` names the config needs that the environment does not supply. */

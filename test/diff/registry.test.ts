@@ -59,7 +59,7 @@ function pairs(): Map<string, Pair> {
 }
 
 const PAIRS = pairs();
-const rulesFound = ([base, head]: [GatewayConfig, GatewayConfig]) => diffConfigs(base, head, { now: Date.parse("2026-11-23") }).changes.map((c) => c.rule);
+const rulesFound = ([base, head]: [GatewayConfig, GatewayConfig]) => diffConfigs(base, head, { now: Date.parse("2026-11-23"), settingsChanges: true }).changes.map((c) => c.rule);
 
 describe("the change rule registry", () => {
   it.each(Object.keys(CHANGE_RULES))("%s has a pair that fires it and one that must not", (rule) => {

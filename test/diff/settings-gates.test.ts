@@ -43,10 +43,12 @@ describe("a change to .github/gitway.yml", () => {
 
   it("is reported at its line in .github/gitway.yml as a breaking security change, judged by the settings passed in, not the head's", () => {
     const head = settled("comment: true\ndiff:\n  severity:\n    route-authentication-removed: off\n");
-    const report = diffConfigs(settled(""), head, { settings: DEFAULT_SETTINGS });
+    const report = diffConfigs(settled(""), head, { settings: DEFAULT_SETTINGS, settingsChanges: true });
     const change = report.changes.find((c) => c.rule === "settings-gate-loosened")!;
     expect(change).toMatchObject({ level: "breaking", category: "security", head: { file: ".github/gitway.yml", line: 4, pointer: "/diff/severity/route-authentication-removed" } });
     expect(change.fingerprint).toMatch(/^[0-9a-f]{12}$/);
     expect(report.summary.breaking).toBe(1);
+    // The CLI judges a tree by its own settings: their change is not reported there.
+    expect(diffConfigs(settled(""), head).changes.map((c) => c.rule)).not.toContain("settings-gate-loosened");
   });
 });
