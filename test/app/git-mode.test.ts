@@ -95,6 +95,17 @@ describeEachDriver("the Git mode", (driver) => {
     expect((await get("branch-feature-products", "/api/v1/products")).status).toBe(200);
   });
 
+  it("never lets a branch promote itself: one whose settings name it production is only a preview", async () => {
+    const main = repo.commit("main", shopFiles({ upstream: upstream.url }));
+    const evil = repo.commit("evil", shopFiles({ upstream: upstream.url, ordersOpen: true, settings: "production:\n  branch: evil\n" }));
+    repo.git("checkout", "--quiet", "main");
+    await start();
+    const envs = await environments();
+    expect(envs.production).toMatchObject({ kind: "production", commit: { sha: main } });
+    expect(envs["branch-evil"]).toMatchObject({ kind: "preview", commit: { sha: evil } });
+    expect((await get("production", "/api/v1/orders")).status).toBe(401);
+  });
+
   it("deploys a new commit at the next poll, without a restart", async () => {
     repo.commit("main", shopFiles({ upstream: upstream.url }));
     await start();
