@@ -1,0 +1,47 @@
+import { randomBytes } from "node:crypto";
+import { afterEach, expect, it } from "vitest";
+import { restoreReleases } from "../../src/app/restore.js";
+import type { Deployer, EnvironmentValues } from "../../src/pipeline/index.js";
+import { migrateStore, secretKeyFrom, setVariable, StoreRecords, type Store } from "../../src/store/index.js";
+import { shopFiles } from "../github/shop-repo.js";
+import { describeEachDriver } from "../store/drivers.js";
+
+const open: Store[] = [];
+afterEach(async () => {
+  while (open.length) await open.pop()!.close();
+});
+
+describeEachDriver("restoring releases at start-up", (driver) => {
+  it("gives a fork's preview no secret, as when it was deployed, while a preview of the repository's own branch gets its secret back", async () => {
+    const store = await driver.open();
+    open.push(store);
+    await migrateStore(store);
+    const key = randomBytes(32).toString("base64");
+    const records = new StoreRecords(store.db, { label: (o, r, e) => `${o}-${r}-${e}`, url: (l) => `http://${l}.gitway.test/` }, secretKeyFrom(key));
+    const repositoryId = await records.repository("acme", "shop");
+    const files = shopFiles({ upstream: "http://upstream.test" });
+    for (const [number, fork] of [[5, true], [6, false]] as const) {
+      const env = await records.environment(repositoryId, { name: `pr-${number}`, kind: "preview", pullRequest: number, ...(fork ? { fork } : {}) });
+      // A later job that does not say it is a fork does not make it one of the repository's own.
+      await records.environment(repositoryId, { name: `pr-${number}`, kind: "preview", pullRequest: number });
+      await setVariable(store.db, secretKeyFrom(key), { environmentId: env.id, name: "UPSTREAM_TOKEN", value: "s3cret-token-value", secret: true });
+      await setVariable(store.db, secretKeyFrom(key), { environmentId: env.id, name: "REGION", value: "eu", secret: false });
+      await records.recordDeployment({ environmentId: env.id, commitSha: "a".repeat(40), releaseHash: `release-${number}`, files, trigger: "pull_request", actor: "dev-alice", outcome: "succeeded" });
+    }
+
+    const given = new Map<string, EnvironmentValues>();
+    const deployer: Deployer = {
+      deploy: async (label, _config, values) => {
+        given.set(label, values);
+        return { releaseHash: "restored" };
+      },
+      remove: async () => {},
+    };
+    const { restored, failed } = await restoreReleases(records, deployer);
+    expect(failed).toEqual([]);
+    expect(restored.sort()).toEqual(["acme-shop-pr-5", "acme-shop-pr-6"]);
+    expect(given.get("acme-shop-pr-5")).toMatchObject({ vars: { REGION: "eu" }, secretNames: [] });
+    expect(given.get("acme-shop-pr-5")!.vars).not.toHaveProperty("UPSTREAM_TOKEN");
+    expect(given.get("acme-shop-pr-6")).toMatchObject({ vars: { REGION: "eu", UPSTREAM_TOKEN: "s3cret-token-value" }, secretNames: ["UPSTREAM_TOKEN"] });
+  });
+});
