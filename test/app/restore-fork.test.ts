@@ -44,4 +44,28 @@ describeEachDriver("restoring releases at start-up", (driver) => {
     expect(given.get("acme-shop-pr-5")!.vars).not.toHaveProperty("UPSTREAM_TOKEN");
     expect(given.get("acme-shop-pr-6")).toMatchObject({ vars: { REGION: "eu", UPSTREAM_TOKEN: "s3cret-token-value" }, secretNames: ["UPSTREAM_TOKEN"] });
   });
+
+  it("lets a preview inherit only the environment production's settings name, never the one its own settings name", async () => {
+    const store = await driver.open();
+    open.push(store);
+    await migrateStore(store);
+    const key = secretKeyFrom(randomBytes(32).toString("base64"));
+    const records = new StoreRecords(store.db, { label: (o, r, e) => `${o}-${r}-${e}`, url: (l) => `http://${l}.gitway.test/` }, key);
+    const repositoryId = await records.repository("acme", "shop");
+    const staging = await records.environment(repositoryId, { name: "staging", kind: "stage" });
+    await setVariable(store.db, key, { environmentId: staging.id, name: "STAGING_TOKEN", value: "staging-only-value", secret: true });
+    const preview = await records.environment(repositoryId, { name: "pr-7", kind: "preview", pullRequest: 7 });
+    await records.recordDeployment({ environmentId: preview.id, commitSha: "b".repeat(40), releaseHash: "release-7", files: shopFiles({ upstream: "http://upstream.test", settings: "previews:\n  inherit: staging\n" }), trigger: "pull_request", actor: "dev-alice", outcome: "succeeded" });
+
+    const restoredValues = async () => {
+      const given = new Map<string, EnvironmentValues>();
+      await restoreReleases(records, { deploy: async (label, _config, values) => (given.set(label, values), { releaseHash: "restored" }), remove: async () => {} });
+      return given.get("acme-shop-pr-7")!;
+    };
+    expect((await restoredValues()).vars).not.toHaveProperty("STAGING_TOKEN");
+
+    const production = await records.environment(repositoryId, { name: "production", kind: "production" });
+    await records.recordDeployment({ environmentId: production.id, commitSha: "c".repeat(40), releaseHash: "release-prod", files: shopFiles({ upstream: "http://upstream.test", settings: "previews:\n  inherit: staging\n" }), trigger: "push", actor: "dev-alice", outcome: "succeeded" });
+    expect((await restoredValues()).vars).toMatchObject({ STAGING_TOKEN: "staging-only-value" });
+  });
 });
