@@ -87,7 +87,7 @@ export const CONSTRAINTS: { keyword: string; stem: string }[] = [
 /** Composition: another allOf member adds constraints; another oneOf/anyOf branch allows more. */
 export const COMPOSITIONS: { keyword: string; stem: string; more: Effect; fewer: Effect }[] = [
   { keyword: "allOf", stem: "all-of", more: "tighter", fewer: "looser" },
-    { keyword: "oneOf", stem: "one-of", more: "looser", fewer: "tighter" },
+  { keyword: "oneOf", stem: "one-of", more: "looser", fewer: "tighter" },
   { keyword: "anyOf", stem: "any-of", more: "looser", fewer: "tighter" },
 ];
 
@@ -146,8 +146,6 @@ export function schemaChangeLevel(place: SchemaPlace, suffix: string, effect: Ef
   // String lengths in a response describe it; clients reading a response do not enforce them, unlike
   // numeric ranges, types or required fields. Worth a look, not a blocker.
   if (!request && /^(min|max)-length-/.test(suffix) && effect === "looser") return "warning";
-  // A new anyOf branch in a response may be a shape a client cannot read, or only an extra facet.
-  if (!request && suffix === "any-of-added") return "warning";
   // A client with an exhaustive switch over a response enum may fail on a new value; the spec cannot tell.
   if (!request && (suffix === "enum-value-added" || suffix === "enum-removed")) return "warning";
   if (effect === "changed") return "breaking";
