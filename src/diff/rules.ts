@@ -157,6 +157,8 @@ const OPERATION_RULES: Record<string, ChangeRule> = {
   "operation-removed-without-deprecation": { level: "breaking", category: "contract", about: "An operation was removed without being marked deprecated first." },
   "operation-removed-after-deprecation": { level: "warning", category: "contract", about: "A deprecated operation was removed." },
   "operation-removed-before-sunset": { level: "breaking", category: "contract", about: "A deprecated operation was removed before its x-sunset date (or with an x-sunset that is not a date)." },
+  "operation-path-changed": { level: "breaking", category: "contract", about: "An operation (same method and operationId) moved to a path its old URLs no longer reach." },
+  "operation-path-template-changed": { level: "info", category: "contract", about: "An operation's path template changed (parameters renamed, split or joined) while every old URL still reaches it." },
   "operation-added": { level: "info", category: "contract", about: "An operation was added." },
   "operation-sunset-removed": { level: "breaking", category: "contract", about: "A deprecated operation's x-sunset date was removed: it could now be removed at any time." },
   "operation-sunset-invalid": { level: "breaking", category: "contract", about: "A deprecated operation's x-sunset is not a date (RFC 3339)." },

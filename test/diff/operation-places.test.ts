@@ -58,6 +58,8 @@ const PLACES: Record<string, [string | undefined, string | undefined]> = {
   "operation-removed-after-deprecation": [op, undefined],
   "operation-removed-before-sunset": [op, undefined],
   "operation-added": [undefined, op],
+  "operation-path-changed": [op, "/paths/~1purchases~1{id}/post"],
+  "operation-path-template-changed": ["/paths/~1orders~1{from}...{to}/post", "/paths/~1orders~1{range}/post"],
   "request-parameter-added-required": [op, param],
   "request-parameter-added": [op, param],
   "request-parameter-removed": [param, op],

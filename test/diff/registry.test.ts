@@ -17,6 +17,7 @@ const SYMMETRIC = new Set([
   "response-success-status-removed",
   "request-parameter-style-changed",
   "operation-id-changed",
+  "operation-path-changed",
   "servers-changed",
   "route-authentication-changed",
   "route-ip-restriction-changed",
