@@ -39,6 +39,16 @@ export interface Change {
   accepted?: { reason: string };
   /** For a change at a shared source: every operation and path that reaches it, in the order found. */
   affected?: AffectedPlace[];
+  /** For a place that switched to another component: each difference between the two, worst first. */
+  details?: ChangeDetail[];
+}
+
+/** One difference folded under a change (a switch of component): its rule, level and words. */
+export interface ChangeDetail {
+  rule: string;
+  level: ChangeLevel;
+  /** "property archived: became optional". */
+  message: string;
 }
 
 export interface ChangeSummary {

@@ -1,8 +1,9 @@
 import { isObject, joinPointer, normalizeTemplate, templateNames, type DocumentSet, type JsonObject, type Location, type Operation, type Parameter } from "../config/index.js";
 import { sourceKey, type ChangeSink } from "./emit.js";
-import type { SchemaPlace } from "./rules.js";
+import type { ChangeDetail, ChangeLevel } from "./change.js";
+import { CHANGE_RULES, type SchemaPlace } from "./rules.js";
 import { schemaPlaceLabel } from "./source-label.js";
-import { propertyPath, sunsetOf, type Direction, type SchemaDiffer, type Textual } from "./schema-diff.js";
+import { propertyPath, sunsetOf, type Direction, type SchemaChange, type SchemaDiffer, type Textual } from "./schema-diff.js";
 
 export interface Sides {
   base: DocumentSet;
@@ -301,12 +302,33 @@ function schemaChanges(s: Sides, label: string, place: SchemaPlace, where: strin
     const reached = `${where}${c.path.length ? ` property ${propertyPath(c.path)}` : ""}`;
     // The same change object comes back for every operation sharing the component: its identity is written once.
     c.key ??= sourceKey(c);
-    s.sink.addAtSource(`${place}-${c.suffix}`, c, { operation: label, where: reached }, () => {
-      // Named by the more precise of its two places (a removed property is only in the base).
-      const source = c.head && (!c.base || c.head.pointer.length >= c.base.pointer.length) ? c.head : c.base!;
-      return { source: `${schemaPlaceLabel(source)}: ${c.detail}`, single: `${reached}: ${c.detail}` };
-    });
+    s.sink.addAtSource(
+      `${place}-${c.suffix}`,
+      c,
+      { operation: label, where: reached },
+      () => {
+        // A switch is read by what switched, wherever it is written; other changes are named by
+        // the more precise of their two places (a removed property is only in the base).
+        if (c.details) return { source: c.detail, single: `${reached}: ${c.detail}` };
+        const source = c.head && (!c.base || c.head.pointer.length >= c.base.pointer.length) ? c.head : c.base!;
+        return { source: `${schemaPlaceLabel(source)}: ${c.detail}`, single: `${reached}: ${c.detail}` };
+      },
+      c.details ? () => foldDetails(place, c.details!) : undefined,
+    );
   }
+}
+
+const LEVEL_RANK: Record<ChangeLevel, number> = { breaking: 0, warning: 1, info: 2 };
+
+/** The differences under a switch, worst first, and the level they give it (info when none). */
+function foldDetails(place: SchemaPlace, inner: readonly SchemaChange[]): { level: ChangeLevel; details: ChangeDetail[] } {
+  const details: ChangeDetail[] = inner.map((d) => {
+    const rule = `${place}-${d.suffix}`;
+    const nested = d.details ? foldDetails(place, d.details).level : undefined;
+    return { rule, level: nested ?? CHANGE_RULES[rule]?.level ?? "warning", message: `${d.path.length ? `property ${propertyPath(d.path)}: ` : ""}${d.detail}` };
+  });
+  details.sort((a, b) => LEVEL_RANK[a.level] - LEVEL_RANK[b.level]);
+  return { level: details[0]?.level ?? "info", details };
 }
 
 /** One way to authenticate: every scheme it names must be satisfied, each with its scopes. */

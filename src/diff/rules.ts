@@ -41,6 +41,8 @@ export const SCHEMA_CHANGES: Record<string, { effect: Effect; about: string }> =
   "sunset-invalid": { effect: "changed", about: "a deprecated schema's x-sunset is not a date" },
   "default-changed": { effect: "neutral", about: "the default value changed: callers that omit the value get a different behaviour" },
   deprecated: { effect: "neutral", about: "the schema was marked deprecated" },
+  // Its level is the worst of the differences folded under it (see schemaChangeLevel's caller in operation-diff.ts).
+  "schema-switched": { effect: "changed", about: "the place now uses another component schema; the differences between the two are listed under it, and the worst of them sets the level" },
 };
 
 /** Bounds: a higher minimum or a lower maximum is tighter. */

@@ -21,6 +21,33 @@ export interface SchemaChange {
   head: Location | undefined;
   /** The change's identity at its source, kept once computed (see emit.ts sourceKey). */
   key?: string;
+  /** For a switch from one component to another: what differs between the two, relative to the place. */
+  details?: SchemaChange[];
+  /** One change for every place where it is written (see emit.ts SourceAt.spread). */
+  spread?: boolean;
+}
+
+/** The component a `$ref` names, when it names one under /components/schemas. */
+function componentOf(v: unknown): string | undefined {
+  if (!isObject(v) || typeof v.$ref !== "string") return undefined;
+  const m = /#\/components\/schemas\/([^/]+)$/.exec(v.$ref);
+  return m ? m[1]!.replace(/~1/g, "/").replace(/~0/g, "~") : undefined;
+}
+
+/** Suffixes that take a guarantee away from a response reader. */
+const LOST_GUARANTEE = new Set(["required-property-removed", "property-became-optional", "became-nullable"]);
+
+/** "29 properties no longer guaranteed, 2 other differences": what a switch changes, in a few words. */
+function switchSummary(details: readonly SchemaChange[], direction: Direction): string {
+  if (details.length === 0) return "it allows the same values";
+  const lost = direction === "response" ? details.filter((d) => LOST_GUARANTEE.has(d.suffix)).length : 0;
+  const required = direction === "request" ? details.filter((d) => d.suffix === "new-required-property" || d.suffix === "property-became-required").length : 0;
+  const parts: string[] = [];
+  if (lost) parts.push(`${lost} propert${lost === 1 ? "y" : "ies"} no longer guaranteed`);
+  if (required) parts.push(`${required} propert${required === 1 ? "y" : "ies"} now required`);
+  const rest = details.length - lost - required;
+  if (rest) parts.push(`${rest} ${parts.length ? "other " : ""}difference${rest === 1 ? "" : "s"}`);
+  return parts.join(", ");
 }
 
 const MAX_DEPTH = 48;
@@ -118,6 +145,19 @@ export class SchemaDiffer {
    * properties are (the fields of a form-encoded request body).
    */
   diff(base: SchemaSide | undefined, head: SchemaSide | undefined, direction: Direction, depth = 0, textual: Textual = false): SchemaChange[] {
+    const from = componentOf(base?.value);
+    const to = componentOf(head?.value);
+    const inner = this.diffResolved(base, head, direction, depth, textual);
+    if (from === undefined || to === undefined || from === to) return inner;
+    // A component renamed (the old name gone from the head, the new one not in the base) is the same schema under another name.
+    const fromStays = this.headDocs.deref(base!.value, head!.location) !== undefined;
+    const toExisted = this.baseDocs.deref(head!.value, base!.location) !== undefined;
+    if (!fromStays && !toExisted) return inner;
+    // A place that now uses another component is one change, what differs between the two folded under it.
+    return [{ suffix: "schema-switched", path: [], detail: `now uses \`${to}\` instead of \`${from}\`: ${switchSummary(inner, direction)}`, base: base!.location, head: head!.location, details: inner, spread: true }];
+  }
+
+  private diffResolved(base: SchemaSide | undefined, head: SchemaSide | undefined, direction: Direction, depth: number, textual: Textual): SchemaChange[] {
     const b = base ? this.baseDocs.deref(base.value, base.location) : undefined;
     const h = head ? this.headDocs.deref(head.value, head.location) : undefined;
     if (!b || !h || depth > MAX_DEPTH) return [];
@@ -349,7 +389,10 @@ export class SchemaDiffer {
       const out = inner.map((c) => ({ ...c, path: [`${keyword}[${name}]`, ...c.path] }));
       const others = members.map((m, i) => i).filter((i) => i !== index).map((i) => memberName(docs, members[i], { file: listAt.file, pointer: joinPointer(listAt.pointer, i) }, i));
       // The old schema kept as one alternative: what it accepted (or returned) is still accepted, with more besides.
-      if (wrappedNow) out.push(this.change(`${stem}-added`, [], `the schema became ${article(keyword)} ${keyword} of ${members.length} alternatives: the previous one (${name}) or ${others.join(", ")}`, b, h, keyword));
+      // oneOf refuses a value that matches two alternatives: the old values still pass only when no other alternative can take them.
+      const overlaps = keyword === "oneOf" && members.some((m, i) => i !== index && mayOverlap(docs.deref(m, { file: listAt.file, pointer: joinPointer(listAt.pointer, i) })?.value, docs.deref(member.value, member.location)?.value));
+      if (wrappedNow && overlaps) out.push(this.change("one-of-introduced", [], `the schema became a oneOf of ${members.length} alternatives: the previous one (${name}) or ${others.join(", ")}; a value matching more than one of them is now refused`, b, h, keyword));
+      else if (wrappedNow) out.push(this.change(`${stem}-added`, [], `the schema became ${article(keyword)} ${keyword} of ${members.length} alternatives: the previous one (${name}) or ${others.join(", ")}`, b, h, keyword));
       else out.push(this.change(`${stem}-removed`, [], `the ${keyword} of ${members.length} alternatives became one of them (${name}); ${others.join(", ")} no longer`, b, h, keyword));
       return out;
     }
@@ -499,6 +542,15 @@ function pairMembers(bl: unknown[], hl: unknown[], bAt: Location, hAt: Location,
   return pairs;
 }
 
+/** Can one value match both schemas? Judged by type alone: without a type on either side, it can. */
+function mayOverlap(a: unknown, b: unknown): boolean {
+  if (!isObject(a) || !isObject(b)) return true;
+  const ta = typesOf(a).types;
+  const tb = typesOf(b).types;
+  if (!ta || !tb) return true;
+  return within(ta, tb) || within(tb, ta) || [...ta].some((t) => tb.has(t) || (t === "integer" && tb.has("number")) || (t === "number" && tb.has("integer")));
+}
+
 /** How alike two alternatives look: 0 for different types, more for each property name or enum value in common. */
 function shapeScore(a: unknown, b: unknown): number {
   if (!isObject(a) || !isObject(b) || typeKey(a) !== typeKey(b)) return 0;
@@ -551,7 +603,7 @@ function scalarAlternativesMerged(docs: DocumentSet, value: unknown, at: Locatio
   if (!isObject(value)) return value;
   for (const keyword of ["oneOf", "anyOf"]) {
     const list = value[keyword];
-    if (!Array.isArray(list) || list.length < 2 || (keyword === "oneOf" ? value.anyOf : value.oneOf) !== undefined) continue;
+    if (!Array.isArray(list) || list.length === 0 || (keyword === "oneOf" ? value.anyOf : value.oneOf) !== undefined) continue;
     const members = list.map((m, i) => docs.deref(m, { file: at.file, pointer: joinPointer(at.pointer, keyword, i) })?.value);
     if (!members.every((m) => isObject(m) && Object.keys(m).every((k) => SCALAR_KEYS.has(k) || k.startsWith("x-")))) return value;
     const objects = members as JsonObject[];

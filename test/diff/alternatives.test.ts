@@ -91,12 +91,20 @@ describe("alternatives and value sets are judged by what they allow", () => {
   });
 
   it("names the alternatives in the message, the previous one and the new ones", () => {
-    const [c] = changes(doc(body(obj({ v: ref("Plain") })), schemas({ Plain: obj({ a: { type: "string" } }), Rich: obj({ b: { type: "string" } }) })), doc(body(obj({ v: { oneOf: [ref("Plain"), ref("Rich")] } })), schemas({ Plain: obj({ a: { type: "string" } }), Rich: obj({ b: { type: "string" } }) })));
-    expect(c!.message).toBe("request body (application/json) property v: the schema became a oneOf of 2 alternatives: the previous one (Plain) or Rich");
+    const [c] = changes(doc(body(obj({ v: ref("Plain") })), schemas({ Plain: obj({ a: { type: "string" } }), Rich: obj({ b: { type: "string" } }) })), doc(body(obj({ v: { anyOf: [ref("Plain"), ref("Rich")] } })), schemas({ Plain: obj({ a: { type: "string" } }), Rich: obj({ b: { type: "string" } }) })));
+    expect(c!.message).toBe("request body (application/json) property v: the schema became an anyOf of 2 alternatives: the previous one (Plain) or Rich");
   });
 
   it("names a changed alternative by its component in the property path, not by its position", () => {
     const [c] = changes(doc(response(obj({ pet: { oneOf: [ref("Cat"), ref("Dog")] } })), schemas({ Cat: cat, Dog: dog })), doc(response(obj({ pet: { oneOf: [ref("Dog"), ref("Cat")] } })), schemas({ Cat: obj({ name: { type: "string" }, meows: { type: "boolean" } }), Dog: dog })));
     expect(c!.affected?.[0]?.where ?? c!.message).toContain("pet.oneOf[Cat].name");
+  });
+});
+
+describe("a request schema wrapped in oneOf with alternatives that may overlap", () => {
+  it("stays breaking: a value that matches two alternatives is refused by oneOf", () => {
+    const both = obj({ foo: { type: "string" }, bar: { type: "string" } }, ["foo", "bar"]);
+    const wrapped = { oneOf: [obj({ foo: { type: "string" }, bar: { type: "string" } }, ["foo"]), obj({ foo: { type: "string" }, bar: { type: "string" } }, ["bar"])] };
+    expect(found(doc(body(both)), doc(body(wrapped)))).toEqual(["breaking request-body-one-of-introduced", "info request-body-property-became-optional"]);
   });
 });
