@@ -254,7 +254,10 @@ function diffResponses(s: Sides, label: string, b: Operation, h: Operation): voi
   for (const [status, rawB] of Object.entries(br)) {
     const bLoc = sub(b.location, "responses", status);
     if (!Object.hasOwn(hr, status)) {
-      s.sink.add(isSuccess(status) ? "response-success-status-removed" : "response-non-success-status-removed", label, `response ${status} was removed`, bLoc, sub(h.location, "responses"));
+      // Say what answers instead: "202 removed" alone does not tell a reviewer it became 200.
+      const instead = Object.keys(hr).filter((x) => !Object.hasOwn(br, x) && isSuccess(x) === isSuccess(status));
+      const now = instead.length ? ` (${status} -> ${instead.join(", ")})` : "";
+      s.sink.add(isSuccess(status) ? "response-success-status-removed" : "response-non-success-status-removed", label, `response ${status} was removed${now}`, bLoc, sub(h.location, "responses"));
       continue;
     }
     const bResp = s.base.deref(rawB, bLoc);
