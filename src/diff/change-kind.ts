@@ -21,6 +21,8 @@ const FIELD_LEVEL: ChangeKind = { rank: 4, label: "field", why: "" };
 export function changeKind(rule: string): ChangeKind {
   const found = KINDS.find((k) => k.test.test(rule))?.kind;
   if (found) return found;
-  // A field-level change says why in its rule's own words.
-  return { ...FIELD_LEVEL, why: CHANGE_RULES[rule]?.about.replace(/^(request|response) (parameter|body|header): /, "").replace(/\.$/, "") ?? "" };
+  // A field-level change: why depends on the side it is on; other rules say it in their own words.
+  if (rule.startsWith("request-")) return { ...FIELD_LEVEL, why: "requests that worked may now be refused" };
+  if (rule.startsWith("response-")) return { ...FIELD_LEVEL, why: "clients may read values, or miss fields, they did not expect" };
+  return { ...FIELD_LEVEL, why: CHANGE_RULES[rule]?.about.replace(/\.$/, "") ?? "" };
 }

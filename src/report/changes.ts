@@ -216,7 +216,7 @@ function opening(report: ChangeReport, options: MarkdownOptions): string[] {
   const compared = options.base && options.head ? ` — \`${escapeMarkdown(options.base).replace(/`/g, "'")}\` → \`${escapeMarkdown(options.head).replace(/`/g, "'")}\`` : "";
   const lines = [`**${summaryLine(report)}**${compared}`];
   const open = report.changes.filter((c) => !c.accepted);
-  const gone = [...new Set(open.filter((c) => c.level === "breaking" && changeKind(c.rule).rank === 0).map((c) => c.operation ?? c.message))];
+  const gone = [...new Set(open.filter((c) => c.level === "breaking" && changeKind(c.rule).rank === 0).map((c) => c.operation ?? c.message))].sort();
   if (gone.length > 0) lines.push(`Removed or moved: ${gone.slice(0, 5).map((o) => `\`${o.replace(/`/g, "'")}\``).join(", ")}${gone.length > 5 ? ` and ${gone.length - 5} more` : ""}.`);
   const breaking = open.filter((c) => c.level === "breaking").length;
   const security = open.filter((c) => c.level !== "breaking" && c.category === "security").length;
