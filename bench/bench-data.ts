@@ -21,7 +21,8 @@ export function octokitSpec(name: string): string {
   return target;
 }
 
-export const CORPUS = fileURLToPath(new URL("../../shared/corpus/", import.meta.url));
+/** The corpus: GITWAY_CORPUS_DIR when set (a git worktree sits elsewhere than the checkout), else ../shared/corpus. */
+export const CORPUS = process.env.GITWAY_CORPUS_DIR ?? fileURLToPath(new URL("../../shared/corpus/", import.meta.url));
 
 export function median(xs: number[]): number {
   const s = [...xs].sort((a, b) => a - b);
