@@ -18,7 +18,16 @@ const KINDS: { test: RegExp; kind: ChangeKind }[] = [
 
 const FIELD_LEVEL: ChangeKind = { rank: 4, label: "field", why: "" };
 
+/** Asked for every comparison while sorting: worked out once per rule. */
+const known = new Map<string, ChangeKind>();
+
 export function changeKind(rule: string): ChangeKind {
+  let kind = known.get(rule);
+  if (!kind) known.set(rule, (kind = kindOf(rule)));
+  return kind;
+}
+
+function kindOf(rule: string): ChangeKind {
   const found = KINDS.find((k) => k.test.test(rule))?.kind;
   if (found) return found;
   // A field-level change: why depends on the side it is on; other rules say it in their own words.
