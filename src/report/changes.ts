@@ -98,7 +98,8 @@ function operationsCell(r: Row, detail: Detail): string {
   const all = [...firstPlace.values()];
   const direct = all.filter((p) => !indirect(p));
   const listed = (direct.length > 0 ? direct : all).slice(0, FIRST_FEW);
-  const shown = listed.map((p) => `\`${p.operation.replace(/`/g, "'")}\`${p.where && r.places.length > 1 ? ` <sub>${escapeMarkdown(p.where)}</sub>` : ""}`);
+  // The path inside the operation once, with the first: the others usually reach it the same way (the JSON lists each).
+  const shown = listed.map((p, i) => `\`${p.operation.replace(/`/g, "'")}\`${i === 0 && p.where && r.places.length > 1 ? ` <sub>${escapeMarkdown(p.where)}</sub>` : ""}`);
   const viaDefault = direct.length > 0 ? all.filter((p) => /^response default\b/.test(p.where)).length : 0;
   const deep = direct.length > 0 ? all.length - direct.length - viaDefault : 0;
   const more = (direct.length > 0 ? direct.length : all.length) - listed.length;
