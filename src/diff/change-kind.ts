@@ -31,6 +31,8 @@ function kindOf(rule: string): ChangeKind {
   const found = KINDS.find((k) => k.test.test(rule))?.kind;
   if (found) return found;
   // A field-level change: why depends on the side it is on; other rules say it in their own words.
+  // What the gateway enforces (routes, policies, CORS, environment): its own words say why.
+  if (/^(route|policy|cors|env)-/.test(rule)) return { rank: 4, label: "gateway", why: CHANGE_RULES[rule]?.about.replace(/\.$/, "") ?? "" };
   if (rule.startsWith("request-")) return { ...FIELD_LEVEL, why: "requests that worked may now be refused" };
   if (rule.startsWith("response-")) return { ...FIELD_LEVEL, why: "clients may read values, or miss fields, they did not expect" };
   return { ...FIELD_LEVEL, why: CHANGE_RULES[rule]?.about.replace(/\.$/, "") ?? "" };

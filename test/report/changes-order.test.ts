@@ -1,6 +1,6 @@
 import { describe, expect, it } from "vitest";
 import { fingerprintOf, summarize, type AffectedPlace, type Change, type ChangeLevel } from "../../src/diff/index.js";
-import { renderChangesMarkdown } from "../../src/report/index.js";
+import { changesCheck, renderChangesMarkdown } from "../../src/report/index.js";
 
 function change(rule: string, operation: string | undefined, message: string, level: ChangeLevel = "breaking", more: Partial<Change> = {}): Change {
   return { fingerprint: fingerprintOf(rule, operation, message), rule, level, category: "contract", operation, message, head: { file: "openapi.json", line: 12, column: 5, pointer: "/paths" }, ...more };
@@ -87,5 +87,10 @@ describe("the markdown report, worst first", () => {
     const long = `GET /${"very/long/".repeat(20)}{id}`;
     const md = renderChangesMarkdown(report([change("operation-removed-without-deprecation", long, `${long} was removed`)]));
     expect(md).toContain(`\`${long}\``);
+  });
+
+  it("names the commits compared in the changes check a pull request gets", () => {
+    const check = changesCheck(report(release), { breakingConclusion: "failure", compared: { base: "abc1234", head: "def5678" } });
+    expect(check.summary.split("\n")[0]).toBe("**6 breaking, 0 warnings, 0 info** — `abc1234` → `def5678`");
   });
 });
