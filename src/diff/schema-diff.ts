@@ -134,6 +134,7 @@ function deepEqual(a: unknown, b: unknown): boolean {
 export class SchemaDiffer {
   private readonly memo = new Map<string, SchemaChange[]>();
   private readonly active = new Set<string>();
+  private readonly switches = new Map<string, SchemaChange[]>();
 
   constructor(
     private readonly baseDocs: DocumentSet,
@@ -149,12 +150,22 @@ export class SchemaDiffer {
     const to = componentOf(head?.value);
     const inner = this.diffResolved(base, head, direction, depth, textual);
     if (from === undefined || to === undefined || from === to) return inner;
+    // Kept per place, like the comparison itself: the same $ref site is met once per operation reaching it.
+    const at = `${direction}|${String(textual)}|${base!.location.file}#${base!.location.pointer}|${head!.location.file}#${head!.location.pointer}`;
+    const known = this.switches.get(at);
+    if (known) return known;
+    const result = this.switched(base!, head!, from, to, inner, direction);
+    this.switches.set(at, result);
+    return result;
+  }
+
+  private switched(base: SchemaSide, head: SchemaSide, from: string, to: string, inner: SchemaChange[], direction: Direction): SchemaChange[] {
     // A component renamed (the old name gone from the head, the new one not in the base) is the same schema under another name.
-    const fromStays = this.headDocs.deref(base!.value, head!.location) !== undefined;
-    const toExisted = this.baseDocs.deref(head!.value, base!.location) !== undefined;
+    const fromStays = this.headDocs.deref(base.value, head.location) !== undefined;
+    const toExisted = this.baseDocs.deref(head.value, base.location) !== undefined;
     if (!fromStays && !toExisted) return inner;
     // A place that now uses another component is one change, what differs between the two folded under it.
-    return [{ suffix: "schema-switched", path: [], detail: `now uses \`${to}\` instead of \`${from}\`: ${switchSummary(inner, direction)}`, base: base!.location, head: head!.location, details: inner, spread: true }];
+    return [{ suffix: "schema-switched", path: [], detail: `now uses \`${to}\` instead of \`${from}\`: ${switchSummary(inner, direction)}`, base: base.location, head: head.location, details: inner, spread: true }];
   }
 
   private diffResolved(base: SchemaSide | undefined, head: SchemaSide | undefined, direction: Direction, depth: number, textual: Textual): SchemaChange[] {
