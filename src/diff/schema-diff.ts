@@ -309,8 +309,11 @@ export class SchemaDiffer {
         out.push({ suffix: direction === "request" && required ? "new-required-property" : "property-added", path: [name], detail: `${required ? "required " : "optional "}property added`, base: b.location, head: hl });
       } else {
         if (!breq.has(name) && hreq.has(name)) out.push({ suffix: "property-became-required", path: [name], detail: "became required", base: bl, head: hl });
-        if (breq.has(name) && !hreq.has(name)) out.push({ suffix: "property-became-optional", path: [name], detail: "became optional", base: bl, head: hl });
-        for (const c of this.diff({ value: bp[name], location: bl }, { value: hp[name], location: hl }, direction, depth + 1, textualSetting === "properties")) out.push({ ...c, path: [name, ...c.path] });
+        const inner = this.diff({ value: bp[name], location: bl }, { value: hp[name], location: hl }, direction, depth + 1, textualSetting === "properties");
+        // Optional and nullable at once is one thing for a reader of the property: it may now be missing either way.
+        const nullable = breq.has(name) && !hreq.has(name) ? inner.find((c) => c.path.length === 0 && c.suffix === "became-nullable") : undefined;
+        if (breq.has(name) && !hreq.has(name)) out.push({ suffix: "property-became-optional", path: [name], detail: nullable ? "may now be null or absent (became optional and nullable)" : "became optional", base: bl, head: hl });
+        for (const c of inner) if (c !== nullable) out.push({ ...c, path: [name, ...c.path] });
       }
     }
     // Required names without a property schema (allowed by JSON Schema) still bind callers.

@@ -108,3 +108,15 @@ describe("a request schema wrapped in oneOf with alternatives that may overlap",
     expect(found(doc(body(both)), doc(body(wrapped)))).toEqual(["breaking request-body-one-of-introduced", "info request-body-property-became-optional"]);
   });
 });
+
+describe("a property that became optional and nullable at once", () => {
+  it("is one change: it may now be null or absent", () => {
+    const list = changes(doc(response(obj({ url: { type: "string" } }, ["url"]))), doc(response(obj({ url: { type: ["string", "null"] } }))));
+    expect(list.map((c) => `${c.level} ${c.rule}: ${c.message}`)).toEqual(["breaking response-body-property-became-optional: response 200 (application/json) property url: may now be null or absent (became optional and nullable)"]);
+  });
+
+  it("stays two changes when only one of them happened to the property and the other elsewhere", () => {
+    const list = changes(doc(response(obj({ url: { type: "string" }, id: { type: "string" } }, ["url"]))), doc(response(obj({ url: { type: "string" }, id: { type: ["string", "null"] } }))));
+    expect(list.map((c) => c.rule).sort()).toEqual(["response-body-became-nullable", "response-body-property-became-optional"]);
+  });
+});
