@@ -38,7 +38,9 @@ export function renderChangesText(report: ChangeReport): string {
     lines.push(`${level.padEnd(8)} ${c.category.padEnd(8)} ${c.operation ? c.operation + "  " : ""}${c.rule}: ${c.message}${where(c) ? `  (${where(c)})` : ""}  [${c.fingerprint}]${c.accepted ? `  accepted: ${c.accepted.reason}` : ""}`);
     const affected = c.affected ?? [];
     if (affected.length > 1) {
-      const shown = affected.slice(0, FIRST_FEW).map((a) => (a.where ? `${a.operation} (${a.where})` : a.operation));
+      // The places that use the change directly first: those reached only through `default` or deep nesting hide them otherwise.
+      const ordered = [...affected.filter((a) => !indirect(a)), ...affected.filter(indirect)];
+      const shown = ordered.slice(0, FIRST_FEW).map((a) => (a.where ? `${a.operation} (${a.where})` : a.operation));
       const more = affected.length - shown.length;
       lines.push(`${" ".repeat(18)}affects ${plural(operationsOf(c).length, "operation")}: ${shown.join("; ")}${more > 0 ? `; and ${more} more` : ""}`);
     }

@@ -1,6 +1,6 @@
 import { describe, expect, it } from "vitest";
 import { fingerprintOf, summarize, type AffectedPlace, type Change, type ChangeLevel } from "../../src/diff/index.js";
-import { changesCheck, renderChangesMarkdown } from "../../src/report/index.js";
+import { changesCheck, renderChangesMarkdown, renderChangesText } from "../../src/report/index.js";
 
 function change(rule: string, operation: string | undefined, message: string, level: ChangeLevel = "breaking", more: Partial<Change> = {}): Change {
   return { fingerprint: fingerprintOf(rule, operation, message), rule, level, category: "contract", operation, message, head: { file: "openapi.json", line: 12, column: 5, pointer: "/paths" }, ...more };
@@ -92,5 +92,16 @@ describe("the markdown report, worst first", () => {
   it("names the commits compared in the changes check a pull request gets", () => {
     const check = changesCheck(report(release), { breakingConclusion: "failure", compared: { base: "abc1234", head: "def5678" } });
     expect(check.summary.split("\n")[0]).toBe("**6 breaking, 0 warnings, 0 info** — `abc1234` → `def5678`");
+  });
+});
+
+describe("the text report", () => {
+  it("names first the operations that use a shared change directly, before those reached through the default error response", () => {
+    const affected: AffectedPlace[] = [
+      ...Array.from({ length: 5 }, (_, i) => ({ operation: `POST /v1/op${i}`, where: "response default (application/json) property error.code" })),
+      { operation: "GET /v1/charges/{id}", where: "response 200 (application/json) property status" },
+    ];
+    const text = renderChangesText(report([change("response-body-enum-value-added", undefined, "schema error property code: enum value \"x\" added", "warning", { affected })]));
+    expect(text).toContain("affects 6 operations: GET /v1/charges/{id} (response 200 (application/json) property status); POST /v1/op0");
   });
 });
