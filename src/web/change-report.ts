@@ -1,5 +1,5 @@
 import type { DeploymentView } from "../admin/types.js";
-import { changeKind } from "../diff/change-kind.js";
+import { changeKind } from "../report/index.js";
 import { html, type Html } from "./html.js";
 
 /** The fields of a diff change the dashboard shows; read defensively, as the report is stored JSON. */
