@@ -8,7 +8,7 @@ import { GatewayDeployer, GatewayServer, MemoryRateLimitStore, RedisRateLimitSto
 import { gitwayApp, JOB_KIND, runGitHubWork, safeReason, type GitHubWork, type Octokit, type QueuedWork } from "../github/index.js";
 import { JobQueue, Worker, type Job, type QueueOptions } from "../jobs/index.js";
 import { DeployError, type Deployer, type EnvironmentValues } from "../pipeline/index.js";
-import { migrateStore, openStore, secretKeyFrom, setVariable, StorePublisher, StoreRecords, type Store } from "../store/index.js";
+import { migrateStore, openStore, secretKeyFrom, setVariable, StorePublisher, StoreRecords, SweepMemory, type Store } from "../store/index.js";
 import { adminToken, createAdminApi, Operations, type GitView } from "../admin/index.js";
 import { answerClientError, createDashboard } from "../web/index.js";
 import { GIT_JOB_KIND, GitReconciler, runGitWork, sourcesFromList, sourcesFromYaml, SourcesError, type GitSource, type GitWork } from "../git/index.js";
@@ -169,6 +169,7 @@ export async function startGitway(settings: AppSettings, env: Record<string, str
         Octokit: (options.Octokit as typeof ProbotOctokit | undefined) ?? retryingOctokit(ProbotOctokit),
       });
       const app = probot;
+      const memory = new SweepMemory(store.db);
       const run = (job: Job) =>
         runGitHubWork(
           {
@@ -176,6 +177,7 @@ export async function startGitway(settings: AppSettings, env: Record<string, str
             records,
             deployer,
             enqueue,
+            memory,
             maxFileBytes: settings.maxFileBytes,
             previewTtlHours: settings.previewTtlHours,
             log,
