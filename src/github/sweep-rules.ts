@@ -29,7 +29,7 @@ export interface HeadState {
 
 export type SweepAction = "skip" | "queue" | "remove";
 
-/** A failed production deploy of one head is tried again at most this many times by the sweep. */
+/** A failed production deploy of one head is tried again at most this many times by the sweep (`retries` counts the failures). */
 export const MAX_DEPLOY_RETRIES = 3;
 const RETRY_BASE_MS = 10 * 60_000;
 
@@ -44,7 +44,7 @@ export function sweepAction(s: HeadState): SweepAction {
   // Queued or running already: a second job would only cancel the first.
   if (s.job === "queued" || s.job === "running") return "skip";
   const r = s.remembered;
-  if (r?.decision === "deploy-failed") return r.retries < MAX_DEPLOY_RETRIES && (r.retryAfter?.getTime() ?? 0) <= s.now ? "queue" : "skip";
+  if (r?.decision === "deploy-failed") return r.retries <= MAX_DEPLOY_RETRIES && (r.retryAfter?.getTime() ?? 0) <= s.now ? "queue" : "skip";
   if (r && r.decision !== "queued") return "skip";
   // A job that ran to its end gave its answer, even if it was not remembered (an older version).
   if (s.job === "done" || s.job === "failed") return "skip";
