@@ -106,8 +106,8 @@ export class GitHubPublisher implements Publisher {
       auto_merge: false,
     });
     if (!("id" in data)) throw new Error(`GitHub did not create a deployment for ${environment.name}: ${data.message ?? "no reason given"}`);
+    // No "in progress" status: the deployment is pending until its result, one write later.
     this.deployments.set(environment.name, data.id);
-    await this.octokit.rest.repos.createDeploymentStatus({ ...this.repo, deployment_id: data.id, state: "in_progress", description: "Deploying" });
   }
 
   async deployed(environment: EnvironmentRef, _sha: string, result: { ok: true } | { ok: false; reason: string }): Promise<void> {
@@ -133,6 +133,7 @@ export class GitHubPublisher implements Publisher {
     const comments = await this.octokit.paginate(this.octokit.rest.issues.listComments, { ...this.repo, issue_number: pullRequest, per_page: 100 });
     // Only a comment an app wrote counts: anyone can paste the marker into their own.
     const mine = comments.find((c) => c.body?.includes(COMMENT_MARKER) && c.user?.type === "Bot");
+    if (mine?.body === body) return; // a write that changes nothing waits its turn for nothing
     if (mine) await this.octokit.rest.issues.updateComment({ ...this.repo, comment_id: mine.id, body });
     else await this.octokit.rest.issues.createComment({ ...this.repo, issue_number: pullRequest, body });
   }

@@ -37,7 +37,8 @@ export async function promoteCommit(deps: PipelineDeps, req: PromoteRequest): Pr
   // 1. Read and validate (a repository without gateway config gets no checks on its pushes)
   const head = await readCommit(deps.source, req.sha);
   if (!head.config && head.diagnostics.every((d) => d.rule === "config-not-found")) return "no-config";
-  await deps.publisher.started(req.sha, ["validate", "deploy"]);
+  // Validate is known at once: created with its result; only deploy is opened in progress.
+  await deps.publisher.started(req.sha, ["deploy"]);
   await deps.publisher.finished(req.sha, { name: "validate", ...validationCheck(head.diagnostics) });
   const result: PromoteResult = { deployed: [], skipped: [] };
   const lines: string[] = [];

@@ -62,7 +62,6 @@ describe("a pull request", () => {
       expect(more).toEqual([]);
       expect(deployment).toMatchObject({ ref: head, transient_environment: true, production_environment: false, required_contexts: [], auto_merge: false });
       expect(deployment!.statuses).toEqual([
-        { state: "in_progress", description: "Deploying" },
         { state: "success", environment_url: `http://${LABEL}.gitway.test:8787/`, description: `Serving at http://${LABEL}.gitway.test:8787/` },
       ]);
 
