@@ -86,7 +86,8 @@ export async function runGitHubWork(deps: GitHubWorkDeps, work: GitHubWork, job:
         return;
     }
   } catch (e) {
-    await publisher.failOpen(safeReason(e), job.finalAttempt).catch(() => {});
+    const fallback = work.type === "pull_request" && !work.close ? { sha: work.headSha, name: "preview" as const } : undefined;
+    await publisher.failOpen(safeReason(e), job.finalAttempt, fallback).catch(() => {});
     throw e;
   }
 }

@@ -26,14 +26,13 @@ const CHECKS = ["validate", "changes", "preview"] as const;
 /**
  * A change under review (a pull request or a previewed branch):
  * 1. read head and base; 2. validate; 3. diff, with the approvals given so far;
- * 4. publish validate and changes; 5. deploy the head as a preview and publish its check;
- * 6. sum them up in one comment.
+ * 4. deploy the head as a preview; 5. publish the checks; 6. sum them up in one comment.
  */
 export async function previewChange(deps: PipelineDeps, req: PreviewRequest): Promise<PreviewResult> {
   const now = deps.now?.() ?? Date.now();
   const repositoryId = await deps.records.repository(req.owner, req.repo);
-  // Only the preview is opened in progress: validate and changes are created with their result (one write each).
-  await deps.publisher.started(req.headSha, ["preview"]);
+  // No check is opened in progress: each is created with its result once known (one write each,
+  // at GitHub's pace of about one a second), and nothing is written before the preview serves.
 
   // 1. Read
   const head = await readCommit(deps.source, req.headSha);
@@ -58,12 +57,12 @@ export async function previewChange(deps: PipelineDeps, req: PreviewRequest): Pr
   };
   if (report && pullRequest !== undefined && unapprovedBreaking(report).length > 0) changes.actions = [APPROVE_ACTION];
 
-  // 4. Publish what is known before deploying, so a reviewer reads it while the preview is built
+  // 4. Deploy
+  const preview = await deployPreview(deps, req, repositoryId, head, report);
+
+  // 5. Publish
   await deps.publisher.finished(req.headSha, validate);
   await deps.publisher.finished(req.headSha, changes);
-
-  // 5. Deploy, and say how it went
-  const preview = await deployPreview(deps, req, repositoryId, head, report);
   await deps.publisher.finished(req.headSha, preview.check);
   if (preview.result === "superseded") return "superseded";
 
