@@ -78,10 +78,12 @@ export class GitHubPublisher implements Publisher {
    * Completes the check runs a failed attempt left open, saying why: as failed when the job gives
    * up, as neutral when another attempt follows (it opens check runs of its own).
    */
-  async failOpen(reason: string, final: boolean, fallback?: { sha: string; name: CheckName }): Promise<void> {
-    // Checks are created with their result, so a job may fail with none open: at the last attempt one still says why.
+  async failOpen(reason: string, final: boolean, fallback?: { sha: string; names: readonly CheckName[] }): Promise<void> {
+    // Checks are created with their result, so a job may fail with none open: at the last attempt they still say why.
     if (final && fallback && this.checkRuns.size === 0) {
-      await this.octokit.rest.checks.create({ ...this.repo, name: CHECK_PREFIX + fallback.name, head_sha: fallback.sha, status: "completed", conclusion: "failure", completed_at: new Date().toISOString(), output: { title: "Gitway could not finish this check", summary: fitText(`Gitway gave up after several attempts: ${reason}\n\nRe-run the check once the cause is fixed.`) } });
+      for (const name of fallback.names) {
+        await this.octokit.rest.checks.create({ ...this.repo, name: CHECK_PREFIX + name, head_sha: fallback.sha, status: "completed", conclusion: "failure", completed_at: new Date().toISOString(), output: { title: "Gitway could not finish this check", summary: fitText(`Gitway gave up after several attempts: ${reason}\n\nRe-run the check once the cause is fixed.`) } });
+      }
       return;
     }
     for (const run of this.openCheckRuns) {

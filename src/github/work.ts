@@ -86,7 +86,7 @@ export async function runGitHubWork(deps: GitHubWorkDeps, work: GitHubWork, job:
         return;
     }
   } catch (e) {
-    const fallback = work.type === "pull_request" && !work.close ? { sha: work.headSha, name: "preview" as const } : undefined;
+    const fallback = work.type === "pull_request" && !work.close ? { sha: work.headSha, names: ["validate", "changes", "preview"] as const } : undefined;
     await publisher.failOpen(safeReason(e), job.finalAttempt, fallback).catch(() => {});
     throw e;
   }
