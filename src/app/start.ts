@@ -1,3 +1,4 @@
+import { sql } from "drizzle-orm";
 import { createPrivateKey, randomUUID } from "node:crypto";
 import { mkdtempSync, readFileSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
@@ -100,12 +101,13 @@ function pipelineDeployer(inner: GatewayDeployer, log: Log): Deployer {
 }
 
 /** The gateway of a process: upstream pools, rate-limit counters (Redis when set) and the server. */
-export async function buildGateway(settings: AppSettings, log: Log): Promise<{ gateway: GatewayServer; services: GatewayServices; close: () => Promise<void> }> {
+export async function buildGateway(settings: AppSettings, log: Log): Promise<{ gateway: GatewayServer; services: GatewayServices; revokedKeys: Set<string>; close: () => Promise<void> }> {
   const upstreams = new Upstreams();
   const limits = await rateLimitStore(settings.redisUrl);
-  const services: GatewayServices = { upstreams, rateLimitStore: limits, log, maxBodyBytes: settings.maxBodyBytes, bodyTimeoutMs: 30_000 };
+  const revokedKeys = new Set<string>();
+  const services: GatewayServices = { upstreams, rateLimitStore: limits, log, maxBodyBytes: settings.maxBodyBytes, bodyTimeoutMs: 30_000, revokedKeys };
   const gateway = new GatewayServer({ baseDomain: settings.baseDomain, log });
-  return { gateway, services, close: async () => void (await Promise.all([upstreams.close(), limits.close()])) };
+  return { gateway, services, revokedKeys, close: async () => void (await Promise.all([upstreams.close(), limits.close()])) };
 }
 
 export { pipelineDeployer, secretKeyFromSetting };
@@ -133,7 +135,7 @@ export async function startGitway(settings: AppSettings, env: Record<string, str
     if (migrated.applied > 0) log("info", `applied ${migrated.applied} migration(s) on ${store.driver === "pg" ? "PostgreSQL" : "PGlite"}`);
 
     // The gateway, with every environment's release rebuilt from the store.
-    const { gateway, services, close: closeGateway } = await buildGateway(settings, log);
+    const { gateway, services, revokedKeys, close: closeGateway } = await buildGateway(settings, log);
     closers.unshift(closeGateway);
     // URLs follow the port the gateway really bound (GATEWAY_PORT=0 picks one) unless the domain is set.
     let urls: Pick<AppSettings, "publicUrl" | "baseDomain"> = settings;
@@ -214,6 +216,11 @@ export async function startGitway(settings: AppSettings, env: Record<string, str
       records,
       deployer,
       running: (label) => gateway.releaseOf(label)?.hash,
+      revokeKeys: async (hashes) => {
+        for (const h of hashes) revokedKeys.add(h);
+        // Gateway worker processes hear it too (a notification carries at most 8000 bytes: 100 hashes).
+        if (store.driver === "pg") for (let i = 0; i < hashes.length; i += 100) await store.db.execute(sql`SELECT pg_notify('gitway_key_revoked', ${hashes.slice(i, i + 100).join(",")})`);
+      },
       secretKey,
       ...(reconciler ? { git: gitView(reconciler) } : {}),
       ...(settings.github ? { githubSync: async () => void (await enqueue({ kind: JOB_KIND.sweep, environmentKey: "gh:sweep", commitOrder: Date.now(), payload: { type: "sweep" } })) } : {}),
