@@ -13,7 +13,7 @@ beforeAll(async () => {
   upstream = await startUpstream();
   // Previews idle for an hour are removed by the sweep.
   t = await startApp({ env: { GITWAY_PREVIEW_TTL_HOURS: "1" } });
-});
+}, 60_000);
 
 afterAll(async () => {
   await t?.close();

@@ -12,7 +12,7 @@ let upstream: Awaited<ReturnType<typeof startUpstream>>;
 beforeAll(async () => {
   upstream = await startUpstream();
   t = await startApp();
-});
+}, 60_000);
 
 afterAll(async () => {
   await t?.close();
