@@ -19,7 +19,7 @@ const percentile = (sorted: number[], q: number) => sorted[Math.min(sorted.lengt
 
 export async function feedback(): Promise<void> {
   const upstream = await startUpstream();
-  const app = await startAppProcess({ env: { LOG_LEVEL: "warn" } });
+  const app = await startAppProcess();
   try {
     const prs = Array.from({ length: PRS }, (_, i) => {
       const repo = app.github.repos.get(`acme/bench${i % REPOS}`) ?? app.github.repo("acme", `bench${i % REPOS}`);
