@@ -331,20 +331,28 @@ export class Operations implements AdminOperations {
     const failed: RebuildOutcome["failed"] = [];
     const live = await this.rows(and(eq(environments.repositoryId, changed.repositoryId), sql`${environments.deployedReleaseId} IS NOT NULL`));
     for (const env of live) {
-      const [release] = await this.deps.db.select().from(releases).where(eq(releases.id, env.deployedReleaseId!));
-      if (!release) continue;
-      const files = (release.bundle as { files: Record<string, string> }).files;
-      const { config } = readConfig(new Map(Object.entries(files)));
-      if (!config) continue;
-      const inherit = await this.inheritOf(env, config);
-      if (env.id !== changed.id && inherit?.name !== changed.name) continue;
-      try {
-        const { releaseHash } = await this.deps.deployer.deploy(env.hostName, config, await this.deps.records.values(env.id, inherit));
-        const releaseId = await saveRelease(this.deps.db, { repositoryId: env.repositoryId, contentHash: releaseHash, commitSha: release.commitSha, bundle: { files } });
-        await this.deps.db.update(environments).set({ deployedReleaseId: releaseId }).where(eq(environments.id, env.id));
-      } catch (e) {
-        await this.deps.records.audit({ actor, action: "deployment.failed", environmentId: env.id, details: { reason: (e as Error).message } });
-        failed.push({ environment: env.hostName, reason: (e as Error).message });
+      // Compare-and-set on the release rebuilt: when a job deployed a newer one meanwhile, rebuild that
+      // one instead, so a rebuild never writes an older release back over it (a few rounds at most).
+      let current = env.deployedReleaseId;
+      for (let round = 0; round < 3 && current !== null; round++) {
+        const [release] = await this.deps.db.select().from(releases).where(eq(releases.id, current));
+        if (!release) break;
+        const files = (release.bundle as { files: Record<string, string> }).files;
+        const { config } = readConfig(new Map(Object.entries(files)));
+        if (!config) break;
+        const inherit = await this.inheritOf(env, config);
+        if (env.id !== changed.id && inherit?.name !== changed.name) break;
+        try {
+          const { releaseHash } = await this.deps.deployer.deploy(env.hostName, config, await this.deps.records.values(env.id, inherit));
+          const releaseId = await saveRelease(this.deps.db, { repositoryId: env.repositoryId, contentHash: releaseHash, commitSha: release.commitSha, bundle: { files } });
+          const swapped = await this.deps.db.update(environments).set({ deployedReleaseId: releaseId }).where(and(eq(environments.id, env.id), eq(environments.deployedReleaseId, current))).returning({ id: environments.id });
+          if (swapped.length === 1) break;
+          [{ current = null } = {}] = await this.deps.db.select({ current: environments.deployedReleaseId }).from(environments).where(eq(environments.id, env.id));
+        } catch (e) {
+          await this.deps.records.audit({ actor, action: "deployment.failed", environmentId: env.id, details: { reason: (e as Error).message } });
+          failed.push({ environment: env.hostName, reason: (e as Error).message });
+          break;
+        }
       }
     }
     return { ok: failed.length === 0, failed };
