@@ -185,11 +185,12 @@ describe("a superseded promotion", () => {
   it("completes its deploy check as cancelled, and the newer commit is deployed", async () => {
     const repo = t.github.repo("acme", "superseded");
     const first = t.github.commit(repo, shopFiles({ upstream: upstream.url }), "main");
-    // The first promotion waits while it reports its validation, long enough for a newer push to queue.
-    const release = t.github.hold("PATCH", /\/check-runs\/\d+$/);
+    // The first promotion waits while it opens its deploy check, long enough for a newer push to queue.
+    const checkRuns = `/repos/acme/${repo.name}/check-runs`;
+    const release = t.github.hold("POST", new RegExp(`^${checkRuns}$`));
     await deliver(t.app.appUrl, "push", pushEvent(repo, t.github.installationId, "main", "0".repeat(40), first), WEBHOOK_SECRET);
     const started = Date.now();
-    while (t.github.checkRunsFor(first, "Gitway / deploy").length === 0 && Date.now() - started < 10_000) await new Promise((r) => setTimeout(r, 20));
+    while (!t.github.sent.some((s) => s.method === "POST" && s.path === checkRuns) && Date.now() - started < 20_000) await new Promise((r) => setTimeout(r, 20));
     const second = t.github.commit(repo, shopFiles({ upstream: upstream.url, products: true }), "main");
     await deliver(t.app.appUrl, "push", pushEvent(repo, t.github.installationId, "main", first, second), WEBHOOK_SECRET);
     release();
