@@ -1,4 +1,5 @@
 /** What `npm start` reads from its environment, checked once at start: one line names what is wrong. */
+import { AllowListError, parseAllowList, type HostRule } from "../gateway/egress.js";
 
 export class SettingsError extends Error {
   readonly code = "SETTINGS_INVALID";
@@ -55,6 +56,8 @@ export interface AppSettings {
   dashboardPublic: boolean;
   /** Gateway processes sharing GATEWAY_PORT (1: the app process serves it itself). */
   gatewayWorkers: number;
+  /** GITWAY_UPSTREAM_ALLOW: hosts, `*.suffix` patterns and CIDRs a preview may reach beyond public addresses. */
+  upstreamAllow: HostRule[];
 }
 
 type Env = Record<string, string | undefined>;
@@ -125,7 +128,17 @@ export function readAppSettings(env: Env): AppSettings {
     adminToken: env.GITWAY_ADMIN_TOKEN || undefined,
     dashboardPublic: env.GITWAY_DASHBOARD_PUBLIC !== "false",
     gatewayWorkers,
+    upstreamAllow: allowList(env.GITWAY_UPSTREAM_ALLOW),
   };
+}
+
+function allowList(text: string | undefined): HostRule[] {
+  try {
+    return parseAllowList(text);
+  } catch (e) {
+    if (e instanceof AllowListError) throw new SettingsError("GITWAY_UPSTREAM_ALLOW", e.message);
+    throw e;
+  }
 }
 
 const gatewayPortIsZero = (env: Env) => env.GATEWAY_PORT === "0";

@@ -4,6 +4,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from "node:http";
 import type { AddressInfo } from "node:net";
+import { openPolicy } from "../gateway/egress.js";
 import { GatewayDeployer, GatewayServer, MemoryRateLimitStore, RedisRateLimitStore, ReleaseError, Upstreams, environmentLabel, type GatewayServices, type RateLimitStore } from "../gateway/index.js";
 import { gitwayApp, JOB_KIND, runGitHubWork, safeReason, type GitHubWork, type Octokit, type QueuedWork } from "../github/index.js";
 import { JobQueue, Worker, type Job, type QueueOptions } from "../jobs/index.js";
@@ -90,7 +91,7 @@ function pipelineDeployer(inner: GatewayDeployer, log: Log): Deployer {
         const { releaseHash } = await inner.deploy(label, config, values);
         return { releaseHash };
       } catch (e) {
-        if (e instanceof ReleaseError) throw new DeployError(e.code === "ENV_VARIABLE_MISSING" ? "ENV_VARIABLE_MISSING" : "UNSUPPORTED", e.message);
+        if (e instanceof ReleaseError) throw new DeployError(e.code === "ENV_VARIABLE_MISSING" ? "ENV_VARIABLE_MISSING" : e.code === "UPSTREAM_NOT_ALLOWED" ? "UPSTREAM_NOT_ALLOWED" : "UNSUPPORTED", e.message);
         log("error", `building release for ${label} failed: ${redact(e instanceof Error ? (e.stack ?? e.message) : String(e), values)}`);
         throw new DeployError("INTERNAL", "the release could not be built; the server log has the details");
       }
@@ -99,13 +100,17 @@ function pipelineDeployer(inner: GatewayDeployer, log: Log): Deployer {
   };
 }
 
-/** The gateway of a process: upstream pools, rate-limit counters (Redis when set) and the server. */
-export async function buildGateway(settings: AppSettings, log: Log): Promise<{ gateway: GatewayServer; services: GatewayServices; close: () => Promise<void> }> {
-  const upstreams = new Upstreams();
+/**
+ * The gateway of a process: upstream pools, rate-limit counters (Redis when set) and the server.
+ * `ownPorts` starts with the configured ports; a process that binds port 0 adds what it bound.
+ */
+export async function buildGateway(settings: AppSettings, log: Log): Promise<{ gateway: GatewayServer; services: GatewayServices; ownPorts: Set<number>; close: () => Promise<void> }> {
+  const ownPorts = new Set([settings.port, settings.gatewayPort].filter((p) => p !== 0));
+  const upstreams = new Upstreams(undefined, openPolicy(settings.upstreamAllow, ownPorts));
   const limits = await rateLimitStore(settings.redisUrl);
-  const services: GatewayServices = { upstreams, rateLimitStore: limits, log, maxBodyBytes: settings.maxBodyBytes, bodyTimeoutMs: 30_000 };
+  const services: GatewayServices = { upstreams, rateLimitStore: limits, log, maxBodyBytes: settings.maxBodyBytes, bodyTimeoutMs: 30_000, egress: { allow: settings.upstreamAllow, ownPorts } };
   const gateway = new GatewayServer({ baseDomain: settings.baseDomain, log });
-  return { gateway, services, close: async () => void (await Promise.all([upstreams.close(), limits.close()])) };
+  return { gateway, services, ownPorts, close: async () => void (await Promise.all([upstreams.close(), limits.close()])) };
 }
 
 export { pipelineDeployer, secretKeyFromSetting };
@@ -133,7 +138,7 @@ export async function startGitway(settings: AppSettings, env: Record<string, str
     if (migrated.applied > 0) log("info", `applied ${migrated.applied} migration(s) on ${store.driver === "pg" ? "PostgreSQL" : "PGlite"}`);
 
     // The gateway, with every environment's release rebuilt from the store.
-    const { gateway, services, close: closeGateway } = await buildGateway(settings, log);
+    const { gateway, services, ownPorts, close: closeGateway } = await buildGateway(settings, log);
     closers.unshift(closeGateway);
     // URLs follow the port the gateway really bound (GATEWAY_PORT=0 picks one) unless the domain is set.
     let urls: Pick<AppSettings, "publicUrl" | "baseDomain"> = settings;
@@ -142,6 +147,7 @@ export async function startGitway(settings: AppSettings, env: Record<string, str
     const deployer = pipelineDeployer(new GatewayDeployer(gateway, services), log);
     for (const f of (await restoreReleases(records, deployer)).failed) log("warn", `environment ${f.label} could not be restored: ${f.reason}`);
     const gatewayPort = options.listenGateway === false ? settings.gatewayPort : await listen(gateway.server, settings.gatewayPort, settings.gatewayHost);
+    ownPorts.add(gatewayPort);
     if (settings.baseDomainFollowsPort && settings.gatewayPort === 0) urls = { baseDomain: `localhost:${gatewayPort}`, publicUrl: new URL(`http://localhost:${gatewayPort}`) };
     if (options.listenGateway !== false) closers.unshift(() => gateway.close());
 
@@ -244,6 +250,7 @@ export async function startGitway(settings: AppSettings, env: Record<string, str
     // A request Node refuses before routing (headers over 16 KiB: a huge query string) gets a page saying why.
     server.on("clientError", answerClientError);
     const appPort = await listen(server, settings.port, settings.host);
+    ownPorts.add(appPort);
     closers.unshift(
       () =>
         new Promise<void>((resolve) => {

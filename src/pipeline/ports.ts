@@ -61,6 +61,8 @@ export interface EnvironmentValues {
   /** Names of the vars that are secrets: a fork's preview must not receive any. */
   secretNames: string[];
   consumers: { name: string; keyHashes: string[] }[];
+  /** A preview is fenced to public addresses, `trusted` (what production forwards to, `host:port`) and the operator's allow list. */
+  egress?: { fenced: boolean; trusted: string[] };
 }
 
 export interface EnvironmentSpec {

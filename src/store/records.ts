@@ -1,4 +1,5 @@
 import { and, desc, eq, inArray, sql } from "drizzle-orm";
+import { readConfig, upstreamHostPorts } from "../config/index.js";
 import type { Db } from "./db.js";
 import { appendAudit, consumersOf, finishDeployment, resolveValues, saveRelease, startDeployment, upsertEnvironment, upsertRepository } from "./queries.js";
 import { approvals, environments, repositories, releases } from "./schema.js";
@@ -67,8 +68,8 @@ export class StoreRecords {
     return { id: row.id, name: row.name, kind: row.kind, label: row.hostName, url: this.naming.url(row.hostName), deployedCommitSha: row.deployedCommitSha, pinned: row.pinnedReleaseId !== null, reportOnly: row.reportOnly };
   }
 
-  async values(environmentId: number, inherit?: { repositoryId: number; name: string }): Promise<{ name: string; vars: Record<string, string>; secretNames: string[]; consumers: { name: string; keyHashes: string[] }[] }> {
-    const [env] = await this.db.select({ name: environments.name }).from(environments).where(eq(environments.id, environmentId));
+  async values(environmentId: number, inherit?: { repositoryId: number; name: string }): Promise<{ name: string; vars: Record<string, string>; secretNames: string[]; consumers: { name: string; keyHashes: string[] }[]; egress: { fenced: boolean; trusted: string[] } }> {
+    const [env] = await this.db.select({ name: environments.name, kind: environments.kind, repositoryId: environments.repositoryId }).from(environments).where(eq(environments.id, environmentId));
     const ids = [environmentId];
     if (inherit) {
       const [parent] = await this.db.select({ id: environments.id }).from(environments).where(and(eq(environments.repositoryId, inherit.repositoryId), eq(environments.name, inherit.name)));
@@ -87,7 +88,27 @@ export class StoreRecords {
       }
       for (const c of await consumersOf(this.db, id)) consumers.set(c.name, [...(consumers.get(c.name) ?? []), ...c.keyHashes]);
     }
-    return { name: env?.name ?? "", vars, secretNames: [...secret], consumers: [...consumers].map(([name, keyHashes]) => ({ name, keyHashes })) };
+    // Anything but a stage or production is fenced, an environment the store does not know included.
+    const fenced = env?.kind !== "production" && env?.kind !== "stage";
+    const trusted = fenced && env ? await this.productionUpstreams(env.repositoryId) : [];
+    return { name: env?.name ?? "", vars, secretNames: [...secret], consumers: [...consumers].map(([name, keyHashes]) => ({ name, keyHashes })), egress: { fenced, trusted } };
+  }
+
+  /**
+   * The `host:port` pairs the repository's production release, as deployed, forwards to with
+   * production's values: the upstreams a preview of that repository may reach whatever they resolve to.
+   */
+  async productionUpstreams(repositoryId: number): Promise<string[]> {
+    const [row] = await this.db
+      .select({ id: environments.id, bundle: releases.bundle })
+      .from(environments)
+      .innerJoin(releases, eq(releases.id, environments.deployedReleaseId))
+      .where(and(eq(environments.repositoryId, repositoryId), eq(environments.kind, "production"), sql`${environments.status} <> 'torn-down'`));
+    if (!row) return [];
+    const { config } = readConfig(new Map(Object.entries((row.bundle as { files?: Record<string, string> }).files ?? {})));
+    if (!config) return [];
+    const { vars } = await resolveValues(this.db, this.secretKey, row.id);
+    return upstreamHostPorts(config, vars);
   }
 
   async approvedFingerprints(repositoryId: number, pullRequest?: number): Promise<Map<string, string>> {
