@@ -128,7 +128,11 @@ export interface EgressOptions {
   allow?: readonly HostRule[];
   /** The app's own ports (app, gateway): refused on this machine's addresses unless allowed with that port. Shared, not copied: ports bound later (port 0) join it. */
   ownPorts?: ReadonlySet<number>;
+  /** How names become addresses; dns.lookup (the system resolver) unless given. */
+  resolver?: Resolver;
 }
+
+export type Resolver = (host: string) => Promise<readonly { address: string }[]>;
 
 export const EGRESS_SETTING = "GITWAY_UPSTREAM_ALLOW";
 
@@ -142,8 +146,10 @@ export class EgressPolicy {
   private readonly trusted: ReadonlySet<string>;
   private readonly allow: readonly HostRule[];
   private readonly ownPorts: ReadonlySet<number>;
+  private readonly resolver: Resolver;
 
   constructor(options: EgressOptions) {
+    this.resolver = options.resolver ?? lookupAll;
     this.fenced = options.fenced;
     this.trusted = new Set((options.trusted ?? []).map((t) => t.toLowerCase()));
     this.allow = options.allow ?? [];
@@ -208,7 +214,8 @@ export class EgressPolicy {
       const why = this.check(host, port, "127.0.0.1");
       if (why) throw new EgressRefused(why);
     }
-    const addresses = await lookupAll(host);
+    const addresses = await this.resolver(host);
+    if (addresses.length === 0) throw Object.assign(new Error(`${host} has no address`), { code: "ENOTFOUND" });
     for (const a of addresses) {
       const why = this.check(host, port, a.address);
       if (why) throw new EgressRefused(why);

@@ -4,7 +4,7 @@ import type { BodyLimits, Handler, Inbound, Outbound } from "./context.js";
 import { ReleaseError } from "./errors.js";
 import { redirectHandler, urlRewriteHandler } from "./handlers/rewrite.js";
 import { urlForwardHandler, type Egress } from "./handlers/forward.js";
-import { EGRESS_SETTING, EgressPolicy, type HostRule } from "./egress.js";
+import { EGRESS_SETTING, EgressPolicy, type HostRule, type Resolver } from "./egress.js";
 import { PathMatcher } from "./path-match.js";
 import { basicAuthInbound, ipRestrictionInbound, requestSizeLimitInbound } from "./policies/access.js";
 import { apiKeyInbound, KeyIndex } from "./policies/api-key.js";
@@ -40,7 +40,7 @@ export interface GatewayServices {
   maxBodyBytes: number;
   bodyTimeoutMs: number;
   /** GITWAY_UPSTREAM_ALLOW and the ports of this app (a shared set: ports bound later join it). */
-  egress?: { allow: readonly HostRule[]; ownPorts: ReadonlySet<number> };
+  egress?: { allow: readonly HostRule[]; ownPorts: ReadonlySet<number>; resolver?: Resolver };
 }
 
 
@@ -116,7 +116,7 @@ export function compileRelease(config: GatewayConfig, settings: EnvironmentSetti
   const matcher = new PathMatcher<CompiledRoute>();
   const warn = (m: string) => services.log("warn", `[${settings.name}] ${m}`);
   const body: BodyLimits = { maxBytes: services.maxBodyBytes, timeoutMs: services.bodyTimeoutMs };
-  const policy = new EgressPolicy({ fenced: settings.egress?.fenced === true, trusted: settings.egress?.trusted ?? [], allow: services.egress?.allow ?? [], ownPorts: services.egress?.ownPorts ?? new Set() });
+  const policy = new EgressPolicy({ fenced: settings.egress?.fenced === true, trusted: settings.egress?.trusted ?? [], allow: services.egress?.allow ?? [], ownPorts: services.egress?.ownPorts ?? new Set(), ...(services.egress?.resolver ? { resolver: services.egress.resolver } : {}) });
   const egress: Egress = { upstreams: services.upstreams, policy };
   // Every origin the release names itself; a preview's request-chosen rewrite origin must be one of them.
   const origins = new Set<string>();
