@@ -37,7 +37,7 @@ async function call<T>(method: string, path: string, body?: unknown): Promise<T>
   try {
     res = await fetch(url + path, {
       method,
-      headers: { ...(body === undefined ? {} : { "content-type": "application/json" }), ...(write && token ? { authorization: `Bearer ${token}` } : {}), ...(process.env.USER ? { "x-gitway-actor": process.env.USER.replace(/[^\w.@-]/g, "").slice(0, 64) } : {}) },
+      headers: { ...(body === undefined ? {} : { "content-type": "application/json" }), ...(token ? { authorization: `Bearer ${token}` } : {}), ...(process.env.USER ? { "x-gitway-actor": process.env.USER.replace(/[^\w.@-]/g, "").slice(0, 64) } : {}) },
       ...(body === undefined ? {} : { body: JSON.stringify(body) }),
       signal: AbortSignal.timeout(60_000),
     });

@@ -4,7 +4,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from "node:http";
 import type { AddressInfo } from "node:net";
-import { openPolicy } from "../gateway/egress.js";
+import { openPolicy, parseAllowList, type HostRule } from "../gateway/egress.js";
 import { GatewayDeployer, GatewayServer, MemoryRateLimitStore, RedisRateLimitStore, ReleaseError, Upstreams, environmentLabel, type GatewayServices, type RateLimitStore } from "../gateway/index.js";
 import { gitwayApp, JOB_KIND, runGitHubWork, safeReason, type GitHubWork, type Octokit, type QueuedWork } from "../github/index.js";
 import { JobQueue, Worker, type Job, type QueueOptions } from "../jobs/index.js";
@@ -104,13 +104,15 @@ function pipelineDeployer(inner: GatewayDeployer, log: Log): Deployer {
  * The gateway of a process: upstream pools, rate-limit counters (Redis when set) and the server.
  * `ownPorts` starts with the configured ports; a process that binds port 0 adds what it bound.
  */
-export async function buildGateway(settings: AppSettings, log: Log): Promise<{ gateway: GatewayServer; services: GatewayServices; ownPorts: Set<number>; close: () => Promise<void> }> {
+export async function buildGateway(settings: AppSettings, log: Log): Promise<{ gateway: GatewayServer; services: GatewayServices; ownPorts: Set<number>; allow: HostRule[]; close: () => Promise<void> }> {
   const ownPorts = new Set([settings.port, settings.gatewayPort].filter((p) => p !== 0));
-  const upstreams = new Upstreams(undefined, openPolicy(settings.upstreamAllow, ownPorts));
+  // A copy the process may add to (the embedded example's upstream), read by every release built after.
+  const allow = [...settings.upstreamAllow];
+  const upstreams = new Upstreams(undefined, openPolicy(allow, ownPorts));
   const limits = await rateLimitStore(settings.redisUrl);
-  const services: GatewayServices = { upstreams, rateLimitStore: limits, log, maxBodyBytes: settings.maxBodyBytes, bodyTimeoutMs: 30_000, egress: { allow: settings.upstreamAllow, ownPorts } };
+  const services: GatewayServices = { upstreams, rateLimitStore: limits, log, maxBodyBytes: settings.maxBodyBytes, bodyTimeoutMs: 30_000, egress: { allow, ownPorts } };
   const gateway = new GatewayServer({ baseDomain: settings.baseDomain, log });
-  return { gateway, services, ownPorts, close: async () => void (await Promise.all([upstreams.close(), limits.close()])) };
+  return { gateway, services, ownPorts, allow, close: async () => void (await Promise.all([upstreams.close(), limits.close()])) };
 }
 
 export { pipelineDeployer, secretKeyFromSetting };
@@ -138,7 +140,7 @@ export async function startGitway(settings: AppSettings, env: Record<string, str
     if (migrated.applied > 0) log("info", `applied ${migrated.applied} migration(s) on ${store.driver === "pg" ? "PostgreSQL" : "PGlite"}`);
 
     // The gateway, with every environment's release rebuilt from the store.
-    const { gateway, services, ownPorts, close: closeGateway } = await buildGateway(settings, log);
+    const { gateway, services, ownPorts, allow, close: closeGateway } = await buildGateway(settings, log);
     closers.unshift(closeGateway);
     // URLs follow the port the gateway really bound (GATEWAY_PORT=0 picks one) unless the domain is set.
     let urls: Pick<AppSettings, "publicUrl" | "baseDomain"> = settings;
@@ -198,6 +200,8 @@ export async function startGitway(settings: AppSettings, env: Record<string, str
       if (settings.example) {
         const upstream = await startExampleUpstream();
         closers.unshift(() => new Promise<void>((r) => upstream.server.close(() => r())));
+        // Production forwards there; its previews may too, even those deployed before production is.
+        allow.push(...parseAllowList(new URL(upstream.url).host));
         // The example forwards to $env(SHOPKART_UPSTREAM): production holds it, previews inherit it.
         const repositoryId = await records.repository(sources[0]!.owner, sources[0]!.name);
         const production = await records.environment(repositoryId, { name: "production", kind: "production" });
@@ -223,7 +227,7 @@ export async function startGitway(settings: AppSettings, env: Record<string, str
       ...(settings.github ? { githubSync: async () => void (await enqueue({ kind: JOB_KIND.sweep, environmentKey: "gh:sweep", commitOrder: Date.now(), payload: { type: "sweep" } })) } : {}),
       commitUrl: (owner, name, sha) => (reconciler?.stateFor(owner, name) ? undefined : settings.github ? `${settings.github.baseUrl === "https://api.github.com" ? "https://github.com" : settings.github.baseUrl.replace(/\/api\/v3$/, "")}/${owner}/${name}/commit/${sha}` : undefined),
     });
-    const api = createAdminApi({ operations, token: token.token, version: VERSION, log });
+    const api = createAdminApi({ operations, token: token.token, publicRead: settings.dashboardPublic, version: VERSION, log });
     const dashboard = createDashboard({ operations, adminToken: token.token, publicRead: settings.dashboardPublic, log });
 
     // The app server: GitHub's webhooks, then the admin API, then the dashboard.

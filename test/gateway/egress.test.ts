@@ -20,7 +20,7 @@ async function upstream(answer?: Parameters<typeof startUpstream>[0]) {
 }
 
 /** A gateway serving a harmless production release; the test swaps in the release it judges. */
-async function gateway(egress?: Parameters<typeof startGateway>[2]["egress"]) {
+async function gateway(egress?: NonNullable<Parameters<typeof startGateway>[2]>["egress"]) {
   const g = await startGateway(forwarding("https://api.example.com"), {}, egress ? { egress } : {});
   closers.push(g.close);
   return g;

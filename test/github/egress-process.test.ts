@@ -47,7 +47,7 @@ describe("a fork's pull request preview, through dist/main.js", () => {
       repo.pulls.set(number, { number, state: "open", head: { sha: heads[number], ref: `fork-${n}`, fork: true }, base: { sha: base, ref: "main" } });
       expect((await app.deliver("pull_request", pullRequestEvent("opened", repo, app.github.installationId, { number, headSha: heads[number], baseSha: base, fork: true }))).status).toBe(200);
     }
-    const previews: Record<number, { conclusion: string | null; output: { title: string; summary: string } }> = {};
+    const previews: Record<number, NonNullable<ReturnType<typeof app.github.latestCheck>>> = {};
     for (const n of Object.keys(targets).map(Number)) {
       previews[n] = await app.waitFor(`the preview check of #${n}`, () => app.github.latestCheck(heads[n]!, "Gitway / preview")?.status === "completed" && app.github.latestCheck(heads[n]!, "Gitway / preview"), 60_000);
     }
