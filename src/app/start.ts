@@ -17,6 +17,7 @@ import { ensureExampleRepository, startExampleUpstream } from "./example.js";
 import { restoreReleases } from "./restore.js";
 import { environmentUrl, SettingsError, type AppSettings } from "./settings.js";
 import { createLogger, type Log } from "./log.js";
+import { MAX_WEBHOOK_BYTES, readWebhookBody } from "../github/webhook-body.js";
 
 export interface StartOptions {
   /** Tests give an Octokit with fast retries; production uses Probot's own. */
@@ -328,7 +329,17 @@ async function createWebhookMiddleware(probot: import("probot").Probot, enqueue:
   return (req: IncomingMessage, res: ServerResponse): Promise<boolean> => {
     const pathname = (req.url ?? "").split("?")[0]!.replace(/\/+$/, "");
     if (pathname !== path) return Promise.resolve(false);
-    return Promise.resolve(middleware(req, res)).then(() => true);
+    return readWebhookBody(req).then(async (body) => {
+      if (body === "too-large") {
+        res.writeHead(413, { "content-type": "application/json", connection: "close" });
+        res.end(JSON.stringify({ error: `the webhook body is over ${MAX_WEBHOOK_BYTES} bytes (GitHub sends at most 25 MB)` }));
+        return true;
+      }
+      // The webhooks middleware takes a string body as the payload, as read, and checks its signature.
+      (req as IncomingMessage & { body?: string }).body = body;
+      await middleware(req, res);
+      return true;
+    });
   };
 }
 
