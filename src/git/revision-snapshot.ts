@@ -1,6 +1,7 @@
 import { execFile, spawn } from "node:child_process";
 import { promisify } from "node:util";
 import type { FileContent } from "../config/index.js";
+import { gitEnv } from "./git-env.js";
 import { SnapshotReadError } from "./local-snapshot.js";
 
 const run = promisify(execFile);
@@ -10,7 +11,7 @@ const CONFIG_FILE = /\.(json|ya?ml)$/i;
 export async function isRevision(cwd: string, rev: string): Promise<boolean> {
   if (rev.startsWith("-")) return false;
   try {
-    await run("git", ["rev-parse", "--verify", "--quiet", `${rev}^{commit}`], { cwd });
+    await run("git", ["rev-parse", "--verify", "--quiet", `${rev}^{commit}`], { cwd, env: gitEnv() });
     return true;
   } catch {
     return false;
@@ -24,7 +25,7 @@ export async function isRevision(cwd: string, rev: string): Promise<boolean> {
 export async function readRevisionSnapshot(cwd: string, rev: string, maxFileBytes: number): Promise<Map<string, FileContent>> {
   if (!(await isRevision(cwd, rev))) throw new SnapshotReadError(`${rev} is not a commit in the Git repository at ${cwd}`);
   // --full-tree: the whole commit, also when run from a subdirectory of the repository.
-  const { stdout } = await run("git", ["ls-tree", "--full-tree", "-r", "-l", "-z", rev], { cwd, maxBuffer: 64 * 1024 * 1024 });
+  const { stdout } = await run("git", ["ls-tree", "--full-tree", "-r", "-l", "-z", rev], { cwd, env: gitEnv(), maxBuffer: 64 * 1024 * 1024 });
   const entries: { path: string; oid: string; size: number }[] = [];
   for (const line of stdout.split("\0")) {
     // "<mode> blob <oid> <size>\t<path>"
@@ -43,7 +44,7 @@ export async function readRevisionSnapshot(cwd: string, rev: string, maxFileByte
 function catFiles(cwd: string, oids: string[]): Promise<Buffer[]> {
   if (oids.length === 0) return Promise.resolve([]);
   return new Promise((resolve, reject) => {
-    const child = spawn("git", ["cat-file", "--batch"], { cwd, stdio: ["pipe", "pipe", "pipe"] });
+    const child = spawn("git", ["cat-file", "--batch"], { cwd, env: gitEnv(), stdio: ["pipe", "pipe", "pipe"] });
     const chunks: Buffer[] = [];
     child.stdout.on("data", (c: Buffer) => chunks.push(c));
     child.on("error", reject);
