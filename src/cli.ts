@@ -3,7 +3,7 @@ import { existsSync, readFileSync, realpathSync } from "node:fs";
 import { isIP } from "node:net";
 import { fileURLToPath } from "node:url";
 import { Command, CommanderError, InvalidArgumentError } from "commander";
-import { DEFAULT_LIMITS, hasErrors, parseEnvFile, readConfig, sortDiagnostics, type ConfigResult, type Diagnostic } from "./config/index.js";
+import { ConfigReadError, DEFAULT_LIMITS, hasErrors, parseEnvFile, readConfig, sortDiagnostics, type ConfigResult, type Diagnostic } from "./config/index.js";
 import { checkDiffSettings, diffConfigs } from "./diff/index.js";
 import { isRevision, readPathSnapshot, readRevisionSnapshot, SnapshotReadError } from "./git/index.js";
 import { compileRelease, DEFAULT_BODY_LIMITS, GatewayServer, hashKey, MemoryRateLimitStore, RedisRateLimitStore, ReleaseError, Upstreams, type RateLimitStore } from "./gateway/index.js";
@@ -304,7 +304,7 @@ export async function runCli(argv: string[]): Promise<number> {
       if (e.code === "gitway.usage") process.stderr.write(e.message + "\n");
       return EXIT_USAGE;
     }
-    if (e instanceof SnapshotReadError || e instanceof OperatorError || (e as { code?: unknown }).code === "STORE_LOCKED") {
+    if (e instanceof SnapshotReadError || e instanceof ConfigReadError || e instanceof OperatorError || (e as { code?: unknown }).code === "STORE_LOCKED") {
       process.stderr.write(`gitway: ${(e as Error).message}\n`);
       return EXIT_USAGE;
     }

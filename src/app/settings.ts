@@ -42,6 +42,8 @@ export interface AppSettings {
   reconcileSeconds: number;
   previewTtlHours: number;
   maxFileBytes: number;
+  /** What one commit's config may hold and how long its read may take (GitHub App and Git mode alike). */
+  readLimits: { maxFiles: number; maxTotalBytes: number; timeoutMs: number };
   maxBodyBytes: number;
   /** Git mode: comma-separated remotes (URLs or paths) whose branches are environments. */
   gitRepos: string | undefined;
@@ -75,6 +77,12 @@ function positive(env: Env, name: string, fallback: number, allowZero = false): 
   if (raw === undefined || raw === "") return fallback;
   const n = Number(raw);
   if (!Number.isFinite(n) || n < 0 || (!allowZero && n === 0)) throw new SettingsError(name, `must be a ${allowZero ? "non-negative" : "positive"} number, not "${raw}"`);
+  return n;
+}
+
+function wholePositive(env: Env, name: string, fallback: number): number {
+  const n = positive(env, name, fallback);
+  if (!Number.isInteger(n)) throw new SettingsError(name, `must be a whole number, not "${env[name]}"`);
   return n;
 }
 
@@ -120,6 +128,11 @@ export function readAppSettings(env: Env): AppSettings {
     reconcileSeconds: positive(env, "GITWAY_RECONCILE_SECONDS", 300, true),
     previewTtlHours: positive(env, "GITWAY_PREVIEW_TTL_HOURS", 0, true),
     maxFileBytes: positive(env, "GITWAY_MAX_FILE_BYTES", 32 * 1024 * 1024),
+    readLimits: {
+      maxFiles: wholePositive(env, "GITWAY_MAX_CONFIG_FILES", 500),
+      maxTotalBytes: wholePositive(env, "GITWAY_MAX_CONFIG_BYTES", 64 * 1024 * 1024),
+      timeoutMs: positive(env, "GITWAY_READ_TIMEOUT_SECONDS", 60) * 1000,
+    },
     maxBodyBytes: 10 * 1024 * 1024,
     gitRepos: env.GITWAY_REPOS || undefined,
     sourcesFile: env.GITWAY_SOURCES_FILE || undefined,

@@ -186,6 +186,7 @@ export async function startGitway(settings: AppSettings, env: Record<string, str
             deployer,
             enqueue,
             maxFileBytes: settings.maxFileBytes,
+            readLimits: settings.readLimits,
             previewTtlHours: settings.previewTtlHours,
             log,
           },
@@ -208,7 +209,7 @@ export async function startGitway(settings: AppSettings, env: Record<string, str
         const production = await records.environment(repositoryId, { name: "production", kind: "production" });
         await setVariable(store.db, secretKey, { environmentId: production.id, name: "SHOPKART_UPSTREAM", value: upstream.url, secret: false });
       }
-      const git = new GitReconciler(sources, workDir, { records, enqueue: (job) => queue.enqueue(job), isServing: (label) => gateway.releaseOf(label) !== undefined, log, maxFileBytes: settings.maxFileBytes });
+      const git = new GitReconciler(sources, workDir, { records, enqueue: (job) => queue.enqueue(job), isServing: (label) => gateway.releaseOf(label) !== undefined, log, maxFileBytes: settings.maxFileBytes, readLimits: settings.readLimits });
       reconciler = git;
       handlers[GIT_JOB_KIND] = (job) =>
         runGitWork({ reconciler: git, records, deployer, publisherFor: (id) => new StorePublisher(store.db, id), fence: async () => (await queue.holdsLease(job, workerId)) && !(await queue.superseded(job)) }, job.payload as GitWork);

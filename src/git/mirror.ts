@@ -2,7 +2,7 @@ import { execFile } from "node:child_process";
 import { existsSync, mkdirSync } from "node:fs";
 import { dirname } from "node:path";
 import { promisify } from "node:util";
-import type { Snapshot } from "../config/index.js";
+import type { ConfigReadLimits, Snapshot } from "../config/index.js";
 import { SnapshotReadError } from "./local-snapshot.js";
 import { gitEnv } from "./git-env.js";
 import { readRevisionSnapshot } from "./revision-snapshot.js";
@@ -78,7 +78,7 @@ export class GitMirror {
     return { sha: full!, message: message ?? "", author: author ?? "", at: at ?? "" };
   }
 
-  snapshot(sha: string, maxFileBytes: number): Promise<Snapshot> {
-    return readRevisionSnapshot(this.dir, sha, maxFileBytes);
+  snapshot(sha: string, limits: number | Partial<ConfigReadLimits>): Promise<Snapshot> {
+    return readRevisionSnapshot(this.dir, sha, limits);
   }
 }

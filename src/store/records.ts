@@ -1,5 +1,4 @@
 import { and, desc, eq, inArray, sql } from "drizzle-orm";
-import { readConfig, upstreamHostPorts } from "../config/index.js";
 import type { Db } from "./db.js";
 import { appendAudit, consumersOf, finishDeployment, resolveValues, saveRelease, startDeployment, upsertEnvironment, upsertRepository } from "./queries.js";
 import { approvals, environments, repositories, releases } from "./schema.js";
@@ -68,7 +67,7 @@ export class StoreRecords {
     return { id: row.id, name: row.name, kind: row.kind, label: row.hostName, url: this.naming.url(row.hostName), deployedCommitSha: row.deployedCommitSha, pinned: row.pinnedReleaseId !== null, reportOnly: row.reportOnly };
   }
 
-  async values(environmentId: number, inherit?: { repositoryId: number; name: string }): Promise<{ name: string; vars: Record<string, string>; secretNames: string[]; consumers: { name: string; keyHashes: string[] }[]; egress: { fenced: boolean; trusted: string[] } }> {
+  async values(environmentId: number, inherit?: { repositoryId: number; name: string }): Promise<{ name: string; vars: Record<string, string>; secretNames: string[]; consumers: { name: string; keyHashes: string[] }[]; egress: { fenced: boolean; production?: { files: Record<string, string>; vars: Record<string, string> } } }> {
     const [env] = await this.db.select({ name: environments.name, kind: environments.kind, repositoryId: environments.repositoryId }).from(environments).where(eq(environments.id, environmentId));
     const ids = [environmentId];
     if (inherit) {
@@ -90,25 +89,23 @@ export class StoreRecords {
     }
     // Anything but a stage or production is fenced, an environment the store does not know included.
     const fenced = env?.kind !== "production" && env?.kind !== "stage";
-    const trusted = fenced && env ? await this.productionUpstreams(env.repositoryId) : [];
-    return { name: env?.name ?? "", vars, secretNames: [...secret], consumers: [...consumers].map(([name, keyHashes]) => ({ name, keyHashes })), egress: { fenced, trusted } };
+    const production = fenced && env ? await this.productionRelease(env.repositoryId) : undefined;
+    return { name: env?.name ?? "", vars, secretNames: [...secret], consumers: [...consumers].map(([name, keyHashes]) => ({ name, keyHashes })), egress: { fenced, ...(production ? { production } : {}) } };
   }
 
   /**
-   * The `host:port` pairs the repository's production release, as deployed, forwards to with
-   * production's values: the upstreams a preview of that repository may reach whatever they resolve to.
+   * The files and values of the repository's production release as deployed: the gateway reads
+   * from them the upstreams a preview of that repository may reach whatever they resolve to.
    */
-  async productionUpstreams(repositoryId: number): Promise<string[]> {
+  async productionRelease(repositoryId: number): Promise<{ files: Record<string, string>; vars: Record<string, string> } | undefined> {
     const [row] = await this.db
       .select({ id: environments.id, bundle: releases.bundle })
       .from(environments)
       .innerJoin(releases, eq(releases.id, environments.deployedReleaseId))
       .where(and(eq(environments.repositoryId, repositoryId), eq(environments.kind, "production"), sql`${environments.status} <> 'torn-down'`));
-    if (!row) return [];
-    const { config } = readConfig(new Map(Object.entries((row.bundle as { files?: Record<string, string> }).files ?? {})));
-    if (!config) return [];
+    if (!row) return undefined;
     const { vars } = await resolveValues(this.db, this.secretKey, row.id);
-    return upstreamHostPorts(config, vars);
+    return { files: (row.bundle as { files?: Record<string, string> }).files ?? {}, vars };
   }
 
   async approvedFingerprints(repositoryId: number, pullRequest?: number): Promise<Map<string, string>> {
