@@ -1,5 +1,6 @@
 import { request } from "undici";
 import { afterEach, describe, expect, it } from "vitest";
+import { readAppSettings } from "../../src/app/settings.js";
 import { classifyAddress, EgressPolicy, parseAllowList, ReleaseError } from "../../src/gateway/index.js";
 import { configFiles, forward, route } from "../config/fixtures/seed.js";
 import { startGateway, startUpstream } from "./harness.js";
@@ -85,6 +86,11 @@ describe("GITWAY_UPSTREAM_ALLOW", () => {
 
   it.each(["10.0.0.0/33", "api.*.internal", "*.", "host:99999", "a b"])("refuses %s, naming it", (entry) => {
     expect(() => parseAllowList(entry)).toThrow(entry);
+  });
+
+  it("is checked at start: a wrong entry stops the app naming the setting", () => {
+    expect(() => readAppSettings({ GITWAY_UPSTREAM_ALLOW: "10.0.0.0/8, api.*.internal" })).toThrow('GITWAY_UPSTREAM_ALLOW: "api.*.internal"');
+    expect(readAppSettings({ GITWAY_UPSTREAM_ALLOW: "10.0.0.0/8" }).upstreamAllow).toHaveLength(1);
   });
 
   it("lets a preview reach a private address it lists, and only those", async () => {
