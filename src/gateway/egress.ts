@@ -15,31 +15,50 @@ export type AddressClass = "public" | "loopback" | "private" | "link-local" | "m
 
 export const METADATA_ADDRESS = "169.254.169.254";
 
-const RANGES: [AddressClass, string, number, "ipv4" | "ipv6"][] = [
-  ["metadata", METADATA_ADDRESS, 32, "ipv4"],
-  ["metadata", "fd00:ec2::254", 128, "ipv6"],
-  ["unspecified", "0.0.0.0", 8, "ipv4"],
-  ["loopback", "127.0.0.0", 8, "ipv4"],
-  ["private", "10.0.0.0", 8, "ipv4"],
-  ["private", "172.16.0.0", 12, "ipv4"],
-  ["private", "192.168.0.0", 16, "ipv4"],
-  ["cgnat", "100.64.0.0", 10, "ipv4"],
-  ["link-local", "169.254.0.0", 16, "ipv4"],
-  ["multicast", "224.0.0.0", 4, "ipv4"],
+/** IPv4 ranges as [class, network as a 32-bit number, prefix length], most specific first. */
+const V4: [AddressClass, number, number][] = [
+  ["metadata", v4(METADATA_ADDRESS), 32],
+  ["unspecified", v4("0.0.0.0"), 8],
+  ["loopback", v4("127.0.0.0"), 8],
+  ["private", v4("10.0.0.0"), 8],
+  ["private", v4("172.16.0.0"), 12],
+  ["private", v4("192.168.0.0"), 16],
+  ["cgnat", v4("100.64.0.0"), 10],
+  ["link-local", v4("169.254.0.0"), 16],
+  ["multicast", v4("224.0.0.0"), 4],
   // Class E and broadcast: never a real upstream.
-  ["reserved", "240.0.0.0", 4, "ipv4"],
-  ["unspecified", "::", 128, "ipv6"],
-  ["loopback", "::1", 128, "ipv6"],
-  ["private", "fc00::", 7, "ipv6"],
-  ["link-local", "fe80::", 10, "ipv6"],
-  ["multicast", "ff00::", 8, "ipv6"],
+  ["reserved", v4("240.0.0.0"), 4],
 ];
 
-const BLOCKS = RANGES.map(([cls, net, prefix, type]) => {
-  const list = new BlockList();
-  list.addSubnet(net, prefix, type);
-  return { cls, list };
-});
+function v4(address: string): number {
+  const p = address.split(".");
+  return ((Number(p[0]) << 24) | (Number(p[1]) << 16) | (Number(p[2]) << 8) | Number(p[3])) >>> 0;
+}
+
+function inV4(n: number, net: number, prefix: number): boolean {
+  const mask = prefix === 0 ? 0 : (0xffffffff << (32 - prefix)) >>> 0;
+  return ((n & mask) >>> 0) === net;
+}
+
+/** The eight 16-bit groups of an IPv6 address (no embedded IPv4: unwrapMapped took those). */
+function v6Groups(address: string): number[] {
+  const [head, tail] = address.includes("::") ? address.split("::") : [address, undefined];
+  const h = head ? head.split(":").map((g) => parseInt(g, 16)) : [];
+  if (tail === undefined) return h;
+  const t = tail ? tail.split(":").map((g) => parseInt(g, 16)) : [];
+  return [...h, ...Array<number>(8 - h.length - t.length).fill(0), ...t];
+}
+
+function classifyV6(address: string): AddressClass {
+  const g = v6Groups(address);
+  if (g.every((x) => x === 0)) return "unspecified";
+  if (g.slice(0, 7).every((x) => x === 0) && g[7] === 1) return "loopback";
+  if (g[0] === 0xfd00 && g[1] === 0x0ec2 && g.slice(2, 7).every((x) => x === 0) && g[7] === 0x254) return "metadata";
+  if ((g[0]! & 0xfe00) === 0xfc00) return "private";
+  if ((g[0]! & 0xffc0) === 0xfe80) return "link-local";
+  if ((g[0]! & 0xff00) === 0xff00) return "multicast";
+  return "public";
+}
 
 /** IPv4 inside IPv6 (::ffff:127.0.0.1, ::ffff:7f00:1) is judged as the IPv4 address it carries. */
 function unwrapMapped(address: string): { address: string; type: "ipv4" | "ipv6" } | undefined {
@@ -62,7 +81,9 @@ function unwrapMapped(address: string): { address: string; type: "ipv4" | "ipv6"
 export function classifyAddress(address: string): AddressClass | undefined {
   const ip = unwrapMapped(address);
   if (!ip) return undefined;
-  for (const { cls, list } of BLOCKS) if (list.check(ip.address, ip.type)) return cls;
+  if (ip.type === "ipv6") return classifyV6(ip.address);
+  const n = v4(ip.address);
+  for (const [cls, net, prefix] of V4) if (inV4(n, net, prefix)) return cls;
   return "public";
 }
 
