@@ -92,7 +92,10 @@ function pipelineDeployer(inner: GatewayDeployer, log: Log): Deployer {
         const { releaseHash } = await inner.deploy(label, config, values);
         return { releaseHash };
       } catch (e) {
-        if (e instanceof ReleaseError) throw new DeployError(e.code === "ENV_VARIABLE_MISSING" ? "ENV_VARIABLE_MISSING" : e.code === "UPSTREAM_NOT_ALLOWED" ? "UPSTREAM_NOT_ALLOWED" : "UNSUPPORTED", e.message);
+        if (e instanceof ReleaseError) {
+          const at = e.code === "UPSTREAM_NOT_ALLOWED" ? /^(.*):(\d+)$/.exec(e.where ?? "") : null;
+          throw new DeployError(e.code === "ENV_VARIABLE_MISSING" ? "ENV_VARIABLE_MISSING" : e.code === "UPSTREAM_NOT_ALLOWED" ? "UPSTREAM_NOT_ALLOWED" : "UNSUPPORTED", e.message, at ? { file: at[1]!, line: Number(at[2]) } : undefined);
+        }
         log("error", `building release for ${label} failed: ${redact(e instanceof Error ? (e.stack ?? e.message) : String(e), values)}`);
         throw new DeployError("INTERNAL", "the release could not be built; the server log has the details");
       }

@@ -5,6 +5,8 @@ export class DeployError extends Error {
   constructor(
     readonly code: DeployErrorCode,
     message: string,
+    /** The config line the refusal is about, when known (an upstream a preview may not reach). */
+    readonly where?: { file: string; line: number },
   ) {
     super(message);
     this.name = "DeployError";

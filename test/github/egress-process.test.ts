@@ -57,6 +57,10 @@ describe("a fork's pull request preview, through dist/main.js", () => {
       expect(previews[n]!.output.summary, `#${n}`).toContain("upstream-not-allowed");
       expect(previews[n]!.output.summary, `#${n}`).toContain("GITWAY_UPSTREAM_ALLOW");
       expect((await app.call(`acme-shop-pr-${n}`, "/api/v1/products")).status, `#${n}`).toBe(404);
+      // Known when the release is built: a validate error at the URL's line, naming the setting.
+      const validate = app.github.latestCheck(heads[n]!, "Gitway / validate")!;
+      expect(validate.conclusion, `#${n}`).toBe("failure");
+      expect(JSON.stringify(validate.output), `#${n}`).toMatch(/upstream-not-allowed.*routes\.oas\.json line \d+.*GITWAY_UPSTREAM_ALLOW/);
     }
     // A name is judged when it connects: the preview is served, and the call is refused.
     if (loopbackName === "localhost") expect(previews[14]!.output.summary).toContain("upstream-not-allowed");
