@@ -58,7 +58,7 @@ export async function previewChange(deps: PipelineDeps, req: PreviewRequest): Pr
 
   // 4. Deploy
   const preview = await deployPreview(deps, req, repositoryId, head, report);
-  if ("refused" in preview && preview.refused) validate = { name: "validate", ...validationCheck(sortDiagnostics([...head.diagnostics, diagnostic("upstream-not-allowed", preview.refused.reason, preview.refused.where)])) };
+  if ("refused" in preview && preview.refused) validate = { name: "validate", ...validationCheck(sortDiagnostics([...head.diagnostics, diagnostic("upstream-not-allowed", preview.refused.reason.replace(/^upstream-not-allowed: /, ""), preview.refused.where)])) };
 
   // 5. Publish
   await deps.publisher.finished(req.headSha, validate);

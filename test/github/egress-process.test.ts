@@ -60,7 +60,7 @@ describe("a fork's pull request preview, through dist/main.js", () => {
       // Known when the release is built: a validate error at the URL's line, naming the setting.
       const validate = app.github.latestCheck(heads[n]!, "Gitway / validate")!;
       expect(validate.conclusion, `#${n}`).toBe("failure");
-      expect(JSON.stringify(validate.output), `#${n}`).toMatch(/upstream-not-allowed.*routes\.oas\.json line \d+.*GITWAY_UPSTREAM_ALLOW/);
+      expect(JSON.stringify(validate.output), `#${n}`).toMatch(/config\/routes\.oas\.json:\d+:\d+: error upstream-not-allowed: GET \/api\/v1\/\w+ .*GITWAY\W*_UPSTREAM\W*_ALLOW/);
     }
     // A name is judged when it connects: the preview is served, and the call is refused.
     if (loopbackName === "localhost") expect(previews[14]!.output.summary).toContain("upstream-not-allowed");
