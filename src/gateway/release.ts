@@ -41,6 +41,8 @@ export interface GatewayServices {
   bodyTimeoutMs: number;
   /** GITWAY_UPSTREAM_ALLOW and the ports of this app (a shared set: ports bound later join it). */
   egress?: { allow: readonly HostRule[]; ownPorts: ReadonlySet<number>; resolver?: Resolver };
+  /** Key hashes revoked while this process runs: every release's key check refuses them at once. */
+  revokedKeys?: ReadonlySet<string>;
 }
 
 
@@ -108,7 +110,7 @@ export function compileRelease(config: GatewayConfig, settings: EnvironmentSetti
   if (missing.size > 0) {
     throw new ReleaseError("ENV_VARIABLE_MISSING", `environment ${settings.name} does not set ${[...missing].map((n) => `$env(${n})`).join(", ")}, which the config needs`);
   }
-  const keys = new KeyIndex(settings.consumers);
+  const keys = new KeyIndex(settings.consumers, services.revokedKeys);
   const versions = new Map(config.documents.map((d) => [d.file, d.version]));
   const compiler = new SchemaCompiler(config.docs);
   const policies = new Map(config.policies.map((p) => [p.name, { ...p, options: fillEnv(p.options, settings.vars, missing) }]));
