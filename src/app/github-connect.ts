@@ -2,7 +2,7 @@ import { createHash, randomBytes, timingSafeEqual } from "node:crypto";
 import type { IncomingMessage, ServerResponse } from "node:http";
 import { sql } from "drizzle-orm";
 import { apiUrlFor, appManifest, convertManifestCode, ManifestError, MANIFEST_CALLBACK_PATH, webUrlOf } from "../github/index.js";
-import { createManifestState, rowsOf, saveGitHubApp, takeManifestState, type Db, type StoredGitHubApp } from "../store/index.js";
+import { createManifestState, forgetGitHubApp, rowsOf, saveGitHubApp, takeManifestState, type Db, type StoredGitHubApp } from "../store/index.js";
 import { escapeHtml } from "../web/html.js";
 
 export const CONNECT_PATH = "/github/connect";
@@ -20,6 +20,8 @@ export interface ConnectOptions {
   connection: () => GitHubConnection;
   /** Starts the app from the stored credentials, in this process, without a restart. */
   connected: (app: StoredGitHubApp) => Promise<void>;
+  /** Stops running as the stored app (after it was forgotten). */
+  disconnected: () => void;
   log: (level: "info" | "warn" | "error", message: string) => void;
   timeoutMs?: number;
 }
@@ -86,8 +88,44 @@ export function createGitHubConnect(options: ConnectOptions): (req: IncomingMess
       await callback(res, url.searchParams.get("code") ?? "", url.searchParams.get("state") ?? "");
       return true;
     }
+    if (url.pathname === "/api/github" && req.method === "GET") {
+      json(res, 200, await status());
+      return true;
+    }
+    if (url.pathname === "/api/github/disconnect" && req.method === "POST") {
+      await disconnect(req, res);
+      return true;
+    }
     return false;
   };
+
+  function json(res: ServerResponse, code: number, body: unknown): void {
+    res.writeHead(code, { "content-type": "application/json", "cache-control": "no-store" });
+    res.end(JSON.stringify(body));
+  }
+
+  /** What `gitway github status` shows: which app runs, from where, and its installations; never a secret. */
+  async function status(): Promise<Record<string, unknown>> {
+    const connection = options.connection();
+    const accounts = connection.from === "none" ? [] : await installations(options.db);
+    if (connection.from === "environment") return { from: "environment", appId: connection.appId, apiUrl: connection.apiUrl, installations: accounts };
+    if (connection.from === "none") return { from: "none", connectUrl: CONNECT_PATH };
+    const app = connection.app;
+    return { from: "store", appId: app.appId, slug: app.slug, name: app.name, htmlUrl: app.htmlUrl, installUrl: `${app.htmlUrl}/installations/new`, apiUrl: app.apiUrl, connectedBy: app.connectedBy, connectedAt: app.connectedAt.toISOString(), installations: accounts };
+  }
+
+  async function disconnect(req: IncomingMessage, res: ServerResponse): Promise<void> {
+    const m = /^Bearer\s+(\S+)$/i.exec(req.headers.authorization ?? "");
+    if (!m || !sameSecret(m[1]!, options.adminToken)) return json(res, 401, { error: { code: "UNAUTHORIZED", message: "this needs the admin token" } });
+    const connection = options.connection();
+    if (connection.from === "environment") return json(res, 409, { error: { code: "CONFLICT", message: "the GitHub App is set by APP_ID and the other settings in the environment: unset them instead" } });
+    if (connection.from === "none") return json(res, 409, { error: { code: "CONFLICT", message: "no GitHub App is connected" } });
+    const actor = String(req.headers["x-gitway-actor"] ?? "").replace(/[^\w.@-]/g, "").slice(0, 64) || "admin";
+    await forgetGitHubApp(options.db, actor);
+    options.disconnected();
+    options.log("info", `GitHub App ${connection.app.appId} disconnected by ${actor}`);
+    json(res, 200, { disconnected: { appId: connection.app.appId, slug: connection.app.slug }, note: `the app stays registered on GitHub until its owner deletes it: ${connection.app.htmlUrl}` });
+  }
 
   async function showStatus(req: IncomingMessage, res: ServerResponse, justConnected: boolean): Promise<void> {
     const connection = options.connection();

@@ -162,6 +162,7 @@ export async function startGitway(settings: AppSettings, env: Record<string, str
     let webhooks: ((req: IncomingMessage, res: ServerResponse) => Promise<boolean>) | undefined;
     let github: GitHubConnection = { from: "none" };
     let githubKey: string | undefined;
+    let stopSweep = () => {};
     const handlers: Record<string, (job: Job) => Promise<void>> = {};
     /** Runs as the GitHub App from here on: from the environment at start, or once connected from its manifest (no restart). */
     const connectGitHub = async (credentials: { appId: number; privateKey: string; webhookSecret: string; baseUrl: string }) => {
@@ -198,6 +199,7 @@ export async function startGitway(settings: AppSettings, env: Record<string, str
         void sweep();
         const timer = setInterval(sweep, settings.reconcileSeconds * 1000);
         timer.unref();
+        stopSweep = () => clearInterval(timer);
         closers.unshift(async () => clearInterval(timer));
       }
     };
@@ -256,6 +258,14 @@ export async function startGitway(settings: AppSettings, env: Record<string, str
       connected: async (app) => {
         await connectGitHub({ appId: app.appId, privateKey: app.privateKey, webhookSecret: app.webhookSecret, baseUrl: app.apiUrl });
         github = { from: "store", app };
+      },
+      disconnected: () => {
+        stopSweep();
+        for (const kind of Object.values(JOB_KIND)) delete handlers[kind];
+        webhooks = undefined;
+        probot = undefined;
+        githubKey = undefined;
+        github = { from: "none" };
       },
       log,
     });

@@ -1,3 +1,4 @@
+import { execFile } from "node:child_process";
 import { generateKeyPairSync, randomBytes } from "node:crypto";
 import { mkdtempSync, readFileSync, rmSync } from "node:fs";
 import { createServer, type Server } from "node:http";
@@ -10,6 +11,7 @@ import { afterEach, beforeEach, describe, expect, it } from "vitest";
 import { readAppSettings } from "../../src/app/settings.js";
 import { startGitway, type Running } from "../../src/app/start.js";
 import { loadGitHubApp, rowsOf, secretKeyFrom } from "../../src/store/index.js";
+import { CLI } from "../cli/run-cli.js";
 import { deliver, example } from "../github/webhooks.js";
 
 const ADMIN_TOKEN = "connect-admin-token-0123456789";
@@ -38,6 +40,13 @@ async function githubApi(): Promise<{ url: string; host: string; conversions: st
 
 /** A delivery as an installation of the app receives it. */
 const installed = (payload: Record<string, unknown>) => ({ ...payload, installation: { id: 31, node_id: "MDIzOkludGVncmF0aW9uSW5zdGFsbGF0aW9uMzE=" } });
+
+/** The built CLI, run without blocking this process (the server it talks to runs here). */
+function gitwayAsync(args: string[], env: Record<string, string>): Promise<{ code: number; stdout: string; stderr: string }> {
+  return new Promise((resolve) => {
+    execFile(process.execPath, [CLI, ...args], { env: { ...process.env, ...env }, timeout: 30_000 }, (error, stdout, stderr) => resolve({ code: error ? Number(error.code ?? 1) : 0, stdout, stderr }));
+  });
+}
 
 const unescape = (text: string) => text.replace(/&quot;/g, '"').replace(/&#39;/g, "'").replace(/&lt;/g, "<").replace(/&gt;/g, ">").replace(/&amp;/g, "&");
 
@@ -166,6 +175,31 @@ describe("connecting the GitHub App from its manifest", () => {
     expect((await fetch(url, { redirect: "manual" })).status).toBe(303);
     expect((await fetch(url, { redirect: "manual" })).status).toBe(400);
     expect(github.conversions).toEqual(["code-from-github"]);
+  });
+
+  it("says which app is connected with gitway github status, and gitway github disconnect forgets it (audited)", async () => {
+    const running = await start();
+    const cli = (...args: string[]) => gitwayAsync(args, { GITWAY_URL: running.appUrl, GITWAY_ADMIN_TOKEN: ADMIN_TOKEN, USER: "max" });
+    expect((await cli("github", "status")).stdout).toBe(`No GitHub App is connected: open ${running.appUrl}/github/connect to register one.\n`);
+    const { action } = await register(running);
+    await fetch(`${running.appUrl}/github/callback?code=code-from-github&state=${action.searchParams.get("state")}`, { redirect: "manual" });
+    await running.store.db.execute(sql`INSERT INTO installations (id, account) VALUES (31, 'octo-org')`);
+
+    const status = await cli("github", "status");
+    expect(status.stdout).toMatch(/^GitHub App Gitway test \(gitway-test, id 4242\) at http:\/\/127\.0\.0\.1:\d+\/api\/v3, connected by admin on \S+\ninstall it: http:\/\/127\.0\.0\.1:\d+\/apps\/gitway-test\/installations\/new\ninstallations: octo-org\n$/);
+    const asJson = await cli("github", "status", "--format", "json");
+    expect(asJson.stdout).not.toMatch(/secret|PRIVATE KEY/);
+
+    expect((await fetch(`${running.appUrl}/api/github/disconnect`, { method: "POST" })).status).toBe(401);
+    const gone = await cli("github", "disconnect");
+    expect([gone.code, gone.stdout]).toEqual([0, expect.stringMatching(/^Disconnected GitHub App gitway-test \(id 4242\); the app stays registered on GitHub/)]);
+    expect((await deliver(running.appUrl, "pull_request", installed(example("pull_request", "opened")), "webhook-secret-value-456")).status).toBe(404);
+    const audit = rowsOf<{ action: string; actor: string }>(await running.store.db.execute(sql`SELECT action, actor FROM audit_log WHERE action LIKE 'github.%' ORDER BY id`));
+    expect(audit).toEqual([
+      { action: "github.connected", actor: "admin" },
+      { action: "github.disconnected", actor: "max" },
+    ]);
+    expect(await (await fetch(`${running.appUrl}/readyz`)).json()).toEqual({ ok: true, store: "ok" });
   });
 
   it("runs as the connected app again after a restart", async () => {
