@@ -17,6 +17,8 @@ export interface ConnectOptions {
   /** GITWAY_SECRET_KEY: without it the app's key could not be stored encrypted, so the flow is refused. */
   secretKey: Buffer | undefined;
   appYml: string;
+  /** APP_PUBLIC_URL, when set: the default of where Gitway is reachable (else the request's own). */
+  publicUrl?: URL | undefined;
   connection: () => GitHubConnection;
   /** Starts the app from the stored credentials, in this process, without a restart. */
   connected: (app: StoredGitHubApp) => Promise<void>;
@@ -150,7 +152,7 @@ export function createGitHubConnect(options: ConnectOptions): (req: IncomingMess
       page(res, 200, "Connect GitHub", "<p>Set <code>GITWAY_SECRET_KEY</code> (32 bytes: <code>openssl rand -base64 32</code>) and restart: the app's private key and secrets are stored encrypted with it.</p>");
       return;
     }
-    const publicUrl = guessedPublicUrl(req);
+    const publicUrl = options.publicUrl ? options.publicUrl.href.replace(/\/+$/, "") : guessedPublicUrl(req);
     const name = `Gitway ${new URL(publicUrl).hostname}`.slice(0, 34);
     page(
       res,

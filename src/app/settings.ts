@@ -55,6 +55,8 @@ export interface AppSettings {
   dashboardPublic: boolean;
   /** Gateway processes sharing GATEWAY_PORT (1: the app process serves it itself). */
   gatewayWorkers: number;
+  /** APP_PUBLIC_URL: where GitHub reaches the app port; the Connect GitHub page's default. */
+  appPublicUrl: URL | undefined;
 }
 
 type Env = Record<string, string | undefined>;
@@ -125,7 +127,20 @@ export function readAppSettings(env: Env): AppSettings {
     adminToken: env.GITWAY_ADMIN_TOKEN || undefined,
     dashboardPublic: env.GITWAY_DASHBOARD_PUBLIC !== "false",
     gatewayWorkers,
+    appPublicUrl: appPublicUrl(env),
   };
+}
+
+function appPublicUrl(env: Env): URL | undefined {
+  if (!env.APP_PUBLIC_URL) return undefined;
+  let url: URL;
+  try {
+    url = new URL(env.APP_PUBLIC_URL);
+  } catch {
+    throw new SettingsError("APP_PUBLIC_URL", `must be a URL like https://gitway.example.com, not "${env.APP_PUBLIC_URL}"`);
+  }
+  if ((url.protocol !== "http:" && url.protocol !== "https:") || url.search || url.hash) throw new SettingsError("APP_PUBLIC_URL", "must be an http:// or https:// URL without a query");
+  return url;
 }
 
 const gatewayPortIsZero = (env: Env) => env.GATEWAY_PORT === "0";

@@ -254,6 +254,7 @@ export async function startGitway(settings: AppSettings, env: Record<string, str
       adminToken: token.token,
       secretKey,
       appYml: readFileSync(new URL("../../app.yml", import.meta.url), "utf8"),
+      publicUrl: settings.appPublicUrl,
       connection: () => github,
       connected: async (app) => {
         await connectGitHub({ appId: app.appId, privateKey: app.privateKey, webhookSecret: app.webhookSecret, baseUrl: app.apiUrl });

@@ -98,6 +98,13 @@ describe("connecting the GitHub App from its manifest", () => {
     expect(proxied).toContain(`name="public_url" value="${running.appUrl.replace("http:", "https:")}"`);
   });
 
+  it("takes APP_PUBLIC_URL as where Gitway is reachable, and refuses a malformed one", async () => {
+    expect(() => readAppSettings({ APP_PUBLIC_URL: "gitway.example.org" })).toThrow("APP_PUBLIC_URL: must be a URL like https://gitway.example.com");
+    expect(() => readAppSettings({ APP_PUBLIC_URL: "ftp://gitway.example.org" })).toThrow("APP_PUBLIC_URL: must be an http:// or https:// URL");
+    const running = await start({ APP_PUBLIC_URL: "https://gitway.example.org/" });
+    expect(await (await fetch(`${running.appUrl}/github/connect`)).text()).toContain('name="public_url" value="https://gitway.example.org"');
+  });
+
   it("refuses to start the flow without the admin token", async () => {
     const running = await start();
     const res = await post(`${running.appUrl}/github/connect`, { token: "not-the-token", public_url: "https://gitway.example.com", enterprise: github.url });
