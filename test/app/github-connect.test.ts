@@ -93,6 +93,8 @@ describe("connecting the GitHub App from its manifest", () => {
     expect(page).toContain("<h1>Connect GitHub</h1>");
     expect(page).toContain('name="token" type="password"');
     expect(page).toContain(`name="public_url" value="${running.appUrl}"`);
+    // The dashboard's every page links to it.
+    expect(await (await fetch(`${running.appUrl}/`)).text()).toContain('<a href="/github/connect">GitHub</a>');
     // Behind a TLS-terminating proxy the request says https.
     const proxied = await (await fetch(`${running.appUrl}/github/connect`, { headers: { "x-forwarded-proto": "https" } })).text();
     expect(proxied).toContain(`name="public_url" value="${running.appUrl.replace("http:", "https:")}"`);
