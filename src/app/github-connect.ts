@@ -229,8 +229,14 @@ export function createGitHubConnect(options: ConnectOptions): (req: IncomingMess
       connectedBy: "admin",
       connectedAt: new Date(),
     };
-    await saveGitHubApp(options.db, options.secretKey, app);
-    await options.connected(app);
+    try {
+      await saveGitHubApp(options.db, options.secretKey, app);
+      await options.connected(app);
+    } catch (e) {
+      // Said here, without the request's URL: its code is a credential until GitHub forgets it.
+      options.log("error", `GitHub App ${app.appId} could not be stored or started: ${(e as Error).message.split("\n")[0]}`);
+      return page(res, 500, "Connect GitHub", `<p>GitHub registered the app (${escapeHtml(app.htmlUrl)}), but Gitway could not store or start it; the server log says why. Delete the app on GitHub and <a href="${CONNECT_PATH}">start again</a>.</p>`);
+    }
     options.log("info", `GitHub App ${app.appId} (${app.slug}) connected from its manifest`);
     res.writeHead(303, { location: `${CONNECT_PATH}?connected=1`, "cache-control": "no-store" });
     res.end();
