@@ -60,6 +60,8 @@ export interface AppSettings {
   gatewayWorkers: number;
   /** GITWAY_UPSTREAM_ALLOW: hosts, `*.suffix` patterns and CIDRs a preview may reach beyond public addresses. */
   upstreamAllow: HostRule[];
+  /** APP_PUBLIC_URL: where GitHub reaches the app port; the Connect GitHub page's default. */
+  appPublicUrl: URL | undefined;
 }
 
 type Env = Record<string, string | undefined>;
@@ -142,7 +144,20 @@ export function readAppSettings(env: Env): AppSettings {
     dashboardPublic: env.GITWAY_DASHBOARD_PUBLIC !== "false",
     gatewayWorkers,
     upstreamAllow: allowList(env.GITWAY_UPSTREAM_ALLOW),
+    appPublicUrl: appPublicUrl(env),
   };
+}
+
+function appPublicUrl(env: Env): URL | undefined {
+  if (!env.APP_PUBLIC_URL) return undefined;
+  let url: URL;
+  try {
+    url = new URL(env.APP_PUBLIC_URL);
+  } catch {
+    throw new SettingsError("APP_PUBLIC_URL", `must be a URL like https://gitway.example.com, not "${env.APP_PUBLIC_URL}"`);
+  }
+  if ((url.protocol !== "http:" && url.protocol !== "https:") || url.search || url.hash) throw new SettingsError("APP_PUBLIC_URL", "must be an http:// or https:// URL without a query");
+  return url;
 }
 
 function allowList(text: string | undefined): HostRule[] {

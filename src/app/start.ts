@@ -7,10 +7,10 @@ import { createServer, type IncomingMessage, type Server, type ServerResponse } 
 import type { AddressInfo } from "node:net";
 import { openPolicy, parseAllowList, type HostRule } from "../gateway/egress.js";
 import { GatewayDeployer, GatewayServer, MemoryRateLimitStore, RedisRateLimitStore, ReleaseError, Upstreams, environmentLabel, type GatewayServices, type RateLimitStore } from "../gateway/index.js";
-import { gitwayApp, JOB_KIND, runGitHubWork, safeReason, type GitHubWork, type Octokit, type QueuedWork } from "../github/index.js";
+import { gitwayApp, WEBHOOK_PATH, JOB_KIND, runGitHubWork, safeReason, type GitHubWork, type Octokit, type QueuedWork } from "../github/index.js";
 import { JobQueue, Worker, type Job, type QueueOptions } from "../jobs/index.js";
 import { DeployError, type Deployer, type EnvironmentValues } from "../pipeline/index.js";
-import { migrateStore, openStore, secretKeyFrom, setVariable, StorePublisher, StoreRecords, SweepMemory, type Store } from "../store/index.js";
+import { loadGitHubApp, migrateStore, openStore, secretKeyFrom, setVariable, StorePublisher, StoreRecords, SweepMemory, type Store } from "../store/index.js";
 import { adminToken, createAdminApi, Operations, type GitView } from "../admin/index.js";
 import { answerClientError, createDashboard } from "../web/index.js";
 import { GIT_JOB_KIND, GitReconciler, runGitWork, sourcesFromList, sourcesFromYaml, SourcesError, type GitSource, type GitWork } from "../git/index.js";
@@ -19,6 +19,8 @@ import { restoreReleases } from "./restore.js";
 import { environmentUrl, SettingsError, type AppSettings } from "./settings.js";
 import { createLogger, type Log } from "./log.js";
 import { MAX_WEBHOOK_BYTES, readWebhookBody } from "../github/webhook-body.js";
+import { createGitHubConnect, type GitHubConnection } from "./github-connect.js";
+import { readiness } from "./health.js";
 
 export interface StartOptions {
   /** Tests give an Octokit with fast retries; production uses Probot's own. */
@@ -171,14 +173,19 @@ export async function startGitway(settings: AppSettings, env: Record<string, str
     const enqueue = (work: QueuedWork) => queue.enqueue({ ...work });
     const workerId = `worker-${process.pid}-${randomUUID().slice(0, 8)}`;
     let probot: import("probot").Probot | undefined;
+    let webhooks: ((req: IncomingMessage, res: ServerResponse) => Promise<boolean>) | undefined;
+    let github: GitHubConnection = { from: "none" };
+    let githubKey: string | undefined;
+    let stopSweep = () => {};
     const handlers: Record<string, (job: Job) => Promise<void>> = {};
-    if (settings.github) {
+    /** Runs as the GitHub App from here on: from the environment at start, or once connected from its manifest (no restart). */
+    const connectGitHub = async (credentials: { appId: number; privateKey: string; webhookSecret: string; baseUrl: string }) => {
       const { Probot, ProbotOctokit } = await import("probot");
       probot = new Probot({
-        appId: settings.github.appId,
-        privateKey,
-        secret: settings.github.webhookSecret,
-        baseUrl: settings.github.baseUrl,
+        appId: credentials.appId,
+        privateKey: credentials.privateKey,
+        secret: credentials.webhookSecret,
+        baseUrl: credentials.baseUrl,
         logLevel: settings.logLevel === "silent" ? "fatal" : settings.logLevel,
         Octokit: (options.Octokit as typeof ProbotOctokit | undefined) ?? retryingOctokit(ProbotOctokit),
       });
@@ -201,6 +208,27 @@ export async function startGitway(settings: AppSettings, env: Record<string, str
           { fence: async () => (await queue.holdsLease(job, workerId)) && !(await queue.superseded(job)), finalAttempt: job.attempts >= job.maxAttempts },
         );
       for (const kind of Object.values(JOB_KIND)) handlers[kind] = run;
+      webhooks = await createWebhookMiddleware(probot, enqueue, settings.github?.webhookPath ?? WEBHOOK_PATH);
+      githubKey = credentials.privateKey;
+      // The catch-up sweep: at once, then every few minutes.
+      if (settings.reconcileSeconds > 0 && options.runWorker !== false) {
+        const sweep = () => enqueue({ kind: JOB_KIND.sweep, environmentKey: "gh:sweep", commitOrder: Date.now(), payload: { type: "sweep" } }).catch((e: unknown) => log("warn", `sweep not queued: ${safeReason(e)}`));
+        void sweep();
+        const timer = setInterval(sweep, settings.reconcileSeconds * 1000);
+        timer.unref();
+        stopSweep = () => clearInterval(timer);
+        closers.unshift(async () => clearInterval(timer));
+      }
+    };
+    if (settings.github) {
+      await connectGitHub({ appId: settings.github.appId, privateKey: privateKey!, webhookSecret: settings.github.webhookSecret, baseUrl: settings.github.baseUrl });
+      github = { from: "environment", appId: settings.github.appId, apiUrl: settings.github.baseUrl };
+    } else if (secretKey) {
+      const stored = await loadGitHubApp(store.db, secretKey).catch((e: unknown) => void log("error", `the connected GitHub App cannot be read: ${safeReason(e)}`));
+      if (stored) {
+        await connectGitHub({ appId: stored.appId, privateKey: stored.privateKey, webhookSecret: stored.webhookSecret, baseUrl: stored.apiUrl });
+        github = { from: "store", app: stored };
+      }
     }
     // Git mode: the sources' branches are environments, kept in sync by polling.
     const sources = await gitSources(settings, workDir);
@@ -245,7 +273,27 @@ export async function startGitway(settings: AppSettings, env: Record<string, str
     const dashboard = createDashboard({ operations, adminToken: token.token, publicRead: settings.dashboardPublic, log });
 
     // The app server: GitHub's webhooks, then the admin API, then the dashboard.
-    const webhooks = probot ? await createWebhookMiddleware(probot, enqueue, settings.github!.webhookPath) : undefined;
+    const connect = createGitHubConnect({
+      db: store.db,
+      adminToken: token.token,
+      secretKey,
+      appYml: readFileSync(new URL("../../app.yml", import.meta.url), "utf8"),
+      publicUrl: settings.appPublicUrl,
+      connection: () => github,
+      connected: async (app) => {
+        await connectGitHub({ appId: app.appId, privateKey: app.privateKey, webhookSecret: app.webhookSecret, baseUrl: app.apiUrl });
+        github = { from: "store", app };
+      },
+      disconnected: () => {
+        stopSweep();
+        for (const kind of Object.values(JOB_KIND)) delete handlers[kind];
+        webhooks = undefined;
+        probot = undefined;
+        githubKey = undefined;
+        github = { from: "none" };
+      },
+      log,
+    });
     const server = createServer((req, res) => {
       void route(req, res).catch((e: unknown) => {
         log("error", `request ${req.method} ${req.url} failed: ${safeReason(e)}`);
@@ -255,11 +303,18 @@ export async function startGitway(settings: AppSettings, env: Record<string, str
     });
     const route = async (req: IncomingMessage, res: ServerResponse) => {
       if (webhooks && (await webhooks(req, res))) return;
+      if (await connect(req, res)) return;
       if (await api(req, res)) return;
       if (await dashboard(req, res)) return;
       if (req.url === "/healthz") {
         res.writeHead(200, { "content-type": "application/json" });
         res.end(JSON.stringify({ ok: true, environments: gateway.environmentCount }));
+        return;
+      }
+      if (req.url === "/readyz") {
+        const ready = await readiness(store, github.from === "none" ? undefined : (githubKey ?? null));
+        res.writeHead(ready.ok ? 200 : 503, { "content-type": "application/json", "cache-control": "no-store" });
+        res.end(JSON.stringify(ready));
         return;
       }
       res.writeHead(404, { "content-type": "application/json" });
@@ -276,15 +331,6 @@ export async function startGitway(settings: AppSettings, env: Record<string, str
           server.closeAllConnections();
         }),
     );
-
-    // The catch-up sweep: at start, then every few minutes.
-    if (settings.github && settings.reconcileSeconds > 0 && options.runWorker !== false) {
-      const sweep = () => enqueue({ kind: JOB_KIND.sweep, environmentKey: "gh:sweep", commitOrder: Date.now(), payload: { type: "sweep" } }).catch((e: unknown) => log("warn", `sweep not queued: ${safeReason(e)}`));
-      void sweep();
-      const timer = setInterval(sweep, settings.reconcileSeconds * 1000);
-      timer.unref();
-      closers.unshift(async () => clearInterval(timer));
-    }
 
     // Git polling: at start, then every GITWAY_POLL_SECONDS.
     if (reconciler && options.runWorker !== false) {
