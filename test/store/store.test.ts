@@ -46,7 +46,7 @@ describeEachDriver("the store", (driver) => {
     expect(await migrateStore(store)).toEqual({ applied: 6, total: 6 });
     expect(await migrateStore(store)).toEqual({ applied: 0, total: 6 });
     const tables = rowsOf<{ t: string }>(await store.db.execute(sql`SELECT tablename AS t FROM pg_tables WHERE schemaname = 'public' ORDER BY 1`)).map((r) => r.t);
-    expect(tables).toEqual(["api_consumers", "api_keys", "approvals", "audit_log", "check_results", "deployments", "environment_variables", "environments", "installations", "jobs", "releases", "repositories", "sweep_decisions", "webhook_deliveries"]);
+    expect(tables).toEqual(["api_consumers", "api_keys", "approvals", "audit_log", "check_results", "deployments", "environment_variables", "environments", "github_app", "github_manifest_states", "installations", "jobs", "releases", "repositories", "sweep_decisions", "webhook_deliveries"]);
   });
 
   it("migrates once when two starts race", async () => {
