@@ -5,10 +5,10 @@ import { join } from "node:path";
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from "node:http";
 import type { AddressInfo } from "node:net";
 import { GatewayDeployer, GatewayServer, MemoryRateLimitStore, RedisRateLimitStore, ReleaseError, Upstreams, environmentLabel, type GatewayServices, type RateLimitStore } from "../gateway/index.js";
-import { gitwayApp, JOB_KIND, runGitHubWork, safeReason, type GitHubWork, type Octokit, type QueuedWork } from "../github/index.js";
+import { boundRequests, gitwayApp, JOB_KIND, runGitHubWork, safeReason, waitsOutRateLimit, withJobSignal, type GitHubWork, type Octokit, type QueuedWork } from "../github/index.js";
 import { JobQueue, Worker, type Job, type QueueOptions } from "../jobs/index.js";
 import { DeployError, type Deployer, type EnvironmentValues } from "../pipeline/index.js";
-import { migrateStore, openStore, secretKeyFrom, setVariable, StorePublisher, StoreRecords, type Store } from "../store/index.js";
+import { migrateStore, openStore, pruneOlderThan, secretKeyFrom, setVariable, StorePublisher, StoreRecords, type Store } from "../store/index.js";
 import { adminToken, createAdminApi, Operations, type GitView } from "../admin/index.js";
 import { answerClientError, createDashboard } from "../web/index.js";
 import { GIT_JOB_KIND, GitReconciler, runGitWork, sourcesFromList, sourcesFromYaml, SourcesError, type GitSource, type GitWork } from "../git/index.js";
@@ -27,6 +27,8 @@ export interface StartOptions {
   queue?: QueueOptions;
   /** False when gateway worker processes serve the port (GATEWAY_WORKERS): this process only compiles. */
   listenGateway?: boolean;
+  /** How long `close` lets running jobs finish before handing their leases back. */
+  stopGraceMs?: number;
 }
 
 export interface Running {
@@ -157,7 +159,7 @@ export async function startGitway(settings: AppSettings, env: Record<string, str
     const enqueue = (work: QueuedWork) => queue.enqueue({ ...work });
     const workerId = `worker-${process.pid}-${randomUUID().slice(0, 8)}`;
     let probot: import("probot").Probot | undefined;
-    const handlers: Record<string, (job: Job) => Promise<void>> = {};
+    const handlers: Record<string, (job: Job, signal: AbortSignal) => Promise<void>> = {};
     if (settings.github) {
       const { Probot, ProbotOctokit } = await import("probot");
       probot = new Probot({
@@ -169,10 +171,11 @@ export async function startGitway(settings: AppSettings, env: Record<string, str
         Octokit: (options.Octokit as typeof ProbotOctokit | undefined) ?? retryingOctokit(ProbotOctokit),
       });
       const app = probot;
+      const githubTimeoutMs = settings.githubTimeoutSeconds * 1000;
       const run = (job: Job) =>
         runGitHubWork(
           {
-            auth: (id?: number) => app.auth(id) as Promise<Octokit>,
+            auth: async (id?: number) => boundRequests((await app.auth(id)) as Octokit, githubTimeoutMs),
             records,
             deployer,
             enqueue,
@@ -183,7 +186,8 @@ export async function startGitway(settings: AppSettings, env: Record<string, str
           job.payload as GitHubWork,
           { fence: async () => (await queue.holdsLease(job, workerId)) && !(await queue.superseded(job)), finalAttempt: job.attempts >= job.maxAttempts },
         );
-      for (const kind of Object.values(JOB_KIND)) handlers[kind] = run;
+      // Every GitHub request of a job ends with the job (its deadline, a lost lease, a stop).
+      for (const kind of Object.values(JOB_KIND)) handlers[kind] = (job, signal) => withJobSignal(signal, () => run(job));
     }
     // Git mode: the sources' branches are environments, kept in sync by polling.
     const sources = await gitSources(settings, workDir);
@@ -202,9 +206,22 @@ export async function startGitway(settings: AppSettings, env: Record<string, str
       handlers[GIT_JOB_KIND] = (job) =>
         runGitWork({ reconciler: git, records, deployer, publisherFor: (id) => new StorePublisher(store.db, id), fence: async () => (await queue.holdsLease(job, workerId)) && !(await queue.superseded(job)) }, job.payload as GitWork);
     }
-    const worker = new Worker(queue, handlers, { id: workerId, idleMs: options.workerIdleMs ?? 200, onError: (job, e) => log("warn", `job ${job.id} (${job.kind}) attempt ${job.attempts} of ${job.maxAttempts} failed: ${safeReason(e)}`) });
+    const worker = new Worker(queue, handlers, { id: workerId, idleMs: options.workerIdleMs ?? 200, concurrency: settings.workerConcurrency, jobTimeoutMs: settings.jobTimeoutSeconds * 1000, onError: (job, e) => log("warn", `job ${job.id} (${job.kind}) attempt ${job.attempts} of ${job.maxAttempts} failed: ${safeReason(e)}`) });
     if (options.runWorker !== false) worker.start();
-    closers.unshift(() => worker.stop());
+    closers.unshift(() => worker.stop(options.stopGraceMs ?? 8_000));
+
+    // Retention: at start, then every hour (every process may do it; a second run finds nothing).
+    if (settings.retentionDays > 0 && options.runWorker !== false) {
+      const prune = () =>
+        pruneOlderThan(store.db, settings.retentionDays).then(
+          (n) => n.jobs + n.deliveries + n.checkResults > 0 && log("info", `pruned what is older than ${settings.retentionDays} days: ${n.jobs} jobs, ${n.deliveries} webhook deliveries, ${n.checkResults} check results`),
+          (e: unknown) => log("warn", `pruning old rows failed: ${safeReason(e)}`),
+        );
+      void prune();
+      const timer = setInterval(() => void prune(), 3_600_000);
+      timer.unref();
+      closers.unshift(async () => clearInterval(timer));
+    }
 
     // The operator's surface: the admin API (and the CLI through it).
     const operations = new Operations({
@@ -295,12 +312,13 @@ export async function startGitway(settings: AppSettings, env: Record<string, str
 }
 
 /**
- * Probot's Octokit with retry (5xx) and throttling on; rate limits, primary and secondary, are
- * waited out and retried twice (Probot alone gives up on a secondary limit).
+ * Probot's Octokit with retry (5xx) and throttling on (writes paced per installation). A rate limit,
+ * primary or secondary, that resets within a few seconds is waited out and retried twice; a longer
+ * one is not waited for in a worker slot: the job is queued again for the reset time.
  */
 function retryingOctokit(base: typeof import("probot").ProbotOctokit) {
-  const retryTwice = (_after: number, _options: unknown, _octokit: unknown, retryCount: number) => retryCount < 2;
-  return base.defaults((o: Record<string, unknown>) => ({ ...o, throttle: { ...(o.throttle as object), onRateLimit: retryTwice, onSecondaryRateLimit: retryTwice } }));
+  const waitOrRequeue = (after: number, _options: unknown, _octokit: unknown, retryCount: number) => waitsOutRateLimit(after, retryCount);
+  return base.defaults((o: Record<string, unknown>) => ({ ...o, throttle: { ...(o.throttle as object), onRateLimit: waitOrRequeue, onSecondaryRateLimit: waitOrRequeue } }));
 }
 
 function secretKeyFromSetting(value: string): Buffer {

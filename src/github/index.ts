@@ -4,3 +4,4 @@ export { runGitHubWork, matchesBranch, safeReason, type GitHubWorkDeps, type Job
 export { GitHubPublisher, CHECK_PREFIX } from "./publisher.js";
 export { GitHubSource, SourceError } from "./source.js";
 export type { Octokit } from "./octokit.js";
+export { boundRequests, outsideJobSignal, rateLimitReset, RateLimitedError, RATE_LIMIT_WAIT_IN_PLACE_SECONDS, waitsOutRateLimit, withJobSignal } from "./request-limits.js";

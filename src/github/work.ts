@@ -4,6 +4,7 @@ import { fitText } from "../report/index.js";
 import { branchKey, JOB_KIND, prKey, type Enqueue, type GitHubWork } from "./events.js";
 import type { Octokit, RepoId } from "./octokit.js";
 import { GitHubPublisher } from "./publisher.js";
+import { outsideJobSignal, RateLimitedError } from "./request-limits.js";
 import { GitHubSource } from "./source.js";
 
 /** What the job runner needs from the process: GitHub clients, the records, the gateway, the queue. */
@@ -70,7 +71,8 @@ export async function runGitHubWork(deps: GitHubWorkDeps, work: GitHubWork, job:
         return;
     }
   } catch (e) {
-    await publisher.failOpen(safeReason(e), job.finalAttempt).catch(() => {});
+    // The job's signal may be what ended it: completing the checks must not end with it.
+    if (!(e instanceof RateLimitedError)) await outsideJobSignal(() => publisher.failOpen(safeReason(e), job.finalAttempt)).catch(() => {});
     throw e;
   }
 }
