@@ -61,7 +61,8 @@ export class Worker {
   readonly id: string;
   private stopped = false;
   private loop: Promise<void> | undefined;
-  private wake: (() => void) | undefined;
+  private wake!: () => void;
+  private readonly stopping = new Promise<void>((r) => (this.wake = r));
   private readonly leaseMs: number;
   private readonly idleMs: number;
   private readonly concurrency: number;
@@ -94,7 +95,7 @@ export class Worker {
    */
   async stop(graceMs = 10_000): Promise<void> {
     this.stopped = true;
-    this.wake?.();
+    this.wake();
     await this.loop;
     if (this.active.size === 0) return;
     const all = Promise.all([...this.active]);
@@ -152,7 +153,7 @@ export class Worker {
       timeoutMs === undefined
         ? undefined
         : setTimeout(() => {
-            if (!abort.signal.aborted) abort.abort(new JobTimeoutError(`the job did not finish within its deadline of ${Math.round(timeoutMs / 1000)} s`));
+            if (!abort.signal.aborted) abort.abort(new JobTimeoutError(`the job did not finish within its deadline of ${timeoutMs / 1000} s`));
           }, timeoutMs);
     try {
       const handler = this.handlers[job.kind];
@@ -204,11 +205,18 @@ export class Worker {
     }
   }
 
+  /** Resolves after `ms` (never, without), or at once when the worker is stopped. */
+  private nap(ms?: number): Promise<void> {
+    if (ms === undefined) return this.stopping;
+    let timer: NodeJS.Timeout | undefined;
+    return Promise.race([new Promise<void>((r) => (timer = setTimeout(r, ms))), this.stopping]).finally(() => clearTimeout(timer));
+  }
+
   /** Claims while a slot is free; naps when the queue is empty or every slot is busy. */
   private async run(): Promise<void> {
     while (!this.stopped) {
       if (this.active.size >= this.concurrency) {
-        await Promise.race([...this.active]);
+        await Promise.race([...this.active, this.nap()]);
         continue;
       }
       let job: Job | undefined;
@@ -222,14 +230,7 @@ export class Worker {
         break;
       }
       if (!job) {
-        await new Promise<void>((resolve) => {
-          const timer = setTimeout(resolve, this.idleMs);
-          this.wake = () => {
-            clearTimeout(timer);
-            resolve();
-          };
-        });
-        this.wake = undefined;
+        await this.nap(this.idleMs);
         continue;
       }
       const running: Promise<void> = this.execute(job).finally(() => this.active.delete(running));
