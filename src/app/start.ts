@@ -316,7 +316,7 @@ export async function startGitway(settings: AppSettings, env: Record<string, str
  * primary or secondary, that resets within a few seconds is waited out and retried twice; a longer
  * one is not waited for in a worker slot: the job is queued again for the reset time.
  */
-function retryingOctokit(base: typeof import("probot").ProbotOctokit) {
+export function retryingOctokit(base: typeof import("probot").ProbotOctokit) {
   const waitOrRequeue = (after: number, _options: unknown, _octokit: unknown, retryCount: number) => waitsOutRateLimit(after, retryCount);
   return base.defaults((o: Record<string, unknown>) => ({ ...o, throttle: { ...(o.throttle as object), onRateLimit: waitOrRequeue, onSecondaryRateLimit: waitOrRequeue } }));
 }

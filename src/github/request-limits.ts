@@ -56,7 +56,8 @@ export function boundRequests(octokit: Octokit, timeoutMs: number): Octokit {
     const signal = jobSignal ? AbortSignal.any([jobSignal, timer.signal]) : timer.signal;
     const request = { ...(options.request ?? {}), signal } as Record<string, unknown>;
     // Once the request is abandoned, retrying it only delays the job's clean-up.
-    signal.addEventListener("abort", () => void (request.retries = 0), { once: true });
+    if (signal.aborted) request.retries = 0;
+    else signal.addEventListener("abort", () => void (request.retries = 0), { once: true });
     options.request = request as typeof options.request;
   });
   octokit.hook.error("request", (error) => {
