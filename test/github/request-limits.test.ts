@@ -41,7 +41,7 @@ function client(timeoutMs: number): Octokit {
 describe("GitHub requests of a job", () => {
   it("end with a reason naming the request when GitHub does not answer within the timeout, retries included", async () => {
     const started = Date.now();
-    const error = await client(400).rest.repos.get({ owner: "acme", repo: "stall" }).catch((e: unknown) => e as Error);
+    const error = (await client(400).rest.repos.get({ owner: "acme", repo: "stall" }).catch((e: unknown) => e)) as Error;
     expect(error).toBeInstanceOf(Error);
     expect(error.message).toBe("GitHub did not answer GET /repos/{owner}/{repo} within 0.4 s");
     expect(Date.now() - started).toBeLessThan(3_000);
@@ -52,11 +52,11 @@ describe("GitHub requests of a job", () => {
     const octokit = client(30_000);
     setTimeout(() => job.abort(new Error("the job did not finish within its deadline of 0.2 s")), 200);
     const started = Date.now();
-    const error = await withJobSignal(job.signal, () => octokit.rest.repos.get({ owner: "acme", repo: "stall" })).catch((e: unknown) => e as Error);
+    const error = (await withJobSignal(job.signal, () => octokit.rest.repos.get({ owner: "acme", repo: "stall" })).catch((e: unknown) => e)) as Error;
     expect(error.message).toBe("the job did not finish within its deadline of 0.2 s");
     expect(Date.now() - started).toBeLessThan(3_000);
     const next = Date.now();
-    const again = await withJobSignal(job.signal, () => octokit.rest.repos.get({ owner: "acme", repo: "shop" })).catch((e: unknown) => e as Error);
+    const again = await withJobSignal(job.signal, () => octokit.rest.repos.get({ owner: "acme", repo: "shop" })).catch((e: unknown) => e);
     expect(again).toBeInstanceOf(Error);
     expect(Date.now() - next).toBeLessThan(500);
   });
