@@ -107,7 +107,10 @@ export async function buildGateway(settings: AppSettings, log: Log): Promise<{ g
   const limits = await rateLimitStore(settings.redisUrl);
   const services: GatewayServices = { upstreams, rateLimitStore: limits, log, maxBodyBytes: settings.maxBodyBytes, bodyTimeoutMs: 30_000 };
   const gateway = new GatewayServer({ baseDomain: settings.baseDomain, log });
-  return { gateway, services, close: async () => void (await Promise.all([upstreams.close(), limits.close()])) };
+  // Pools of upstreams no request used for 5 minutes are closed.
+  const idle = setInterval(() => upstreams.closeIdle(5 * 60_000), 60_000);
+  idle.unref();
+  return { gateway, services, close: async () => void (clearInterval(idle), await Promise.all([upstreams.close(), limits.close()])) };
 }
 
 export { pipelineDeployer, secretKeyFromSetting };

@@ -5,12 +5,14 @@ import { SnapshotReadError } from "./local-snapshot.js";
 
 const run = promisify(execFile);
 const CONFIG_FILE = /\.(json|ya?ml)$/i;
+/** Every git process of a snapshot read is killed after this long (a stuck file system, a lock). */
+const GIT_TIMEOUT_MS = 60_000;
 
 /** Whether `rev` names a commit in the repository at `cwd`. */
 export async function isRevision(cwd: string, rev: string): Promise<boolean> {
   if (rev.startsWith("-")) return false;
   try {
-    await run("git", ["rev-parse", "--verify", "--quiet", `${rev}^{commit}`], { cwd });
+    await run("git", ["rev-parse", "--verify", "--quiet", `${rev}^{commit}`], { cwd, timeout: GIT_TIMEOUT_MS });
     return true;
   } catch {
     return false;
@@ -24,7 +26,7 @@ export async function isRevision(cwd: string, rev: string): Promise<boolean> {
 export async function readRevisionSnapshot(cwd: string, rev: string, maxFileBytes: number): Promise<Map<string, FileContent>> {
   if (!(await isRevision(cwd, rev))) throw new SnapshotReadError(`${rev} is not a commit in the Git repository at ${cwd}`);
   // --full-tree: the whole commit, also when run from a subdirectory of the repository.
-  const { stdout } = await run("git", ["ls-tree", "--full-tree", "-r", "-l", "-z", rev], { cwd, maxBuffer: 64 * 1024 * 1024 });
+  const { stdout } = await run("git", ["ls-tree", "--full-tree", "-r", "-l", "-z", rev], { cwd, maxBuffer: 64 * 1024 * 1024, timeout: GIT_TIMEOUT_MS });
   const entries: { path: string; oid: string; size: number }[] = [];
   for (const line of stdout.split("\0")) {
     // "<mode> blob <oid> <size>\t<path>"
@@ -43,11 +45,12 @@ export async function readRevisionSnapshot(cwd: string, rev: string, maxFileByte
 function catFiles(cwd: string, oids: string[]): Promise<Buffer[]> {
   if (oids.length === 0) return Promise.resolve([]);
   return new Promise((resolve, reject) => {
-    const child = spawn("git", ["cat-file", "--batch"], { cwd, stdio: ["pipe", "pipe", "pipe"] });
+    const child = spawn("git", ["cat-file", "--batch"], { cwd, stdio: ["pipe", "pipe", "pipe"], timeout: GIT_TIMEOUT_MS });
     const chunks: Buffer[] = [];
     child.stdout.on("data", (c: Buffer) => chunks.push(c));
     child.on("error", reject);
-    child.on("close", (code) => {
+    child.on("close", (code, signal) => {
+      if (signal) return reject(new SnapshotReadError(`git cat-file ${child.killed ? `timed out after ${GIT_TIMEOUT_MS / 1000} s` : `was killed by ${signal}`}`));
       if (code !== 0) return reject(new SnapshotReadError(`git cat-file exited with ${code}`));
       const all = Buffer.concat(chunks);
       const out: Buffer[] = [];
