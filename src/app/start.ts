@@ -6,7 +6,7 @@ import { createServer, type IncomingMessage, type Server, type ServerResponse } 
 import type { AddressInfo } from "node:net";
 import { GatewayDeployer, GatewayServer, MemoryRateLimitStore, RedisRateLimitStore, ReleaseError, Upstreams, environmentLabel, type GatewayServices, type RateLimitStore } from "../gateway/index.js";
 import { boundRequests, gitwayApp, JOB_KIND, runGitHubWork, safeReason, waitsOutRateLimit, withJobSignal, type GitHubWork, type Octokit, type QueuedWork } from "../github/index.js";
-import { JobQueue, Worker, type Job, type QueueOptions } from "../jobs/index.js";
+import { fairShare, JobQueue, Worker, type Job, type QueueOptions } from "../jobs/index.js";
 import { DeployError, type Deployer, type EnvironmentValues } from "../pipeline/index.js";
 import { migrateStore, openStore, pruneOlderThan, secretKeyFrom, setVariable, StorePublisher, StoreRecords, type Store } from "../store/index.js";
 import { adminToken, createAdminApi, Operations, type GitView } from "../admin/index.js";
@@ -189,8 +189,11 @@ export async function startGitway(settings: AppSettings, env: Record<string, str
           job.payload as GitHubWork,
           { fence: async () => (await queue.holdsLease(job, workerId)) && !(await queue.superseded(job)), finalAttempt: job.attempts >= job.maxAttempts },
         );
-      // Every GitHub request of a job ends with the job (its deadline, a lost lease, a stop).
-      for (const kind of Object.values(JOB_KIND)) handlers[kind] = (job, signal) => withJobSignal(signal, () => run(job));
+      // Every GitHub request of a job ends with the job (its deadline, a lost lease, a stop). One
+      // installation, paced at a write a second, leaves a slot to the others' waiting jobs.
+      const installationOf = (job: Job) => ((job.payload as { installationId?: unknown }).installationId === undefined ? undefined : String((job.payload as { installationId?: unknown }).installationId));
+      const fair = fairShare(queue, Math.max(1, settings.workerConcurrency - 1), installationOf, (job, signal) => withJobSignal(signal, () => run(job)));
+      for (const kind of Object.values(JOB_KIND)) handlers[kind] = fair;
     }
     // Git mode: the sources' branches are environments, kept in sync by polling.
     const sources = await gitSources(settings, workDir);
