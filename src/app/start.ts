@@ -191,7 +191,10 @@ export async function startGitway(settings: AppSettings, env: Record<string, str
         );
       // Every GitHub request of a job ends with the job (its deadline, a lost lease, a stop). One
       // installation, paced at a write a second, leaves a slot to the others' waiting jobs.
-      const installationOf = (job: Job) => ((job.payload as { installationId?: unknown }).installationId === undefined ? undefined : String((job.payload as { installationId?: unknown }).installationId));
+      const installationOf = (job: Job) => {
+        const id = (job.payload as { installationId?: unknown }).installationId;
+        return id === undefined ? undefined : String(id);
+      };
       const fair = fairShare(queue, Math.max(1, settings.workerConcurrency - 1), installationOf, (job, signal) => withJobSignal(signal, () => run(job)));
       for (const kind of Object.values(JOB_KIND)) handlers[kind] = fair;
     }
