@@ -51,7 +51,7 @@ export async function previewChange(deps: PipelineDeps, req: PreviewRequest): Pr
   if (report && pullRequest !== undefined) report = applyApprovals(report, await deps.records.approvedFingerprints(repositoryId, pullRequest));
   const changes: CheckOutcome = {
     name: "changes",
-    ...changesCheck(report, { breakingConclusion: settings.checks.breaking, baseUnreadable: baseNote(base) }),
+    ...changesCheck(report, { breakingConclusion: settings.checks.breaking, baseUnreadable: baseNote(base), compared: req.baseSha ? { base: req.baseSha.slice(0, 7), head: req.headSha.slice(0, 7) } : undefined }),
     details: report ? { summary: report.summary } : {},
   };
   if (report && pullRequest !== undefined && unapprovedBreaking(report).length > 0) changes.actions = [APPROVE_ACTION];

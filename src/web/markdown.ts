@@ -2,7 +2,7 @@ import { escapeHtml, Html } from "./html.js";
 
 /**
  * The small markdown Gitway's own reports write for GitHub (check summaries: bold, `code`,
- * `####` headings, lists, pipe tables, <sub> and <br>) as HTML. Everything is escaped first;
+ * `####` headings, lists, pipe tables, <sub>, <br> and <details>/<summary>) as HTML. Everything is escaped first;
  * only those constructs become markup again, so text quoted from a pull request stays text.
  */
 export function reportMarkdown(markdown: string): Html {
@@ -57,7 +57,7 @@ function inline(text: string): string {
   let s = text.replace(ESCAPED, (_m, c: string) => hold(escapeHtml(c)));
   s = escapeHtml(s);
   // Only the report's own tags come back; text that was HTML-escaped in the report stays escaped.
-  s = s.replace(/&lt;(\/?)sub&gt;/g, "<$1sub>").replace(/&lt;br&gt;/g, "<br>");
+  s = s.replace(/&lt;(\/?)(sub|details|summary)&gt;/g, "<$1$2>").replace(/&lt;br&gt;/g, "<br>");
   s = s.replace(/&amp;(lt|gt|amp|quot|#39|#x?[0-9a-fA-F]{1,6});/g, "&$1;");
   s = s.replace(/`([^`]+)`/g, (_m, code: string) => hold(`<code>${code}</code>`));
   s = s.replace(/\*\*([^*]+)\*\*/g, "<strong>$1</strong>");
