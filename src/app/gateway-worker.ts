@@ -19,7 +19,7 @@ export const LISTENER_APPLICATION_NAME = "gitway-gateway-listener";
  */
 export async function runGatewayWorker(settings: AppSettings, log: Log): Promise<{ close: () => Promise<void> }> {
   const store = await openStore({ databaseUrl: settings.databaseUrl!, poolSize: 2 });
-  const { gateway, services, close } = await buildGateway(settings, log);
+  const { gateway, services, revokedKeys, close } = await buildGateway(settings, log);
   const secretKey = settings.secretKey ? secretKeyFromSetting(settings.secretKey) : undefined;
   const records = new StoreRecords(store.db, { label: environmentLabel, url: (label) => environmentUrl(settings, label) }, secretKey);
   const deployer = pipelineDeployer(new GatewayDeployer(gateway, services), log);
@@ -48,6 +48,10 @@ export async function runGatewayWorker(settings: AppSettings, log: Log): Promise
     client.on("error", (e) => onLost(e.message));
     client.on("end", () => onLost("connection ended"));
     client.on("notification", (n) => {
+      if (n.channel === "gitway_key_revoked") {
+        for (const h of (n.payload ?? "").split(",")) if (h) revokedKeys.add(h);
+        return;
+      }
       const label = n.payload ?? "";
       void restoreReleases(records, deployer, label).then(
         ({ restored }) => {
@@ -59,6 +63,7 @@ export async function runGatewayWorker(settings: AppSettings, log: Log): Promise
     try {
       await client.connect();
       await client.query("LISTEN gitway_release");
+      await client.query("LISTEN gitway_key_revoked");
     } catch (e) {
       lost = true;
       client.end().catch(() => {});

@@ -31,7 +31,8 @@ const CHECKS = ["validate", "changes", "preview"] as const;
 export async function previewChange(deps: PipelineDeps, req: PreviewRequest): Promise<PreviewResult> {
   const now = deps.now?.() ?? Date.now();
   const repositoryId = await deps.records.repository(req.owner, req.repo);
-  await deps.publisher.started(req.headSha, CHECKS);
+  // No check is opened in progress: each is created with its result once known (one write each,
+  // at GitHub's pace of about one a second), and nothing is written before the preview serves.
 
   // 1. Read
   const head = await readCommit(deps.source, req.headSha);

@@ -7,3 +7,4 @@ export * as tables from "./schema.js";
 export { StoreRecords, type Naming, type EnvironmentRow } from "./records.js";
 export { StorePublisher } from "./publisher.js";
 export { pruneOlderThan, type Pruned } from "./retention.js";
+export { SweepMemory, type RememberedRow } from "./sweep-memory.js";

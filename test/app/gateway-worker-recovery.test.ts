@@ -90,7 +90,7 @@ describe.skipIf(POSTGRES_SKIPPED !== undefined)(`gateway worker processes after 
     const db = new pg.Client({ connectionString: databaseUrl });
     await db.connect();
     try {
-      const killed = await db.query("SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE query = 'LISTEN gitway_release' AND datname = current_database()");
+      const killed = await db.query("SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE query LIKE 'LISTEN gitway_%' AND datname = current_database()");
       expect(killed.rowCount).toBe(2);
     } finally {
       await db.end();
