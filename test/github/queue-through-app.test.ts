@@ -53,7 +53,7 @@ describe("the queue as dist/main.js runs it, GitHub faked over HTTP", () => {
     const stuck = pullRequest(app.github, "stuck", 7);
     const shop = pullRequest(app.github, "shop", 3);
     await open(app, stuck, 7);
-    await app.waitFor("the stuck job to start", () => app.github.latestCheck(stuck.head, "Gitway / validate")?.status === "in_progress", 20_000);
+    await app.waitFor("the stuck job to read its tree", () => app.github.sent.some((r) => r.method === "GET" && r.path.startsWith("/repos/acme/stuck/git/trees/")), 20_000);
 
     const delivered = Date.now();
     await open(app, shop, 3);
@@ -76,7 +76,7 @@ describe("the queue as dist/main.js runs it, GitHub faked over HTTP", () => {
     releases.push(app.github.hold("GET", /\/repos\/acme\/stuck\/git\/trees\//));
     const stuck = pullRequest(app.github, "stuck", 7);
     await open(app, stuck, 7);
-    await app.waitFor("the stuck job to start", () => app.github.latestCheck(stuck.head, "Gitway / validate")?.status === "in_progress", 20_000);
+    await app.waitFor("the stuck job to read its tree", () => app.github.sent.some((r) => r.method === "GET" && r.path.startsWith("/repos/acme/stuck/git/trees/")), 20_000);
 
     const signalled = Date.now();
     app.process.child.kill("SIGTERM");
@@ -97,7 +97,7 @@ describe("the queue as dist/main.js runs it, GitHub faked over HTTP", () => {
     releases.push(app.github.hold("GET", /\/repos\/acme\/stuck\/git\/trees\//));
     const stuck = pullRequest(app.github, "stuck", 7);
     await open(app, stuck, 7);
-    await app.waitFor("the stuck job to start", () => app.github.latestCheck(stuck.head, "Gitway / validate")?.status === "in_progress", 20_000);
+    await app.waitFor("the stuck job to read its tree", () => app.github.sent.some((r) => r.method === "GET" && r.path.startsWith("/repos/acme/stuck/git/trees/")), 20_000);
 
     const signalled = Date.now();
     app.process.child.kill("SIGTERM");
