@@ -3,7 +3,7 @@ import { and, count, desc, eq, gte, inArray, lte, ne, sql, type SQL } from "driz
 import { readConfig, hasErrors, type GatewayConfig } from "../config/index.js";
 import type { Deployer } from "../pipeline/index.js";
 import { formatDiagnosticLine } from "../report/index.js";
-import { listVariables, rowsOf, saveRelease, setVariable, tables, type Db, type StoreRecords } from "../store/index.js";
+import { listVariables, rowsOf, setVariable, tables, type Db, type StoreRecords } from "../store/index.js";
 import { AdminError, type AdminOperations, type AuditEntry, type AuditFilter, type CheckView, type CommitView, type DeploymentView, type EnvironmentView, type KeyView, type Page, type SyncStatus, type VariableView } from "./types.js";
 
 const { apiConsumers, apiKeys, auditLog, checkResults, deployments, environments, releases, repositories } = tables;
@@ -90,8 +90,11 @@ export class Operations implements AdminOperations {
     let status: SyncStatus = "synced";
     let reason: string | null = null;
     if (keys.some((k) => pending.has(k))) [status, reason] = ["progressing", "a deployment is queued or running"];
-    else if (!running) [status, reason] = ["missing", row.lastError ? `nothing is served: ${row.lastError}` : "nothing is served yet"];
-    else if (row.status === "failed") [status, reason] = ["failed", `the last deployment failed (${row.lastError ?? "no reason kept"}); the last good release keeps serving`];
+    // Failed until a newer commit deploys: a failure of the very commit that runs again is stale.
+    else if (row.status === "failed" && !(running && desiredCommit && desiredCommit === row.deployedCommitSha)) {
+      status = "failed";
+      reason = `${row.lastError ?? "the last deployment failed"}; ${running ? `the last good release (${shortRelease(running)}) keeps serving` : "nothing is served"}`;
+    } else if (!running) [status, reason] = ["missing", row.lastError ? `nothing is served: ${row.lastError}` : "nothing is served yet"];
     else if (desiredCommit && row.deployedCommitSha !== desiredCommit) {
       status = "out-of-sync";
       reason = row.deployedCommitSha === "" ? "serves a config deployed outside Git by an operator" : `runs ${row.deployedCommitSha?.slice(0, 7) ?? "nothing"}, ${pinned ? "pinned to" : "Git says"} ${desiredCommit.slice(0, 7)}`;
@@ -252,19 +255,39 @@ export class Operations implements AdminOperations {
 
   async rollback(ref: string, target: string, actor: string): Promise<{ release: string; commit: string | null }> {
     const env = await this.resolve(ref);
-    if (!/^[0-9a-f]{7,64}$/i.test(target)) throw new AdminError("BAD_REQUEST", "roll back to a release hash or a commit SHA (at least 7 hex characters)");
-    const candidates = await this.deps.db
-      .select()
-      .from(releases)
-      .where(and(eq(releases.repositoryId, env.repositoryId), sql`(${releases.contentHash} = ${target.toLowerCase()} OR ${releases.commitSha} LIKE ${target.toLowerCase() + "%"})`))
+    const release = await this.ownRelease(env, target);
+    const hash = await this.deployBundle(env, release.commitSha, (release.bundle as { files: Record<string, string> }).files, "rollback", actor);
+    // The pin names the release that now runs (values and keys of today), which is a listed deployment.
+    const [pinned] = await this.deps.db.select({ id: releases.id }).from(releases).where(and(eq(releases.repositoryId, env.repositoryId), eq(releases.contentHash, hash)));
+    await this.deps.db.update(environments).set({ pinnedReleaseId: pinned?.id ?? release.id }).where(eq(environments.id, env.id));
+    await this.deps.records.audit({ actor, action: "environment.pinned", environmentId: env.id, commitSha: release.commitSha, details: { release: hash } });
+    return { release: hash, commit: release.commitSha || null };
+  }
+
+  /**
+   * The release a prefix names among this environment's own deployments (never another
+   * environment's or a preview's): at least 7 hex characters of a release id or a commit SHA,
+   * matching exactly one.
+   */
+  private async ownRelease(env: EnvRow, target: string): Promise<typeof releases.$inferSelect> {
+    const prefix = target.trim().toLowerCase();
+    if (!/^[0-9a-f]{7,64}$/.test(prefix)) throw new AdminError("BAD_REQUEST", "roll back to a release id or a commit SHA: at least 7 hex characters of it");
+    const own = await this.deps.db
+      .selectDistinct({ r: releases })
+      .from(deployments)
+      .innerJoin(releases, eq(releases.id, deployments.releaseId))
+      .where(and(eq(deployments.environmentId, env.id), eq(deployments.outcome, "succeeded"), sql`(${releases.contentHash} LIKE ${prefix + "%"} OR ${releases.commitSha} LIKE ${prefix + "%"})`))
       .orderBy(desc(releases.id))
-      .limit(1);
-    const release = candidates[0];
-    if (!release) throw new AdminError("NOT_FOUND", `${env.hostName} has no release or deployed commit ${target}; see gitway env list or its deployments`);
-    await this.deployBundle(env, release.commitSha, (release.bundle as { files: Record<string, string> }).files, "rollback", actor);
-    await this.deps.db.update(environments).set({ pinnedReleaseId: release.id }).where(eq(environments.id, env.id));
-    await this.deps.records.audit({ actor, action: "environment.pinned", environmentId: env.id, commitSha: release.commitSha, details: { release: release.contentHash } });
-    return { release: release.contentHash, commit: release.commitSha || null };
+      .limit(200);
+    const byHash = own.filter(({ r }) => r.contentHash.startsWith(prefix));
+    if (byHash.length === 1) return byHash[0]!.r;
+    const commits = [...new Set(own.filter(({ r }) => r.commitSha !== "" && r.commitSha.startsWith(prefix)).map(({ r }) => r.commitSha))];
+    if (byHash.length === 0 && commits.length === 1) return own.find(({ r }) => r.commitSha === commits[0])!.r;
+    if (byHash.length + commits.length > 1) {
+      const names = [...byHash.map(({ r }) => `release ${r.contentHash}`), ...commits.map((c) => `commit ${c.slice(0, 12)}`)];
+      throw new AdminError("AMBIGUOUS", `${prefix} matches ${names.length} of ${env.hostName}'s releases (${names.slice(0, 5).join(", ")}); give more characters`);
+    }
+    throw new AdminError("NOT_FOUND", `${env.hostName} never ran a release or commit starting with ${prefix}; gitway deployments of it are listed on its page and by GET /api/environments/${env.hostName}/deployments`);
   }
 
   async unpin(ref: string, actor: string): Promise<void> {
@@ -329,8 +352,14 @@ export class Operations implements AdminOperations {
       if (env.id !== changed.id && inherit?.name !== changed.name) continue;
       try {
         const { releaseHash } = await this.deps.deployer.deploy(env.hostName, config, await this.deps.records.values(env.id, inherit));
-        const releaseId = await saveRelease(this.deps.db, { repositoryId: env.repositoryId, contentHash: releaseHash, commitSha: release.commitSha, bundle: { files } });
-        await this.deps.db.update(environments).set({ deployedReleaseId: releaseId }).where(eq(environments.id, env.id));
+        // Recorded as a deployment, so the release that runs is always a listed one; a pin follows it.
+        await this.deps.records.recordDeployment({ environmentId: env.id, commitSha: release.commitSha, releaseHash, files, trigger: "operator", actor, outcome: "succeeded" });
+        // A rebuild of what runs does not settle a failed newer commit.
+        if (env.status === "failed") await this.deps.db.update(environments).set({ status: "failed", lastError: env.lastError }).where(eq(environments.id, env.id));
+        if (env.pinnedReleaseId !== null) {
+          const [rebuilt] = await this.deps.db.select({ id: releases.id }).from(releases).where(and(eq(releases.repositoryId, env.repositoryId), eq(releases.contentHash, releaseHash)));
+          if (rebuilt) await this.deps.db.update(environments).set({ pinnedReleaseId: rebuilt.id }).where(eq(environments.id, env.id));
+        }
       } catch (e) {
         await this.deps.records.audit({ actor, action: "deployment.failed", environmentId: env.id, details: { reason: (e as Error).message } });
       }
@@ -348,4 +377,11 @@ function parseTime(value: string, name: string): Date {
   const d = new Date(value);
   if (Number.isNaN(d.getTime())) throw new AdminError("BAD_REQUEST", `${name} must be a time like 2026-11-25T10:00:00Z`);
   return d;
+}
+
+/** Release ids are shown at this length everywhere (CLI, API, dashboard, audit, checks); any unique prefix of 7 or more is accepted. */
+export const RELEASE_ID_LENGTH = 16;
+
+export function shortRelease(hash: string): string {
+  return hash.slice(0, RELEASE_ID_LENGTH);
 }

@@ -2,7 +2,7 @@ import { hasErrors } from "../config/index.js";
 import { changesCheck, noConfigCheck, pullRequestComment, unapprovedBreaking, validationCheck, type PreviewState } from "../report/index.js";
 import type { CheckOutcome, DeploymentRecord, EnvironmentSpec, PipelineDeps, ReadSide } from "./ports.js";
 import { readCommit } from "./read-commit.js";
-import { applyApprovals, compare, deployTo, protectedRouteCount, settingsOf, withoutSecrets } from "./steps.js";
+import { applyApprovals, compare, deployTo, protectedRouteCount, settingsOf, unreadableReason, withoutSecrets } from "./steps.js";
 
 export interface PreviewRequest {
   owner: string;
@@ -46,12 +46,14 @@ export async function previewChange(deps: PipelineDeps, req: PreviewRequest): Pr
   const validate: CheckOutcome = { name: "validate", ...validationCheck(head.diagnostics) };
 
   // 3. Diff, with approvals (new ones first, when this run is an approval)
-  let report = compare(base, head, now);
+  // A head that cannot be read has no change report: a diff against half a config would be fiction.
+  const headReadable = head.config !== undefined && !hasErrors(head.diagnostics);
+  let report = headReadable ? compare(base, head, now) : undefined;
   const pullRequest = req.environment.pullRequest;
   if (report && pullRequest !== undefined) report = applyApprovals(report, await deps.records.approvedFingerprints(repositoryId, pullRequest));
   const changes: CheckOutcome = {
     name: "changes",
-    ...changesCheck(report, { breakingConclusion: settings.checks.breaking, baseUnreadable: baseNote(base) }),
+    ...changesCheck(report, { pullRequest: pullRequest !== undefined, breakingConclusion: settings.checks.breaking, baseUnreadable: headReadable ? baseNote(base) : "The head's gateway config could not be read (see Gitway / validate), so there is no change report for it." }),
     details: report ? { summary: report.summary } : {},
   };
   if (report && pullRequest !== undefined && unapprovedBreaking(report).length > 0) changes.actions = [APPROVE_ACTION];
@@ -92,6 +94,7 @@ async function deployPreview(deps: PipelineDeps, req: PreviewRequest, repository
 
   if (!head.config || hasErrors(head.diagnostics)) {
     const reason = "the config has errors (see Gitway / validate)";
+    await deps.records.recordDeployment({ environmentId: env.id, commitSha: head.sha, releaseHash: "", files: {}, trigger: req.trigger, actor: req.actor, outcome: "failed", error: unreadableReason(head.diagnostics) });
     return { ...skipped(reason, { state: "not-deployed", environment: name, reason, ...(stillServing ? { stillServing } : {}) }), environment: env };
   }
   const settings = settingsOf(head);
