@@ -1,6 +1,6 @@
 import { randomBytes, createHash } from "node:crypto";
 import { and, count, desc, eq, gte, inArray, lte, ne, sql, type SQL } from "drizzle-orm";
-import { readConfig, hasErrors, type GatewayConfig } from "../config/index.js";
+import { readConfig, hasErrors, tryPath, type GatewayConfig } from "../config/index.js";
 import type { Deployer } from "../pipeline/index.js";
 import { formatDiagnosticLine } from "../report/index.js";
 import { listVariables, rowsOf, setVariable, tables, type Db, type StoreRecords } from "../store/index.js";
@@ -39,6 +39,7 @@ const KEY_PREFIX = "gw_";
 /** The operator's view and actions over the store, the gateway and the Git sources. */
 export class Operations implements AdminOperations {
   private readonly commitCache = new Map<string, CommitView>();
+  private readonly facts = new Map<number, { tryPath: string; inherit: string | undefined }>();
 
   constructor(private readonly deps: AdminDeps) {}
 
@@ -111,6 +112,7 @@ export class Operations implements AdminOperations {
       pinned: row.pinnedReleaseId !== null,
       reportOnly: row.reportOnly,
       url: this.deps.records.url(row.hostName),
+      tryUrl: joinUrl(this.deps.records.url(row.hostName), row.deployedReleaseId === null ? "/" : ((await this.releaseFacts(row.deployedReleaseId))?.tryPath ?? "/")),
       runningRelease: running,
       desiredRelease: pinned?.hash ?? deployed?.hash ?? null,
       commit: await this.commitView(row, row.deployedCommitSha || null),
@@ -194,10 +196,38 @@ export class Operations implements AdminOperations {
     };
   }
 
+  /** The keys that open the environment: its own, then those it inherits (marked with where they live). */
   async keys(ref: string): Promise<KeyView[]> {
     const env = await this.resolve(ref);
-    const rows = await this.deps.db.select({ id: apiKeys.id, consumer: apiConsumers.name, at: apiKeys.createdAt }).from(apiKeys).innerJoin(apiConsumers, eq(apiConsumers.id, apiKeys.consumerId)).where(eq(apiConsumers.environmentId, env.id)).orderBy(apiConsumers.name, apiKeys.id);
-    return rows.map((r) => ({ id: r.id, consumer: r.consumer, createdAt: r.at.toISOString() }));
+    const keysOf = async (environmentId: number) => {
+      const rows = await this.deps.db.select({ id: apiKeys.id, consumer: apiConsumers.name, at: apiKeys.createdAt }).from(apiKeys).innerJoin(apiConsumers, eq(apiConsumers.id, apiKeys.consumerId)).where(eq(apiConsumers.environmentId, environmentId)).orderBy(apiConsumers.name, apiKeys.id);
+      return rows.map((r) => ({ id: r.id, consumer: r.consumer, createdAt: r.at.toISOString() }));
+    };
+    const own: KeyView[] = await keysOf(env.id);
+    const parentName = await this.inheritedFrom(env);
+    const [parent] = parentName ? await this.rows(and(eq(environments.repositoryId, env.repositoryId), eq(environments.name, parentName))) : [];
+    if (!parent) return own;
+    return [...own, ...(await keysOf(parent.id)).map((k) => ({ ...k, inheritedFrom: parent.name }))];
+  }
+
+  /** The environment whose keys and values a preview's running release inherits, if any. */
+  private async inheritedFrom(env: EnvRow): Promise<string | undefined> {
+    if (env.kind !== "preview" || env.deployedReleaseId === null) return undefined;
+    return (await this.releaseFacts(env.deployedReleaseId))?.inherit;
+  }
+
+  /** What the dashboard and the CLI need of a release's config, read once per release (releases never change). */
+  private async releaseFacts(releaseId: number): Promise<{ tryPath: string; inherit: string | undefined } | undefined> {
+    const cached = this.facts.get(releaseId);
+    if (cached) return cached;
+    const [release] = await this.deps.db.select({ bundle: releases.bundle }).from(releases).where(eq(releases.id, releaseId));
+    const files = (release?.bundle as { files?: Record<string, string> } | undefined)?.files;
+    if (!files) return undefined;
+    const config = readConfig(new Map(Object.entries(files))).config;
+    const facts = { tryPath: config ? tryPath(config) : "/", inherit: config?.settings.previews.inherit };
+    if (this.facts.size > 500) this.facts.clear();
+    this.facts.set(releaseId, facts);
+    return facts;
   }
 
   async createKey(ref: string, consumer: string, actor: string): Promise<{ consumer: string; key: string }> {
@@ -384,4 +414,9 @@ export const RELEASE_ID_LENGTH = 16;
 
 export function shortRelease(hash: string): string {
   return hash.slice(0, RELEASE_ID_LENGTH);
+}
+
+/** An environment's base URL and a route path, without a doubled slash. */
+export function joinUrl(base: string, path: string): string {
+  return base.replace(/\/+$/, "") + (path.startsWith("/") ? path : "/" + path);
 }

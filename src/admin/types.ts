@@ -28,6 +28,8 @@ export interface EnvironmentView {
   pinned: boolean;
   reportOnly: boolean;
   url: string;
+  /** A URL that answers: the first GET route without parameters of what runs (the base URL when there is none). */
+  tryUrl: string;
   /** Release hash the gateway serves now; null when it serves nothing. */
   runningRelease: string | null;
   /** Release hash Git (or a pin) says it should serve, when known. */
@@ -92,6 +94,8 @@ export interface KeyView {
   id: number;
   consumer: string;
   createdAt: string;
+  /** Set when the key belongs to another environment this one inherits keys from (a preview's `previews.inherit`): revoke it there. */
+  inheritedFrom?: string;
 }
 
 export interface VariableView {

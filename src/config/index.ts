@@ -15,3 +15,4 @@ export { joinPointer, parsePointer, getAtPointer, escapeSegment } from "./pointe
 export { firstServerUrl } from "./plain-format.js";
 export { parseEnvFile, type EnvFile } from "./env-file.js";
 export { SchemaCompiler } from "./schema-check.js";
+export { tryPath } from "./try-path.js";

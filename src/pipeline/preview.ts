@@ -1,4 +1,4 @@
-import { hasErrors } from "../config/index.js";
+import { hasErrors, tryPath } from "../config/index.js";
 import { changesCheck, noConfigCheck, pullRequestComment, unapprovedBreaking, validationCheck, type PreviewState } from "../report/index.js";
 import type { CheckOutcome, DeploymentRecord, EnvironmentSpec, PipelineDeps, ReadSide } from "./ports.js";
 import { readCommit } from "./read-commit.js";
@@ -110,15 +110,16 @@ async function deployPreview(deps: PipelineDeps, req: PreviewRequest, repository
   }
   const keySource = inherit && stored.consumers.length > 0 ? inherit : undefined;
   const protectedRoutes = protectedRouteCount(head.config);
+  const tryUrl = env.url.replace(/\/+$/, "") + tryPath(head.config);
   return {
     result: "served" as const,
     environment: env,
-    state: { state: "serving", url: env.url, environment: name, label: env.label, commit: head.sha, protectedRoutes, keySource } as PreviewState,
+    state: { state: "serving", url: tryUrl, environment: name, label: env.label, commit: head.sha, protectedRoutes, keySource } as PreviewState,
     check: {
       name: "preview",
       conclusion: "success",
       title: `Serving at ${env.url}`,
-      summary: `The preview \`${name}\` serves commit \`${head.sha.slice(0, 7)}\` (release \`${outcome.releaseHash}\`) at ${env.url}\n\n\`\`\`sh\ncurl ${env.url}\n\`\`\``,
+      summary: `The preview \`${name}\` serves commit \`${head.sha.slice(0, 7)}\` (release \`${outcome.releaseHash}\`) at ${env.url}\n\n\`\`\`sh\ncurl ${tryUrl}\n\`\`\``,
       detailsUrl: env.url,
       details: { environment: name, url: env.url, release: outcome.releaseHash },
     } satisfies CheckOutcome,

@@ -23,6 +23,7 @@ export class MemoryOperations implements AdminOperations {
       pinned: false,
       reportOnly: false,
       url: `http://${label}.localhost:8787/`,
+      tryUrl: env.tryUrl ?? `http://${label}.localhost:8787/`,
       runningRelease: null,
       desiredRelease: null,
       commit: null,
