@@ -120,8 +120,25 @@ export class Operations implements AdminOperations {
       branch: row.branch,
       pullRequest: row.pullRequest,
       lastError: row.lastError,
+      risk: await this.riskOf(row),
       updatedAt: row.updatedAt.toISOString(),
     };
+  }
+
+  /** What the change report of the running commit's deployment left open: breaking changes nobody approved. */
+  private async riskOf(row: EnvRow): Promise<EnvironmentView["risk"]> {
+    const none = { breaking: 0, security: 0 };
+    if (!row.deployedCommitSha) return none;
+    const [latest] = await this.deps.db
+      .select({ report: deployments.report })
+      .from(deployments)
+      .where(and(eq(deployments.environmentId, row.id), eq(deployments.outcome, "succeeded"), eq(deployments.commitSha, row.deployedCommitSha), sql`${deployments.report} IS NOT NULL AND jsonb_typeof(${deployments.report}) = 'object'`))
+      .orderBy(desc(deployments.id))
+      .limit(1);
+    const changes = (latest?.report as { changes?: unknown } | undefined)?.changes;
+    if (!Array.isArray(changes)) return none;
+    const open = changes.filter((c): c is { level: string; category?: string } => typeof c === "object" && c !== null && (c as { level?: unknown }).level === "breaking" && !(c as { accepted?: unknown }).accepted);
+    return { breaking: open.length, security: open.filter((c) => c.category === "security").length };
   }
 
   async environments(): Promise<EnvironmentView[]> {
@@ -207,7 +224,7 @@ export class Operations implements AdminOperations {
     const parentName = await this.inheritedFrom(env);
     const [parent] = parentName ? await this.rows(and(eq(environments.repositoryId, env.repositoryId), eq(environments.name, parentName))) : [];
     if (!parent) return own;
-    return [...own, ...(await keysOf(parent.id)).map((k) => ({ ...k, inheritedFrom: parent.name }))];
+    return [...own, ...(await keysOf(parent.id)).map((k) => ({ ...k, inheritedFrom: parent.name, inheritedFromLabel: parent.hostName }))];
   }
 
   /** The environment whose keys and values a preview's running release inherits, if any. */

@@ -41,6 +41,8 @@ export interface EnvironmentView {
   branch: string | null;
   pullRequest: number | null;
   lastError: string | null;
+  /** Unapproved breaking changes the running commit carries (of them, security ones), from its deployment's change report. */
+  risk: { breaking: number; security: number };
   updatedAt: string;
 }
 
@@ -96,6 +98,8 @@ export interface KeyView {
   createdAt: string;
   /** Set when the key belongs to another environment this one inherits keys from (a preview's `previews.inherit`): revoke it there. */
   inheritedFrom?: string;
+  /** That environment's label (for links). */
+  inheritedFromLabel?: string;
 }
 
 export interface VariableView {

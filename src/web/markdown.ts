@@ -2,7 +2,7 @@ import { escapeHtml, Html } from "./html.js";
 
 /**
  * The small markdown Gitway's own reports write for GitHub (check summaries: bold, `code`,
- * `####` headings, lists, pipe tables, <sub> and <br>) as HTML. Everything is escaped first;
+ * `####` headings, lists, pipe tables, fenced code, <sub> and <br>) as HTML. Everything is escaped first;
  * only those constructs become markup again, so text quoted from a pull request stays text.
  */
 export function reportMarkdown(markdown: string): Html {
@@ -18,7 +18,13 @@ export function reportMarkdown(markdown: string): Html {
   };
   for (let i = 0; i < lines.length; i++) {
     const line = lines[i]!;
-    if (line.trim() === "") {
+    if (line.startsWith("```")) {
+      // A fenced block (the preview check's curl line) is code, shown as written.
+      flush();
+      const code: string[] = [];
+      for (i++; i < lines.length && !lines[i]!.startsWith("```"); i++) code.push(lines[i]!);
+      out.push(`<pre><code>${escapeHtml(code.join("\n"))}</code></pre>`);
+    } else if (line.trim() === "") {
       flush();
     } else if (line.startsWith("|")) {
       flush();

@@ -31,6 +31,7 @@ export class MemoryOperations implements AdminOperations {
       branch: null,
       pullRequest: null,
       lastError: null,
+      risk: { breaking: 0, security: 0 },
       updatedAt: "2026-11-25T12:00:00.000Z",
       ...env,
       label,
