@@ -80,8 +80,7 @@ function operationsCell(r: Row, detail: Detail): string {
   return shown.join("<br>") + (more > 0 ? `<br>and ${more} more` : "");
 }
 
-/** Words, not glyphs: a font may lack an emoji, and a screen reader reads a word. */
-const MARK: Record<Change["category"], string> = { security: "**security**", traffic: "traffic", upstream: "upstream", contract: "contract" };
+const MARK: Record<Change["category"], string> = { security: "🔒", traffic: "🚦", upstream: "↪️", contract: "" };
 
 /** `allFingerprints`: a change that needs an approval shows every fingerprint it stands for. */
 function rowLine(r: Row, detail: Detail, allFingerprints: boolean): string {
@@ -91,7 +90,7 @@ function rowLine(r: Row, detail: Detail, allFingerprints: boolean): string {
   return `| ${MARK[c.category]} | ${operationsCell(r, detail)} | ${escapeMarkdown(c.message)} <sub>${c.rule} · ${fingerprints}</sub>${reason} | ${detail === "full" ? escapeMarkdown(where(c)) : ""} |`;
 }
 
-const TABLE_HEAD = ["| Kind | Operation | Change | Where |", "| --- | --- | --- | --- |"];
+const TABLE_HEAD = ["| | Operation | Change | Where |", "| --- | --- | --- | --- |"];
 const JSON_HINT = "the JSON report (`gitway diff --format json`) lists every change";
 
 /** Text that grows line by line up to a character budget, the room for a closing note kept aside. */

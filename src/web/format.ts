@@ -6,7 +6,7 @@ export function shortSha(sha: string | null | undefined): string {
 
 /** A release id as every place shows it (CLI, API, dashboard, audit, checks): the whole 16-character content hash. */
 export function shortRelease(hash: string | null | undefined): string {
-  return hash ?? "";
+  return hash ? hash.slice(0, 16) : "";
 }
 
 /** The first line of a commit message, cut to a table cell's width. */
