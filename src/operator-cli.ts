@@ -130,8 +130,10 @@ export function registerOperatorCommands(program: Command): void {
   });
   formatOption(program.command("rollback").description("Pin an environment to an earlier release or commit; newer commits wait until it is unpinned").argument("<env>", "environment").argument("<release-or-commit>", "release hash or commit SHA")).action(
     async (name: string, target: string, o: { format: string }) => {
-      const result = await call<{ release: string; commit: string | null }>("POST", `/api/environments/${enc(name)}/rollback`, { target });
-      print(o.format, result, () => `${name} now serves release ${result.release}${result.commit ? ` (commit ${result.commit.slice(0, 7)})` : ""} and is pinned: gitway unpin ${name} lets Git deploy again.\n`);
+      const result = await call<{ release: string; commit: string | null; from?: string }>("POST", `/api/environments/${enc(name)}/rollback`, { target });
+      // A release holds the keys and values too: the config of an old one runs with today's, under a new id.
+      const rebuilt = result.from && result.from !== result.release ? `the config of release ${result.from}, with today's keys and values, as release ${result.release}` : `release ${result.release}`;
+      print(o.format, result, () => `${name} now serves ${rebuilt}${result.commit ? ` (commit ${result.commit.slice(0, 7)})` : ""} and is pinned: gitway unpin ${name} lets Git deploy again.\n`);
     },
   );
   formatOption(program.command("unpin").description("Let Git deploy to a pinned environment again").argument("<env>", "environment")).action(async (name: string, o: { format: string }) => {

@@ -300,15 +300,15 @@ export class Operations implements AdminOperations {
     await Promise.all([this.deps.git?.sync(), this.deps.githubSync?.()]);
   }
 
-  async rollback(ref: string, target: string, actor: string): Promise<{ release: string; commit: string | null }> {
+  async rollback(ref: string, target: string, actor: string): Promise<{ release: string; commit: string | null; from: string }> {
     const env = await this.resolve(ref);
     const release = await this.ownRelease(env, target);
     const hash = await this.deployBundle(env, release.commitSha, (release.bundle as { files: Record<string, string> }).files, "rollback", actor);
     // The pin names the release that now runs (values and keys of today), which is a listed deployment.
     const [pinned] = await this.deps.db.select({ id: releases.id }).from(releases).where(and(eq(releases.repositoryId, env.repositoryId), eq(releases.contentHash, hash)));
     await this.deps.db.update(environments).set({ pinnedReleaseId: pinned?.id ?? release.id }).where(eq(environments.id, env.id));
-    await this.deps.records.audit({ actor, action: "environment.pinned", environmentId: env.id, commitSha: release.commitSha, details: { release: hash } });
-    return { release: hash, commit: release.commitSha || null };
+    await this.deps.records.audit({ actor, action: "environment.pinned", environmentId: env.id, commitSha: release.commitSha, details: { release: hash, ...(hash !== release.contentHash ? { from: release.contentHash } : {}) } });
+    return { release: hash, commit: release.commitSha || null, from: release.contentHash };
   }
 
   /**

@@ -145,8 +145,12 @@ export interface AdminOperations {
   setVariable(ref: string, name: string, value: string, secret: boolean, actor: string): Promise<void>;
   /** Reconcile now: every environment, or one. */
   sync(ref: string | undefined, actor: string): Promise<void>;
-  /** Pin to a release (hash) or the release of a commit (SHA); newer commits wait until unpinned. */
-  rollback(ref: string, target: string, actor: string): Promise<{ release: string; commit: string | null }>;
+  /**
+   * Pin to a release (id) or the release of a commit (SHA); newer commits wait until unpinned.
+   * `from` is the release asked for; `release` the one now served, which differs when keys or
+   * values changed since (they are part of a release).
+   */
+  rollback(ref: string, target: string, actor: string): Promise<{ release: string; commit: string | null; from: string }>;
   unpin(ref: string, actor: string): Promise<void>;
   /** Serve a directory's config outside Git (drift, corrected at the next tick unless report-only). */
   deployFiles(ref: string, files: Record<string, string>, actor: string): Promise<{ release: string }>;

@@ -195,7 +195,7 @@ describeEachDriver("the operator's view", (driver) => {
 
     const rolled = await cli(["rollback", "production", firstRelease.slice(0, 7), "--format", "json"]);
     expect(rolled.code).toBe(0);
-    expect(JSON.parse(rolled.stdout)).toEqual({ release: firstRelease, commit: first });
+    expect(JSON.parse(rolled.stdout)).toEqual({ release: firstRelease, commit: first, from: firstRelease });
     let env = await environment("production");
     expect([env.runningRelease, env.desiredRelease]).toEqual([firstRelease, firstRelease]);
 

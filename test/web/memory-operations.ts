@@ -110,7 +110,7 @@ export class MemoryOperations implements AdminOperations {
     env.pinned = true;
     env.desiredRelease = d.release;
     this.audited(actor, "rollback", env, { release: d.release });
-    return { release: d.release, commit: d.commit };
+    return { release: d.release, commit: d.commit, from: d.release };
   }
   async unpin(ref: string, actor: string) {
     const env = this.find(ref);
