@@ -90,7 +90,8 @@ export function registerOperatorCommands(program: Command): void {
     const { environments } = await call<{ environments: EnvironmentView[] }>("GET", "/api/environments");
     print(o.format, { environments }, () => {
       const off = environments.filter((e) => e.status !== "synced");
-      return environmentsTable(environments) + (off.length ? off.map((e) => `${e.name}: ${e.status}: ${e.reason ?? ""}\n`).join("") : environments.length ? "All synced.\n" : "");
+      const risky = environments.filter((e) => e.risk.breaking > 0).map((e) => `${e.name}: runs ${e.risk.breaking} unapproved breaking change${e.risk.breaking === 1 ? "" : "s"}${e.risk.security ? ` (${e.risk.security} security)` : ""}\n`);
+      return environmentsTable(environments) + (off.length ? off.map((e) => `${e.name}: ${e.status}: ${e.reason ?? ""}\n`).join("") : environments.length ? "All synced.\n" : "") + risky.join("");
     });
     if (environments.some(needsAttention)) process.exitCode = 1;
   });
