@@ -162,6 +162,32 @@ describe("the operator's view in a real browser, against the app as npm start ru
     await shoot("dashboard-failed-environment");
   }, 120_000);
 
+  it("told each step of its start as it happened, the first sync included", async () => {
+    const steps = app
+      .output()
+      .split("\n")
+      .map((l) => /"msg":"([^"]*)"/.exec(l)?.[1])
+      .filter((m): m is string => m !== undefined);
+    const order = [/^starting: opening the store \(PGlite in /, /^store ready after \d+\.\d s; migrating$/, /^applied \d+ migration\(s\) on PGlite \(\d+\.\d s\)$/, /^gateway: 0 environment\(s\) restored/, /^example repository ready: /, /^app on http:\/\/127\.0\.0\.1:\d+; gateway on .* \(listening after \d+\.\d s\)$/, /^first sync done after \d+\.\d s: 3 environment\(s\) served$/];
+    const at = order.map((re) => steps.findIndex((m) => re.test(m)));
+    expect(at.every((i) => i >= 0)).toBe(true);
+    expect([...at].sort((a, b) => a - b)).toEqual(at);
+  });
+
+  it("refuses a second start on the same data folder in one line, without a stack trace", async () => {
+    const second = await startProcess(["dist/main.js"], { GITWAY_DATA_DIR: dataDir, PORT: "0", GATEWAY_PORT: "0", LOG_LEVEL: "info" }, ROOT, 60_000).then(
+      async (started) => {
+        await started.stop();
+        return "started";
+      },
+      (e: Error) => e.message,
+    );
+    expect(second).toMatch(/^exited with 1 before starting:\n/);
+    const stderr = second.split("\n").filter((l) => l.startsWith("gitway:"));
+    expect(stderr).toEqual([expect.stringMatching(/^gitway: The data folder .* is in use by process \d+ .*PGlite serves one process/)]);
+    expect(second).not.toMatch(/\n\s+at .+:\d+:\d+/);
+  }, 90_000);
+
   it("reads the audit log on a phone as cards of key: value lines", async () => {
     await page.goto(app.appUrl + "/audit");
     expect((await headers()).every((h) => h.trim() !== "")).toBe(true);
