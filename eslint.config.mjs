@@ -4,7 +4,7 @@ import tseslint from "typescript-eslint";
 const io = ["node:fs", "node:fs/promises", "fs", "fs/promises", "node:http", "node:https", "node:child_process", "node:net", "undici", "pg", "probot", "@octokit/rest", "@electric-sql/pglite", "drizzle-orm", "ioredis"];
 const io_paths = io.filter((m) => m !== "node:net").map((name) => ({ name, message: "Pure stage: I/O belongs in an adapter (git/, github/, store/, gateway/)." }));
 
-/** Each module may import only what DESIGN.md's table allows; pure stages no I/O at all. */
+/** Each module may import only what docs/architecture.md's module table allows; pure stages no I/O at all. */
 function boundary(files, forbiddenFolders, pure = true) {
   return {
     files,
@@ -13,7 +13,7 @@ function boundary(files, forbiddenFolders, pure = true) {
         "error",
         {
           paths: pure ? io_paths : [],
-          patterns: forbiddenFolders.map((f) => ({ group: [`**/${f}/*`, `**/${f}`], message: `This module may not import ${f}/ (DESIGN.md, Modules).` })),
+          patterns: forbiddenFolders.map((f) => ({ group: [`**/${f}/*`, `**/${f}`], message: `This module may not import ${f}/ (docs/architecture.md, Modules).` })),
         },
       ],
     },

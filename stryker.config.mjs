@@ -4,17 +4,14 @@
  * test/mutation/areas.mjs). Not part of `npm test`: an area takes from five to forty minutes on two cores.
  */
 import process from "node:process";
-import { fileURLToPath, URL } from "node:url";
 import { AREAS } from "./test/mutation/areas.mjs";
 
 const area = process.env.GITWAY_MUTATION_AREA ?? "diff";
 const chosen = AREAS[/** @type {keyof typeof AREAS} */ (area)];
 if (!chosen) throw new Error(`GITWAY_MUTATION_AREA: no area ${area}`);
 
-// The test runners Stryker starts inherit these: vitest.mutation.config.ts loads only the area's
-// tests, and tests find the workplace's shared/ folder from inside Stryker's sandbox copy.
+// The test runners Stryker starts inherit this: vitest.mutation.config.ts loads only the area's tests.
 process.env.GITWAY_MUTATION_TESTS = chosen.tests.join(",");
-process.env.GITWAY_SHARED_DIR ??= fileURLToPath(new URL("../shared/", import.meta.url));
 
 /** @type {import("@stryker-mutator/api/core").PartialStrykerOptions} */
 export default {

@@ -2,6 +2,7 @@ import { execFileSync } from "node:child_process";
 import { existsSync, mkdirSync } from "node:fs";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
+import { CORPUS_DIR, CORPUS_LOOKED_AT } from "../test/corpus/corpus-dir.js";
 
 /** Large benchmark inputs are fetched on demand into .bench-cache/, never installed by `npm ci`. */
 export const CACHE = fileURLToPath(new URL("../.bench-cache/", import.meta.url));
@@ -21,7 +22,11 @@ export function octokitSpec(name: string): string {
   return target;
 }
 
-export const CORPUS = fileURLToPath(new URL("../../shared/corpus/", import.meta.url));
+/** The third-party corpus (oasdiff's pairs, real descriptions), from GITWAY_CORPUS_DIR; a benchmark that needs it stops here without it. */
+export function corpusDir(): string {
+  if (!CORPUS_DIR) throw new Error(`this benchmark reads the corpus (oasdiff's pairs, real descriptions), and there is none at ${CORPUS_LOOKED_AT}: set GITWAY_CORPUS_DIR`);
+  return CORPUS_DIR;
+}
 
 export function median(xs: number[]): number {
   const s = [...xs].sort((a, b) => a - b);

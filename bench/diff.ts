@@ -1,6 +1,6 @@
 /**
  * npm run bench:diff
- *  1. recall and false alarms over oasdiff's fixture pairs (../shared/corpus/oasdiff), with the
+ *  1. recall and false alarms over oasdiff's fixture pairs (in GITWAY_CORPUS_DIR/oasdiff), with the
  *     pairs missed and the false alarms listed;
  *  2. real version pairs (Stripe, GitHub, Adyen, GitHub Enterprise Server 3.17 -> 3.18, 11 MB each):
  *     Gitway grouped at the source (what it reports) side by side with Gitway ungrouped (one change
@@ -14,7 +14,7 @@ import { writeFileSync } from "node:fs";
 import { availableParallelism, loadavg } from "node:os";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
-import { CACHE, CORPUS, median, octokitSpec } from "./bench-data.js";
+import { CACHE, corpusDir, median, octokitSpec } from "./bench-data.js";
 import { runOasdiffCorpus } from "./oasdiff-corpus.js";
 
 const RUNS = Number(process.env.BENCH_RUNS ?? 3);
@@ -67,6 +67,7 @@ function row(label: string, engine: string, m: { runs: Run[] } | { failure: stri
 }
 
 // 1. oasdiff's corpus
+const CORPUS = corpusDir();
 const corpus = await runOasdiffCorpus(CORPUS);
 console.log("## oasdiff fixture corpus\n");
 console.log(`recall:       ${corpus.recalled}/${corpus.recallPairs} = ${(corpus.recalled / corpus.recallPairs).toFixed(3)}  (target >= 0.95)`);

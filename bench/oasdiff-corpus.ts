@@ -1,4 +1,4 @@
-/** Recall and false alarms of Gitway's differ over oasdiff's own fixture pairs (../shared/corpus/oasdiff). */
+/** Recall and false alarms of Gitway's differ over oasdiff's own fixture pairs (the oasdiff folder of GITWAY_CORPUS_DIR). */
 import { readFileSync } from "node:fs";
 import { join } from "node:path";
 import { readConfig, type Snapshot } from "../src/config/index.js";

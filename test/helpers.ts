@@ -1,3 +1,4 @@
+import { fileURLToPath } from "node:url";
 import type { Diagnostic, Snapshot } from "../src/config/index.js";
 
 /** A snapshot from inline files, as a repository commit would give it. */
@@ -10,10 +11,8 @@ export function placed(diagnostics: readonly Diagnostic[]): { rule: string; file
   return diagnostics.map((d) => ({ rule: d.rule, file: d.file, line: d.line, column: d.column, severity: d.severity }));
 }
 
-/** The workplace's shared/ folder (beside the clone, as in CI); GITWAY_SHARED_DIR overrides. */
-export const SHARED_DIR = process.env.GITWAY_SHARED_DIR ?? new URL("../../shared/", import.meta.url).pathname;
-export const SEED_DIR = SHARED_DIR.replace(/\/?$/, "/") + "examples/seed-orders/";
-export const CORPUS_DIR = SHARED_DIR.replace(/\/?$/, "/") + "corpus/";
+/** The seed-format example in this repository (examples/seed-orders), as the README's commands use it. */
+export const SEED_DIR = fileURLToPath(new URL("../examples/seed-orders/", import.meta.url));
 
 /** Line and column (1-based) of the n-th occurrence of a marker in a fixture's text. */
 export function positionOf(text: string, marker: string, occurrence = 1): { line: number; column: number } {

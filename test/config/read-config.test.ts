@@ -1,8 +1,7 @@
-import { readFileSync } from "node:fs";
 import { describe, expect, it } from "vitest";
 import { envNames, readConfig, type Diagnostic } from "../../src/config/index.js";
 import { readDirectorySnapshot } from "../../src/git/index.js";
-import { CORPUS_DIR, placed, positionOf, SEED_DIR, snapshot } from "../helpers.js";
+import { placed, positionOf, SEED_DIR, snapshot } from "../helpers.js";
 import { apiKeyPolicy, forward, policiesFile, rateLimitPolicy, route, routesFile } from "./fixtures/seed.js";
 
 const ROUTES = "config/routes.oas.json";
@@ -274,7 +273,8 @@ describe("finding the config", () => {
 
   it("reports an unknown settings key and an unknown severity level", () => {
     const settings = "opnapi: x.yaml\ndiff:\n  severity:\n    request-parameter-removed: fatal\n";
-    const d = errorsOf({ ".github/gitway.yml": settings, "openapi.yaml": readFileSync(CORPUS_DIR + "oas-tests/oai-v3.0/pass/petstore.yaml", "utf8") }).filter((x) => x.rule === "settings-invalid");
+    const openapi = "openapi: 3.0.3\ninfo:\n  title: Pets\n  version: 1.0.0\npaths:\n  /pets:\n    get:\n      responses:\n        '200':\n          description: the pets\n";
+    const d = errorsOf({ ".github/gitway.yml": settings, "openapi.yaml": openapi }).filter((x) => x.rule === "settings-invalid");
     expect(d.map((x) => [x.line, x.column])).toEqual([
       [1, 1],
       [4, 32],

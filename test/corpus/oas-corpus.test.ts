@@ -3,9 +3,10 @@ import { join, relative } from "node:path";
 import { describe, expect, it } from "vitest";
 import { validateOpenApi } from "../../src/config/index.js";
 import { readDirectorySnapshot } from "../../src/git/index.js";
-import { CORPUS_DIR } from "../helpers.js";
+import { corpusPart } from "./corpus-dir.js";
 
-const ROOT = join(CORPUS_DIR, "oas-tests");
+const FOUND = corpusPart("oas-tests");
+const ROOT = FOUND ?? "";
 
 /**
  * Documents of the corpus whose folder says "pass" but which Gitway judges otherwise, each with
@@ -48,9 +49,10 @@ function setRoot(rel: string): string {
   return join(ROOT, rel.startsWith("mermade/") ? rel.split("/").slice(0, 2).join("/") : rel.split("/").slice(0, 1).join("/"));
 }
 
-const files = walk(ROOT).map((f) => relative(ROOT, f));
+// Without the corpus the global setup has said so in one line; the suite is skipped.
+const files = FOUND ? walk(ROOT).map((f) => relative(ROOT, f)) : [];
 
-describe("the OpenAPI test documents nobody here wrote", () => {
+describe.skipIf(!FOUND)("the OpenAPI test documents nobody here wrote", () => {
   it("finds the corpus", () => {
     expect(files.length).toBeGreaterThan(200);
   });
