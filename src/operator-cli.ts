@@ -43,7 +43,7 @@ async function call<T>(method: string, path: string, body?: unknown): Promise<T>
     });
   } catch (e) {
     const cause = (e as { cause?: { code?: string } }).cause?.code;
-    throw new OperatorError(`cannot reach the Gitway server at ${url}${cause ? ` (${cause})` : ""}: is it running? (npm start, or set GITWAY_URL)`);
+    throw new OperatorError(`cannot reach the Gitway server at ${url}${cause ? ` (${cause})` : ""}: is it running? (npm start, or set GITWAY_URL; a starting server answers once it prints "app on ...")`);
   }
   const data = (await res.json().catch(() => ({}))) as T & { error?: { message?: string } };
   if (res.status === 401 && token) throw new OperatorError(`the admin token is wrong: the server at ${url} refused it (check GITWAY_ADMIN_TOKEN, or ${join(process.env.GITWAY_DATA_DIR || "./data", "admin-token")} of that server)`);
