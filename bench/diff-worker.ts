@@ -1,4 +1,4 @@
-/** One measured diff in a fresh process: `gitway` (grouped at the source), `gitway-ungrouped` or `openapi-diff` on a base/head pair of files. */
+/** One measured diff in a fresh process: `gitway` (grouped at the source), `gitway-ungrouped`, `openapi-diff` or `floor` (reading and JSON.parse alone) on a base/head pair of files. */
 import { readFileSync } from "node:fs";
 import { basename, dirname } from "node:path";
 
@@ -21,7 +21,16 @@ if (engine === "gitway" || engine === "gitway-ungrouped") {
   const byRule: Record<string, number> = {};
   for (const c of report.changes) byRule[c.rule] = (byRule[c.rule] ?? 0) + 1;
   const affects = (c: (typeof report.changes)[number]) => (c.affected && c.affected.length > 1 ? ` (affects ${c.affected.length})` : "");
-  result = { summary: report.summary, entries: report.changes.length, markdownChars, byRule, breaking: report.changes.filter((c) => c.level === "breaking").map((c) => `${c.operation ?? ""} | ${c.rule} | ${c.message}${affects(c)}`) };
+  result = { summary: report.summary, entries: report.changes.length, breakingEntries: report.changes.filter((c) => c.level === "breaking" && !c.accepted).length, markdownChars, byRule, breaking: report.changes.filter((c) => c.level === "breaking").map((c) => `${c.operation ?? ""} | ${c.rule} | ${c.message}${affects(c)}`) };
+} else if (engine === "floor") {
+  // The least any differ must do: read both files and parse the JSON (YAML files are only read).
+  started = performance.now();
+  cpuStart = process.cpuUsage();
+  for (const file of [baseFile, headFile]) {
+    const text = readFileSync(file, "utf8");
+    if (file.endsWith(".json")) JSON.parse(text);
+  }
+  result = {};
 } else {
   const { default: openapiDiff } = await import("openapi-diff");
   started = performance.now();

@@ -6,6 +6,8 @@
  *     Gitway grouped at the source (what it reports) side by side with Gitway ungrouped (one change
  *     per operation, as before) and openapi-diff: wall time, peak RSS, report entries and markdown
  *     size; fresh process per run;
+ *     and the floor (reading both files and JSON.parse alone), then the report's entries, breaking
+ *     entries, markdown size and time beside the figures before issue 20;
  *  3. GHES counts by rule id and the breaking changes for a hand check.
  * openapi-diff runs with a 4 GB heap cap, a time limit, and no network.
  */
@@ -22,12 +24,22 @@ const TIMEOUT_MS = Number(process.env.BENCH_TIMEOUT_MS ?? 120_000);
 const worker = fileURLToPath(new URL("./diff-worker.ts", import.meta.url));
 const guard = fileURLToPath(new URL("./no-network.ts", import.meta.url));
 
+/**
+ * The figures before issue 20's report work (commit a3a6036, same machine, fresh process, one run
+ * under load, so read the CPU time): what the report looked like to a reviewer, to read the new ones against.
+ */
+const PREVIOUS: Record<string, { entries: number; breaking: number; markdownChars: number; ms: number; cpuMs: number }> = {
+  "Stripe v81 -> v127": { entries: 516, breaking: 6, markdownChars: 19_363, ms: 2019, cpuMs: 2717 },
+  "GitHub 2021-03 -> 2021-10": { entries: 1028, breaking: 274, markdownChars: 59_688, ms: 1466, cpuMs: 1654 },
+};
+
 interface Run {
   ms: number;
   cpuMs: number;
   maxRssMB: number;
   summary?: Record<string, number>;
   entries?: number;
+  breakingEntries?: number;
   markdownChars?: number;
   byRule?: Record<string, number>;
   breaking?: string[];
@@ -91,16 +103,31 @@ console.log(`\n## real version pairs (fresh process per run; median of ${RUNS} f
 console.log("| pair | engine | wall ms median (runs) | CPU ms median | peak RSS MB | report entries | markdown chars | findings | vs grouped (wall) |");
 console.log("| --- | --- | --- | --- | --- | --- | --- | --- | --- |");
 const details: Record<string, Run> = {};
+const floors: Record<string, number> = {};
 for (const [label, base, head] of pairs) {
   const g = measure("gitway", base, head, RUNS);
   const gms = "runs" in g ? median(g.runs.map((r) => r.ms)) : undefined;
   console.log(row(label, "gitway (grouped)", g));
   console.log(row(label, "gitway ungrouped", measure("gitway-ungrouped", base, head, RUNS), gms));
   if (process.env.BENCH_SKIP_OPENAPI_DIFF !== "1") console.log(row(label, "openapi-diff", measure("openapi-diff", base, head, 1), gms));
-  if ("runs" in g) details[label] = g.runs[0]!;
+  const floor = measure("floor", base, head, RUNS);
+  // CPU time: 2 cores shared with other work make wall times swing tenfold; CPU time does not.
+  if ("runs" in floor && base.endsWith(".json")) floors[label] = median(floor.runs.map((r) => r.cpuMs));
+  console.log(row(label, "floor (read + JSON.parse)", floor, gms));
+  if ("runs" in g) details[label] = { ...g.runs[0]!, ms: gms!, cpuMs: median(g.runs.map((r) => r.cpuMs)) };
 }
 console.log(`load average when done: ${loadavg().map((x) => x.toFixed(1)).join(" ")} on ${availableParallelism()} cores (wall time grows with it; CPU time does not)`);
 console.log("\ntargets: Gitway grouped: GHES 3.17 -> 3.18 under 3000 ms and 1024 MB, Stripe under 3000 ms; markdown within 65,535 characters\n");
+console.log("## the report a reviewer reads, beside the previous figures\n");
+console.log("| pair | entries (before) | breaking entries (before) | markdown chars (before) | wall ms median (before) | CPU ms median (before) | CPU vs floor (JSON only) |");
+console.log("| --- | --- | --- | --- | --- | --- | --- |");
+for (const [label, run] of Object.entries(details)) {
+  const before = PREVIOUS[label];
+  const was = (v: number | undefined) => (v === undefined ? "" : ` (${v})`);
+  const floor = floors[label];
+  console.log(`| ${label} | ${run.entries}${was(before?.entries)} | ${run.breakingEntries}${was(before?.breaking)} | ${run.markdownChars}${was(before?.markdownChars)} | ${run.ms.toFixed(0)}${was(before?.ms)} | ${run.cpuMs.toFixed(0)}${was(before?.cpuMs)} | ${floor ? `${(run.cpuMs / floor).toFixed(1)}x` : ""} |`);
+}
+console.log("");
 const ghes = details["GHES 3.17 -> 3.18"];
 if (ghes?.byRule) {
   console.log("## GHES 3.17 -> 3.18: changes by rule\n");

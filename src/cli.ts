@@ -99,7 +99,7 @@ export function buildCli(): Command {
       }
       const report = diffConfigs(base.config, head.config);
       if (opts.format === "json") process.stdout.write(JSON.stringify(report, null, 2) + "\n");
-      else if (opts.format === "markdown") process.stdout.write(renderChangesMarkdown(report));
+      else if (opts.format === "markdown") process.stdout.write(renderChangesMarkdown(report, { base: basePath, head: headPath }));
       else process.stdout.write(renderChangesText(report));
       const s = report.summary;
       process.exitCode = (opts.failOn === "breaking" && s.breaking > 0) || (opts.failOn === "warning" && s.breaking + s.warning > 0) ? 1 : 0;

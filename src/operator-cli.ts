@@ -121,8 +121,9 @@ export function registerOperatorCommands(program: Command): void {
     print(o.format, { keys: list }, () => (list.length ? table([["CONSUMER", "KEY ID", "CREATED", "FROM"], ...list.map((k) => [k.consumer, String(k.id), k.createdAt, k.inheritedFrom ? `${k.inheritedFrom}, inherited (revoke with gitway keys revoke --env ${k.inheritedFrom} --consumer ${k.consumer})` : "own"])]) : "No keys.\n"));
   });
   formatOption(keys.command("revoke").description("Revoke every key of a consumer").requiredOption("--env <env>", "environment").requiredOption("--consumer <name>", "whose keys")).action(async (o: { env: string; consumer: string; format: string }) => {
-    const result = await call<{ revoked: number }>("DELETE", `/api/environments/${enc(o.env)}/keys/${enc(o.consumer)}`);
-    print(o.format, result, () => `Revoked ${result.revoked} key${result.revoked === 1 ? "" : "s"} of ${o.consumer}.\n`);
+    const result = await call<{ revoked: number; rebuild?: { ok: boolean; failed: { environment: string; reason: string }[] } }>("DELETE", `/api/environments/${enc(o.env)}/keys/${enc(o.consumer)}`);
+    const failed = (result.rebuild?.failed ?? []).map((f) => `Not rebuilt: ${f.environment}: ${f.reason} (the key is refused all the same).\n`).join("");
+    print(o.format, result, () => `Revoked ${result.revoked} key${result.revoked === 1 ? "" : "s"} of ${o.consumer}.\n${failed}`);
   });
 
   formatOption(program.command("sync").description("Reconcile now: every environment, or one").argument("[env]", "environment")).action(async (name: string | undefined, o: { format: string }) => {

@@ -3,7 +3,7 @@ import { and, count, desc, eq, gte, inArray, lte, ne, sql, type SQL } from "driz
 import { readConfig, hasErrors, tryPath, type GatewayConfig } from "../config/index.js";
 import type { Deployer } from "../pipeline/index.js";
 import { formatDiagnosticLine } from "../report/index.js";
-import { listVariables, rowsOf, setVariable, tables, type Db, type StoreRecords } from "../store/index.js";
+import { listVariables, rowsOf, saveRelease, setVariable, tables, type Db, type StoreRecords } from "../store/index.js";
 import { AdminError, type AdminOperations, type AuditEntry, type AuditFilter, type CheckView, type CommitView, type DeploymentView, type EnvironmentView, type KeyView, type Page, type SyncStatus, type VariableView } from "./types.js";
 
 const { apiConsumers, apiKeys, auditLog, checkResults, deployments, environments, releases, repositories } = tables;
@@ -22,6 +22,8 @@ export interface AdminDeps {
   db: Db;
   records: StoreRecords;
   deployer: Deployer;
+  /** Refuses these key hashes in every gateway process at once, whatever the rebuild that follows does. */
+  revokeKeys?: (keyHashes: string[]) => Promise<void>;
   /** The hash of the release this process's gateway serves for a label. */
   running(label: string): string | undefined;
   secretKey: Buffer | undefined;
@@ -33,6 +35,12 @@ export interface AdminDeps {
 }
 
 type EnvRow = typeof environments.$inferSelect & { owner: string; repoName: string };
+
+/** Whether the releases a key or value change touches were rebuilt; each that was not, and why. */
+export interface RebuildOutcome {
+  ok: boolean;
+  failed: { environment: string; reason: string }[];
+}
 
 const KEY_PREFIX = "gw_";
 
@@ -262,15 +270,17 @@ export class Operations implements AdminOperations {
     return { consumer, key };
   }
 
-  async revokeKey(ref: string, consumer: string, actor: string): Promise<{ revoked: number }> {
+  async revokeKey(ref: string, consumer: string, actor: string): Promise<{ revoked: number; rebuild: RebuildOutcome }> {
     const env = await this.resolve(ref);
     const [row] = await this.deps.db.select({ id: apiConsumers.id }).from(apiConsumers).where(and(eq(apiConsumers.environmentId, env.id), eq(apiConsumers.name, consumer)));
     if (!row) throw new AdminError("NOT_FOUND", `${env.hostName} has no consumer ${consumer}`);
-    const gone = await this.deps.db.delete(apiKeys).where(eq(apiKeys.consumerId, row.id)).returning({ id: apiKeys.id });
+    const gone = await this.deps.db.delete(apiKeys).where(eq(apiKeys.consumerId, row.id)).returning({ id: apiKeys.id, hash: apiKeys.keyHash });
     await this.deps.db.delete(apiConsumers).where(eq(apiConsumers.id, row.id));
+    // Refused at once, before and whatever the rebuild: a rebuild that fails must not leave the key working.
+    await this.deps.revokeKeys?.(gone.map((k) => k.hash));
     await this.deps.records.audit({ actor, action: "key.revoked", environmentId: env.id, details: { consumer, keys: gone.length } });
-    await this.redeployAffected(env, actor);
-    return { revoked: gone.length };
+    const rebuild = await this.redeployAffected(env, actor);
+    return { revoked: gone.length, rebuild };
   }
 
   async variables(ref: string): Promise<VariableView[]> {
@@ -387,30 +397,42 @@ export class Operations implements AdminOperations {
    * Keys and values are part of a release: rebuild the environment's running release, and those
    * of the previews that inherit from it, so the change is served at once.
    */
-  private async redeployAffected(changed: EnvRow, actor: string): Promise<void> {
+  private async redeployAffected(changed: EnvRow, actor: string): Promise<RebuildOutcome> {
+    const failed: RebuildOutcome["failed"] = [];
     const live = await this.rows(and(eq(environments.repositoryId, changed.repositoryId), sql`${environments.deployedReleaseId} IS NOT NULL`));
     for (const env of live) {
-      const [release] = await this.deps.db.select().from(releases).where(eq(releases.id, env.deployedReleaseId!));
-      if (!release) continue;
-      const files = (release.bundle as { files: Record<string, string> }).files;
-      const { config } = readConfig(new Map(Object.entries(files)));
-      if (!config) continue;
-      const inherit = await this.inheritOf(env, config);
-      if (env.id !== changed.id && inherit?.name !== changed.name) continue;
-      try {
-        const { releaseHash } = await this.deps.deployer.deploy(env.hostName, config, await this.deps.records.values(env.id, inherit));
-        // Recorded as a deployment, so the release that runs is always a listed one; a pin follows it.
-        await this.deps.records.recordDeployment({ environmentId: env.id, commitSha: release.commitSha, releaseHash, files, trigger: "operator", actor, outcome: "succeeded" });
-        // A rebuild of what runs does not settle a failed newer commit.
-        if (env.status === "failed") await this.deps.db.update(environments).set({ status: "failed", lastError: env.lastError }).where(eq(environments.id, env.id));
-        if (env.pinnedReleaseId !== null) {
-          const [rebuilt] = await this.deps.db.select({ id: releases.id }).from(releases).where(and(eq(releases.repositoryId, env.repositoryId), eq(releases.contentHash, releaseHash)));
-          if (rebuilt) await this.deps.db.update(environments).set({ pinnedReleaseId: rebuilt.id }).where(eq(environments.id, env.id));
+      // Compare-and-set on the release rebuilt: when a job deployed a newer one meanwhile, rebuild that
+      // one instead, so a rebuild never writes an older release back over it (a few rounds at most).
+      let current = env.deployedReleaseId;
+      for (let round = 0; round < 3 && current !== null; round++) {
+        const [release] = await this.deps.db.select().from(releases).where(eq(releases.id, current));
+        if (!release) break;
+        const files = (release.bundle as { files: Record<string, string> }).files;
+        const { config } = readConfig(new Map(Object.entries(files)));
+        if (!config) break;
+        const inherit = await this.inheritOf(env, config);
+        if (env.id !== changed.id && inherit?.name !== changed.name) break;
+        try {
+          const { releaseHash } = await this.deps.deployer.deploy(env.hostName, config, await this.deps.records.values(env.id, inherit));
+          const releaseId = await saveRelease(this.deps.db, { repositoryId: env.repositoryId, contentHash: releaseHash, commitSha: release.commitSha, bundle: { files } });
+          const swapped = await this.deps.db.update(environments).set({ deployedReleaseId: releaseId }).where(and(eq(environments.id, env.id), eq(environments.deployedReleaseId, current))).returning({ id: environments.id });
+          if (swapped.length === 1) {
+            // Recorded as a deployment, so the release that runs is always a listed one; a pin follows it.
+            await this.deps.records.recordDeployment({ environmentId: env.id, commitSha: release.commitSha, releaseHash, files, trigger: "operator", actor, outcome: "succeeded" });
+            // A rebuild of what runs does not settle a failed newer commit.
+            if (env.status === "failed") await this.deps.db.update(environments).set({ status: "failed", lastError: env.lastError }).where(eq(environments.id, env.id));
+            if (env.pinnedReleaseId !== null) await this.deps.db.update(environments).set({ pinnedReleaseId: releaseId }).where(eq(environments.id, env.id));
+            break;
+          }
+          [{ current = null } = {}] = await this.deps.db.select({ current: environments.deployedReleaseId }).from(environments).where(eq(environments.id, env.id));
+        } catch (e) {
+          await this.deps.records.audit({ actor, action: "deployment.failed", environmentId: env.id, details: { reason: (e as Error).message } });
+          failed.push({ environment: env.hostName, reason: (e as Error).message });
+          break;
         }
-      } catch (e) {
-        await this.deps.records.audit({ actor, action: "deployment.failed", environmentId: env.id, details: { reason: (e as Error).message } });
       }
     }
+    return { ok: failed.length === 0, failed };
   }
 
   /** Every repository Gitway knows. */

@@ -140,7 +140,8 @@ export interface AdminOperations {
   keys(ref: string): Promise<KeyView[]>;
   /** The key is returned once and only its hash is kept. */
   createKey(ref: string, consumer: string, actor: string): Promise<{ consumer: string; key: string }>;
-  revokeKey(ref: string, consumer: string, actor: string): Promise<{ revoked: number }>;
+  /** `rebuild` says whether the running releases were rebuilt without the key (it is refused either way). */
+  revokeKey(ref: string, consumer: string, actor: string): Promise<{ revoked: number; rebuild?: { ok: boolean; failed: { environment: string; reason: string }[] } }>;
   variables(ref: string): Promise<VariableView[]>;
   setVariable(ref: string, name: string, value: string, secret: boolean, actor: string): Promise<void>;
   /** Reconcile now: every environment, or one. */

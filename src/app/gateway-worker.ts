@@ -14,7 +14,7 @@ import { buildGateway, listen, pipelineDeployer, secretKeyFromSetting } from "./
  */
 export async function runGatewayWorker(settings: AppSettings, log: Log): Promise<{ close: () => Promise<void> }> {
   const store = await openStore({ databaseUrl: settings.databaseUrl!, poolSize: 2 });
-  const { gateway, services, close } = await buildGateway(settings, log);
+  const { gateway, services, revokedKeys, close } = await buildGateway(settings, log);
   const secretKey = settings.secretKey ? secretKeyFromSetting(settings.secretKey) : undefined;
   const records = new StoreRecords(store.db, { label: environmentLabel, url: (label) => environmentUrl(settings, label) }, secretKey);
   const deployer = pipelineDeployer(new GatewayDeployer(gateway, services), log);
@@ -24,7 +24,12 @@ export async function runGatewayWorker(settings: AppSettings, log: Log): Promise
   listener.on("error", (e) => log("warn", `gateway worker ${process.pid}: release notifications lost: ${e.message}`));
   await listener.connect();
   await listener.query("LISTEN gitway_release");
+  await listener.query("LISTEN gitway_key_revoked");
   listener.on("notification", (n) => {
+    if (n.channel === "gitway_key_revoked") {
+      for (const h of (n.payload ?? "").split(",")) if (h) revokedKeys.add(h);
+      return;
+    }
     const label = n.payload ?? "";
     void restoreReleases(records, deployer, label).then(({ restored }) => {
       if (!restored.includes(label)) gateway.remove(label);

@@ -1,3 +1,4 @@
+import { sql } from "drizzle-orm";
 import { createPrivateKey, randomUUID } from "node:crypto";
 import { mkdtempSync, readFileSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
@@ -8,7 +9,7 @@ import { GatewayDeployer, GatewayServer, MemoryRateLimitStore, RedisRateLimitSto
 import { gitwayApp, JOB_KIND, runGitHubWork, safeReason, type GitHubWork, type Octokit, type QueuedWork } from "../github/index.js";
 import { JobQueue, Worker, type Job, type QueueOptions } from "../jobs/index.js";
 import { DeployError, type Deployer, type EnvironmentValues } from "../pipeline/index.js";
-import { migrateStore, openStore, secretKeyFrom, setVariable, StorePublisher, StoreRecords, type Store } from "../store/index.js";
+import { migrateStore, openStore, secretKeyFrom, setVariable, StorePublisher, StoreRecords, SweepMemory, type Store } from "../store/index.js";
 import { adminToken, createAdminApi, Operations, type GitView } from "../admin/index.js";
 import { answerClientError, createDashboard } from "../web/index.js";
 import { GIT_JOB_KIND, GitReconciler, runGitWork, sourcesFromList, sourcesFromYaml, SourcesError, type GitSource, type GitWork } from "../git/index.js";
@@ -100,12 +101,13 @@ function pipelineDeployer(inner: GatewayDeployer, log: Log): Deployer {
 }
 
 /** The gateway of a process: upstream pools, rate-limit counters (Redis when set) and the server. */
-export async function buildGateway(settings: AppSettings, log: Log): Promise<{ gateway: GatewayServer; services: GatewayServices; close: () => Promise<void> }> {
+export async function buildGateway(settings: AppSettings, log: Log): Promise<{ gateway: GatewayServer; services: GatewayServices; revokedKeys: Set<string>; close: () => Promise<void> }> {
   const upstreams = new Upstreams();
   const limits = await rateLimitStore(settings.redisUrl);
-  const services: GatewayServices = { upstreams, rateLimitStore: limits, log, maxBodyBytes: settings.maxBodyBytes, bodyTimeoutMs: 30_000 };
+  const revokedKeys = new Set<string>();
+  const services: GatewayServices = { upstreams, rateLimitStore: limits, log, maxBodyBytes: settings.maxBodyBytes, bodyTimeoutMs: 30_000, revokedKeys };
   const gateway = new GatewayServer({ baseDomain: settings.baseDomain, log });
-  return { gateway, services, close: async () => void (await Promise.all([upstreams.close(), limits.close()])) };
+  return { gateway, services, revokedKeys, close: async () => void (await Promise.all([upstreams.close(), limits.close()])) };
 }
 
 export { pipelineDeployer, secretKeyFromSetting };
@@ -138,7 +140,7 @@ export async function startGitway(settings: AppSettings, env: Record<string, str
     log("info", migrated.applied > 0 ? `applied ${migrated.applied} migration(s) on ${store.driver === "pg" ? "PostgreSQL" : "PGlite"} (${since()})` : `migrations up to date (${since()})`);
 
     // The gateway, with every environment's release rebuilt from the store.
-    const { gateway, services, close: closeGateway } = await buildGateway(settings, log);
+    const { gateway, services, revokedKeys, close: closeGateway } = await buildGateway(settings, log);
     closers.unshift(closeGateway);
     // URLs follow the port the gateway really bound (GATEWAY_PORT=0 picks one) unless the domain is set.
     let urls: Pick<AppSettings, "publicUrl" | "baseDomain"> = settings;
@@ -175,6 +177,7 @@ export async function startGitway(settings: AppSettings, env: Record<string, str
         Octokit: (options.Octokit as typeof ProbotOctokit | undefined) ?? retryingOctokit(ProbotOctokit),
       });
       const app = probot;
+      const memory = new SweepMemory(store.db);
       const run = (job: Job) =>
         runGitHubWork(
           {
@@ -182,6 +185,7 @@ export async function startGitway(settings: AppSettings, env: Record<string, str
             records,
             deployer,
             enqueue,
+            memory,
             maxFileBytes: settings.maxFileBytes,
             previewTtlHours: settings.previewTtlHours,
             log,
@@ -219,6 +223,11 @@ export async function startGitway(settings: AppSettings, env: Record<string, str
       records,
       deployer,
       running: (label) => gateway.releaseOf(label)?.hash,
+      revokeKeys: async (hashes) => {
+        for (const h of hashes) revokedKeys.add(h);
+        // Gateway worker processes hear it too (a notification carries at most 8000 bytes: 100 hashes).
+        if (store.driver === "pg") for (let i = 0; i < hashes.length; i += 100) await store.db.execute(sql`SELECT pg_notify('gitway_key_revoked', ${hashes.slice(i, i + 100).join(",")})`);
+      },
       secretKey,
       ...(reconciler ? { git: gitView(reconciler) } : {}),
       ...(settings.github ? { githubSync: async () => void (await enqueue({ kind: JOB_KIND.sweep, environmentKey: "gh:sweep", commitOrder: Date.now(), payload: { type: "sweep" } })) } : {}),

@@ -1,4 +1,5 @@
 import { createHash } from "node:crypto";
+import { changeKind } from "./change-kind.js";
 
 export type ChangeLevel = "breaking" | "warning" | "info";
 export type ChangeCategory = "contract" | "security" | "traffic" | "upstream";
@@ -39,6 +40,16 @@ export interface Change {
   accepted?: { reason: string };
   /** For a change at a shared source: every operation and path that reaches it, in the order found. */
   affected?: AffectedPlace[];
+  /** For a place that switched to another component: each difference between the two, worst first. */
+  details?: ChangeDetail[];
+}
+
+/** One difference folded under a change (a switch of component): its rule, level and words. */
+export interface ChangeDetail {
+  rule: string;
+  level: ChangeLevel;
+  /** "property archived: became optional". */
+  message: string;
 }
 
 export interface ChangeSummary {
@@ -75,11 +86,12 @@ export function summarize(changes: readonly Change[]): ChangeSummary {
 
 const LEVEL_ORDER: Record<ChangeLevel, number> = { breaking: 0, warning: 1, info: 2 };
 
-/** Most severe first, then by operation and rule: the order a reviewer reads. */
+/** Most severe first, then by kind (an operation gone before a field changed), operation and rule: the order a reviewer reads. */
 export function sortChanges(changes: Change[]): Change[] {
   return changes.sort(
     (a, b) =>
       LEVEL_ORDER[a.level] - LEVEL_ORDER[b.level] ||
+      changeKind(a.rule).rank - changeKind(b.rule).rank ||
       (a.operation ?? "").localeCompare(b.operation ?? "") ||
       a.rule.localeCompare(b.rule) ||
       a.message.localeCompare(b.message),

@@ -1,5 +1,5 @@
 import type { DocumentSet, Location } from "../config/index.js";
-import { fingerprintOf, sourceFingerprintOf, type AffectedPlace, type Change, type ChangePlace } from "./change.js";
+import { fingerprintOf, sourceFingerprintOf, type AffectedPlace, type Change, type ChangeDetail, type ChangeLevel, type ChangePlace } from "./change.js";
 import { CHANGE_RULES } from "./rules.js";
 
 /** A change made once at a shared place (a component schema, a policy) and met through several operations. */
@@ -31,11 +31,13 @@ export class ChangeSink {
   ) {}
 
   /** A change of one operation (or of the whole config when `operation` is undefined). */
-  add(rule: string, operation: string | undefined, message: string, base?: Location, head?: Location): void {
+  add(rule: string, operation: string | undefined, message: string, base?: Location, head?: Location, fold?: () => { level: ChangeLevel; details: ChangeDetail[] }): void {
     const key = `${rule}\u0000${operation ?? ""}\u0000${message}\u0000${base?.file}#${base?.pointer}\u0000${head?.file}#${head?.pointer}`;
     if (this.keys.has(key)) return;
     this.keys.add(key);
-    this.list.push(this.make(rule, operation, message, fingerprintOf(rule, operation, message), base, head));
+    const change = this.make(rule, operation, message, fingerprintOf(rule, operation, message), base, head);
+    if (fold) Object.assign(change, fold());
+    this.list.push(change);
   }
 
   /**
@@ -44,23 +46,24 @@ export class ChangeSink {
    * out). `wording` gives the message for readers of the source and the one for when a single
    * operation is all it affects; it is asked once per change, not once per operation.
    */
-  addAtSource(rule: string, at: SourceAt, affected: AffectedPlace, wording: () => { source: string; single: string }): void {
+  addAtSource(rule: string, at: SourceAt, affected: AffectedPlace, wording: () => { source: string; single: string }, fold?: () => { level: ChangeLevel; details: ChangeDetail[] }): void {
     const key = `${rule}\u0000${at.spread ? at.detail : (at.key ?? sourceKey(at))}`;
     let group = this.sources.get(key);
     if (!group) {
       const { source, single } = wording();
       if (this.perOperation) {
-        this.add(rule, affected.operation, single, at.base, at.head);
+        this.add(rule, affected.operation, single, at.base, at.head, fold);
         return;
       }
       const fingerprint = at.spread ? sourceFingerprintOf(rule, undefined, undefined, at.detail) : sourceFingerprintOf(rule, at.base, at.head, at.detail);
       const change = this.make(rule, affected.operation, single, fingerprint, at.base, at.head);
+      if (fold) Object.assign(change, fold());
       change.affected = [];
       group = { change, sourceMessage: source, singleMessage: single, seen: new Set() };
       this.sources.set(key, group);
       this.list.push(change);
     } else if (this.perOperation) {
-      this.add(rule, affected.operation, wording().single, at.base, at.head);
+      this.add(rule, affected.operation, wording().single, at.base, at.head, fold);
       return;
     }
     const seenKey = `${affected.operation}\u0000${affected.where}`;

@@ -1,8 +1,9 @@
-import { isObject, joinPointer, normalizeTemplate, operationLabel, templateNames, type DocumentSet, type JsonObject, type Location, type Operation, type Parameter } from "../config/index.js";
+import { isObject, joinPointer, normalizeTemplate, templateNames, type DocumentSet, type JsonObject, type Location, type Operation, type Parameter } from "../config/index.js";
 import { sourceKey, type ChangeSink } from "./emit.js";
-import type { SchemaPlace } from "./rules.js";
+import type { ChangeDetail, ChangeLevel } from "./change.js";
+import { CHANGE_RULES, type SchemaPlace } from "./rules.js";
 import { schemaPlaceLabel } from "./source-label.js";
-import { propertyPath, sunsetOf, type Direction, type SchemaDiffer, type Textual } from "./schema-diff.js";
+import { propertyPath, sunsetOf, type Direction, type SchemaChange, type SchemaDiffer, type Textual } from "./schema-diff.js";
 
 export interface Sides {
   base: DocumentSet;
@@ -14,6 +15,23 @@ export interface Sides {
 /** Operations match by method and path template, parameter names ignored: renaming {id} breaks nobody. */
 export function operationKey(op: { method: string; path: string }): string {
   return `${op.method} ${normalizeTemplate(op.path)}`;
+}
+
+/**
+ * "GET /repos/{owner}/{repo}/compare/{basehead}", whole: a change report names operations in full
+ * (two long paths cut at the same length would read alike). Only a path no API has is bounded.
+ */
+export function operationLabel(op: { method: string; path: string }): string {
+  const path = op.path.replace(/\s+/g, " ");
+  return `${op.method.toUpperCase()} ${path.length <= 2000 ? path : `${path.slice(0, 1999)}…`}`;
+}
+
+/** Does every URL the old template matches still reach the new one? A segment that is one whole {parameter} takes any value. */
+export function sameOnTheWire(oldPath: string, newPath: string): boolean {
+  const a = oldPath.split("/");
+  const b = newPath.split("/");
+  if (a.length !== b.length) return false;
+  return a.every((seg, i) => normalizeTemplate(seg) === normalizeTemplate(b[i]!) || /^\{[^{}]+\}$/.test(b[i]!));
 }
 
 function sub(loc: Location, ...segments: (string | number)[]): Location {
@@ -56,9 +74,15 @@ export function diffOperationSets(s: Sides, base: readonly Operation[], head: re
   const headByKey = new Map(head.map((op) => [operationKey(op), op]));
   const baseByKey = new Map(base.map((op) => [operationKey(op), op]));
   const matched = new Map<string, [Operation, Operation]>();
+  const moved = movedOperations(base.filter((b) => !headByKey.has(operationKey(b))), head.filter((h) => !baseByKey.has(operationKey(h))));
   for (const b of base) {
-    const h = headByKey.get(operationKey(b));
+    const h = headByKey.get(operationKey(b)) ?? moved.get(b);
     const label = operationLabel(b);
+    if (h && h.path !== b.path && !headByKey.has(operationKey(b))) {
+      const id = b.operationId !== undefined ? ` (operationId "${b.operationId}")` : "";
+      if (sameOnTheWire(b.path, h.path)) s.sink.add("operation-path-template-changed", operationLabel(h), `path template ${b.path} -> ${h.path}${id}: every URL that reached it still does`, b.location, h.location);
+      else s.sink.add("operation-path-changed", operationLabel(h), `${label} moved to ${h.path}${id}: clients calling the old path get 404`, b.location, h.location);
+    }
     if (!h) {
       if (removalBlockedBySunset(b.value, now)) {
         s.sink.add("operation-removed-before-sunset", label, `${label} was removed before its sunset date ${String(b.value["x-sunset"])}`, b.location);
@@ -72,10 +96,28 @@ export function diffOperationSets(s: Sides, base: readonly Operation[], head: re
     matched.set(operationKey(b), [b, h]);
     diffOperation(s, b, h, now);
   }
+  const movedHere = new Set(moved.values());
   for (const h of head) {
-    if (!baseByKey.has(operationKey(h))) s.sink.add("operation-added", operationLabel(h), `${operationLabel(h)} was added`, undefined, h.location);
+    if (!baseByKey.has(operationKey(h)) && !movedHere.has(h)) s.sink.add("operation-added", operationLabel(h), `${operationLabel(h)} was added`, undefined, h.location);
   }
   return matched;
+}
+
+/**
+ * Operations whose path changed but that are still the same operation: the same method and
+ * operationId, or, where neither side has an operationId, the same method and a template that
+ * still matches every old URL. Each base operation pairs with at most one head operation.
+ */
+function movedOperations(gone: readonly Operation[], arrived: readonly Operation[]): Map<Operation, Operation> {
+  const out = new Map<Operation, Operation>();
+  const taken = new Set<Operation>();
+  for (const b of gone) {
+    const h = arrived.find((x) => !taken.has(x) && x.method === b.method && (b.operationId !== undefined ? x.operationId === b.operationId : x.operationId === undefined && sameOnTheWire(b.path, x.path)));
+    if (!h) continue;
+    out.set(b, h);
+    taken.add(h);
+  }
+  return out;
 }
 
 function diffOperation(s: Sides, b: Operation, h: Operation, now: number): void {
@@ -90,9 +132,12 @@ function diffOperation(s: Sides, b: Operation, h: Operation, now: number): void 
   diffResponses(s, label, b, h);
 }
 
-/** Path parameters match by position in the template (renaming one is harmless); others by location and name. */
-function paramKey(op: Operation, p: Parameter): string {
-  if (p.in === "path") {
+/**
+ * Path parameters match by position in the template (renaming one is harmless), or by name once
+ * the template itself changed; others by location and name.
+ */
+function paramKey(op: Operation, p: Parameter, byName = false): string {
+  if (p.in === "path" && !byName) {
     const i = templateNames(op.path).indexOf(p.name);
     return `path#${i === -1 ? p.name : i}`;
   }
@@ -111,15 +156,19 @@ function describeParam(p: Parameter): string {
 }
 
 function diffParameters(s: Sides, label: string, b: Operation, h: Operation, now: number): void {
-  const bmap = new Map(b.parameters.map((p) => [paramKey(b, p), p]));
-  const hmap = new Map(h.parameters.map((p) => [paramKey(h, p), p]));
+  // The path's own change (operation-path-changed or -template-changed) already says which path parameters came and went.
+  const templateChanged = operationKey(b) !== operationKey(h);
+  const key = (op: Operation, p: Parameter) => paramKey(op, p, templateChanged);
+  const bmap = new Map(b.parameters.map((p) => [key(b, p), p]));
+  const hmap = new Map(h.parameters.map((p) => [key(h, p), p]));
   const moved = new Set<string>();
-  for (const [key, bp] of bmap) {
-    const hp = hmap.get(key);
+  for (const [k, bp] of bmap) {
+    const hp = hmap.get(k);
     if (!hp) {
-      const elsewhere = h.parameters.find((p) => p.name === bp.name && p.in !== bp.in && !bmap.has(paramKey(h, p)));
+      const elsewhere = h.parameters.find((p) => p.name === bp.name && p.in !== bp.in && !bmap.has(key(h, p)));
+      if (templateChanged && bp.in === "path" && !elsewhere) continue;
       if (elsewhere) {
-        moved.add(paramKey(h, elsewhere));
+        moved.add(key(h, elsewhere));
         s.sink.add("request-parameter-location-changed", label, `parameter "${bp.name}" moved from ${bp.in} to ${elsewhere.in}`, bp.location, elsewhere.location);
       } else if (removalBlockedBySunset(bp.value, now)) {
         s.sink.add("request-parameter-removed-before-sunset", label, `deprecated ${describeParam(bp)} was removed before its sunset date ${String(bp.value["x-sunset"])}`, bp.location, h.location);
@@ -148,8 +197,8 @@ function diffParameters(s: Sides, label: string, b: Operation, h: Operation, now
     }
     schemaChanges(s, label, "request-parameter", describeParam(hp), bSchema, hSchema, "request", true);
   }
-  for (const [key, hp] of hmap) {
-    if (bmap.has(key) || moved.has(key)) continue;
+  for (const [k, hp] of hmap) {
+    if (bmap.has(k) || moved.has(k) || (templateChanged && hp.in === "path")) continue;
     if (hp.required) s.sink.add("request-parameter-added-required", label, `required ${describeParam(hp)} was added`, b.location, hp.location);
     else s.sink.add("request-parameter-added", label, `optional ${describeParam(hp)} was added`, b.location, hp.location);
   }
@@ -205,7 +254,10 @@ function diffResponses(s: Sides, label: string, b: Operation, h: Operation): voi
   for (const [status, rawB] of Object.entries(br)) {
     const bLoc = sub(b.location, "responses", status);
     if (!Object.hasOwn(hr, status)) {
-      s.sink.add(isSuccess(status) ? "response-success-status-removed" : "response-non-success-status-removed", label, `response ${status} was removed`, bLoc, sub(h.location, "responses"));
+      // Say what answers instead: "202 removed" alone does not tell a reviewer it became 200.
+      const instead = Object.keys(hr).filter((x) => !Object.hasOwn(br, x) && isSuccess(x) === isSuccess(status));
+      const now = instead.length ? ` (${status} -> ${instead.join(", ")})` : "";
+      s.sink.add(isSuccess(status) ? "response-success-status-removed" : "response-non-success-status-removed", label, `response ${status} was removed${now}`, bLoc, sub(h.location, "responses"));
       continue;
     }
     const bResp = s.base.deref(rawB, bLoc);
@@ -253,12 +305,33 @@ function schemaChanges(s: Sides, label: string, place: SchemaPlace, where: strin
     const reached = `${where}${c.path.length ? ` property ${propertyPath(c.path)}` : ""}`;
     // The same change object comes back for every operation sharing the component: its identity is written once.
     c.key ??= sourceKey(c);
-    s.sink.addAtSource(`${place}-${c.suffix}`, c, { operation: label, where: reached }, () => {
-      // Named by the more precise of its two places (a removed property is only in the base).
-      const source = c.head && (!c.base || c.head.pointer.length >= c.base.pointer.length) ? c.head : c.base!;
-      return { source: `${schemaPlaceLabel(source)}: ${c.detail}`, single: `${reached}: ${c.detail}` };
-    });
+    s.sink.addAtSource(
+      `${place}-${c.suffix}`,
+      c,
+      { operation: label, where: reached },
+      () => {
+        // A switch is read by what switched, wherever it is written; other changes are named by
+        // the more precise of their two places (a removed property is only in the base).
+        if (c.details) return { source: c.detail, single: `${reached}: ${c.detail}` };
+        const source = c.head && (!c.base || c.head.pointer.length >= c.base.pointer.length) ? c.head : c.base!;
+        return { source: `${schemaPlaceLabel(source)}: ${c.detail}`, single: `${reached}: ${c.detail}` };
+      },
+      c.details ? () => foldDetails(place, c.details!) : undefined,
+    );
   }
+}
+
+const LEVEL_RANK: Record<ChangeLevel, number> = { breaking: 0, warning: 1, info: 2 };
+
+/** The differences under a switch, worst first, and the level they give it (info when none). */
+function foldDetails(place: SchemaPlace, inner: readonly SchemaChange[]): { level: ChangeLevel; details: ChangeDetail[] } {
+  const details: ChangeDetail[] = inner.map((d) => {
+    const rule = `${place}-${d.suffix}`;
+    const nested = d.details ? foldDetails(place, d.details).level : undefined;
+    return { rule, level: nested ?? CHANGE_RULES[rule]?.level ?? "warning", message: `${d.path.length ? `property ${propertyPath(d.path)}: ` : ""}${d.detail}` };
+  });
+  details.sort((a, b) => LEVEL_RANK[a.level] - LEVEL_RANK[b.level]);
+  return { level: details[0]?.level ?? "info", details };
 }
 
 /** One way to authenticate: every scheme it names must be satisfied, each with its scopes. */

@@ -41,6 +41,8 @@ export const SCHEMA_CHANGES: Record<string, { effect: Effect; about: string }> =
   "sunset-invalid": { effect: "changed", about: "a deprecated schema's x-sunset is not a date" },
   "default-changed": { effect: "neutral", about: "the default value changed: callers that omit the value get a different behaviour" },
   deprecated: { effect: "neutral", about: "the schema was marked deprecated" },
+  // Its level is the worst of the differences folded under it (see schemaChangeLevel's caller in operation-diff.ts).
+  "schema-switched": { effect: "changed", about: "the place now uses another component schema; the differences between the two are listed under it, and the worst of them sets the level" },
 };
 
 /** Bounds: a higher minimum or a lower maximum is tighter. */
@@ -87,7 +89,7 @@ export const CONSTRAINTS: { keyword: string; stem: string }[] = [
 /** Composition: another allOf member adds constraints; another oneOf/anyOf branch allows more. */
 export const COMPOSITIONS: { keyword: string; stem: string; more: Effect; fewer: Effect }[] = [
   { keyword: "allOf", stem: "all-of", more: "tighter", fewer: "looser" },
-    { keyword: "oneOf", stem: "one-of", more: "looser", fewer: "tighter" },
+  { keyword: "oneOf", stem: "one-of", more: "looser", fewer: "tighter" },
   { keyword: "anyOf", stem: "any-of", more: "looser", fewer: "tighter" },
 ];
 
@@ -146,8 +148,6 @@ export function schemaChangeLevel(place: SchemaPlace, suffix: string, effect: Ef
   // String lengths in a response describe it; clients reading a response do not enforce them, unlike
   // numeric ranges, types or required fields. Worth a look, not a blocker.
   if (!request && /^(min|max)-length-/.test(suffix) && effect === "looser") return "warning";
-  // A new anyOf branch in a response may be a shape a client cannot read, or only an extra facet.
-  if (!request && suffix === "any-of-added") return "warning";
   // A client with an exhaustive switch over a response enum may fail on a new value; the spec cannot tell.
   if (!request && (suffix === "enum-value-added" || suffix === "enum-removed")) return "warning";
   if (effect === "changed") return "breaking";
@@ -159,6 +159,8 @@ const OPERATION_RULES: Record<string, ChangeRule> = {
   "operation-removed-without-deprecation": { level: "breaking", category: "contract", about: "An operation was removed without being marked deprecated first." },
   "operation-removed-after-deprecation": { level: "warning", category: "contract", about: "A deprecated operation was removed." },
   "operation-removed-before-sunset": { level: "breaking", category: "contract", about: "A deprecated operation was removed before its x-sunset date (or with an x-sunset that is not a date)." },
+  "operation-path-changed": { level: "breaking", category: "contract", about: "An operation (same method and operationId) moved to a path its old URLs no longer reach." },
+  "operation-path-template-changed": { level: "info", category: "contract", about: "An operation's path template changed (parameters renamed, split or joined) while every old URL still reaches it." },
   "operation-added": { level: "info", category: "contract", about: "An operation was added." },
   "operation-sunset-removed": { level: "breaking", category: "contract", about: "A deprecated operation's x-sunset date was removed: it could now be removed at any time." },
   "operation-sunset-invalid": { level: "breaking", category: "contract", about: "A deprecated operation's x-sunset is not a date (RFC 3339)." },

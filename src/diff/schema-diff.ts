@@ -21,6 +21,33 @@ export interface SchemaChange {
   head: Location | undefined;
   /** The change's identity at its source, kept once computed (see emit.ts sourceKey). */
   key?: string;
+  /** For a switch from one component to another: what differs between the two, relative to the place. */
+  details?: SchemaChange[];
+  /** One change for every place where it is written (see emit.ts SourceAt.spread). */
+  spread?: boolean;
+}
+
+/** The component a `$ref` names, when it names one under /components/schemas. */
+function componentOf(v: unknown): string | undefined {
+  if (!isObject(v) || typeof v.$ref !== "string") return undefined;
+  const m = /#\/components\/schemas\/([^/]+)$/.exec(v.$ref);
+  return m ? m[1]!.replace(/~1/g, "/").replace(/~0/g, "~") : undefined;
+}
+
+/** Suffixes that take a guarantee away from a response reader. */
+const LOST_GUARANTEE = new Set(["required-property-removed", "property-became-optional", "became-nullable"]);
+
+/** "29 properties no longer guaranteed, 2 other differences": what a switch changes, in a few words. */
+function switchSummary(details: readonly SchemaChange[], direction: Direction): string {
+  if (details.length === 0) return "it allows the same values";
+  const lost = direction === "response" ? details.filter((d) => LOST_GUARANTEE.has(d.suffix)).length : 0;
+  const required = direction === "request" ? details.filter((d) => d.suffix === "new-required-property" || d.suffix === "property-became-required").length : 0;
+  const parts: string[] = [];
+  if (lost) parts.push(`${lost} propert${lost === 1 ? "y" : "ies"} no longer guaranteed`);
+  if (required) parts.push(`${required} propert${required === 1 ? "y" : "ies"} now required`);
+  const rest = details.length - lost - required;
+  if (rest) parts.push(`${rest} ${parts.length ? "other " : ""}difference${rest === 1 ? "" : "s"}`);
+  return parts.join(", ");
 }
 
 const MAX_DEPTH = 48;
@@ -70,7 +97,8 @@ function typesOf(s: JsonObject): { types: Set<string> | undefined; nullable: boo
     types.delete("null");
     if (types.size === 0 && nullable) types = new Set(["null"]);
   }
-  if (s.type === undefined && s.nullable === undefined) nullable = false;
+  // Without a type, null is allowed only when an enum lists it (an untyped schema otherwise says nothing about null).
+  if (s.type === undefined && s.nullable === undefined) nullable = Array.isArray(s.enum) && s.enum.includes(null);
   return { types, nullable };
 }
 
@@ -106,6 +134,7 @@ function deepEqual(a: unknown, b: unknown): boolean {
 export class SchemaDiffer {
   private readonly memo = new Map<string, SchemaChange[]>();
   private readonly active = new Set<string>();
+  private readonly switches = new Map<string, SchemaChange[]>();
 
   constructor(
     private readonly baseDocs: DocumentSet,
@@ -117,6 +146,29 @@ export class SchemaDiffer {
    * properties are (the fields of a form-encoded request body).
    */
   diff(base: SchemaSide | undefined, head: SchemaSide | undefined, direction: Direction, depth = 0, textual: Textual = false): SchemaChange[] {
+    const from = componentOf(base?.value);
+    const to = componentOf(head?.value);
+    const inner = this.diffResolved(base, head, direction, depth, textual);
+    if (from === undefined || to === undefined || from === to) return inner;
+    // Kept per place, like the comparison itself: the same $ref site is met once per operation reaching it.
+    const at = `${direction}|${String(textual)}|${base!.location.file}#${base!.location.pointer}|${head!.location.file}#${head!.location.pointer}`;
+    const known = this.switches.get(at);
+    if (known) return known;
+    const result = this.switched(base!, head!, from, to, inner, direction);
+    this.switches.set(at, result);
+    return result;
+  }
+
+  private switched(base: SchemaSide, head: SchemaSide, from: string, to: string, inner: SchemaChange[], direction: Direction): SchemaChange[] {
+    // A component renamed (the old name gone from the head, the new one not in the base) is the same schema under another name.
+    const fromStays = this.headDocs.deref(base.value, head.location) !== undefined;
+    const toExisted = this.baseDocs.deref(head.value, base.location) !== undefined;
+    if (!fromStays && !toExisted) return inner;
+    // A place that now uses another component is one change, what differs between the two folded under it.
+    return [{ suffix: "schema-switched", path: [], detail: `now uses \`${to}\` instead of \`${from}\`: ${switchSummary(inner, direction)}`, base: base.location, head: head.location, details: inner, spread: true }];
+  }
+
+  private diffResolved(base: SchemaSide | undefined, head: SchemaSide | undefined, direction: Direction, depth: number, textual: Textual): SchemaChange[] {
     const b = base ? this.baseDocs.deref(base.value, base.location) : undefined;
     const h = head ? this.headDocs.deref(head.value, head.location) : undefined;
     if (!b || !h || depth > MAX_DEPTH) return [];
@@ -137,8 +189,8 @@ export class SchemaDiffer {
     // allOf members are merged into one view first: [A, B] refactored into one object allows the same values.
     const fb = flattenAllOf(this.baseDocs, rawB);
     const fh = flattenAllOf(this.headDocs, rawH);
-    const b: SchemaSide = { value: fb.value, location: rawB.location };
-    const h: SchemaSide = { value: fh.value, location: rawH.location };
+    const b: SchemaSide = { value: scalarAlternativesMerged(this.baseDocs, fb.value, rawB.location), location: rawB.location };
+    const h: SchemaSide = { value: scalarAlternativesMerged(this.headDocs, fh.value, rawH.location), location: rawH.location };
     const bs = b.value;
     const hs = h.value;
     const unwrapped = this.wrapping(b, h, direction, depth, textualSetting);
@@ -173,8 +225,10 @@ export class SchemaDiffer {
     const typeUnion = bt.types && ht.types ? new Set([...bt.types, ...ht.types]) : undefined;
 
     // bounds
+    // An enum that replaces a length limit or a pattern is judged as the enum, when every value it lists met the old limit.
+    const enumReplaces = (keyword: string) => !Array.isArray(bs.enum) && Array.isArray(hs.enum) && hs[keyword] === undefined && bs[keyword] !== undefined && hs.enum.every((v) => v === null || meetsStringLimit(keyword, bs[keyword], v));
     for (const { keyword, stem } of BOUNDS) {
-      if (!applies(keyword, typeUnion)) continue;
+      if (!applies(keyword, typeUnion) || enumReplaces(keyword)) continue;
       const bv = bs[keyword];
       const hv = hs[keyword];
       if (typeof bv === "boolean" || typeof hv === "boolean") {
@@ -206,7 +260,7 @@ export class SchemaDiffer {
 
     // constraint keywords
     for (const { keyword, stem } of CONSTRAINTS) {
-      if (!applies(keyword, typeUnion)) continue;
+      if (!applies(keyword, typeUnion) || enumReplaces(keyword)) continue;
       const bv = keyword === "pattern" ? normalPattern(bs[keyword]) : bs[keyword];
       const hv = keyword === "pattern" ? normalPattern(hs[keyword]) : hs[keyword];
       if (bv === undefined && hv === undefined) continue;
@@ -255,8 +309,11 @@ export class SchemaDiffer {
         out.push({ suffix: direction === "request" && required ? "new-required-property" : "property-added", path: [name], detail: `${required ? "required " : "optional "}property added`, base: b.location, head: hl });
       } else {
         if (!breq.has(name) && hreq.has(name)) out.push({ suffix: "property-became-required", path: [name], detail: "became required", base: bl, head: hl });
-        if (breq.has(name) && !hreq.has(name)) out.push({ suffix: "property-became-optional", path: [name], detail: "became optional", base: bl, head: hl });
-        for (const c of this.diff({ value: bp[name], location: bl }, { value: hp[name], location: hl }, direction, depth + 1, textualSetting === "properties")) out.push({ ...c, path: [name, ...c.path] });
+        const inner = this.diff({ value: bp[name], location: bl }, { value: hp[name], location: hl }, direction, depth + 1, textualSetting === "properties");
+        // Optional and nullable at once is one thing for a reader of the property: it may now be missing either way.
+        const nullable = breq.has(name) && !hreq.has(name) ? inner.find((c) => c.path.length === 0 && c.suffix === "became-nullable") : undefined;
+        if (breq.has(name) && !hreq.has(name)) out.push({ suffix: "property-became-optional", path: [name], detail: nullable ? "may now be null or absent (became optional and nullable)" : "became optional", base: bl, head: hl });
+        for (const c of inner) if (c !== nullable) out.push({ ...c, path: [name, ...c.path] });
       }
     }
     // Required names without a property schema (allowed by JSON Schema) still bind callers.
@@ -303,14 +360,19 @@ export class SchemaDiffer {
       const hl = keyword === "allOf" ? constraining(hs[keyword], this.headDocs, h.location) : Array.isArray(hs[keyword]) ? (hs[keyword] as unknown[]) : [];
       if (bl.length === 0 && hl.length === 0) continue;
       const x = at(keyword);
-      for (const [i, j] of pairMembers(bl, hl, x.b.location, x.h.location, this.baseDocs, this.headDocs)) {
+      const pairs = pairMembers(bl, hl, x.b.location, x.h.location, this.baseDocs, this.headDocs);
+      for (const [i, j] of pairs) {
         const sb = { value: bl[i], location: { file: x.b.location.file, pointer: joinPointer(x.b.location.pointer, i) } };
         const sh = { value: hl[j], location: { file: x.h.location.file, pointer: joinPointer(x.h.location.pointer, j) } };
-        for (const c of this.diff(sb, sh, direction, depth + 1)) out.push({ ...c, path: [`${keyword}[${j}]`, ...c.path] });
+        const name = memberName(this.headDocs, hl[j], sh.location, j);
+        for (const c of this.diff(sb, sh, direction, depth + 1)) out.push({ ...c, path: [`${keyword}[${name}]`, ...c.path] });
       }
-      if (keyword === "oneOf" && bl.length === 0 && hl.length > 0) add("one-of-introduced", `the schema became a oneOf of ${hl.length} alternatives`, keyword);
-      else if (hl.length > bl.length) add(`${stem}-added`, `${hl.length - bl.length} ${keyword} member(s) added (now ${hl.length})`, keyword);
-      if (bl.length > hl.length) add(`${stem}-removed`, `${bl.length - hl.length} ${keyword} member(s) removed (now ${hl.length})`, keyword);
+      // Alternatives that found no partner (by component or by shape) were added or removed.
+      const addedNames = hl.map((m, j) => j).filter((j) => !pairs.some(([, pj]) => pj === j)).map((j) => memberName(this.headDocs, hl[j], { file: x.h.location.file, pointer: joinPointer(x.h.location.pointer, j) }, j));
+      const removedNames = bl.map((m, i) => i).filter((i) => !pairs.some(([pi]) => pi === i)).map((i) => memberName(this.baseDocs, bl[i], { file: x.b.location.file, pointer: joinPointer(x.b.location.pointer, i) }, i));
+      if (keyword === "oneOf" && bl.length === 0 && hl.length > 0) add("one-of-introduced", `the schema became a oneOf of ${hl.length} alternatives: ${hl.map((m, j) => memberName(this.headDocs, m, { file: x.h.location.file, pointer: joinPointer(x.h.location.pointer, j) }, j)).join(", ")}`, keyword);
+      else if (addedNames.length > 0) add(`${stem}-added`, `${keyword} alternative${addedNames.length > 1 ? "s" : ""} ${addedNames.join(", ")} added (${bl.length} -> ${hl.length} alternatives)`, keyword);
+      if (removedNames.length > 0) add(`${stem}-removed`, `${keyword} alternative${removedNames.length > 1 ? "s" : ""} ${removedNames.join(", ")} removed (${bl.length} -> ${hl.length} alternatives)`, keyword);
     }
     return out;
   }
@@ -337,13 +399,15 @@ export class SchemaDiffer {
       if (index === -1) return undefined;
       const member = { value: members[index], location: { file: listAt.file, pointer: joinPointer(listAt.pointer, index) } };
       const inner = wrappedNow ? this.diff(b, member, direction, depth + 1, textual) : this.diff(member, h, direction, depth + 1, textual);
-      const out = inner.map((c) => ({ ...c, path: [`${keyword}[${index}]`, ...c.path] }));
-      if (wrappedNow) {
-        const suffix = keyword === "oneOf" ? "one-of-introduced" : `${stem}-added`;
-        out.push(this.change(suffix, [], `the schema became ${article(keyword)} ${keyword} of ${members.length} alternatives`, b, h, keyword));
-      } else {
-        out.push(this.change(`${stem}-removed`, [], `the ${keyword} of ${members.length} alternatives became one of them`, b, h, keyword));
-      }
+      const name = memberName(docs, members[index], member.location, index);
+      const out = inner.map((c) => ({ ...c, path: [`${keyword}[${name}]`, ...c.path] }));
+      const others = members.map((m, i) => i).filter((i) => i !== index).map((i) => memberName(docs, members[i], { file: listAt.file, pointer: joinPointer(listAt.pointer, i) }, i));
+      // The old schema kept as one alternative: what it accepted (or returned) is still accepted, with more besides.
+      // oneOf refuses a value that matches two alternatives: the old values still pass only when no other alternative can take them.
+      const overlaps = keyword === "oneOf" && members.some((m, i) => i !== index && mayOverlap(docs.deref(m, { file: listAt.file, pointer: joinPointer(listAt.pointer, i) })?.value, docs.deref(member.value, member.location)?.value));
+      if (wrappedNow && overlaps) out.push(this.change("one-of-introduced", [], `the schema became a oneOf of ${members.length} alternatives: the previous one (${name}) or ${others.join(", ")}; a value matching more than one of them is now refused`, b, h, keyword));
+      else if (wrappedNow) out.push(this.change(`${stem}-added`, [], `the schema became ${article(keyword)} ${keyword} of ${members.length} alternatives: the previous one (${name}) or ${others.join(", ")}`, b, h, keyword));
+      else out.push(this.change(`${stem}-removed`, [], `the ${keyword} of ${members.length} alternatives became one of them (${name}); ${others.join(", ")} no longer`, b, h, keyword));
       return out;
     }
     return undefined;
@@ -470,8 +534,106 @@ function pairMembers(bl: unknown[], hl: unknown[], bAt: Location, hAt: Location,
       usedH.add(j);
     }
   });
-  const restB = bl.map((_, i) => i).filter((i) => !usedB.has(i));
-  const restH = hl.map((_, j) => j).filter((j) => !usedH.has(j));
-  for (let n = 0; n < Math.min(restB.length, restH.length); n++) pairs.push([restB[n]!, restH[n]!]);
+  // The rest by shape (type, then property names and enum values in common), never by position:
+  // a reordered list keeps its pairs.
+  const hValues = hl.map((m, j) => headDocs.deref(m, { file: hAt.file, pointer: joinPointer(hAt.pointer, j) })?.value);
+  for (const i of bl.map((_, i) => i).filter((i) => !usedB.has(i))) {
+    const bv = baseDocs.deref(bl[i], { file: bAt.file, pointer: joinPointer(bAt.pointer, i) })?.value;
+    let best = -1;
+    let bestScore = 0;
+    hValues.forEach((hv, j) => {
+      if (usedH.has(j)) return;
+      const score = shapeScore(bv, hv);
+      if (score > bestScore) {
+        best = j;
+        bestScore = score;
+      }
+    });
+    if (best === -1) continue;
+    pairs.push([i, best]);
+    usedH.add(best);
+  }
   return pairs;
+}
+
+/** Can one value match both schemas? Judged by type alone: without a type on either side, it can. */
+function mayOverlap(a: unknown, b: unknown): boolean {
+  if (!isObject(a) || !isObject(b)) return true;
+  const ta = typesOf(a).types;
+  const tb = typesOf(b).types;
+  if (!ta || !tb) return true;
+  return within(ta, tb) || within(tb, ta) || [...ta].some((t) => tb.has(t) || (t === "integer" && tb.has("number")) || (t === "number" && tb.has("integer")));
+}
+
+/** How alike two alternatives look: 0 for different types, more for each property name or enum value in common. */
+function shapeScore(a: unknown, b: unknown): number {
+  if (!isObject(a) || !isObject(b) || typeKey(a) !== typeKey(b)) return 0;
+  if (deepEqual(a, b)) return 10_000;
+  const names = (v: JsonObject) => (isObject(v.properties) ? Object.keys(v.properties) : []);
+  const values = (v: JsonObject) => (Array.isArray(v.enum) ? v.enum : []);
+  const an = names(a);
+  const bn = names(b);
+  const commonNames = an.filter((k) => bn.includes(k)).length;
+  // Two objects with nothing in common are different alternatives, not one that changed.
+  if ((an.length > 0 || bn.length > 0) && commonNames === 0) return 0;
+  return 1 + commonNames + values(a).filter((v) => values(b).some((w) => deepEqual(v, w))).length;
+}
+
+/** How an alternative is named in a message: its component, else its type, else its position. */
+function memberName(docs: DocumentSet, member: unknown, at: Location, index: number): string {
+  if (isObject(member) && typeof member.$ref === "string") return member.$ref.slice(member.$ref.lastIndexOf("/") + 1);
+  const v = docs.deref(member, at)?.value;
+  if (isObject(v)) {
+    if (typeof v.title === "string" && v.title.length <= 40) return v.title;
+    if (typeof v.type === "string") return `#${index + 1} (${v.type === "array" && isObject(v.items) && typeof v.items.$ref === "string" ? `array of ${v.items.$ref.slice(v.items.$ref.lastIndexOf("/") + 1)}` : v.type})`;
+  }
+  return `#${index + 1}`;
+}
+
+/** Does a string value meet the old schema's length limit or pattern? */
+function meetsStringLimit(keyword: string, limit: unknown, value: unknown): boolean {
+  if (typeof value !== "string") return false;
+  if (keyword === "maxLength") return typeof limit === "number" && value.length <= limit;
+  if (keyword === "minLength") return typeof limit === "number" && value.length >= limit;
+  if (keyword === "pattern") {
+    try {
+      return typeof limit === "string" && new RegExp(limit, "u").test(value);
+    } catch {
+      return false;
+    }
+  }
+  return false;
+}
+
+/** Keywords an alternative may carry and still be a plain list of values or types. */
+const SCALAR_KEYS = new Set(["enum", "type", "nullable", ...ANNOTATIONS]);
+
+/**
+ * A oneOf/anyOf whose alternatives are only value lists and types (`[enum of 3, null]`) allows
+ * exactly what one schema with their union allows: it is compared as that schema, so rewriting
+ * one as the other changes nothing.
+ */
+function scalarAlternativesMerged(docs: DocumentSet, value: unknown, at: Location): unknown {
+  if (!isObject(value)) return value;
+  for (const keyword of ["oneOf", "anyOf"]) {
+    const list = value[keyword];
+    if (!Array.isArray(list) || list.length === 0 || (keyword === "oneOf" ? value.anyOf : value.oneOf) !== undefined) continue;
+    const members = list.map((m, i) => docs.deref(m, { file: at.file, pointer: joinPointer(at.pointer, keyword, i) })?.value);
+    if (!members.every((m) => isObject(m) && Object.keys(m).every((k) => SCALAR_KEYS.has(k) || k.startsWith("x-")))) return value;
+    const objects = members as JsonObject[];
+    const nullOnly = (m: JsonObject) => m.type === "null" || (Array.isArray(m.enum) && m.enum.length > 0 && m.enum.every((v) => v === null));
+    const merged: JsonObject = { ...value };
+    delete merged[keyword];
+    const rest = objects.filter((m) => !nullOnly(m));
+    const hasNull = rest.length < objects.length || objects.some((m) => m.nullable === true || (Array.isArray(m.type) && m.type.includes("null")));
+    if (rest.every((m) => Array.isArray(m.enum))) merged.enum = [...rest.flatMap((m) => m.enum as unknown[]), ...(hasNull ? [null] : [])];
+    else if (Array.isArray(value.enum)) return value;
+    if (value.type === undefined) {
+      const types = new Set(rest.flatMap((m) => (typeof m.type === "string" ? [m.type] : Array.isArray(m.type) ? m.type : [])));
+      if (rest.every((m) => m.type !== undefined) && types.size > 0) merged.type = [...types, ...(hasNull ? ["null"] : [])];
+    }
+    if (hasNull) merged.nullable = true;
+    return merged;
+  }
+  return value;
 }

@@ -33,6 +33,8 @@ export interface GatewayServices {
   /** The cap on every request body the gateway reads or forwards (413 over it); DEFAULT_BODY_LIMITS has 10 MiB. */
   maxBodyBytes: number;
   bodyTimeoutMs: number;
+  /** Key hashes revoked while this process runs: every release's key check refuses them at once. */
+  revokedKeys?: ReadonlySet<string>;
 }
 
 
@@ -92,7 +94,7 @@ export function compileRelease(config: GatewayConfig, settings: EnvironmentSetti
   if (missing.size > 0) {
     throw new ReleaseError("ENV_VARIABLE_MISSING", `environment ${settings.name} does not set ${[...missing].map((n) => `$env(${n})`).join(", ")}, which the config needs`);
   }
-  const keys = new KeyIndex(settings.consumers);
+  const keys = new KeyIndex(settings.consumers, services.revokedKeys);
   const versions = new Map(config.documents.map((d) => [d.file, d.version]));
   const compiler = new SchemaCompiler(config.docs);
   const policies = new Map(config.policies.map((p) => [p.name, { ...p, options: fillEnv(p.options, settings.vars, missing) }]));

@@ -19,6 +19,8 @@ export interface QueuedWork {
   deliveryId?: string;
   event?: string;
   coalesce?: boolean;
+  /** The commit a preview or promotion job is for; a close or delete has none. */
+  head?: string;
 }
 
 /** Records the delivery and queues its job in one transaction; a redelivery enqueues nothing. */
@@ -58,6 +60,7 @@ export function gitwayApp(enqueue: Enqueue): ApplicationFunction {
         kind: JOB_KIND.pullRequest,
         environmentKey: prKey(owner, repo, pr.number),
         commitOrder: Date.now(),
+        ...(action === "closed" ? {} : { head: pr.head.sha }),
         payload: {
           type: "pull_request",
           installationId,
@@ -84,6 +87,7 @@ export function gitwayApp(enqueue: Enqueue): ApplicationFunction {
         kind: JOB_KIND.push,
         environmentKey: branchKey(owner, p.repository.name, branch),
         commitOrder: Date.now(),
+        head: p.after,
         payload: { type: "push", installationId, owner, repo: p.repository.name, branch, sha: p.after, defaultBranch: p.repository.default_branch ?? "main", actor: p.sender?.login ?? p.pusher.name },
       });
     });

@@ -78,7 +78,14 @@ export class GitHubPublisher implements Publisher {
    * Completes the check runs a failed attempt left open, saying why: as failed when the job gives
    * up, as neutral when another attempt follows (it opens check runs of its own).
    */
-  async failOpen(reason: string, final: boolean): Promise<void> {
+  async failOpen(reason: string, final: boolean, fallback?: { sha: string; names: readonly CheckName[] }): Promise<void> {
+    // Checks are created with their result, so a job may fail with none open: at the last attempt they still say why.
+    if (final && fallback && this.checkRuns.size === 0) {
+      for (const name of fallback.names) {
+        await this.octokit.rest.checks.create({ ...this.repo, name: CHECK_PREFIX + name, head_sha: fallback.sha, status: "completed", conclusion: "failure", completed_at: new Date().toISOString(), output: { title: "Gitway could not finish this check", summary: fitText(`Gitway gave up after several attempts: ${reason}\n\nRe-run the check once the cause is fixed.`) } });
+      }
+      return;
+    }
     for (const run of this.openCheckRuns) {
       await this.octokit.rest.checks.update({
         ...this.repo,
@@ -106,8 +113,8 @@ export class GitHubPublisher implements Publisher {
       auto_merge: false,
     });
     if (!("id" in data)) throw new Error(`GitHub did not create a deployment for ${environment.name}: ${data.message ?? "no reason given"}`);
+    // No "in progress" status: the deployment is pending until its result, one write later.
     this.deployments.set(environment.name, data.id);
-    await this.octokit.rest.repos.createDeploymentStatus({ ...this.repo, deployment_id: data.id, state: "in_progress", description: "Deploying" });
   }
 
   async deployed(environment: EnvironmentRef, _sha: string, result: { ok: true } | { ok: false; reason: string }): Promise<void> {
@@ -133,6 +140,7 @@ export class GitHubPublisher implements Publisher {
     const comments = await this.octokit.paginate(this.octokit.rest.issues.listComments, { ...this.repo, issue_number: pullRequest, per_page: 100 });
     // Only a comment an app wrote counts: anyone can paste the marker into their own.
     const mine = comments.find((c) => c.body?.includes(COMMENT_MARKER) && c.user?.type === "Bot");
+    if (mine?.body === body) return; // a write that changes nothing waits its turn for nothing
     if (mine) await this.octokit.rest.issues.updateComment({ ...this.repo, comment_id: mine.id, body });
     else await this.octokit.rest.issues.createComment({ ...this.repo, issue_number: pullRequest, body });
   }

@@ -1,10 +1,18 @@
 import { APPROVAL_PERMISSIONS, type ApprovalPermission } from "../config/index.js";
-import { approveBreaking, branchPreviewName, previewChange, pullRequestPreviewName, promoteCommit, readCommit, retireEnvironment, type Deployer, type EnvironmentRef, type Fence, type PipelineDeps, type Publisher, type Records } from "../pipeline/index.js";
+import { approveBreaking, branchPreviewName, previewChange, pullRequestPreviewName, promoteCommit, readCommit, retireEnvironment, type ConfigSource, type Deployer, type EnvironmentRef, type Fence, type PipelineDeps, type PreviewResult, type PromoteResult, type Publisher, type Records } from "../pipeline/index.js";
 import { fitText } from "../report/index.js";
 import { branchKey, JOB_KIND, prKey, type Enqueue, type GitHubWork } from "./events.js";
 import type { Octokit, RepoId } from "./octokit.js";
 import { GitHubPublisher } from "./publisher.js";
 import { GitHubSource } from "./source.js";
+import { retryAfter, sweepAction, type JobStatus, type Remembered, type SweepDecision } from "./sweep-rules.js";
+
+/** What the sweep remembers per environment and head (the store's sweep_decisions), and what the queue holds. */
+export interface SweepMemoryPort {
+  recall(environmentKey: string, headSha: string): Promise<{ decision: string; retries: number; retryAfter: Date | null } | undefined>;
+  remember(environmentKey: string, headSha: string, decision: SweepDecision, retry?: { retries: number; retryAfter: Date }): Promise<void>;
+  jobStatus(environmentKey: string, headSha: string): Promise<string | undefined>;
+}
 
 /** What the job runner needs from the process: GitHub clients, the records, the gateway, the queue. */
 export interface GitHubWorkDeps {
@@ -15,6 +23,7 @@ export interface GitHubWorkDeps {
   };
   deployer: Deployer;
   enqueue: Enqueue;
+  memory: SweepMemoryPort;
   maxFileBytes: number;
   /** Previews with no activity for this long are removed by the sweep; 0 never. */
   previewTtlHours: number;
@@ -55,22 +64,30 @@ export async function runGitHubWork(deps: GitHubWorkDeps, work: GitHubWork, job:
         if (work.close) {
           await retireEnvironment(pipeline, { owner: work.owner, repo: work.repo, environment: pullRequestPreviewName(work.number), actor: work.actor, reason: work.merged ? "pull request merged" : "pull request closed", pullRequest: work.number });
         } else {
-          await previewChange(pipeline, { owner: work.owner, repo: work.repo, environment: { name: pullRequestPreviewName(work.number), kind: "preview", pullRequest: work.number }, headSha: work.headSha, baseSha: work.baseSha, fork: work.fork, actor: work.actor, trigger: "pull_request" });
+          const key = prKey(work.owner, work.repo, work.number);
+          // Late, repeated or out-of-order events: only an open pull request's current head is previewed.
+          const { data: pr } = await octokit.rest.pulls.get({ ...repo, pull_number: work.number });
+          if (pr.state !== "open") return await deps.memory.remember(key, work.headSha, "closed");
+          if (pr.head.sha !== work.headSha) return;
+          const result = await previewChange(pipeline, { owner: work.owner, repo: work.repo, environment: { name: pullRequestPreviewName(work.number), kind: "preview", pullRequest: work.number }, headSha: work.headSha, baseSha: work.baseSha, fork: work.fork, actor: work.actor, trigger: "pull_request" });
+          const decision = previewDecision(result);
+          if (decision) await deps.memory.remember(key, work.headSha, decision);
         }
         return;
       case "approve":
         return await approve(pipeline, octokit, work);
       case "push":
-        return await branchHead(pipeline, octokit, work.owner, work.repo, work.branch, work.sha, work.defaultBranch, work.actor);
+        return await branchHead(deps, pipeline, octokit, work.owner, work.repo, work.branch, work.sha, work.defaultBranch, work.actor);
       case "rerun_commit":
-        if (work.branch) return await branchHead(pipeline, octokit, work.owner, work.repo, work.branch, work.sha, work.defaultBranch, work.actor);
+        if (work.branch) return await branchHead(deps, pipeline, octokit, work.owner, work.repo, work.branch, work.sha, work.defaultBranch, work.actor);
         return;
       case "delete_branch":
         await retireEnvironment(pipeline, { owner: work.owner, repo: work.repo, environment: branchPreviewName(work.branch), actor: work.actor, reason: "branch deleted" });
         return;
     }
   } catch (e) {
-    await publisher.failOpen(safeReason(e), job.finalAttempt).catch(() => {});
+    const fallback = work.type === "pull_request" && !work.close ? { sha: work.headSha, names: ["validate", "changes", "preview"] as const } : undefined;
+    await publisher.failOpen(safeReason(e), job.finalAttempt, fallback).catch(() => {});
     throw e;
   }
 }
@@ -109,15 +126,66 @@ async function approve(pipeline: PipelineDeps, octokit: Octokit, work: Extract<G
   });
 }
 
+function previewDecision(result: PreviewResult): SweepDecision | undefined {
+  if (result === "served") return "served";
+  if (result === "no-config") return "no-config";
+  if (result === "not-deployed") return "not-deployable";
+  return undefined; // superseded: the newer head has its own job
+}
+
+/** What a promotion's outcome means for the sweep: an answer, or a failed deploy worth a few retries. */
+function promotionDecision(result: PromoteResult | "no-config"): SweepDecision | undefined {
+  if (result === "no-config") return "no-config";
+  if (result.stopped) {
+    const cause = result.stopped.cause;
+    if (cause === "superseded") return undefined;
+    if (cause === "invalid-config") return "invalid-config";
+    if (cause === "deploy-failed") return "deploy-failed";
+    return "not-deployable";
+  }
+  return result.deployed.includes("production") ? "served" : "not-deployable";
+}
+
+const productionBranches = new Map<string, string>();
+
+/**
+ * The branch production follows: `production.branch` of the config production runs (trusted: it
+ * was deployed), or of the default branch's head before anything is deployed, never of the commit
+ * under review. The one place that decides it, so trusted settings can take it over.
+ */
+export async function productionBranchOf(records: Records, source: ConfigSource, octokit: Octokit, owner: string, repo: string, defaultBranch: string): Promise<string> {
+  const repositoryId = await records.repository(owner, repo);
+  let sha = (await records.findEnvironment(repositoryId, "production"))?.deployedCommitSha ?? undefined;
+  sha ??= (await octokit.rest.repos.getBranch({ owner, repo, branch: defaultBranch })).data.commit.sha;
+  const cacheKey = `${owner}/${repo}@${sha}`;
+  let branch = productionBranches.get(cacheKey);
+  if (branch === undefined) {
+    branch = (await readCommit(source, sha)).config?.settings.production.branch ?? defaultBranch;
+    if (productionBranches.size >= 1_000) productionBranches.clear();
+    productionBranches.set(cacheKey, branch);
+  }
+  return branch;
+}
+
 /** A branch's new head: production promotes; a branch listed under previews.branches gets a preview. */
-async function branchHead(pipeline: PipelineDeps, octokit: Octokit, owner: string, repo: string, branch: string, sha: string, defaultBranch: string, actor: string): Promise<void> {
-  const head = await readCommit(pipeline.source, sha);
-  const settings = head.config?.settings;
-  const production = settings?.production.branch ?? defaultBranch;
+async function branchHead(deps: GitHubWorkDeps, pipeline: PipelineDeps, octokit: Octokit, owner: string, repo: string, branch: string, sha: string, defaultBranch: string, actor: string): Promise<void> {
+  const production = await productionBranchOf(deps.records, pipeline.source, octokit, owner, repo, defaultBranch);
   if (branch === production) {
-    await promoteCommit(pipeline, { owner, repo, sha, actor, trigger: "push" });
+    // A late or re-run event for an older commit never replaces the branch's current head.
+    const { data: current } = await octokit.rest.repos.getBranch({ owner, repo, branch });
+    if (current.commit.sha !== sha) return;
+    const key = branchKey(owner, repo, branch);
+    const result = await promoteCommit(pipeline, { owner, repo, sha, actor, trigger: "push" });
+    const decision = promotionDecision(result);
+    if (decision === "deploy-failed") {
+      const before = await deps.memory.recall(key, sha);
+      const retries = before?.decision === "deploy-failed" ? before.retries + 1 : 1;
+      await deps.memory.remember(key, sha, decision, { retries, retryAfter: retryAfter(retries, Date.now()) });
+    } else if (decision) await deps.memory.remember(key, sha, decision);
     return;
   }
+  const head = await readCommit(pipeline.source, sha);
+  const settings = head.config?.settings;
   if (!settings || !matchesBranch(settings.previews.branches, branch)) return;
   // A branch with an open pull request is previewed once, as the pull request's preview.
   const { data: open } = await octokit.rest.pulls.list({ owner, repo, head: `${owner}:${branch}`, state: "open", per_page: 1 });
@@ -146,6 +214,7 @@ async function installation(deps: GitHubWorkDeps, work: Extract<GitHubWork, { ty
       kind: JOB_KIND.push,
       environmentKey: branchKey(r.owner, r.repo, repo.default_branch),
       commitOrder: Date.now(),
+      head: branch.commit.sha,
       payload: { type: "push", installationId: work.installationId, owner: r.owner, repo: r.repo, branch: repo.default_branch, sha: branch.commit.sha, defaultBranch: repo.default_branch, actor: work.actor },
     });
   }
@@ -153,12 +222,23 @@ async function installation(deps: GitHubWorkDeps, work: Extract<GitHubWork, { ty
 
 /**
  * GitHub does not redeliver a failed delivery by itself: compare what is open and what is deployed,
- * and queue the work that was missed. Also removes previews idle for longer than the TTL.
+ * and queue the work that was missed, remembering per environment and head what was decided so the
+ * next sweep asks nothing already answered (see sweep-rules.ts). Also removes idle previews.
  */
 async function sweep(deps: GitHubWorkDeps): Promise<void> {
   const app = await deps.auth();
   const installations = await app.paginate(app.rest.apps.listInstallations, { per_page: 100 });
   const ttlMs = deps.previewTtlHours * 3_600_000;
+  const stateOf = async (key: string, head: string, deployed: { sha: string | null; idle: boolean } | undefined) => {
+    const remembered = await deps.memory.recall(key, head);
+    return {
+      head,
+      deployed,
+      job: (await deps.memory.jobStatus(key, head)) as JobStatus | undefined,
+      remembered: remembered as Remembered | undefined,
+      now: Date.now(),
+    };
+  };
   for (const inst of installations) {
     const octokit = await deps.auth(inst.id);
     const repos = await octokit.paginate(octokit.rest.apps.listReposAccessibleToInstallation, { per_page: 100 });
@@ -171,15 +251,21 @@ async function sweep(deps: GitHubWorkDeps): Promise<void> {
       const openNumbers = new Set<number>();
       for (const pr of pulls) {
         openNumbers.add(pr.number);
+        const key = prKey(owner, r.name, pr.number);
         const env = byName.get(pullRequestPreviewName(pr.number));
-        const idle = env && ttlMs > 0 && Date.now() - env.lastActivityAt.getTime() > ttlMs;
-        if (env?.deployedCommitSha === pr.head.sha && !idle) continue;
+        const idle = Boolean(env && ttlMs > 0 && Date.now() - env.lastActivityAt.getTime() > ttlMs);
+        const action = sweepAction(await stateOf(key, pr.head.sha, env ? { sha: env.deployedCommitSha, idle } : undefined));
+        if (action === "skip") continue;
+        const close = action === "remove";
         await deps.enqueue({
           kind: JOB_KIND.pullRequest,
-          environmentKey: prKey(owner, r.name, pr.number),
+          environmentKey: key,
           commitOrder: Date.now(),
-          payload: { type: "pull_request", installationId: inst.id, owner, repo: r.name, number: pr.number, close: Boolean(idle), merged: false, headSha: pr.head.sha, baseSha: pr.base.sha, fork: pr.head.repo?.full_name !== r.full_name, actor: "gitway" },
+          ...(close ? {} : { head: pr.head.sha }),
+          payload: { type: "pull_request", installationId: inst.id, owner, repo: r.name, number: pr.number, close, merged: false, headSha: pr.head.sha, baseSha: pr.base.sha, fork: pr.head.repo?.full_name !== r.full_name, actor: "gitway" },
         });
+        // Removed for idling: stays removed until the pull request gets a new head.
+        await deps.memory.remember(key, pr.head.sha, close ? "removed-idle" : "queued");
       }
       // Previews of pull requests closed while a delivery was lost.
       for (const env of live) {
@@ -192,15 +278,27 @@ async function sweep(deps: GitHubWorkDeps): Promise<void> {
           });
         }
       }
-      const { data: branch } = await octokit.rest.repos.getBranch({ owner, repo: r.name, branch: r.default_branch });
-      if (byName.get("production")?.deployedCommitSha !== branch.commit.sha) {
-        await deps.enqueue({
-          kind: JOB_KIND.push,
-          environmentKey: branchKey(owner, r.name, r.default_branch),
-          commitOrder: Date.now(),
-          payload: { type: "push", installationId: inst.id, owner, repo: r.name, branch: r.default_branch, sha: branch.commit.sha, defaultBranch: r.default_branch, actor: "gitway" },
-        });
-      }
+      const source = new GitHubSource(octokit, { owner, repo: r.name }, { maxFileBytes: deps.maxFileBytes });
+      const productionBranch = await productionBranchOf(deps.records, source, octokit, owner, r.name, r.default_branch);
+      const branch = await octokit.rest.repos.getBranch({ owner, repo: r.name, branch: productionBranch }).then(
+        (res) => res.data,
+        () => undefined, // production.branch names a branch that does not exist (yet)
+      );
+      if (!branch) continue;
+      const key = branchKey(owner, r.name, productionBranch);
+      const production = byName.get("production");
+      const action = sweepAction(await stateOf(key, branch.commit.sha, production ? { sha: production.deployedCommitSha, idle: false } : undefined));
+      if (action !== "queue") continue;
+      await deps.enqueue({
+        kind: JOB_KIND.push,
+        environmentKey: key,
+        commitOrder: Date.now(),
+        head: branch.commit.sha,
+        payload: { type: "push", installationId: inst.id, owner, repo: r.name, branch: productionBranch, sha: branch.commit.sha, defaultBranch: r.default_branch, actor: "gitway" },
+      });
+      const before = await deps.memory.recall(key, branch.commit.sha);
+      // A retry of a failed deploy keeps its count: the next failure counts on from it.
+      if (before?.decision !== "deploy-failed") await deps.memory.remember(key, branch.commit.sha, "queued");
     }
   }
 }

@@ -13,6 +13,8 @@ export interface NewJob {
   /** Default true: queued jobs of the same kind and environment for older commits are superseded. */
   coalesce?: boolean;
   maxAttempts?: number;
+  /** The commit the job is for: while a job of the same kind and environment for it waits or runs, nothing more is queued. */
+  head?: string;
 }
 
 export interface Job {
@@ -25,7 +27,7 @@ export interface Job {
   maxAttempts: number;
 }
 
-export type EnqueueResult = { enqueued: true; jobId: number } | { enqueued: false; reason: "redelivery" | "superseded"; jobId?: number };
+export type EnqueueResult = { enqueued: true; jobId: number } | { enqueued: false; reason: "redelivery" | "superseded" | "duplicate"; jobId?: number };
 
 export interface QueueOptions {
   /** Backoff after the n-th failure: base * 2^(n-1), capped. */
@@ -83,13 +85,18 @@ export class JobQueue {
     if (job.coalesce !== false) {
       // Serialise enqueues of one environment so two bursts cannot both think they are newest.
       await tx.execute(sql`SELECT pg_advisory_xact_lock(hashtext(${"gitway-env:" + job.environmentKey}))`);
+      if (job.head !== undefined) {
+        // The same head twice (a sweep and a webhook at start-up) would only cancel the first.
+        const [same] = rowsOf<{ id: string | number }>(await tx.execute(sql`SELECT id FROM jobs WHERE environment_key = ${job.environmentKey} AND kind = ${job.kind} AND head_sha = ${job.head} AND status IN ('queued', 'running') ORDER BY id DESC LIMIT 1`));
+        if (same) return { enqueued: false, reason: "duplicate", jobId: Number(same.id) };
+      }
       const newer = rowsOf(await tx.execute(sql`SELECT 1 FROM jobs WHERE environment_key = ${job.environmentKey} AND kind = ${job.kind} AND status IN ('queued', 'running', 'done') AND commit_order > ${order} LIMIT 1`));
       if (newer.length > 0) status = "superseded";
       else await tx.execute(sql`UPDATE jobs SET status = 'superseded', updated_at = now() WHERE environment_key = ${job.environmentKey} AND kind = ${job.kind} AND status = 'queued' AND commit_order <= ${order}`);
     }
     const [row] = rowsOf<{ id: string | number }>(
-      await tx.execute(sql`INSERT INTO jobs (kind, environment_key, commit_order, payload, status, max_attempts, delivery_id)
-        VALUES (${job.kind}, ${job.environmentKey}, ${order}, ${JSON.stringify(job.payload)}::jsonb, ${status}, ${job.maxAttempts ?? 5}, ${job.deliveryId ?? null}) RETURNING id`),
+      await tx.execute(sql`INSERT INTO jobs (kind, environment_key, commit_order, payload, status, max_attempts, delivery_id, head_sha)
+        VALUES (${job.kind}, ${job.environmentKey}, ${order}, ${JSON.stringify(job.payload)}::jsonb, ${status}, ${job.maxAttempts ?? 5}, ${job.deliveryId ?? null}, ${job.head ?? null}) RETURNING id`),
     );
     const jobId = Number(row!.id);
     return status === "queued" ? { enqueued: true, jobId } : { enqueued: false, reason: "superseded", jobId };

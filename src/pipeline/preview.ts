@@ -31,7 +31,8 @@ const CHECKS = ["validate", "changes", "preview"] as const;
 export async function previewChange(deps: PipelineDeps, req: PreviewRequest): Promise<PreviewResult> {
   const now = deps.now?.() ?? Date.now();
   const repositoryId = await deps.records.repository(req.owner, req.repo);
-  await deps.publisher.started(req.headSha, CHECKS);
+  // No check is opened in progress: each is created with its result once known (one write each,
+  // at GitHub's pace of about one a second), and nothing is written before the preview serves.
 
   // 1. Read
   const head = await readCommit(deps.source, req.headSha);
@@ -53,7 +54,7 @@ export async function previewChange(deps: PipelineDeps, req: PreviewRequest): Pr
   if (report && pullRequest !== undefined) report = applyApprovals(report, await deps.records.approvedFingerprints(repositoryId, pullRequest));
   const changes: CheckOutcome = {
     name: "changes",
-    ...changesCheck(report, { pullRequest: pullRequest !== undefined, breakingConclusion: settings.checks.breaking, baseUnreadable: headReadable ? baseNote(base) : "The head's gateway config could not be read (see Gitway / validate), so there is no change report for it." }),
+    ...changesCheck(report, { pullRequest: pullRequest !== undefined, breakingConclusion: settings.checks.breaking, baseUnreadable: headReadable ? baseNote(base) : "The head's gateway config could not be read (see Gitway / validate), so there is no change report for it.", compared: req.baseSha ? { base: req.baseSha.slice(0, 7), head: req.headSha.slice(0, 7) } : undefined }),
     details: report ? { summary: report.summary } : {},
   };
   if (report && pullRequest !== undefined && unapprovedBreaking(report).length > 0) changes.actions = [APPROVE_ACTION];

@@ -20,8 +20,8 @@ export interface PromoteRequest {
 
 export interface PromoteResult {
   deployed: string[];
-  /** The environment that stopped the promotion, and why. */
-  stopped?: { environment: string; reason: string };
+  /** The environment that stopped the promotion, why, and what kind of answer that is (for the sweep's memory). */
+  stopped?: { environment: string; reason: string; cause?: "invalid-config" | "not-approved" | "deploy-failed" | "superseded" };
   skipped: { environment: string; reason: string }[];
 }
 
@@ -37,12 +37,13 @@ export async function promoteCommit(deps: PipelineDeps, req: PromoteRequest): Pr
   // 1. Read and validate (a repository without gateway config gets no checks on its pushes)
   const head = await readCommit(deps.source, req.sha);
   if (!head.config && head.diagnostics.every((d) => d.rule === "config-not-found")) return "no-config";
-  await deps.publisher.started(req.sha, ["validate", "deploy"]);
+  // Validate is known at once: created with its result; only deploy is opened in progress.
+  await deps.publisher.started(req.sha, ["deploy"]);
   await deps.publisher.finished(req.sha, { name: "validate", ...validationCheck(head.diagnostics) });
   const result: PromoteResult = { deployed: [], skipped: [] };
   const lines: string[] = [];
   if (!head.config || hasErrors(head.diagnostics)) {
-    result.stopped = { environment: "production", reason: "the config has errors (see Gitway / validate); every environment keeps serving what it served" };
+    result.stopped = { environment: "production", reason: "the config has errors (see Gitway / validate); every environment keeps serving what it served", cause: "invalid-config" };
     // The commit is what Git says each target should run: each is failed until a newer one deploys.
     const targets = req.environments ?? [...settingsOf(head).stages.map((name) => ({ name, kind: "stage" as const })), { name: "production", kind: "production" as const }];
     for (const { name, kind } of targets) {
@@ -74,15 +75,19 @@ export async function promoteCommit(deps: PipelineDeps, req: PromoteRequest): Pr
         report = applyApprovals(report, await deps.records.approvedFingerprints(repositoryId));
         const open = unapprovedBreaking(report);
         if (open.length > 0) {
-          result.stopped = { environment: name, reason: `${open.length} breaking change${open.length === 1 ? " was" : "s were"} not approved on a pull request (${open.map((c) => c.fingerprint).join(", ")}), and this repository requires approval before production` };
+          result.stopped = { environment: name, reason: `${open.length} breaking change${open.length === 1 ? " was" : "s were"} not approved on a pull request (${open.map((c) => c.fingerprint).join(", ")}), and this repository requires approval before production`, cause: "not-approved" };
           break;
         }
       }
       const values = await deps.records.values(env.id);
       const outcome = await deployTo(deps, env, head, values, { trigger: req.trigger, actor: req.actor, report: report ? { summary: report.summary, changes: report.changes } : undefined });
-      if (outcome === "superseded") return { ...result, stopped: { environment: name, reason: "superseded by a newer commit" } };
+      if (outcome === "superseded") {
+        // The deploy check was opened above: it ends, rather than spinning forever.
+        await deps.publisher.finished(req.sha, { name: "deploy", conclusion: "cancelled", title: "Superseded by a newer commit", summary: [`Not deployed to \`${name}\`: a newer commit of the production branch is being deployed.`, ...(lines.length ? ["", "Deployed before it stopped:", ...lines] : [])].join("\n") });
+        return { ...result, stopped: { environment: name, reason: "superseded by a newer commit", cause: "superseded" } };
+      }
       if (!outcome.ok) {
-        result.stopped = { environment: name, reason: outcome.reason };
+        result.stopped = { environment: name, reason: outcome.reason, cause: "deploy-failed" };
         break;
       }
       result.deployed.push(name);

@@ -54,7 +54,6 @@ export async function deployTo(
 ): Promise<DeployOutcome | "superseded"> {
   const config = head.config!;
   if (!(await deps.fence())) return "superseded";
-  await deps.publisher.deploying(env, head.sha);
   const missing = missingValues(config, values.vars);
   if (missing.length > 0) {
     const names = missing.map((n) => `$env(${n})`).join(", ");
@@ -62,17 +61,21 @@ export async function deployTo(
       ? new DeployError("FORK_SECRETS", `this pull request comes from a fork, and previews of forks get no secret values; the config needs ${names}`)
       : new DeployError("ENV_VARIABLE_MISSING", `${env.name} has no value for ${names}; set it with gitway env set ${env.name} NAME=VALUE`);
     await deps.records.recordDeployment({ environmentId: env.id, commitSha: head.sha, releaseHash: "", files: {}, trigger: record.trigger, actor: record.actor, outcome: "failed", error: error.message, report: record.report });
+    await deps.publisher.deploying(env, head.sha);
     await deps.publisher.deployed(env, head.sha, { ok: false, reason: error.message });
     return { ok: false, reason: error.message, code: error.code };
   }
   try {
     const { releaseHash } = await deps.deployer.deploy(env.label, config, values);
     await deps.records.recordDeployment({ environmentId: env.id, commitSha: head.sha, releaseHash, files: filesOf(head), trigger: record.trigger, actor: record.actor, outcome: "succeeded", report: record.report });
+    // GitHub hears of the deployment once it serves: no write (paced at one a second) delays the swap.
+    await deps.publisher.deploying(env, head.sha);
     await deps.publisher.deployed(env, head.sha, { ok: true });
     return { ok: true, releaseHash };
   } catch (e) {
     const failure = e instanceof DeployError ? e : new DeployError("INTERNAL", "the release could not be built; the server log has the details");
     await deps.records.recordDeployment({ environmentId: env.id, commitSha: head.sha, releaseHash: "", files: {}, trigger: record.trigger, actor: record.actor, outcome: "failed", error: failure.message, report: record.report });
+    await deps.publisher.deploying(env, head.sha);
     await deps.publisher.deployed(env, head.sha, { ok: false, reason: failure.message });
     return { ok: false, reason: failure.message, code: failure.code };
   }

@@ -1,4 +1,4 @@
-import type { Change, ChangeReport } from "../diff/index.js";
+import { changeKind, type AffectedPlace, type Change, type ChangePlace, type ChangeReport } from "../diff/index.js";
 import { escapeMarkdown } from "./escape.js";
 
 /** GitHub refuses a check run's summary or text, and a comment body, longer than this. */
@@ -38,7 +38,9 @@ export function renderChangesText(report: ChangeReport): string {
     lines.push(`${level.padEnd(8)} ${c.category.padEnd(8)} ${c.operation ? c.operation + "  " : ""}${c.rule}: ${c.message}${where(c) ? `  (${where(c)})` : ""}  [${c.fingerprint}]${c.accepted ? `  accepted: ${c.accepted.reason}` : ""}`);
     const affected = c.affected ?? [];
     if (affected.length > 1) {
-      const shown = affected.slice(0, FIRST_FEW).map((a) => (a.where ? `${a.operation} (${a.where})` : a.operation));
+      // The places that use the change directly first: those reached only through `default` or deep nesting hide them otherwise.
+      const ordered = [...affected.filter((a) => !indirect(a)), ...affected.filter(indirect)];
+      const shown = ordered.slice(0, FIRST_FEW).map((a) => (a.where ? `${a.operation} (${a.where})` : a.operation));
       const more = affected.length - shown.length;
       lines.push(`${" ".repeat(18)}affects ${plural(operationsOf(c).length, "operation")}: ${shown.join("; ")}${more > 0 ? `; and ${more} more` : ""}`);
     }
@@ -50,47 +52,107 @@ interface Row {
   first: Change;
   fingerprints: string[];
   operations: string[];
+  /** Each operation with where inside it the change is met, in the order found. */
+  places: AffectedPlace[];
 }
 
 /**
  * Changes with the same rule and message shown as one row: the same per-operation change in many
- * operations ("request body became required"). Each keeps its own fingerprint.
+ * operations ("request body became required"). Each keeps its own fingerprint. Rows go worst
+ * first: by kind (an operation gone, a status gone, a type changed, a new requirement, a field),
+ * then by the operation they concern.
  */
 function rows(changes: readonly Change[]): Row[] {
   const byKey = new Map<string, Row>();
   for (const c of changes) {
     const key = `${c.rule}\u0000${c.message}\u0000${c.accepted?.reason ?? ""}`;
     const row = byKey.get(key);
+    const places = c.affected && c.affected.length > 0 ? c.affected : c.operation ? [{ operation: c.operation, where: "" }] : [];
     if (row) {
       row.fingerprints.push(c.fingerprint);
       for (const op of operationsOf(c)) if (!row.operations.includes(op)) row.operations.push(op);
+      row.places.push(...places);
     } else {
-      byKey.set(key, { first: c, fingerprints: [c.fingerprint], operations: operationsOf(c) });
+      byKey.set(key, { first: c, fingerprints: [c.fingerprint], operations: operationsOf(c), places: [...places] });
     }
   }
-  return [...byKey.values()];
+  return [...byKey.values()].sort((a, b) => changeKind(a.first.rule).rank - changeKind(b.first.rule).rank || (a.operations[0] ?? "").localeCompare(b.operations[0] ?? ""));
 }
 
 type Detail = "full" | "compact";
 
-function operationsCell(r: Row, detail: Detail): string {
-  if (detail === "compact") return r.operations.length === 0 ? "" : plural(r.operations.length, "operation");
-  const shown = r.operations.slice(0, FIRST_FEW).map((o) => `\`${o.replace(/`/g, "'")}\``);
-  const more = r.operations.length - shown.length;
-  return shown.join("<br>") + (more > 0 ? `<br>and ${more} more` : "");
+/**
+ * Reached only through the generic `default` error response, or through a deep expansion of
+ * nested objects: counted, not listed, so the operations that use the place directly are seen.
+ */
+function indirect(p: AffectedPlace): boolean {
+  if (/^response default\b/.test(p.where)) return true;
+  const path = /property (\S+)/.exec(p.where)?.[1] ?? "";
+  return path.split(/\.|\[\]/).filter(Boolean).length > 4;
 }
 
-const MARK: Record<Change["category"], string> = { security: "🔒", traffic: "🚦", upstream: "↪️", contract: "" };
+function operationsCell(r: Row, detail: Detail): string {
+  // Compact rows count (the column says "Operations"): every character counts when hundreds of rows must fit.
+  if (detail === "compact") return String(r.operations.length);
+  if (r.operations.length === 0) return "—";
+  const firstPlace = new Map<string, AffectedPlace>();
+  for (const p of r.places) if (!firstPlace.has(p.operation)) firstPlace.set(p.operation, p);
+  const all = [...firstPlace.values()];
+  const direct = all.filter((p) => !indirect(p));
+  const listed = (direct.length > 0 ? direct : all).slice(0, FIRST_FEW);
+  // The path inside the operation once, with the first: the others usually reach it the same way (the JSON lists each).
+  const shown = listed.map((p, i) => `\`${p.operation.replace(/`/g, "'")}\`${i === 0 && p.where && r.places.length > 1 ? ` <sub>${escapeMarkdown(p.where)}</sub>` : ""}`);
+  const viaDefault = direct.length > 0 ? all.filter((p) => /^response default\b/.test(p.where)).length : 0;
+  const deep = direct.length > 0 ? all.length - direct.length - viaDefault : 0;
+  const more = (direct.length > 0 ? direct.length : all.length) - listed.length;
+  const notes = [
+    more > 0 ? `and ${more} more` : "",
+    viaDefault > 0 ? `${viaDefault} more only through the \`default\` error response` : "",
+    deep > 0 ? `${deep} more only through nested objects` : "",
+  ].filter(Boolean);
+  return [...shown, ...notes].join("<br>");
+}
+
+const MARK: Record<Change["category"], string> = { security: "🔒 ", traffic: "🚦 ", upstream: "↪️ ", contract: "" };
+
+/** Lists longer than this fold into `<details>`. */
+const FOLD_AFTER = 3;
+
+function folded(summary: string, items: string[], separator: string): string {
+  if (items.length <= FOLD_AFTER) return items.join(separator);
+  return `<details><summary>${summary}</summary>${items.join(separator)}</details>`;
+}
+
+/** The differences under a switch of component, worst first, the first few in full. */
+function detailsOf(c: Change): string {
+  if (!c.details || c.details.length === 0) return "";
+  const shown = c.details.slice(0, 12).map((d) => `${d.level === "breaking" ? "**breaking** " : ""}${escapeMarkdown(d.message)}`);
+  const more = c.details.length - shown.length;
+  return `<details><summary>${plural(c.details.length, "difference")}</summary>${shown.join("<br>")}${more > 0 ? `<br>and ${more} more` : ""}</details>`;
+}
+
+function whereCell(c: Change, link: MarkdownOptions["link"]): string {
+  const p = c.head ?? c.base;
+  if (!p) return "—";
+  const text = escapeMarkdown(`${p.file}:${p.line}`);
+  const url = link?.(p, c.head ? "head" : "base");
+  return url ? `[${text}](${url})` : text;
+}
 
 /** `allFingerprints`: a change that needs an approval shows every fingerprint it stands for. */
-function rowLine(r: Row, detail: Detail, allFingerprints: boolean): string {
+function rowLine(r: Row, detail: Detail, allFingerprints: boolean, link: MarkdownOptions["link"]): string {
   const c = r.first;
+  const kind = changeKind(c.rule);
   const reason = c.accepted ? ` — accepted: ${escapeMarkdown(c.accepted.reason)}` : "";
-  const fingerprints = allFingerprints || r.fingerprints.length === 1 ? r.fingerprints.join(", ") : `${r.fingerprints[0]} +${r.fingerprints.length - 1}`;
-  return `| ${MARK[c.category]} | ${operationsCell(r, detail)} | ${escapeMarkdown(c.message)} <sub>${c.rule} · ${fingerprints}</sub>${reason} | ${detail === "full" ? escapeMarkdown(where(c)) : ""} |`;
+  const fingerprints = allFingerprints || r.fingerprints.length === 1 ? folded(`${r.fingerprints.length} fingerprints`, r.fingerprints, ", ") : `${r.fingerprints[0]} +${r.fingerprints.length - 1}`;
+  const why = detail === "full" && c.level === "breaking" && kind.why ? `<br><sub>why: ${escapeMarkdown(kind.why)}</sub>` : "";
+  const cells = [`${MARK[c.category]}${kind.label}`, operationsCell(r, detail), `${escapeMarkdown(c.message)}${why} ${detail === "full" ? detailsOf(c) : ""}<sub>${c.rule} · ${fingerprints}</sub>${reason}`];
+  // Compact rows (when the breaking changes alone would not fit) leave out the places: the column goes too.
+  if (detail === "full") cells.push(whereCell(c, link));
+  return `| ${cells.join(" | ")} |`;
 }
 
-const TABLE_HEAD = ["| | Operation | Change | Where |", "| --- | --- | --- | --- |"];
+const TABLE_HEAD: Record<Detail, string[]> = { full: ["| Kind | Operation | Change | Where |", "| --- | --- | --- | --- |"], compact: ["| Kind | Operations | Change |", "| --- | --- | --- |"] };
 const JSON_HINT = "the JSON report (`gitway diff --format json`) lists every change";
 
 /** Text that grows line by line up to a character budget, the room for a closing note kept aside. */
@@ -124,15 +186,15 @@ const NOTE_ROOM = 1200;
  * A table of rows, cut with a note when the budget ends. Returns false when rows were left out.
  * `maxRows` bounds the rows even when there is room (a reviewer reads the first ones).
  */
-function table(out: Budget, title: string, count: number, list: Row[], detail: Detail, allFingerprints: boolean, maxRows: number, what: string): boolean {
-  if (!out.push(`#### ${title} (${count})`, "", ...TABLE_HEAD)) return false;
+function table(out: Budget, title: string, count: number, list: Row[], detail: Detail, allFingerprints: boolean, maxRows: number, what: string, link?: MarkdownOptions["link"]): boolean {
+  if (!out.push(`#### ${title} (${count})`, "", ...TABLE_HEAD[detail])) return false;
   let shown = 0;
   for (const r of list) {
-    if (shown >= maxRows || !out.push(rowLine(r, detail, allFingerprints))) break;
+    if (shown >= maxRows || !out.push(rowLine(r, detail, allFingerprints, link))) break;
     shown++;
   }
   const left = list.length - shown;
-  if (left > 0) out.note(`| | | … and ${left} more ${what} not shown here: ${JSON_HINT} | |`);
+  if (left > 0) out.note(`| — | — | … and ${left} more ${what} not shown here: ${JSON_HINT} |${detail === "full" ? " — |" : ""}`);
   out.note("");
   return left === 0;
 }
@@ -142,6 +204,30 @@ export interface MarkdownOptions {
   maxRows?: number;
   /** The longest text returned: 65,535 for a check run's text or a comment body; less to leave room around it. */
   maxChars?: number;
+  /** What was compared, named in the header: a file or a commit on each side. */
+  base?: string;
+  head?: string;
+  /** A link to a place (given when the app posts the report: the file and line on GitHub). */
+  link?: (place: ChangePlace, side: "base" | "head") => string | undefined;
+}
+
+/**
+ * Three to five lines a reviewer reads first: what was compared and the counts, the operations
+ * removed or moved by name, and what must be decided.
+ */
+function opening(report: ChangeReport, options: MarkdownOptions): string[] {
+  const compared = options.base && options.head ? ` — \`${escapeMarkdown(options.base).replace(/`/g, "'")}\` → \`${escapeMarkdown(options.head).replace(/`/g, "'")}\`` : "";
+  const lines = [`**${summaryLine(report)}**${compared}`];
+  const open = report.changes.filter((c) => !c.accepted);
+  const gone = [...new Set(open.filter((c) => c.level === "breaking" && changeKind(c.rule).rank === 0).map((c) => c.operation ?? c.message))].sort();
+  if (gone.length > 0) lines.push(`Removed or moved: ${gone.slice(0, 5).map((o) => `\`${o.replace(/`/g, "'")}\``).join(", ")}${gone.length > 5 ? ` and ${gone.length - 5} more` : ""}.`);
+  const breaking = open.filter((c) => c.level === "breaking").length;
+  const security = open.filter((c) => c.level !== "breaking" && c.category === "security").length;
+  const decide: string[] = [];
+  if (breaking > 0) decide.push(`${plural(breaking, "breaking change")}: keep the old behaviour, bump the major version, or accept each by fingerprint in \`diff.ignore\``);
+  if (security > 0) decide.push(`${plural(security, "security change")} to check`);
+  if (decide.length > 0) lines.push(`To decide: ${decide.join("; ")}.`);
+  return [...lines.flatMap((l) => [l, ""])];
 }
 
 /**
@@ -153,7 +239,7 @@ export interface MarkdownOptions {
 export function renderChangesMarkdown(report: ChangeReport, options: MarkdownOptions = {}): string {
   const maxChars = options.maxChars ?? GITHUB_TEXT_LIMIT;
   const maxRows = options.maxRows ?? 200;
-  const summary = [`**${summaryLine(report)}**`, ""];
+  const summary = opening(report, options);
   if (report.changes.length === 0) return [...summary, "No changes to the API contract or the gateway's policies.", ""].join("\n");
   const open = report.changes.filter((c) => !c.accepted);
   const breaking = rows(open.filter((c) => c.level === "breaking"));
@@ -176,8 +262,8 @@ export function renderChangesMarkdown(report: ChangeReport, options: MarkdownOpt
   const out = new Budget(room);
   out.push(...summary);
   const cut: string[] = [];
-  if (breaking.length && !table(out, "Breaking", count(breaking), breaking, detail, true, Infinity, "breaking changes")) cut.push("breaking");
-  if (security.length && !table(out, "Security", count(security), security, detail, true, Infinity, "security changes")) cut.push("security");
+  if (breaking.length && !table(out, "Breaking", count(breaking), breaking, detail, true, Infinity, "breaking changes", options.link)) cut.push("breaking");
+  if (security.length && !table(out, "Security", count(security), security, detail, true, Infinity, "security changes", options.link)) cut.push("security");
   const infoLines: string[] = [];
   if (info.length) {
     const byRule = new Map<string, number>();
@@ -187,7 +273,7 @@ export function renderChangesMarkdown(report: ChangeReport, options: MarkdownOpt
   }
   // Info counts are short and say what else happened: room for them is kept while warnings fill up.
   out.reserved = Math.min(infoLines.reduce((n, l) => n + l.length + 1, 0), Math.floor(room / 4));
-  if (warnings.length && !table(out, "Warnings", count(warnings), warnings, "full", false, maxRows, "warnings")) cut.push("warnings");
+  if (warnings.length && !table(out, "Warnings", count(warnings), warnings, "full", false, maxRows, "warnings", options.link)) cut.push("warnings");
   out.reserved = 0;
   if (infoLines.length) {
     let shown = 0;

@@ -4,3 +4,4 @@ export { renderChangesText, renderChangesMarkdown, summaryLine, GITHUB_TEXT_LIMI
 export { escapeMarkdown } from "./escape.js";
 export { validationCheck, changesCheck, noConfigCheck, unapprovedBreaking, fitText, annotationOf, CHECK_TEXT_LIMIT, ANNOTATIONS_PER_REQUEST, type CheckText, type CheckAnnotation, type CheckConclusion } from "./check-runs.js";
 export { pullRequestComment, COMMENT_MARKER, type PreviewState } from "./pull-request-comment.js";
+export { changeKind, type ChangeKind } from "../diff/index.js";

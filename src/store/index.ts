@@ -6,3 +6,4 @@ export * from "./queries.js";
 export * as tables from "./schema.js";
 export { StoreRecords, type Naming, type EnvironmentRow } from "./records.js";
 export { StorePublisher } from "./publisher.js";
+export { SweepMemory, type RememberedRow } from "./sweep-memory.js";

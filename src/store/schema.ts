@@ -1,5 +1,5 @@
 import { sql } from "drizzle-orm";
-import { bigint, bigserial, boolean, index, integer, jsonb, pgTable, text, timestamp, uniqueIndex } from "drizzle-orm/pg-core";
+import { bigint, bigserial, boolean, index, integer, jsonb, pgTable, primaryKey, text, timestamp, uniqueIndex } from "drizzle-orm/pg-core";
 
 const created = () => timestamp("created_at", { withTimezone: true }).notNull().defaultNow();
 
@@ -162,6 +162,8 @@ export const jobs = pgTable(
     leaseExpiresAt: timestamp("lease_expires_at", { withTimezone: true }),
     lastError: text("last_error"),
     deliveryId: text("delivery_id"),
+    /** The commit the job is for: a head already queued or running is not queued twice. */
+    headSha: text("head_sha"),
     createdAt: created(),
     updatedAt: timestamp("updated_at", { withTimezone: true }).notNull().defaultNow(),
   },
@@ -170,6 +172,7 @@ export const jobs = pgTable(
     index("jobs_environment").on(t.environmentKey, t.status),
     // The guarantee behind "never two jobs of one environment at once", whatever the race.
     uniqueIndex("jobs_one_running_per_environment").on(t.environmentKey).where(sql`status = 'running'`),
+    index("jobs_environment_head").on(t.environmentKey, t.headSha),
   ],
 );
 
@@ -207,4 +210,22 @@ export const checkResults = pgTable(
     createdAt: created(),
   },
   (t) => [index("check_results_commit").on(t.repositoryId, t.commitSha, t.name, t.createdAt)],
+);
+
+/**
+ * What the catch-up sweep last decided for one environment and head: an answer given (served,
+ * invalid config, no config, not deployable) is never asked again; a failed production deploy is
+ * retried a few times with backoff; a preview removed for idling stays removed until a new head.
+ */
+export const sweepDecisions = pgTable(
+  "sweep_decisions",
+  {
+    environmentKey: text("environment_key").notNull(),
+    headSha: text("head_sha").notNull(),
+    decision: text("decision").notNull(),
+    retries: integer("retries").notNull().default(0),
+    retryAfter: timestamp("retry_after", { withTimezone: true }),
+    updatedAt: timestamp("updated_at", { withTimezone: true }).notNull().defaultNow(),
+  },
+  (t) => [primaryKey({ name: "sweep_decisions_pkey", columns: [t.environmentKey, t.headSha] })],
 );

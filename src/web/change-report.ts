@@ -1,4 +1,5 @@
 import type { DeploymentView } from "../admin/types.js";
+import { changeKind } from "../report/index.js";
 import { html, type Html } from "./html.js";
 
 /** The fields of a diff change the dashboard shows; read defensively, as the report is stored JSON. */
@@ -12,6 +13,8 @@ interface ShownChange {
   accepted: string | null;
   /** Every operation that reaches a change made in a shared place (a component), in order. */
   affected: string[];
+  /** What differs under a switch of component, worst first. */
+  details: string[];
 }
 
 function text(v: unknown): string | null {
@@ -32,10 +35,11 @@ function shown(raw: unknown): ShownChange | null {
   if (!level || message === null) return null;
   const accepted = c.accepted && typeof c.accepted === "object" ? (text((c.accepted as { reason?: unknown }).reason) ?? "accepted") : null;
   const affected = Array.isArray(c.affected) ? [...new Set(c.affected.map((a: unknown) => text((a as { operation?: unknown } | null)?.operation)).filter((o): o is string => !!o))] : [];
-  return { rule: text(c.rule) ?? "", level, category: text(c.category) ?? "", operation: text(c.operation), message, where: place(c.head) ?? place(c.base), accepted, affected };
+  const details = Array.isArray(c.details) ? c.details.map((d: unknown) => text((d as { message?: unknown } | null)?.message)).filter((m): m is string => m !== null) : [];
+  return { rule: text(c.rule) ?? "", level, category: text(c.category) ?? "", operation: text(c.operation), message, where: place(c.head) ?? place(c.base), accepted, affected, details };
 }
 
-/** What a reviewer reads first: breaking, then security, then the rest by level; accepted last. */
+/** What a reviewer reads first: breaking, then security, then the rest by level; accepted last. Within one, by kind (an operation gone first). */
 function rank(c: ShownChange): number {
   if (c.accepted) return 9;
   if (c.level === "breaking") return c.category === "security" ? 0 : 1;
@@ -62,7 +66,7 @@ export function changeReport(report: DeploymentView["report"]): Html {
     .map(shown)
     .filter((c): c is ShownChange => c !== null)
     .map((c, i) => ({ c, i }))
-    .sort((a, b) => rank(a.c) - rank(b.c) || a.i - b.i)
+    .sort((a, b) => rank(a.c) - rank(b.c) || changeKind(a.c.rule).rank - changeKind(b.c.rule).rank || a.i - b.i)
     .map(({ c }) => c);
   const summary = html`<p class="summary"><strong>${s.breaking} breaking</strong>, ${s.warning} warning${s.warning === 1 ? "" : "s"}, ${s.info} info${s.accepted ? `, ${s.accepted} accepted` : ""}</p>`;
   if (changes.length === 0) return html`${summary}<p class="muted">No changes to the API contract or the gateway's policies.</p>`;
@@ -70,7 +74,7 @@ export function changeReport(report: DeploymentView["report"]): Html {
     (c) => html`<tr class="change ${c.accepted ? "accepted" : c.level}${c.category === "security" ? " security" : ""}">
       <td><span class="level">${c.accepted ? "accepted" : c.level}</span>${c.category === "security" ? html` <span class="tag security">security</span>` : c.category ? html` <span class="tag">${c.category}</span>` : ""}</td>
       <td>${operations(c)}</td>
-      <td>${c.message}${c.accepted ? html`<br><span class="muted">accepted: ${c.accepted}</span>` : ""} <span class="muted rule">${c.rule}</span></td>
+      <td>${c.message}${c.accepted ? html`<br><span class="muted">accepted: ${c.accepted}</span>` : ""} <span class="muted rule">${c.rule}</span>${c.details.length ? html`<details><summary>${c.details.length} difference${c.details.length === 1 ? "" : "s"}</summary>${c.details.slice(0, 50).map((d, i) => html`${i > 0 ? html`<br>` : ""}${d}`)}</details>` : ""}</td>
       <td>${c.where ? html`<code>${c.where}</code>` : ""}</td>
     </tr>`,
   );

@@ -2,7 +2,7 @@ import { escapeHtml, Html } from "./html.js";
 
 /**
  * The small markdown Gitway's own reports write for GitHub (check summaries: bold, `code`,
- * `####` headings, lists, pipe tables, fenced code, <sub> and <br>) as HTML. Everything is escaped first;
+ * `####` headings, lists, pipe tables, fenced code, <sub>, <br> and <details>/<summary>) as HTML. Everything is escaped first;
  * only those constructs become markup again, so text quoted from a pull request stays text.
  */
 export function reportMarkdown(markdown: string): Html {
@@ -81,7 +81,7 @@ function inline(text: string): string {
   // Markers as words: Debian's Chromium has no emoji font, and a word reads the same everywhere.
   for (const [glyph, word] of MARKERS) s = s.split(glyph).join(hold(`<span class="tag ${word}">${word}</span>`));
   // Only the report's own tags come back; text that was HTML-escaped in the report stays escaped.
-  s = s.replace(/&lt;(\/?)sub&gt;/g, "<$1sub>").replace(/&lt;br&gt;/g, "<br>");
+  s = s.replace(/&lt;(\/?)(sub|details|summary)&gt;/g, "<$1$2>").replace(/&lt;br&gt;/g, "<br>");
   s = s.replace(/&amp;(lt|gt|amp|quot|#39|#x?[0-9a-fA-F]{1,6});/g, "&$1;");
   s = s.replace(/`([^`]+)`/g, (_m, code: string) => hold(`<code>${code}</code>`));
   s = s.replace(/\*\*([^*]+)\*\*/g, "<strong>$1</strong>");

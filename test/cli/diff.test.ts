@@ -46,7 +46,7 @@ describe("gitway diff", () => {
   it("renders markdown with user text escaped", () => {
     const r = gitway(["diff", SEED_DIR, seedWithoutAuth(), "--format", "markdown"]);
     expect(r.stdout).toMatch(/^#### Breaking \(1\)$/m);
-    expect(r.stdout).toContain("| 🔒 | `GET /api/v1/orders` |");
+    expect(r.stdout).toContain("| 🔒 gateway | `GET /api/v1/orders` |");
   });
 
   it("exits 0 with --fail-on none, and 0 when nothing changed", () => {

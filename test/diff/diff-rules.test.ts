@@ -69,7 +69,7 @@ describe("contract changes a consumer can feel", () => {
     const components = (boleto: unknown) => ({ components: { schemas: { Boleto: obj({ days: { type: "integer" } }, ["days"]), Client: obj({ secret: { type: "string" } }), Options: obj({ boleto }) } } });
     const base = doc(response({ $ref: "#/components/schemas/Options" }), components({ $ref: "#/components/schemas/Boleto" }));
     const head = doc(response({ $ref: "#/components/schemas/Options" }), components({ anyOf: [{ $ref: "#/components/schemas/Client" }, { $ref: "#/components/schemas/Boleto" }] }));
-    expect(rules(base, head)).toEqual(["warning response-body-any-of-added"]);
+    expect(rules(base, head)).toEqual(["breaking response-body-any-of-added"]);
     expect(rules(head, base)).toEqual(["info response-body-any-of-removed"]);
   });
 
@@ -77,7 +77,7 @@ describe("contract changes a consumer can feel", () => {
     const components = { components: { schemas: { Repo: obj({ name: { type: "string" } }, ["name"]), Starred: obj({ at: { type: "string" } }, ["at"]) } } };
     const repos = { type: "array", items: { $ref: "#/components/schemas/Repo" } };
     const starred = { type: "array", items: { $ref: "#/components/schemas/Starred" } };
-    expect(rules(doc(response(repos), components), doc(response({ anyOf: [starred, repos] }), components))).toEqual(["warning response-body-any-of-added"]);
+    expect(rules(doc(response(repos), components), doc(response({ anyOf: [starred, repos] }), components))).toEqual(["breaking response-body-any-of-added"]);
   });
 
   it("places both sides of a change at file, line and column", () => {

@@ -58,6 +58,8 @@ const PLACES: Record<string, [string | undefined, string | undefined]> = {
   "operation-removed-after-deprecation": [op, undefined],
   "operation-removed-before-sunset": [op, undefined],
   "operation-added": [undefined, op],
+  "operation-path-changed": [op, "/paths/~1purchases~1{id}/post"],
+  "operation-path-template-changed": ["/paths/~1orders~1{from}...{to}/post", "/paths/~1orders~1{range}/post"],
   "request-parameter-added-required": [op, param],
   "request-parameter-added": [op, param],
   "request-parameter-removed": [param, op],
@@ -186,7 +188,7 @@ describe("operation changes at the edges of their conditions", () => {
     { name: "a JSON request body from integer to string", sides: [api({ requestBody: { content: { "application/json": { schema: { type: "integer" } } } } }), api({ requestBody: { content: { "application/json": { schema: { type: "string" } } } } })], expected: ["breaking request-body-type-changed: request body (application/json): type changed from integer to string"] },
     { name: "a multipart/form-data field from integer to string", sides: [api(body("multipart/form-data", { n: { type: "integer" } })), api(body("multipart/form-data", { n: { type: "string" } }))], expected: ["info request-body-type-widened: request body (multipart/form-data) property n: type changed from integer to string"] },
     // scalar to array
-    { name: "an integer-or-null query parameter becoming an array of integers", sides: [api(query({ type: ["integer", "null"] })), api(query({ type: "array", items: { type: "integer" } }))], expected: ['breaking request-parameter-became-not-nullable: query parameter "q": null is no longer allowed', 'breaking request-parameter-type-changed: query parameter "q": type changed from integer to array'] },
+    { name: "an integer-or-null query parameter becoming an array of integers", sides: [api(query({ type: ["integer", "null"] })), api(query({ type: "array", items: { type: "integer" } }))], expected: ['breaking request-parameter-type-changed: query parameter "q": type changed from integer to array', 'breaking request-parameter-became-not-nullable: query parameter "q": null is no longer allowed'] },
     { name: "an integer-or-null query parameter becoming an array of integers-or-null", sides: [api(query({ type: ["integer", "null"] })), api(query({ type: "array", items: { type: ["integer", "null"] } }))], expected: ['info request-parameter-type-widened: query parameter "q": type changed from a single value to an array of such values'] },
     { name: "a string query parameter becoming an array-or-null of strings", sides: [api(query({ type: "string" })), api(query({ type: ["array", "null"], items: { type: "string" } }))], expected: ['info request-parameter-type-widened: query parameter "q": type changed from a single value to an array of such values'] },
     { name: "an integer query parameter becoming an array of integers", sides: [api(query({ type: "integer" })), api(query({ type: "array", items: { type: "integer" } }))], expected: ['info request-parameter-type-widened: query parameter "q": type changed from a single value to an array of such values'] },

@@ -17,6 +17,7 @@ const SYMMETRIC = new Set([
   "response-success-status-removed",
   "request-parameter-style-changed",
   "operation-id-changed",
+  "operation-path-changed",
   "servers-changed",
   "route-authentication-changed",
   "route-ip-restriction-changed",
@@ -46,11 +47,11 @@ function pairs(): Map<string, Pair> {
     if (out.has(rule)) continue;
     out.set(rule, { fire: () => [c.base(), c.head()], quiet: () => (SYMMETRIC.has(rule) ? [c.head(), c.head()] : [c.head(), c.base()]) });
   }
-  for (const [suffix, { base, head, symmetric }] of Object.entries(schemaPairs())) {
+  for (const [suffix, { base, head, symmetric, components }] of Object.entries(schemaPairs())) {
     for (const [place, wrap] of Object.entries(PLACES)) {
       const rule = `${place}-${suffix}`;
       if (out.has(rule)) continue;
-      const at = (schema: Record<string, unknown>) => config(doc(wrap(schema)));
+      const at = (schema: Record<string, unknown>) => config(doc(wrap(schema), components ? { components } : {}));
       const described = { ...head, description: "edited" };
       out.set(rule, { fire: () => [at(base), at(head)], quiet: () => (symmetric ? [at(head), at(described)] : [at(head), at(base)]) });
     }

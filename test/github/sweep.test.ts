@@ -27,6 +27,7 @@ describe("the catch-up sweep (GitHub does not redeliver a failed delivery by its
     await deliver(t.app.appUrl, "pull_request", pullRequestEvent("opened", repo, t.github.installationId, { number: 2, headSha: closedHead, baseSha: main }), WEBHOOK_SECRET);
     await t.app.idle();
     expect((await t.call("acme-lost-pr-2", "/api/v1/orders")).status).toBe(200);
+    repo.pulls.get(2)!.state = "closed";
     // Pull request 1 was opened while the app was away.
     repo.pulls.set(1, { number: 1, state: "open", head: { sha: head, ref: "feature", fork: false }, base: { sha: main, ref: "main" } });
 

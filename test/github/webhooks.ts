@@ -32,6 +32,8 @@ export function pullRequestEvent(action: string, repo: FakeRepo, installationId:
     head: { ...p.pull_request.head, sha: pr.headSha, ref: pr.headRef ?? "feature", repo: { ...p.pull_request.head.repo, id: pr.fork ? 99 : 77, full_name: pr.fork ? `fork-owner/${repo.name}` : full } },
     base: { ...p.pull_request.base, sha: pr.baseSha, ref: repo.defaultBranch, repo: { ...p.pull_request.base.repo, id: 77, full_name: full } },
   };
+  // GitHub holds the pull request as the event says it is now: the app reads its state before it deploys.
+  repo.pulls.set(pr.number, { number: pr.number, state: action === "closed" ? "closed" : "open", head: { sha: pr.headSha, ref: pr.headRef ?? "feature", fork: pr.fork ?? false }, base: { sha: pr.baseSha, ref: repo.defaultBranch } });
   return p;
 }
 

@@ -54,7 +54,8 @@ describe("the markdown change report", () => {
     const md = renderChangesMarkdown(report([c]));
     const rows = md.split("\n").filter((l) => l.includes("Schema1"));
     expect(rows).toHaveLength(1);
-    expect(rows[0]).toContain("`GET /things/0/with/a/rather/long/path/{id}`<br>`GET /things/1/with/a/rather/long/path/{id}`<br>`GET /things/2/with/a/rather/long/path/{id}`<br>and 9 more");
+    const where = " <sub>response 200 (application/json) property data\\[\\].nested1.p1</sub>";
+    expect(rows[0]).toContain(`\`GET /things/0/with/a/rather/long/path/{id}\`${where}<br>\`GET /things/1/with/a/rather/long/path/{id}\`<br>\`GET /things/2/with/a/rather/long/path/{id}\`<br>and 9 more`);
     expect(rows[0]).toContain(c.fingerprint);
   });
 
@@ -84,7 +85,8 @@ describe("the markdown change report", () => {
     const md = renderChangesMarkdown(r);
     expect(md.length).toBeLessThanOrEqual(GITHUB_TEXT_LIMIT);
     for (const c of r.changes.filter((x) => x.level === "breaking")) expect(md).toContain(c.fingerprint);
-    expect(md).toContain("| 40 operations |");
+    expect(md).toContain("| Kind | Operations | Change |");
+    expect(md).toContain("| field | 40 | ");
   });
 
   it("stays within the limit even when breaking changes alone cannot fit, and says so", () => {

@@ -13,8 +13,8 @@ describe("a report's markdown as HTML", () => {
     expect(out).toContain("<p><strong>1 breaking, 0 warnings, 0 info</strong></p>");
     expect(out).toContain("<h4>Breaking (1)</h4>");
     expect(out).toContain("<td><code>GET /v1/orders</code></td>");
-    expect(out).toContain("<td>api-key-inbound was removed <sub>route-authentication-removed · b17c935d869f</sub></td>");
-    expect(out).toContain("<td>config/routes.oas.json:224:26</td>");
+    expect(out).toContain("<td>api-key-inbound was removed<br><sub>why: A route that required credentials (api-key, basic auth) no longer does</sub> <sub>route-authentication-removed · b17c935d869f</sub></td>");
+    expect(out).toContain("<td>config/routes.oas.json:224</td>");
     expect(out).not.toContain("---");
   });
 
@@ -44,6 +44,17 @@ describe("a report's markdown as HTML", () => {
     const out = reportMarkdown(markdown).text;
     expect(out).not.toMatch(/<script|<sub>x/);
     expect(out).toContain("&lt;sub&gt;x&lt;/sub&gt; &lt;script&gt;alert(1)&lt;/script&gt; **not bold** `tick` | pipe");
+  });
+
+  it("turns the report's folded lists into details, and a pull request's text spelling them stays text", () => {
+    const fingerprints = ["a1", "a2", "a3", "a4"];
+    const markdown = renderChangesMarkdown({
+      summary: { breaking: 4, warning: 0, info: 0, accepted: 0 },
+      changes: fingerprints.map((fingerprint, i) => ({ fingerprint, rule: "request-body-became-required", level: "breaking" as const, category: "contract" as const, operation: `POST /x${i}`, message: "<details>request body became required" })),
+    });
+    const out = reportMarkdown(markdown).text;
+    expect(out).toContain("<details><summary>4 fingerprints</summary>a1, a2, a3, a4</details>");
+    expect(out).toContain("&lt;details&gt;request body became required");
   });
 
   it("renders a failed validation's diagnostics as a list with file and line", () => {

@@ -18,14 +18,19 @@ function digest(key: string): Buffer {
 export class KeyIndex {
   private readonly byHash = new Map<string, { hash: Buffer; consumer: Consumer }>();
 
-  constructor(consumers: readonly { name: string; keyHashes: readonly string[] }[]) {
+  /** `revoked`: hashes revoked since this release was built, refused at once even if no rebuild follows. */
+  constructor(
+    consumers: readonly { name: string; keyHashes: readonly string[] }[],
+    private readonly revoked?: ReadonlySet<string>,
+  ) {
     for (const c of consumers) for (const h of c.keyHashes) this.byHash.set(h, { hash: Buffer.from(h, "hex"), consumer: { name: c.name } });
   }
 
   find(key: string): Consumer | undefined {
     const presented = digest(key);
-    const entry = this.byHash.get(presented.toString("hex"));
-    if (!entry) return undefined;
+    const hex = presented.toString("hex");
+    const entry = this.byHash.get(hex);
+    if (!entry || this.revoked?.has(hex)) return undefined;
     return timingSafeEqual(entry.hash, presented) ? entry.consumer : undefined;
   }
 }

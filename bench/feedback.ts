@@ -1,0 +1,69 @@
+/**
+ * The second half of `npm run bench:webhooks`: how soon a reviewer sees a pull request's results.
+ * The GitHub App as `npm start` runs it (dist/main.js, Octokit's throttling on: about one write a
+ * second), against a GitHub-shaped API over HTTP; PRS pull requests across REPOS repositories are
+ * opened at once. Timed from each webhook: the preview serving its head through the gateway, and
+ * its three checks and its comment all complete. Targets: p95 <= 2 s and p95 <= 8 s.
+ */
+import { startUpstream } from "../test/gateway/harness.js";
+import { startAppProcess } from "../test/github/app-process.js";
+import { shopFiles } from "../test/github/shop-repo.js";
+import { pullRequestEvent } from "../test/github/webhooks.js";
+
+const REPOS = Number(process.env.BENCH_REPOS ?? 5);
+const PRS = Number(process.env.BENCH_PRS ?? 20);
+const BOUND_MS = Number(process.env.BENCH_BOUND_MS ?? 240_000);
+const CHECKS = ["Gitway / validate", "Gitway / changes", "Gitway / preview"];
+
+const percentile = (sorted: number[], q: number) => sorted[Math.min(sorted.length - 1, Math.ceil(q * sorted.length) - 1)]!;
+
+export async function feedback(): Promise<void> {
+  const upstream = await startUpstream();
+  const app = await startAppProcess();
+  try {
+    const prs = Array.from({ length: PRS }, (_, i) => {
+      const repo = app.github.repos.get(`acme/bench${i % REPOS}`) ?? app.github.repo("acme", `bench${i % REPOS}`);
+      const base = repo.branches.get("main") ?? app.github.commit(repo, shopFiles({ upstream: upstream.url }), "main");
+      const head = app.github.commit(repo, shopFiles({ upstream: upstream.url, products: true }));
+      return { repo, base, head, number: i + 1, label: `acme-bench${i % REPOS}-pr-${i + 1}` };
+    });
+    const served: number[] = [];
+    const complete: number[] = [];
+    const started = performance.now();
+    await Promise.all(
+      prs.map(async (pr) => {
+        const t0 = performance.now();
+        await app.deliver("pull_request", pullRequestEvent("opened", pr.repo, app.github.installationId, { number: pr.number, headSha: pr.head, baseSha: pr.base }));
+        let servedAt: number | undefined;
+        while (performance.now() - started < BOUND_MS) {
+          if (servedAt === undefined && (await app.call(pr.label, "/api/v1/products")).status === 200) {
+            servedAt = performance.now();
+            served.push(servedAt - t0);
+          }
+          const done = CHECKS.every((name) => app.github.latestCheck(pr.head, name)?.status === "completed") && app.github.commentsOf(pr.repo, pr.number).length > 0;
+          if (servedAt !== undefined && done) {
+            complete.push(performance.now() - t0);
+            return;
+          }
+          await new Promise((r) => setTimeout(r, 50));
+        }
+      }),
+    );
+    served.sort((a, b) => a - b);
+    complete.sort((a, b) => a - b);
+    const line = (what: string, xs: number[], target: number) =>
+      xs.length === 0
+        ? `${what}: none within ${BOUND_MS / 1000} s`
+        : `${what}: p50 ${(percentile(xs, 0.5) / 1000).toFixed(2)} s, p95 ${(percentile(xs, 0.95) / 1000).toFixed(2)} s (${xs.length} of ${PRS}${xs.length < PRS ? `, the rest not within ${BOUND_MS / 1000} s` : ""}); target p95 <= ${target} s: ${xs.length === PRS && percentile(xs, 0.95) <= target * 1000 ? "meets" : "MISSES"}`;
+    const writes = app.github.sent.filter((s) => s.method !== "GET" && !s.path.endsWith("/access_tokens")).length;
+    console.log(`${PRS} pull requests across ${REPOS} repositories opened at once (dist/main.js, GitHub writes paced by Octokit's throttling)`);
+    console.log(line("webhook -> preview serving     ", served, 2));
+    console.log(line("webhook -> checks and comment  ", complete, 8));
+    console.log(`GitHub writes: ${writes} (${(writes / PRS).toFixed(1)} a pull request)`);
+  } finally {
+    await app.stop();
+    await upstream.close();
+  }
+}
+
+if (import.meta.url === `file://${process.argv[1]}`) await feedback();

@@ -1,0 +1,53 @@
+/**
+ * The catch-up sweep's rules, as data in and data out: given what is deployed, what the queue holds
+ * and what was last decided for one environment and head, what the sweep does about it.
+ */
+
+/** What was last decided for an environment's head; every value but `queued` and `deploy-failed` is an answer given. */
+export type SweepDecision = "queued" | "served" | "invalid-config" | "no-config" | "not-deployable" | "deploy-failed" | "removed-idle" | "closed";
+
+export const SWEEP_DECISIONS: readonly SweepDecision[] = ["queued", "served", "invalid-config", "no-config", "not-deployable", "deploy-failed", "removed-idle", "closed"];
+
+export interface Remembered {
+  decision: SweepDecision;
+  /** Production deploys of this head that failed so far. */
+  retries: number;
+  retryAfter: Date | null;
+}
+
+/** The status of the newest job for this environment and head, if any is still recorded. */
+export type JobStatus = "queued" | "running" | "done" | "failed" | "superseded";
+
+export interface HeadState {
+  head: string;
+  /** The live environment's deployed commit; undefined when no environment is live. */
+  deployed: { sha: string | null; idle: boolean } | undefined;
+  job: JobStatus | undefined;
+  remembered: Remembered | undefined;
+  now: number;
+}
+
+export type SweepAction = "skip" | "queue" | "remove";
+
+/** A failed production deploy of one head is tried again at most this many times by the sweep (`retries` counts the failures). */
+export const MAX_DEPLOY_RETRIES = 3;
+const RETRY_BASE_MS = 10 * 60_000;
+
+/** When the sweep may try a failed production deploy again: 10, 20, 40 minutes after each failure. */
+export function retryAfter(retries: number, now: number): Date {
+  return new Date(now + RETRY_BASE_MS * 2 ** Math.max(0, retries - 1));
+}
+
+export function sweepAction(s: HeadState): SweepAction {
+  if (s.deployed?.idle) return "remove";
+  if (s.deployed && s.deployed.sha === s.head) return "skip";
+  // Queued or running already: a second job would only cancel the first.
+  if (s.job === "queued" || s.job === "running") return "skip";
+  const r = s.remembered;
+  if (r?.decision === "deploy-failed") return r.retries <= MAX_DEPLOY_RETRIES && (r.retryAfter?.getTime() ?? 0) <= s.now ? "queue" : "skip";
+  if (r && r.decision !== "queued") return "skip";
+  // A job that ran to its end gave its answer, even if it was not remembered (an older version).
+  if (s.job === "done" || s.job === "failed") return "skip";
+  // New, or its job was lost: superseded with no newer commit, or pruned before it ran.
+  return "queue";
+}
