@@ -17,6 +17,7 @@ import { fileURLToPath } from "node:url";
 import { readConfig } from "../src/config/index.js";
 import { compileRelease, GatewayServer, hashKey, MemoryRateLimitStore, Upstreams } from "../src/gateway/index.js";
 import { CACHE, median } from "./bench-data.js";
+import { egressCheckLines, measureEgressCheck } from "./egress-check.js";
 import { seedFiles } from "./gateway-config.js";
 
 const RUNS = Number(process.env.BENCH_RUNS ?? 3);
@@ -217,6 +218,7 @@ for (let i = 0; i < 1000; i++) {
 global.gc?.();
 const rssAfter = process.memoryUsage().rss;
 await upstreams.close();
+const egress = await measureEgressCheck();
 
 const nginx = results["nginx proxy"]!.rps;
 const row = (label: string) => {
@@ -242,6 +244,7 @@ console.log(`\n- p99 added over the direct upstream: gateway ${(gatewayPaced.p99
 console.log(`- release swap every 100 ms under load: ${swaps} swaps, ${swapRun.rps.toFixed(0)} req/s, ${swapRun.non2xx} non-2xx (target 0)`);
 console.log(`- build + swap of a ${routeCount}-route release: median ${median(buildTimes).toFixed(0)} ms (target < 500 ms)`);
 console.log(`- 1,000 environments loaded in one process: RSS ${(rssAfter / 2 ** 20).toFixed(0)} MiB (+${((rssAfter - rssBefore) / 2 ** 20).toFixed(0)} MiB for the 1,000) (target < 1024 MiB)`);
+for (const line of egressCheckLines(egress)) console.log(line);
 console.log(`\n### where the gateway's CPU goes (seed config under wrk load; self time, share of busy samples)\n`);
 for (const line of profileTop) console.log(`- ${line}`);
 process.exit(0);

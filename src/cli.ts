@@ -3,7 +3,7 @@ import { existsSync, readFileSync, realpathSync } from "node:fs";
 import { isIP } from "node:net";
 import { fileURLToPath } from "node:url";
 import { Command, CommanderError, InvalidArgumentError } from "commander";
-import { DEFAULT_LIMITS, hasErrors, parseEnvFile, readConfig, sortDiagnostics, type ConfigResult, type Diagnostic } from "./config/index.js";
+import { ConfigReadError, DEFAULT_LIMITS, type ConfigReadLimits, hasErrors, parseEnvFile, readConfig, sortDiagnostics, type ConfigResult, type Diagnostic } from "./config/index.js";
 import { checkDiffSettings, diffConfigs } from "./diff/index.js";
 import { isRevision, readPathSnapshot, readRevisionSnapshot, SnapshotReadError } from "./git/index.js";
 import { compileRelease, DEFAULT_BODY_LIMITS, GatewayServer, hashKey, MemoryRateLimitStore, RedisRateLimitStore, ReleaseError, Upstreams, type RateLimitStore } from "./gateway/index.js";
@@ -268,9 +268,18 @@ function fatal(side: ConfigResult, name: string): string[] {
   return side.diagnostics.filter((d: Diagnostic) => d.severity === "error" && UNREADABLE.has(d.rule)).map((d) => formatDiagnosticLine(d, `${name}: `));
 }
 
+/** The commit-wide caps the app reads from its settings, here from the same variables when they are whole numbers. */
+function readLimits(maxFileBytes: number): Partial<ConfigReadLimits> {
+  const whole = (name: string) => (/^\d+$/.test(process.env[name] ?? "") && Number(process.env[name]) > 0 ? Number(process.env[name]) : undefined);
+  const files = whole("GITWAY_MAX_CONFIG_FILES");
+  const bytes = whole("GITWAY_MAX_CONFIG_BYTES");
+  const seconds = whole("GITWAY_READ_TIMEOUT_SECONDS");
+  return { maxFileBytes, ...(files ? { maxFiles: files } : {}), ...(bytes ? { maxTotalBytes: bytes } : {}), ...(seconds ? { timeoutMs: seconds * 1000 } : {}) };
+}
+
 /** The config of a directory, or of one OpenAPI file (`openapi` names it then). */
 async function readPathConfig(path: string, maxFileBytes: number): Promise<ConfigResult & { openapi: string | undefined }> {
-  const { snapshot, openapi } = await readPathSnapshot(path, maxFileBytes);
+  const { snapshot, openapi } = await readPathSnapshot(path, readLimits(maxFileBytes));
   return { ...readConfig(snapshot, { limits: { maxFileBytes }, ...(openapi ? { openapi } : {}) }), openapi };
 }
 
@@ -285,7 +294,7 @@ async function readSide(spec: string, maxFileBytes: number): Promise<ConfigResul
   const revision = !explicitPath && (await isRevision(process.cwd(), spec));
   if (path && revision) throw new SnapshotReadError(`${spec} is both a path here and a Git revision; write ./${spec} for the path or ${spec}^{commit} for the revision`);
   if (path) return readPathConfig(spec, maxFileBytes);
-  if (revision) return readConfig(await readRevisionSnapshot(process.cwd(), spec, maxFileBytes), { limits: { maxFileBytes } });
+  if (revision) return readConfig(await readRevisionSnapshot(process.cwd(), spec, readLimits(maxFileBytes)), { limits: { maxFileBytes } });
   throw new SnapshotReadError(`${spec} is neither a file, a directory, nor a Git revision of the repository in ${process.cwd()}`);
 }
 
@@ -304,7 +313,7 @@ export async function runCli(argv: string[]): Promise<number> {
       if (e.code === "gitway.usage") process.stderr.write(e.message + "\n");
       return EXIT_USAGE;
     }
-    if (e instanceof SnapshotReadError || e instanceof OperatorError || (e as { code?: unknown }).code === "STORE_LOCKED") {
+    if (e instanceof SnapshotReadError || e instanceof ConfigReadError || e instanceof OperatorError || (e as { code?: unknown }).code === "STORE_LOCKED") {
       process.stderr.write(`gitway: ${(e as Error).message}\n`);
       return EXIT_USAGE;
     }

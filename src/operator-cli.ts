@@ -37,7 +37,7 @@ async function call<T>(method: string, path: string, body?: unknown): Promise<T>
   try {
     res = await fetch(url + path, {
       method,
-      headers: { ...(body === undefined ? {} : { "content-type": "application/json" }), ...(write && token ? { authorization: `Bearer ${token}` } : {}), ...(process.env.USER ? { "x-gitway-actor": process.env.USER.replace(/[^\w.@-]/g, "").slice(0, 64) } : {}) },
+      headers: { ...(body === undefined ? {} : { "content-type": "application/json" }), ...(token ? { authorization: `Bearer ${token}` } : {}), ...(process.env.USER ? { "x-gitway-actor": process.env.USER.replace(/[^\w.@-]/g, "").slice(0, 64) } : {}) },
       ...(body === undefined ? {} : { body: JSON.stringify(body) }),
       signal: AbortSignal.timeout(60_000),
     });
@@ -94,6 +94,20 @@ export function registerOperatorCommands(program: Command): void {
       return environmentsTable(environments) + (off.length ? off.map((e) => `${e.name}: ${e.status}: ${e.reason ?? ""}\n`).join("") : environments.length ? "All synced.\n" : "") + risky.join("");
     });
     if (environments.some(needsAttention)) process.exitCode = 1;
+  });
+
+  const github = program.command("github").description("The GitHub App this Gitway runs as");
+  formatOption(github.command("status").description("Which GitHub App is connected, where its settings come from, and its installations")).action(async (o: { format: string }) => {
+    const st = await call<{ from: string; appId?: number; name?: string; slug?: string; apiUrl?: string; installUrl?: string; connectedBy?: string; connectedAt?: string; installations?: string[] }>("GET", "/api/github");
+    print(o.format, st, () => {
+      if (st.from === "none") return `No GitHub App is connected: open ${clientOptions().url}/github/connect to register one.\n`;
+      const who = st.from === "environment" ? `GitHub App ${st.appId} at ${st.apiUrl}, set in the server's environment` : `GitHub App ${st.name} (${st.slug}, id ${st.appId}) at ${st.apiUrl}, connected by ${st.connectedBy} on ${st.connectedAt}\ninstall it: ${st.installUrl}`;
+      return `${who}\ninstallations: ${st.installations?.length ? st.installations.join(", ") : "none yet"}\n`;
+    });
+  });
+  formatOption(github.command("disconnect").description("Forget the GitHub App connected from its manifest (audited); it stays registered on GitHub")).action(async (o: { format: string }) => {
+    const result = await call<{ disconnected: { appId: number; slug: string }; note: string }>("POST", "/api/github/disconnect");
+    print(o.format, result, () => `Disconnected GitHub App ${result.disconnected.slug} (id ${result.disconnected.appId}); ${result.note}\n`);
   });
 
   const env = program.command("env").description("Environments and their $env values");

@@ -8,8 +8,10 @@ const MAX_URL = 8 * 1024;
 
 export interface AdminApiOptions {
   operations: AdminOperations & { repositories(): Promise<unknown[]> };
-  /** Changes need `Authorization: Bearer <token>`; reading is open. */
+  /** Changes need `Authorization: Bearer <token>`; reading is open unless `publicRead` is false. */
   token: string;
+  /** GITWAY_DASHBOARD_PUBLIC: false puts every read behind the token too. */
+  publicRead?: boolean;
   version: string;
   log: (level: "info" | "warn" | "error", message: string) => void;
 }
@@ -67,7 +69,8 @@ function text(body: Record<string, unknown>, name: string, max = 256): string {
 }
 
 /**
- * The JSON admin API under /api/: read without a token, change with the admin token. Answers
+ * The JSON admin API under /api/: read without a token (with it, when reads are not public),
+ * change with the admin token. Answers
  * `{ "error": { "code", "message" } }` on failure, never a stack trace.
  */
 export function createAdminApi(options: AdminApiOptions): (req: IncomingMessage, res: ServerResponse) => Promise<boolean> {
@@ -81,7 +84,7 @@ export function createAdminApi(options: AdminApiOptions): (req: IncomingMessage,
       const parts = url.pathname.split("/").filter(Boolean).slice(1).map(decodeURIComponent);
       const method = req.method ?? "GET";
       const write = method !== "GET" && method !== "HEAD";
-      if (write && !hasAdminToken(req, options.token)) {
+      if ((write || options.publicRead === false) && !hasAdminToken(req, options.token)) {
         options.log("warn", `admin API: ${method} ${url.pathname} refused: ${req.headers.authorization ? "wrong" : "no"} admin token`);
         throw new AdminError("UNAUTHORIZED", req.headers.authorization ? "the admin token is wrong: Authorization: Bearer <GITWAY_ADMIN_TOKEN> must carry this server's token" : "this needs the admin token: Authorization: Bearer <GITWAY_ADMIN_TOKEN>");
       }

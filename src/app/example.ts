@@ -1,4 +1,5 @@
 import { execFileSync } from "node:child_process";
+import { gitEnv } from "../git/git-env.js";
 import { cpSync, existsSync, mkdirSync, rmSync } from "node:fs";
 import { createServer, type Server } from "node:http";
 import type { AddressInfo } from "node:net";
@@ -23,7 +24,7 @@ export function ensureExampleRepository(dataDir: string): string {
   if (existsSync(join(repo, ".git"))) return repo;
   rmSync(repo, { recursive: true, force: true });
   mkdirSync(repo, { recursive: true });
-  const git = (...args: string[]) => execFileSync("git", ["-c", "user.name=Gitway example", "-c", "user.email=example@gitway.invalid", "-c", "commit.gpgsign=false", ...args], { cwd: repo, stdio: "pipe" });
+  const git = (...args: string[]) => execFileSync("git", ["-c", "user.name=Gitway example", "-c", "user.email=example@gitway.invalid", "-c", "commit.gpgsign=false", ...args], { cwd: repo, env: gitEnv(), stdio: "pipe" });
   git("init", "--quiet", "--initial-branch=main");
   cpSync(EXAMPLE_DIR, repo, { recursive: true });
   git("add", "-A");

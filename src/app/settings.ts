@@ -1,4 +1,5 @@
 /** What `npm start` reads from its environment, checked once at start: one line names what is wrong. */
+import { AllowListError, parseAllowList, type HostRule } from "../gateway/egress.js";
 
 export class SettingsError extends Error {
   readonly code = "SETTINGS_INVALID";
@@ -41,6 +42,8 @@ export interface AppSettings {
   reconcileSeconds: number;
   previewTtlHours: number;
   maxFileBytes: number;
+  /** What one commit's config may hold and how long its read may take (GitHub App and Git mode alike). */
+  readLimits: { maxFiles: number; maxTotalBytes: number; timeoutMs: number };
   maxBodyBytes: number;
   /** Git mode: comma-separated remotes (URLs or paths) whose branches are environments. */
   gitRepos: string | undefined;
@@ -55,6 +58,10 @@ export interface AppSettings {
   dashboardPublic: boolean;
   /** Gateway processes sharing GATEWAY_PORT (1: the app process serves it itself). */
   gatewayWorkers: number;
+  /** GITWAY_UPSTREAM_ALLOW: hosts, `*.suffix` patterns and CIDRs a preview may reach beyond public addresses. */
+  upstreamAllow: HostRule[];
+  /** APP_PUBLIC_URL: where GitHub reaches the app port; the Connect GitHub page's default. */
+  appPublicUrl: URL | undefined;
 }
 
 type Env = Record<string, string | undefined>;
@@ -72,6 +79,12 @@ function positive(env: Env, name: string, fallback: number, allowZero = false): 
   if (raw === undefined || raw === "") return fallback;
   const n = Number(raw);
   if (!Number.isFinite(n) || n < 0 || (!allowZero && n === 0)) throw new SettingsError(name, `must be a ${allowZero ? "non-negative" : "positive"} number, not "${raw}"`);
+  return n;
+}
+
+function wholePositive(env: Env, name: string, fallback: number): number {
+  const n = positive(env, name, fallback);
+  if (!Number.isInteger(n)) throw new SettingsError(name, `must be a whole number, not "${env[name]}"`);
   return n;
 }
 
@@ -117,6 +130,11 @@ export function readAppSettings(env: Env): AppSettings {
     reconcileSeconds: positive(env, "GITWAY_RECONCILE_SECONDS", 300, true),
     previewTtlHours: positive(env, "GITWAY_PREVIEW_TTL_HOURS", 0, true),
     maxFileBytes: positive(env, "GITWAY_MAX_FILE_BYTES", 32 * 1024 * 1024),
+    readLimits: {
+      maxFiles: wholePositive(env, "GITWAY_MAX_CONFIG_FILES", 500),
+      maxTotalBytes: wholePositive(env, "GITWAY_MAX_CONFIG_BYTES", 64 * 1024 * 1024),
+      timeoutMs: positive(env, "GITWAY_READ_TIMEOUT_SECONDS", 60) * 1000,
+    },
     maxBodyBytes: 10 * 1024 * 1024,
     gitRepos: env.GITWAY_REPOS || undefined,
     sourcesFile: env.GITWAY_SOURCES_FILE || undefined,
@@ -125,7 +143,30 @@ export function readAppSettings(env: Env): AppSettings {
     adminToken: env.GITWAY_ADMIN_TOKEN || undefined,
     dashboardPublic: env.GITWAY_DASHBOARD_PUBLIC !== "false",
     gatewayWorkers,
+    upstreamAllow: allowList(env.GITWAY_UPSTREAM_ALLOW),
+    appPublicUrl: appPublicUrl(env),
   };
+}
+
+function appPublicUrl(env: Env): URL | undefined {
+  if (!env.APP_PUBLIC_URL) return undefined;
+  let url: URL;
+  try {
+    url = new URL(env.APP_PUBLIC_URL);
+  } catch {
+    throw new SettingsError("APP_PUBLIC_URL", `must be a URL like https://gitway.example.com, not "${env.APP_PUBLIC_URL}"`);
+  }
+  if ((url.protocol !== "http:" && url.protocol !== "https:") || url.search || url.hash) throw new SettingsError("APP_PUBLIC_URL", "must be an http:// or https:// URL without a query");
+  return url;
+}
+
+function allowList(text: string | undefined): HostRule[] {
+  try {
+    return parseAllowList(text);
+  } catch (e) {
+    if (e instanceof AllowListError) throw new SettingsError("GITWAY_UPSTREAM_ALLOW", e.message);
+    throw e;
+  }
 }
 
 const gatewayPortIsZero = (env: Env) => env.GATEWAY_PORT === "0";

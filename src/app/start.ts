@@ -5,11 +5,12 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from "node:http";
 import type { AddressInfo } from "node:net";
+import { openPolicy, parseAllowList, type HostRule } from "../gateway/egress.js";
 import { GatewayDeployer, GatewayServer, MemoryRateLimitStore, RedisRateLimitStore, ReleaseError, Upstreams, environmentLabel, type GatewayServices, type RateLimitStore } from "../gateway/index.js";
-import { gitwayApp, JOB_KIND, runGitHubWork, safeReason, type GitHubWork, type Octokit, type QueuedWork } from "../github/index.js";
+import { gitwayApp, WEBHOOK_PATH, JOB_KIND, runGitHubWork, safeReason, type GitHubWork, type Octokit, type QueuedWork } from "../github/index.js";
 import { JobQueue, Worker, type Job, type QueueOptions } from "../jobs/index.js";
 import { DeployError, type Deployer, type EnvironmentValues } from "../pipeline/index.js";
-import { migrateStore, openStore, secretKeyFrom, setVariable, StorePublisher, StoreRecords, SweepMemory, type Store } from "../store/index.js";
+import { loadGitHubApp, migrateStore, openStore, secretKeyFrom, setVariable, StorePublisher, StoreRecords, SweepMemory, type Store } from "../store/index.js";
 import { adminToken, createAdminApi, Operations, type GitView } from "../admin/index.js";
 import { answerClientError, createDashboard } from "../web/index.js";
 import { GIT_JOB_KIND, GitReconciler, runGitWork, sourcesFromList, sourcesFromYaml, SourcesError, type GitSource, type GitWork } from "../git/index.js";
@@ -17,6 +18,9 @@ import { ensureExampleRepository, startExampleUpstream } from "./example.js";
 import { restoreReleases } from "./restore.js";
 import { environmentUrl, SettingsError, type AppSettings } from "./settings.js";
 import { createLogger, type Log } from "./log.js";
+import { MAX_WEBHOOK_BYTES, readWebhookBody } from "../github/webhook-body.js";
+import { createGitHubConnect, type GitHubConnection } from "./github-connect.js";
+import { readiness } from "./health.js";
 
 export interface StartOptions {
   /** Tests give an Octokit with fast retries; production uses Probot's own. */
@@ -91,7 +95,10 @@ function pipelineDeployer(inner: GatewayDeployer, log: Log): Deployer {
         const { releaseHash } = await inner.deploy(label, config, values);
         return { releaseHash };
       } catch (e) {
-        if (e instanceof ReleaseError) throw new DeployError(e.code === "ENV_VARIABLE_MISSING" ? "ENV_VARIABLE_MISSING" : "UNSUPPORTED", e.message);
+        if (e instanceof ReleaseError) {
+          const at = e.code === "UPSTREAM_NOT_ALLOWED" ? /^(.*):(\d+)$/.exec(e.where ?? "") : null;
+          throw new DeployError(e.code === "ENV_VARIABLE_MISSING" ? "ENV_VARIABLE_MISSING" : e.code === "UPSTREAM_NOT_ALLOWED" ? "UPSTREAM_NOT_ALLOWED" : "UNSUPPORTED", e.message, at ? { file: at[1]!, line: Number(at[2]) } : undefined);
+        }
         log("error", `building release for ${label} failed: ${redact(e instanceof Error ? (e.stack ?? e.message) : String(e), values)}`);
         throw new DeployError("INTERNAL", "the release could not be built; the server log has the details");
       }
@@ -100,14 +107,20 @@ function pipelineDeployer(inner: GatewayDeployer, log: Log): Deployer {
   };
 }
 
-/** The gateway of a process: upstream pools, rate-limit counters (Redis when set) and the server. */
-export async function buildGateway(settings: AppSettings, log: Log): Promise<{ gateway: GatewayServer; services: GatewayServices; revokedKeys: Set<string>; close: () => Promise<void> }> {
-  const upstreams = new Upstreams();
+/**
+ * The gateway of a process: upstream pools, rate-limit counters (Redis when set) and the server.
+ * `ownPorts` starts with the configured ports; a process that binds port 0 adds what it bound.
+ */
+export async function buildGateway(settings: AppSettings, log: Log): Promise<{ gateway: GatewayServer; services: GatewayServices; revokedKeys: Set<string>; ownPorts: Set<number>; allow: HostRule[]; close: () => Promise<void> }> {
+  const ownPorts = new Set([settings.port, settings.gatewayPort].filter((p) => p !== 0));
+  // A copy the process may add to (the embedded example's upstream), read by every release built after.
+  const allow = [...settings.upstreamAllow];
+  const upstreams = new Upstreams(undefined, openPolicy(allow, ownPorts));
   const limits = await rateLimitStore(settings.redisUrl);
   const revokedKeys = new Set<string>();
-  const services: GatewayServices = { upstreams, rateLimitStore: limits, log, maxBodyBytes: settings.maxBodyBytes, bodyTimeoutMs: 30_000, revokedKeys };
+  const services: GatewayServices = { upstreams, rateLimitStore: limits, log, maxBodyBytes: settings.maxBodyBytes, bodyTimeoutMs: 30_000, revokedKeys, egress: { allow, ownPorts } };
   const gateway = new GatewayServer({ baseDomain: settings.baseDomain, log });
-  return { gateway, services, revokedKeys, close: async () => void (await Promise.all([upstreams.close(), limits.close()])) };
+  return { gateway, services, revokedKeys, ownPorts, allow, close: async () => void (await Promise.all([upstreams.close(), limits.close()])) };
 }
 
 export { pipelineDeployer, secretKeyFromSetting };
@@ -140,7 +153,7 @@ export async function startGitway(settings: AppSettings, env: Record<string, str
     log("info", migrated.applied > 0 ? `applied ${migrated.applied} migration(s) on ${store.driver === "pg" ? "PostgreSQL" : "PGlite"} (${since()})` : `migrations up to date (${since()})`);
 
     // The gateway, with every environment's release rebuilt from the store.
-    const { gateway, services, revokedKeys, close: closeGateway } = await buildGateway(settings, log);
+    const { gateway, services, revokedKeys, ownPorts, allow, close: closeGateway } = await buildGateway(settings, log);
     closers.unshift(closeGateway);
     // URLs follow the port the gateway really bound (GATEWAY_PORT=0 picks one) unless the domain is set.
     let urls: Pick<AppSettings, "publicUrl" | "baseDomain"> = settings;
@@ -150,6 +163,7 @@ export async function startGitway(settings: AppSettings, env: Record<string, str
     for (const f of (await restoreReleases(records, deployer)).failed) log("warn", `environment ${f.label} could not be restored: ${f.reason}`);
     log("info", `gateway: ${gateway.environmentCount} environment(s) restored (${since()})`);
     const gatewayPort = options.listenGateway === false ? settings.gatewayPort : await listen(gateway.server, settings.gatewayPort, settings.gatewayHost);
+    ownPorts.add(gatewayPort);
     if (settings.baseDomainFollowsPort && settings.gatewayPort === 0) urls = { baseDomain: `localhost:${gatewayPort}`, publicUrl: new URL(`http://localhost:${gatewayPort}`) };
     if (options.listenGateway !== false) closers.unshift(() => gateway.close());
 
@@ -165,14 +179,19 @@ export async function startGitway(settings: AppSettings, env: Record<string, str
     const enqueue = (work: QueuedWork) => queue.enqueue({ ...work });
     const workerId = `worker-${process.pid}-${randomUUID().slice(0, 8)}`;
     let probot: import("probot").Probot | undefined;
+    let webhooks: ((req: IncomingMessage, res: ServerResponse) => Promise<boolean>) | undefined;
+    let github: GitHubConnection = { from: "none" };
+    let githubKey: string | undefined;
+    let stopSweep = () => {};
     const handlers: Record<string, (job: Job) => Promise<void>> = {};
-    if (settings.github) {
+    /** Runs as the GitHub App from here on: from the environment at start, or once connected from its manifest (no restart). */
+    const connectGitHub = async (credentials: { appId: number; privateKey: string; webhookSecret: string; baseUrl: string }) => {
       const { Probot, ProbotOctokit } = await import("probot");
       probot = new Probot({
-        appId: settings.github.appId,
-        privateKey,
-        secret: settings.github.webhookSecret,
-        baseUrl: settings.github.baseUrl,
+        appId: credentials.appId,
+        privateKey: credentials.privateKey,
+        secret: credentials.webhookSecret,
+        baseUrl: credentials.baseUrl,
         logLevel: settings.logLevel === "silent" ? "fatal" : settings.logLevel,
         Octokit: (options.Octokit as typeof ProbotOctokit | undefined) ?? retryingOctokit(ProbotOctokit),
       });
@@ -187,6 +206,7 @@ export async function startGitway(settings: AppSettings, env: Record<string, str
             enqueue,
             memory,
             maxFileBytes: settings.maxFileBytes,
+            readLimits: settings.readLimits,
             previewTtlHours: settings.previewTtlHours,
             log,
           },
@@ -194,6 +214,27 @@ export async function startGitway(settings: AppSettings, env: Record<string, str
           { fence: async () => (await queue.holdsLease(job, workerId)) && !(await queue.superseded(job)), finalAttempt: job.attempts >= job.maxAttempts },
         );
       for (const kind of Object.values(JOB_KIND)) handlers[kind] = run;
+      webhooks = await createWebhookMiddleware(probot, enqueue, settings.github?.webhookPath ?? WEBHOOK_PATH);
+      githubKey = credentials.privateKey;
+      // The catch-up sweep: at once, then every few minutes.
+      if (settings.reconcileSeconds > 0 && options.runWorker !== false) {
+        const sweep = () => enqueue({ kind: JOB_KIND.sweep, environmentKey: "gh:sweep", commitOrder: Date.now(), payload: { type: "sweep" } }).catch((e: unknown) => log("warn", `sweep not queued: ${safeReason(e)}`));
+        void sweep();
+        const timer = setInterval(sweep, settings.reconcileSeconds * 1000);
+        timer.unref();
+        stopSweep = () => clearInterval(timer);
+        closers.unshift(async () => clearInterval(timer));
+      }
+    };
+    if (settings.github) {
+      await connectGitHub({ appId: settings.github.appId, privateKey: privateKey!, webhookSecret: settings.github.webhookSecret, baseUrl: settings.github.baseUrl });
+      github = { from: "environment", appId: settings.github.appId, apiUrl: settings.github.baseUrl };
+    } else if (secretKey) {
+      const stored = await loadGitHubApp(store.db, secretKey).catch((e: unknown) => void log("error", `the connected GitHub App cannot be read: ${safeReason(e)}`));
+      if (stored) {
+        await connectGitHub({ appId: stored.appId, privateKey: stored.privateKey, webhookSecret: stored.webhookSecret, baseUrl: stored.apiUrl });
+        github = { from: "store", app: stored };
+      }
     }
     // Git mode: the sources' branches are environments, kept in sync by polling.
     const sources = await gitSources(settings, workDir);
@@ -203,12 +244,14 @@ export async function startGitway(settings: AppSettings, env: Record<string, str
       if (settings.example) {
         const upstream = await startExampleUpstream();
         closers.unshift(() => new Promise<void>((r) => upstream.server.close(() => r())));
+        // Production forwards there; its previews may too, even those deployed before production is.
+        allow.push(...parseAllowList(new URL(upstream.url).host));
         // The example forwards to $env(SHOPKART_UPSTREAM): production holds it, previews inherit it.
         const repositoryId = await records.repository(sources[0]!.owner, sources[0]!.name);
         const production = await records.environment(repositoryId, { name: "production", kind: "production" });
         await setVariable(store.db, secretKey, { environmentId: production.id, name: "SHOPKART_UPSTREAM", value: upstream.url, secret: false });
       }
-      const git = new GitReconciler(sources, workDir, { records, enqueue: (job) => queue.enqueue(job), isServing: (label) => gateway.releaseOf(label) !== undefined, log, maxFileBytes: settings.maxFileBytes });
+      const git = new GitReconciler(sources, workDir, { records, enqueue: (job) => queue.enqueue(job), isServing: (label) => gateway.releaseOf(label) !== undefined, log, maxFileBytes: settings.maxFileBytes, readLimits: settings.readLimits });
       reconciler = git;
       handlers[GIT_JOB_KIND] = (job) =>
         runGitWork({ reconciler: git, records, deployer, publisherFor: (id) => new StorePublisher(store.db, id), fence: async () => (await queue.holdsLease(job, workerId)) && !(await queue.superseded(job)) }, job.payload as GitWork);
@@ -233,11 +276,31 @@ export async function startGitway(settings: AppSettings, env: Record<string, str
       ...(settings.github ? { githubSync: async () => void (await enqueue({ kind: JOB_KIND.sweep, environmentKey: "gh:sweep", commitOrder: Date.now(), payload: { type: "sweep" } })) } : {}),
       commitUrl: (owner, name, sha) => (reconciler?.stateFor(owner, name) ? undefined : settings.github ? `${settings.github.baseUrl === "https://api.github.com" ? "https://github.com" : settings.github.baseUrl.replace(/\/api\/v3$/, "")}/${owner}/${name}/commit/${sha}` : undefined),
     });
-    const api = createAdminApi({ operations, token: token.token, version: VERSION, log });
+    const api = createAdminApi({ operations, token: token.token, publicRead: settings.dashboardPublic, version: VERSION, log });
     const dashboard = createDashboard({ operations, adminToken: token.token, publicRead: settings.dashboardPublic, log });
 
     // The app server: GitHub's webhooks, then the admin API, then the dashboard.
-    const webhooks = probot ? await createWebhookMiddleware(probot, enqueue, settings.github!.webhookPath) : undefined;
+    const connect = createGitHubConnect({
+      db: store.db,
+      adminToken: token.token,
+      secretKey,
+      appYml: readFileSync(new URL("../../app.yml", import.meta.url), "utf8"),
+      publicUrl: settings.appPublicUrl,
+      connection: () => github,
+      connected: async (app) => {
+        await connectGitHub({ appId: app.appId, privateKey: app.privateKey, webhookSecret: app.webhookSecret, baseUrl: app.apiUrl });
+        github = { from: "store", app };
+      },
+      disconnected: () => {
+        stopSweep();
+        for (const kind of Object.values(JOB_KIND)) delete handlers[kind];
+        webhooks = undefined;
+        probot = undefined;
+        githubKey = undefined;
+        github = { from: "none" };
+      },
+      log,
+    });
     const server = createServer((req, res) => {
       void route(req, res).catch((e: unknown) => {
         log("error", `request ${req.method} ${req.url} failed: ${safeReason(e)}`);
@@ -247,11 +310,18 @@ export async function startGitway(settings: AppSettings, env: Record<string, str
     });
     const route = async (req: IncomingMessage, res: ServerResponse) => {
       if (webhooks && (await webhooks(req, res))) return;
+      if (await connect(req, res)) return;
       if (await api(req, res)) return;
       if (await dashboard(req, res)) return;
       if (req.url === "/healthz") {
         res.writeHead(200, { "content-type": "application/json" });
         res.end(JSON.stringify({ ok: true, environments: gateway.environmentCount }));
+        return;
+      }
+      if (req.url === "/readyz") {
+        const ready = await readiness(store, github.from === "none" ? undefined : (githubKey ?? null));
+        res.writeHead(ready.ok ? 200 : 503, { "content-type": "application/json", "cache-control": "no-store" });
+        res.end(JSON.stringify(ready));
         return;
       }
       res.writeHead(404, { "content-type": "application/json" });
@@ -260,6 +330,7 @@ export async function startGitway(settings: AppSettings, env: Record<string, str
     // A request Node refuses before routing (headers over 16 KiB: a huge query string) gets a page saying why.
     server.on("clientError", answerClientError);
     const appPort = await listen(server, settings.port, settings.host);
+    ownPorts.add(appPort);
     closers.unshift(
       () =>
         new Promise<void>((resolve) => {
@@ -267,15 +338,6 @@ export async function startGitway(settings: AppSettings, env: Record<string, str
           server.closeAllConnections();
         }),
     );
-
-    // The catch-up sweep: at start, then every few minutes.
-    if (settings.github && settings.reconcileSeconds > 0 && options.runWorker !== false) {
-      const sweep = () => enqueue({ kind: JOB_KIND.sweep, environmentKey: "gh:sweep", commitOrder: Date.now(), payload: { type: "sweep" } }).catch((e: unknown) => log("warn", `sweep not queued: ${safeReason(e)}`));
-      void sweep();
-      const timer = setInterval(sweep, settings.reconcileSeconds * 1000);
-      timer.unref();
-      closers.unshift(async () => clearInterval(timer));
-    }
 
     // Git polling: at start, then every GITWAY_POLL_SECONDS.
     if (reconciler && options.runWorker !== false) {
@@ -340,7 +402,17 @@ async function createWebhookMiddleware(probot: import("probot").Probot, enqueue:
   return (req: IncomingMessage, res: ServerResponse): Promise<boolean> => {
     const pathname = (req.url ?? "").split("?")[0]!.replace(/\/+$/, "");
     if (pathname !== path) return Promise.resolve(false);
-    return Promise.resolve(middleware(req, res)).then(() => true);
+    return readWebhookBody(req).then(async (body) => {
+      if (body === "too-large") {
+        res.writeHead(413, { "content-type": "application/json", connection: "close" });
+        res.end(JSON.stringify({ error: `the webhook body is over ${MAX_WEBHOOK_BYTES} bytes (GitHub sends at most 25 MB)` }));
+        return true;
+      }
+      // The webhooks middleware takes a string body as the payload, as read, and checks its signature.
+      (req as IncomingMessage & { body?: string }).body = body;
+      await middleware(req, res);
+      return true;
+    });
   };
 }
 

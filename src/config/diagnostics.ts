@@ -25,6 +25,8 @@ export interface Diagnostic extends Position {
  */
 export const RULES = {
   "file-too-large": { severity: "error", about: "A config file is over the size limit; it was not read." },
+  "upstream-not-allowed": { severity: "error", about: "A preview's route forwards to an address it may not reach (GITWAY_UPSTREAM_ALLOW allows it)." },
+  "config-read-limit": { severity: "error", about: "The commit's config files are too many or too large together, or reading them timed out; none was read." },
   "file-not-text": { severity: "error", about: "A config file is binary or not valid UTF-8." },
   "file-empty": { severity: "error", about: "A config file is empty." },
   "file-missing": { severity: "error", about: "A file the config names does not exist in the repository." },

@@ -1,5 +1,5 @@
 /** Why a config cannot become a release for an environment. Callers match on `code`. */
-export type ReleaseErrorCode = "ENV_VARIABLE_MISSING" | "UNSUPPORTED" | "INVALID_CONFIG";
+export type ReleaseErrorCode = "ENV_VARIABLE_MISSING" | "UNSUPPORTED" | "INVALID_CONFIG" | "UPSTREAM_NOT_ALLOWED";
 
 export class ReleaseError extends Error {
   constructor(

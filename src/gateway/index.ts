@@ -9,3 +9,4 @@ export { hashKey } from "./policies/api-key.js";
 export { normalizePath } from "./path-match.js";
 export { GatewayDeployer } from "./deployer.js";
 export { startCluster, type ClusterOptions, type ClusterHandle } from "./cluster.js";
+export { AllowListError, classifyAddress, EgressPolicy, EGRESS_SETTING, hostPortOf, parseAllowList, type HostRule } from "./egress.js";

@@ -1,9 +1,10 @@
 import { createHash } from "node:crypto";
-import { findPolicy, isObject, SchemaCompiler, type GatewayConfig, type JsonObject, type Operation, type Route } from "../config/index.js";
+import { findPolicy, isObject, SchemaCompiler, staticOrigin, type GatewayConfig, type JsonObject, type Operation, type Route } from "../config/index.js";
 import type { BodyLimits, Handler, Inbound, Outbound } from "./context.js";
 import { ReleaseError } from "./errors.js";
 import { redirectHandler, urlRewriteHandler } from "./handlers/rewrite.js";
-import { urlForwardHandler } from "./handlers/forward.js";
+import { urlForwardHandler, type Egress } from "./handlers/forward.js";
+import { EGRESS_SETTING, EgressPolicy, type HostRule, type Resolver } from "./egress.js";
 import { PathMatcher } from "./path-match.js";
 import { basicAuthInbound, ipRestrictionInbound, requestSizeLimitInbound } from "./policies/access.js";
 import { apiKeyInbound, KeyIndex } from "./policies/api-key.js";
@@ -20,6 +21,11 @@ export interface EnvironmentSettings {
   name: string;
   vars: Readonly<Record<string, string>>;
   consumers: readonly { name: string; keyHashes: readonly string[] }[];
+  /**
+   * A preview is fenced: it may reach public addresses, the `host:port` pairs of `trusted` (what its
+   * repository's production release forwards to) and what the operator allows. Absent: not fenced.
+   */
+  egress?: { fenced: boolean; trusted: readonly string[] };
 }
 
 /** The body cap and wait every gateway process uses unless it is told otherwise. */
@@ -33,6 +39,8 @@ export interface GatewayServices {
   /** The cap on every request body the gateway reads or forwards (413 over it); DEFAULT_BODY_LIMITS has 10 MiB. */
   maxBodyBytes: number;
   bodyTimeoutMs: number;
+  /** GITWAY_UPSTREAM_ALLOW and the ports of this app (a shared set: ports bound later join it). */
+  egress?: { allow: readonly HostRule[]; ownPorts: ReadonlySet<number>; resolver?: Resolver };
   /** Key hashes revoked while this process runs: every release's key check refuses them at once. */
   revokedKeys?: ReadonlySet<string>;
 }
@@ -83,6 +91,14 @@ function contentHash(config: GatewayConfig, settings: EnvironmentSettings): stri
   return h.digest("hex").slice(0, 16);
 }
 
+function parsedUrl(value: unknown): URL | undefined {
+  try {
+    return new URL(String(value));
+  } catch {
+    return undefined;
+  }
+}
+
 /**
  * Compiles a validated config into a release for one environment. Throws ReleaseError when the
  * environment lacks a `$env` value the config needs (naming every one) or the config uses
@@ -102,6 +118,17 @@ export function compileRelease(config: GatewayConfig, settings: EnvironmentSetti
   const matcher = new PathMatcher<CompiledRoute>();
   const warn = (m: string) => services.log("warn", `[${settings.name}] ${m}`);
   const body: BodyLimits = { maxBytes: services.maxBodyBytes, timeoutMs: services.bodyTimeoutMs };
+  const policy = new EgressPolicy({ fenced: settings.egress?.fenced === true, trusted: settings.egress?.trusted ?? [], allow: services.egress?.allow ?? [], ownPorts: services.egress?.ownPorts ?? new Set(), ...(services.egress?.resolver ? { resolver: services.egress.resolver } : {}) });
+  const egress: Egress = { upstreams: services.upstreams, policy };
+  // Every origin the release names itself; a preview's request-chosen rewrite origin must be one of them.
+  const origins = new Set<string>();
+  const refuseUpstream = (route: Route, url: URL, field: string) => {
+    const why = policy.checkUrl(url);
+    if (!why) return;
+    const at = { file: route.handler.location.file, pointer: `${route.handler.location.pointer}/options/${field}` };
+    const line = config.docs.locate(at).line;
+    throw new ReleaseError("UPSTREAM_NOT_ALLOWED", `upstream-not-allowed: ${route.id} (${at.file} line ${line}) forwards to ${url.origin}: ${why}${why.includes(EGRESS_SETTING) ? "" : ` (${EGRESS_SETTING})`}`, `${at.file}:${line}`);
+  };
 
   const inboundOf = (name: string, route: Route): Inbound => {
     const def = policies.get(name);
@@ -148,12 +175,24 @@ export function compileRelease(config: GatewayConfig, settings: EnvironmentSetti
     const options = fillEnv(route.handler.options, settings.vars, missing) as JsonObject;
     let handler: Handler;
     switch (route.handler.export) {
-      case "urlForwardHandler":
-        handler = urlForwardHandler(options as { baseUrl: string }, services.upstreams, outbound, body);
+      case "urlForwardHandler": {
+        const url = parsedUrl(options.baseUrl);
+        if (url) {
+          refuseUpstream(route, url, "baseUrl");
+          origins.add(url.origin);
+        }
+        handler = urlForwardHandler(options as { baseUrl: string }, egress, outbound, body);
         break;
-      case "urlRewriteHandler":
-        handler = urlRewriteHandler(options as { rewritePattern: string }, settings.vars, services.upstreams, outbound, body);
+      }
+      case "urlRewriteHandler": {
+        const fixed = staticOrigin(String(options.rewritePattern), settings.vars);
+        if (fixed !== undefined) {
+          refuseUpstream(route, new URL(fixed), "rewritePattern");
+          origins.add(fixed);
+        }
+        handler = urlRewriteHandler(options as { rewritePattern: string }, settings.vars, egress, outbound, body, origins);
         break;
+      }
       case "redirectHandler":
         handler = redirectHandler(options as { location: string; status?: number });
         break;

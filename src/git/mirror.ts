@@ -2,8 +2,9 @@ import { execFile } from "node:child_process";
 import { existsSync, mkdirSync } from "node:fs";
 import { dirname } from "node:path";
 import { promisify } from "node:util";
-import type { Snapshot } from "../config/index.js";
+import type { ConfigReadLimits, Snapshot } from "../config/index.js";
 import { SnapshotReadError } from "./local-snapshot.js";
+import { gitEnv } from "./git-env.js";
 import { readRevisionSnapshot } from "./revision-snapshot.js";
 
 const run = promisify(execFile);
@@ -16,8 +17,8 @@ export interface CommitInfo {
   at: string;
 }
 
-/** Git must never ask a question on a terminal nobody watches, nor run a credential helper's prompt. */
-const GIT_ENV = { ...process.env, GIT_TERMINAL_PROMPT: "0", GIT_ASKPASS: "echo", GIT_SSH_COMMAND: "ssh -o BatchMode=yes" };
+/** Git must never ask a question on a terminal nobody watches, nor see the app's secrets. */
+const GIT_ENV = gitEnv();
 
 async function git(args: string[], cwd?: string, timeoutMs = 60_000): Promise<string> {
   try {
@@ -77,7 +78,7 @@ export class GitMirror {
     return { sha: full!, message: message ?? "", author: author ?? "", at: at ?? "" };
   }
 
-  snapshot(sha: string, maxFileBytes: number): Promise<Snapshot> {
-    return readRevisionSnapshot(this.dir, sha, maxFileBytes);
+  snapshot(sha: string, limits: number | Partial<ConfigReadLimits>): Promise<Snapshot> {
+    return readRevisionSnapshot(this.dir, sha, limits);
   }
 }

@@ -1,3 +1,4 @@
+import type { ConfigReadLimits } from "../config/index.js";
 import { join } from "node:path";
 import { branchPreviewName, type ConfigSource, type EnvironmentRef, type Records } from "../pipeline/index.js";
 import { GitMirror } from "./mirror.js";
@@ -19,6 +20,8 @@ export interface ReconcilerDeps {
   isServing(label: string): boolean;
   log: (level: "info" | "warn" | "error", message: string) => void;
   maxFileBytes: number;
+  /** GITWAY_MAX_CONFIG_FILES, GITWAY_MAX_CONFIG_BYTES, GITWAY_READ_TIMEOUT_SECONDS (defaults when absent). */
+  readLimits?: Partial<ConfigReadLimits>;
 }
 
 export interface SourceState {
@@ -59,7 +62,7 @@ export class GitReconciler {
 
   /** The config of a source's commits, for the pipeline. */
   configSource(state: SourceState): ConfigSource {
-    return { snapshot: (sha) => state.mirror.snapshot(sha, this.deps.maxFileBytes) };
+    return { snapshot: (sha) => state.mirror.snapshot(sha, { ...this.deps.readLimits, maxFileBytes: this.deps.maxFileBytes }) };
   }
 
   /** The environment a branch stands for, if any. */

@@ -4,3 +4,4 @@ export { runGitHubWork, matchesBranch, safeReason, type GitHubWorkDeps, type Job
 export { GitHubPublisher, CHECK_PREFIX } from "./publisher.js";
 export { GitHubSource, SourceError } from "./source.js";
 export type { Octokit } from "./octokit.js";
+export { appManifest, apiUrlFor, convertManifestCode, webUrlOf, ManifestError, GITHUB_API, MANIFEST_CALLBACK_PATH, WEBHOOK_PATH, type ConvertedApp } from "./manifest.js";

@@ -1,10 +1,6 @@
-import type { FileContent, Snapshot } from "../config/index.js";
+import { configReadLimits, selectConfigFiles, withReadTimeout, type ConfigReadLimits, type FileContent, type Snapshot } from "../config/index.js";
 import type { ConfigSource } from "../pipeline/index.js";
 import type { Octokit, RepoId } from "./octokit.js";
-
-/** Only these can be config or be reached by a $ref; workflows and dependencies are left alone. */
-const CONFIG_FILE = /\.(json|ya?ml)$/i;
-const SKIPPED = /(^|\/)(node_modules|\.github\/workflows)\//;
 
 export class SourceError extends Error {
   readonly code = "SOURCE_UNREADABLE";
@@ -14,6 +10,8 @@ export interface GitHubSourceOptions {
   maxFileBytes: number;
   /** A repository holding more JSON/YAML files than this is refused with a clear reason. */
   maxFiles?: number;
+  /** The total size and the read timeout (the GitHub App, the Git mode and the CLI share them). */
+  limits?: Partial<ConfigReadLimits>;
 }
 
 /**
@@ -40,24 +38,26 @@ export class GitHubSource implements ConfigSource {
     return snapshot;
   }
 
-  private async fetch(sha: string): Promise<Snapshot> {
+  private fetch(sha: string): Promise<Snapshot> {
+    const limits = configReadLimits({ ...this.options.limits, maxFileBytes: this.options.maxFileBytes, ...(this.options.maxFiles !== undefined ? { maxFiles: this.options.maxFiles } : {}) });
+    let stopped = false;
+    return withReadTimeout(this.fetchWithin(sha, limits, () => stopped), limits, `commit ${sha.slice(0, 7)}`, () => (stopped = true));
+  }
+
+  private async fetchWithin(sha: string, limits: ConfigReadLimits, stopped: () => boolean): Promise<Snapshot> {
     const { data: tree } = await this.octokit.rest.git.getTree({ ...this.repo, tree_sha: sha, recursive: "true" });
     if (tree.truncated) throw new SourceError(`the tree of ${sha} is too large for the API to list whole; keep the gateway config in a smaller repository`);
-    const files = tree.tree.filter((e) => e.type === "blob" && e.path && e.sha && CONFIG_FILE.test(e.path) && !SKIPPED.test(e.path));
-    const max = this.options.maxFiles ?? 500;
-    if (files.length > max) throw new SourceError(`${sha} holds ${files.length} JSON/YAML files, more than the ${max} Gitway reads; keep the gateway config in a smaller repository`);
+    const blobs = tree.tree.filter((e) => e.type === "blob" && e.path && e.sha).map((e) => ({ path: e.path!, sha: e.sha!, size: e.size ?? 0 }));
+    const { load, oversized } = selectConfigFiles(blobs, limits, `commit ${sha.slice(0, 7)}`);
     const out = new Map<string, FileContent>();
-    const queue = [...files];
+    for (const e of oversized) out.set(e.path, { size: e.size });
+    const queue = [...load];
     // A few blobs at a time: fast for a normal repository, gentle on the API's secondary limits.
     await Promise.all(
       Array.from({ length: Math.min(4, queue.length) }, async () => {
-        for (let e = queue.shift(); e; e = queue.shift()) {
-          if ((e.size ?? 0) > this.options.maxFileBytes) {
-            out.set(e.path!, { size: e.size! });
-            continue;
-          }
-          const { data } = await this.octokit.rest.git.getBlob({ ...this.repo, file_sha: e.sha! });
-          out.set(e.path!, Buffer.from(data.content, data.encoding === "base64" ? "base64" : "utf8"));
+        for (let e = queue.shift(); e && !stopped(); e = queue.shift()) {
+          const { data } = await this.octokit.rest.git.getBlob({ ...this.repo, file_sha: e.sha });
+          out.set(e.path, Buffer.from(data.content, data.encoding === "base64" ? "base64" : "utf8"));
         }
       }),
     );

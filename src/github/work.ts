@@ -1,4 +1,4 @@
-import { APPROVAL_PERMISSIONS, type ApprovalPermission } from "../config/index.js";
+import { APPROVAL_PERMISSIONS, type ApprovalPermission, type ConfigReadLimits } from "../config/index.js";
 import { approveBreaking, branchPreviewName, previewChange, pullRequestPreviewName, promoteCommit, readCommit, retireEnvironment, type ConfigSource, type Deployer, type EnvironmentRef, type Fence, type PipelineDeps, type PreviewResult, type PromoteResult, type Publisher, type Records } from "../pipeline/index.js";
 import { fitText } from "../report/index.js";
 import { branchKey, JOB_KIND, prKey, type Enqueue, type GitHubWork } from "./events.js";
@@ -25,6 +25,8 @@ export interface GitHubWorkDeps {
   enqueue: Enqueue;
   memory: SweepMemoryPort;
   maxFileBytes: number;
+  /** GITWAY_MAX_CONFIG_FILES, GITWAY_MAX_CONFIG_BYTES, GITWAY_READ_TIMEOUT_SECONDS (defaults when absent). */
+  readLimits?: Partial<ConfigReadLimits>;
   /** Previews with no activity for this long are removed by the sweep; 0 never. */
   previewTtlHours: number;
   log: (level: "info" | "warn" | "error", message: string) => void;
@@ -55,7 +57,7 @@ export async function runGitHubWork(deps: GitHubWorkDeps, work: GitHubWork, job:
   if (work.type === "installation") return installation(deps, work);
   const octokit = await deps.auth(work.installationId);
   const repo: RepoId = { owner: work.owner, repo: work.repo };
-  const source = new GitHubSource(octokit, repo, { maxFileBytes: deps.maxFileBytes });
+  const source = new GitHubSource(octokit, repo, { maxFileBytes: deps.maxFileBytes, ...(deps.readLimits ? { limits: deps.readLimits } : {}) });
   const publisher = new GitHubPublisher(octokit, repo);
   const pipeline: PipelineDeps = { source, publisher, deployer: deps.deployer, records: deps.records, fence: job.fence };
   try {
@@ -278,7 +280,7 @@ async function sweep(deps: GitHubWorkDeps): Promise<void> {
           });
         }
       }
-      const source = new GitHubSource(octokit, { owner, repo: r.name }, { maxFileBytes: deps.maxFileBytes });
+      const source = new GitHubSource(octokit, { owner, repo: r.name }, { maxFileBytes: deps.maxFileBytes, ...(deps.readLimits ? { limits: deps.readLimits } : {}) });
       const productionBranch = await productionBranchOf(deps.records, source, octokit, owner, r.name, r.default_branch);
       const branch = await octokit.rest.repos.getBranch({ owner, repo: r.name, branch: productionBranch }).then(
         (res) => res.data,

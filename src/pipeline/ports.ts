@@ -61,6 +61,11 @@ export interface EnvironmentValues {
   /** Names of the vars that are secrets: a fork's preview must not receive any. */
   secretNames: string[];
   consumers: { name: string; keyHashes: string[] }[];
+  /**
+   * A preview is fenced to public addresses, the operator's allow list and what the repository's
+   * production release (its files and values, as deployed) forwards to.
+   */
+  egress?: { fenced: boolean; production?: { files: Record<string, string>; vars: Record<string, string> } };
 }
 
 export interface EnvironmentSpec {

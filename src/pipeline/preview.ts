@@ -1,4 +1,4 @@
-import { hasErrors, tryPath } from "../config/index.js";
+import { diagnostic, hasErrors, sortDiagnostics, tryPath } from "../config/index.js";
 import { changesCheck, noConfigCheck, pullRequestComment, unapprovedBreaking, validationCheck, type PreviewState } from "../report/index.js";
 import type { CheckOutcome, DeploymentRecord, EnvironmentSpec, PipelineDeps, ReadSide } from "./ports.js";
 import { readCommit } from "./read-commit.js";
@@ -43,8 +43,8 @@ export async function previewChange(deps: PipelineDeps, req: PreviewRequest): Pr
   }
   const settings = settingsOf(head);
 
-  // 2. Validate
-  const validate: CheckOutcome = { name: "validate", ...validationCheck(head.diagnostics) };
+  // 2. Validate (an upstream the preview may not reach is known once the release is built, below)
+  let validate: CheckOutcome = { name: "validate", ...validationCheck(head.diagnostics) };
 
   // 3. Diff, with approvals (new ones first, when this run is an approval)
   // A head that cannot be read has no change report: a diff against half a config would be fiction.
@@ -61,6 +61,7 @@ export async function previewChange(deps: PipelineDeps, req: PreviewRequest): Pr
 
   // 4. Deploy
   const preview = await deployPreview(deps, req, repositoryId, head, report);
+  if ("refused" in preview && preview.refused) validate = { name: "validate", ...validationCheck(sortDiagnostics([...head.diagnostics, diagnostic("upstream-not-allowed", preview.refused.reason.replace(/^upstream-not-allowed: /, ""), preview.refused.where)])) };
 
   // 5. Publish
   await deps.publisher.finished(req.headSha, validate);
@@ -107,7 +108,8 @@ async function deployPreview(deps: PipelineDeps, req: PreviewRequest, repository
     return { result: "superseded" as const, state: { state: "skipped", reason: "superseded by a newer commit" } as PreviewState, environment: env, check: { name: "preview", conclusion: "cancelled", title: "Superseded by a newer commit", summary: "A newer commit of this change is being previewed; this one was not deployed." } satisfies CheckOutcome };
   }
   if (!outcome.ok) {
-    return { ...skipped(outcome.reason, { state: "not-deployed", environment: name, reason: outcome.reason, ...(stillServing ? { stillServing } : {}) }, "failure"), environment: env };
+    const refused = outcome.code === "UPSTREAM_NOT_ALLOWED" && outcome.where ? { reason: outcome.reason, where: outcome.where } : undefined;
+    return { ...skipped(outcome.reason, { state: "not-deployed", environment: name, reason: outcome.reason, ...(stillServing ? { stillServing } : {}) }, "failure"), environment: env, refused };
   }
   const keySource = inherit && stored.consumers.length > 0 ? inherit : undefined;
   const protectedRoutes = protectedRouteCount(head.config);

@@ -39,7 +39,7 @@ export function protectedRouteCount(config: GatewayConfig): number {
   return config.routes.filter((r) => r.inbound.some((n) => types.get(n) === "api-key-inbound" || types.get(n) === "basic-auth-inbound")).length;
 }
 
-export type DeployOutcome = { ok: true; releaseHash: string } | { ok: false; reason: string; code: string };
+export type DeployOutcome = { ok: true; releaseHash: string } | { ok: false; reason: string; code: string; where?: { file: string; line: number } };
 
 /**
  * Deploys a read config to one environment: checks its values, tells the publisher, swaps the
@@ -77,7 +77,7 @@ export async function deployTo(
     await deps.records.recordDeployment({ environmentId: env.id, commitSha: head.sha, releaseHash: "", files: {}, trigger: record.trigger, actor: record.actor, outcome: "failed", error: failure.message, report: record.report });
     await deps.publisher.deploying(env, head.sha);
     await deps.publisher.deployed(env, head.sha, { ok: false, reason: failure.message });
-    return { ok: false, reason: failure.message, code: failure.code };
+    return { ok: false, reason: failure.message, code: failure.code, ...(failure.where ? { where: failure.where } : {}) };
   }
 }
 

@@ -67,8 +67,8 @@ export class StoreRecords {
     return { id: row.id, name: row.name, kind: row.kind, label: row.hostName, url: this.naming.url(row.hostName), deployedCommitSha: row.deployedCommitSha, pinned: row.pinnedReleaseId !== null, reportOnly: row.reportOnly };
   }
 
-  async values(environmentId: number, inherit?: { repositoryId: number; name: string }): Promise<{ name: string; vars: Record<string, string>; secretNames: string[]; consumers: { name: string; keyHashes: string[] }[] }> {
-    const [env] = await this.db.select({ name: environments.name }).from(environments).where(eq(environments.id, environmentId));
+  async values(environmentId: number, inherit?: { repositoryId: number; name: string }): Promise<{ name: string; vars: Record<string, string>; secretNames: string[]; consumers: { name: string; keyHashes: string[] }[]; egress: { fenced: boolean; production?: { files: Record<string, string>; vars: Record<string, string> } } }> {
+    const [env] = await this.db.select({ name: environments.name, kind: environments.kind, repositoryId: environments.repositoryId }).from(environments).where(eq(environments.id, environmentId));
     const ids = [environmentId];
     if (inherit) {
       const [parent] = await this.db.select({ id: environments.id }).from(environments).where(and(eq(environments.repositoryId, inherit.repositoryId), eq(environments.name, inherit.name)));
@@ -87,7 +87,25 @@ export class StoreRecords {
       }
       for (const c of await consumersOf(this.db, id)) consumers.set(c.name, [...(consumers.get(c.name) ?? []), ...c.keyHashes]);
     }
-    return { name: env?.name ?? "", vars, secretNames: [...secret], consumers: [...consumers].map(([name, keyHashes]) => ({ name, keyHashes })) };
+    // Anything but a stage or production is fenced, an environment the store does not know included.
+    const fenced = env?.kind !== "production" && env?.kind !== "stage";
+    const production = fenced && env ? await this.productionRelease(env.repositoryId) : undefined;
+    return { name: env?.name ?? "", vars, secretNames: [...secret], consumers: [...consumers].map(([name, keyHashes]) => ({ name, keyHashes })), egress: { fenced, ...(production ? { production } : {}) } };
+  }
+
+  /**
+   * The files and values of the repository's production release as deployed: the gateway reads
+   * from them the upstreams a preview of that repository may reach whatever they resolve to.
+   */
+  async productionRelease(repositoryId: number): Promise<{ files: Record<string, string>; vars: Record<string, string> } | undefined> {
+    const [row] = await this.db
+      .select({ id: environments.id, bundle: releases.bundle })
+      .from(environments)
+      .innerJoin(releases, eq(releases.id, environments.deployedReleaseId))
+      .where(and(eq(environments.repositoryId, repositoryId), eq(environments.kind, "production"), sql`${environments.status} <> 'torn-down'`));
+    if (!row) return undefined;
+    const { vars } = await resolveValues(this.db, this.secretKey, row.id);
+    return { files: (row.bundle as { files?: Record<string, string> }).files ?? {}, vars };
   }
 
   async approvedFingerprints(repositoryId: number, pullRequest?: number): Promise<Map<string, string>> {

@@ -64,7 +64,7 @@ describeEachDriver("the Git mode", (driver) => {
       // The app opens its own pool; this handle only drops the database afterwards.
       closeStore = () => store.close();
     }
-    const env: Record<string, string> = { GITWAY_REPOS: repo.dir, PORT: "0", GATEWAY_PORT: "0", GITWAY_DATA_DIR: join(root, "data"), GITWAY_POLL_SECONDS: "3600", GITWAY_ADMIN_TOKEN: "test-admin-token-0123456789", LOG_LEVEL: "fatal", ...(databaseUrl ? { DATABASE_URL: databaseUrl } : {}), ...extra };
+    const env: Record<string, string> = { GITWAY_REPOS: repo.dir, PORT: "0", GATEWAY_PORT: "0", GITWAY_UPSTREAM_ALLOW: "127.0.0.1", GITWAY_DATA_DIR: join(root, "data"), GITWAY_POLL_SECONDS: "3600", GITWAY_ADMIN_TOKEN: "test-admin-token-0123456789", LOG_LEVEL: "fatal", ...(databaseUrl ? { DATABASE_URL: databaseUrl } : {}), ...extra };
     app = await startGitway(readAppSettings(env), env, { log: () => {}, workerIdleMs: 10 });
     await settle();
   }

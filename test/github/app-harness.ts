@@ -38,6 +38,8 @@ export async function startApp(options: { ghe?: boolean; env?: Record<string, st
     GITWAY_SECRET_KEY: randomBytes(32).toString("base64"),
     LOG_LEVEL: "fatal",
     GITWAY_RECONCILE_SECONDS: "0",
+    // The tests' upstreams are on loopback, which a preview may reach only when the operator allows it.
+    GITWAY_UPSTREAM_ALLOW: "127.0.0.1",
     ...(options.ghe ? { GHE_HOST: "ghe.test", GHE_PROTOCOL: "http" } : {}),
     ...options.env,
   };

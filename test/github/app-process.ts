@@ -55,6 +55,8 @@ export async function startAppProcess(options: { env?: Record<string, string>; p
     GITWAY_DATA_DIR: dataDir,
     GITWAY_SECRET_KEY: randomBytes(32).toString("base64"),
     GITWAY_RECONCILE_SECONDS: "0",
+    // The tests' upstreams are on loopback, which a preview may reach only when the operator allows it.
+    GITWAY_UPSTREAM_ALLOW: "127.0.0.1",
     LOG_LEVEL: "info",
     ...options.env,
   };

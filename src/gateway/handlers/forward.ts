@@ -3,6 +3,7 @@ import type { Dispatcher } from "undici";
 import type { BodyLimits, Handler, Outbound, RequestContext } from "../context.js";
 import { problem, sendProblem, type Problem } from "../problem.js";
 import { declaredTooLarge, readBody } from "../request-body.js";
+import type { EgressPolicy } from "../egress.js";
 import type { Upstreams } from "../upstreams.js";
 
 /**
@@ -132,8 +133,19 @@ class Relay implements Dispatcher.DispatchHandler {
   }
 }
 
-/** Sends the request to origin + path and streams the answer back; upstream failure is 502, timeout 504. */
-export async function forwardTo(origin: string, path: string, ctx: RequestContext, upstreams: Upstreams, outbound: readonly Outbound[], follow: boolean, timeoutMs: number | undefined, limits: BodyLimits): Promise<void> {
+/** Where a release's upstream calls go and what they may reach. */
+export interface Egress {
+  upstreams: Upstreams;
+  policy: EgressPolicy;
+}
+
+/**
+ * Sends the request to origin + path and streams the answer back; upstream failure is 502, timeout
+ * 504, an address the egress policy refuses 502 upstream-not-allowed. A fenced (preview) policy
+ * never follows redirects: the caller gets the redirect as the upstream sent it.
+ */
+export async function forwardTo(origin: string, path: string, ctx: RequestContext, egress: Egress, outbound: readonly Outbound[], follow: boolean, timeoutMs: number | undefined, limits: BodyLimits): Promise<void> {
+  const upstreams = egress.upstreams;
   let body = bodyToForward(ctx, limits);
   if (body instanceof Promise) body = await body;
   if (body !== null && !Buffer.isBuffer(body) && "status" in body) return refuse(ctx, body);
@@ -146,7 +158,7 @@ export async function forwardTo(origin: string, path: string, ctx: RequestContex
     headersTimeout: timeoutMs ?? upstreams.timeouts.headersMs,
     bodyTimeout: timeoutMs ?? upstreams.timeouts.bodyMs,
   };
-  const dispatcher = follow ? upstreams.redirectAgent() : upstreams.pool(origin);
+  const dispatcher = follow && !egress.policy.fenced ? upstreams.redirectAgent(egress.policy) : upstreams.pool(origin, egress.policy);
   const relay = new Relay(ctx, outbound);
   try {
     dispatcher.dispatch(options, relay);
@@ -158,7 +170,9 @@ export async function forwardTo(origin: string, path: string, ctx: RequestContex
       ctx.res.destroy();
       return;
     }
-    const p = timeout
+    const p = code === "GITWAY_EGRESS_REFUSED"
+      ? problem(502, "upstream-not-allowed", "Bad Gateway", `This environment may not reach the route's upstream: ${(e as Error).message}`)
+      : timeout
       ? problem(504, "upstream-timeout", "Gateway Timeout", `The upstream did not answer in time (${code === "UND_ERR_CONNECT_TIMEOUT" ? "connect" : "read"} timeout)`)
       : problem(502, "upstream-failed", "Bad Gateway", `The upstream could not be reached or failed (${code || (e as Error).name})`);
     p.headers = { ...ctx.responseHeaders };
@@ -166,11 +180,11 @@ export async function forwardTo(origin: string, path: string, ctx: RequestContex
   }
 }
 
-export function urlForwardHandler(options: { baseUrl: string; forwardSearch?: boolean; followRedirects?: boolean; timeoutMs?: number }, upstreams: Upstreams, outbound: readonly Outbound[], limits: BodyLimits): Handler {
+export function urlForwardHandler(options: { baseUrl: string; forwardSearch?: boolean; followRedirects?: boolean; timeoutMs?: number }, egress: Egress, outbound: readonly Outbound[], limits: BodyLimits): Handler {
   // Parsed once per release; per request the path is only concatenated (ctx.path is already normalised).
   const base = new URL(options.baseUrl);
   const prefix = base.pathname.replace(/\/+$/, "");
   const forwardSearch = options.forwardSearch !== false;
   const follow = options.followRedirects === true;
-  return (ctx) => forwardTo(base.origin, prefix + ctx.path + (forwardSearch && ctx.search ? "?" + ctx.search : ""), ctx, upstreams, outbound, follow, options.timeoutMs, limits);
+  return (ctx) => forwardTo(base.origin, prefix + ctx.path + (forwardSearch && ctx.search ? "?" + ctx.search : ""), ctx, egress, outbound, follow, options.timeoutMs, limits);
 }

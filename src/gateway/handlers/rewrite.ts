@@ -1,9 +1,9 @@
 import type { BodyLimits, Handler, Outbound, RequestContext } from "../context.js";
 import { ReleaseError } from "../errors.js";
 import { problem, sendProblem } from "../problem.js";
-import type { Upstreams } from "../upstreams.js";
-import { forwardTo } from "./forward.js";
+import { forwardTo, type Egress } from "./forward.js";
 import { decodeParam } from "../path-match.js";
+import { staticOrigin } from "../../config/index.js";
 
 type Part = (ctx: RequestContext) => string;
 
@@ -57,8 +57,14 @@ export function compileTemplate(template: string, env: Readonly<Record<string, s
   return parts;
 }
 
-export function urlRewriteHandler(options: { rewritePattern: string; forwardSearch?: boolean; followRedirects?: boolean; timeoutMs?: number }, env: Readonly<Record<string, string>>, upstreams: Upstreams, outbound: readonly Outbound[], limits: BodyLimits): Handler {
+/**
+ * `origins` holds what the release itself names (forward base URLs, rewrite templates' fixed
+ * origins): under a fenced (preview) policy, a rewrite whose origin a request chooses may only
+ * reach one of them.
+ */
+export function urlRewriteHandler(options: { rewritePattern: string; forwardSearch?: boolean; followRedirects?: boolean; timeoutMs?: number }, env: Readonly<Record<string, string>>, egress: Egress, outbound: readonly Outbound[], limits: BodyLimits, origins: ReadonlySet<string> = new Set()): Handler {
   const parts = compileTemplate(options.rewritePattern, env);
+  const fixed = staticOrigin(options.rewritePattern, env);
   const forwardSearch = options.forwardSearch !== false;
   return async (ctx) => {
     let url: URL;
@@ -69,8 +75,13 @@ export function urlRewriteHandler(options: { rewritePattern: string; forwardSear
       sendProblem(ctx.res, problem(502, "rewrite-failed", "Bad Gateway", "The route's rewritePattern did not produce an http(s) URL for this request"), ctx.path, ctx.requestId);
       return;
     }
+    if (fixed === undefined && egress.policy.fenced && !origins.has(url.origin)) {
+      sendProblem(ctx.res, problem(502, "upstream-not-allowed", "Bad Gateway", "In a preview, a rewritePattern whose origin comes from the request may only reach an origin the release itself names"), ctx.path, ctx.requestId);
+      if (!ctx.req.complete) ctx.req.resume();
+      return;
+    }
     if (forwardSearch && ctx.search && !url.search) url.search = ctx.search;
-    await forwardTo(url.origin, url.pathname + url.search, ctx, upstreams, outbound, options.followRedirects === true, options.timeoutMs, limits);
+    await forwardTo(url.origin, url.pathname + url.search, ctx, egress, outbound, options.followRedirects === true, options.timeoutMs, limits);
   };
 }
 

@@ -48,7 +48,7 @@ export function layout(ctx: PageContext, title: string, main: Html, options: { r
 <body>
 <a class="skip" href="#main">Skip to content</a>
 <header class="top">
-<nav aria-label="Main"><a class="brand" href="/">Gitway</a> <a href="/">Environments</a> <a href="/audit">Audit log</a></nav>
+<nav aria-label="Main"><a class="brand" href="/">Gitway</a> <a href="/">Environments</a> <a href="/audit">Audit log</a> <a href="/github/connect">GitHub</a></nav>
 <div class="account">${account}</div>
 </header>
 <main id="main"${options.refresh ? html` data-refresh="15"` : ""}>
