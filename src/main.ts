@@ -44,7 +44,8 @@ async function main(): Promise<void> {
 }
 
 main().catch((e: unknown) => {
-  // A bad setting is one line naming it; anything else keeps its stack for the operator.
-  process.stderr.write(e instanceof SettingsError ? `gitway: ${e.message}\n` : `gitway: cannot start: ${e instanceof Error ? (e.stack ?? e.message) : String(e)}\n`);
+  // A bad setting or a data folder in use is one line saying what to do; anything else keeps its stack for the operator.
+  const told = e instanceof SettingsError || (e as { code?: unknown } | null)?.code === "STORE_LOCKED";
+  process.stderr.write(told ? `gitway: ${(e as Error).message}\n` : `gitway: cannot start: ${e instanceof Error ? (e.stack ?? e.message) : String(e)}\n`);
   process.exit(1);
 });

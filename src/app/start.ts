@@ -146,11 +146,16 @@ export async function startGitway(settings: AppSettings, env: Record<string, str
   const secretKey = settings.secretKey ? secretKeyFromSetting(settings.secretKey) : undefined;
   const privateKey = settings.github ? loadPrivateKey(env) : undefined;
 
+  // Each step of the start is told as it happens: a first start (PGlite, migrations) takes a while.
+  const began = performance.now();
+  const since = () => `${((performance.now() - began) / 1000).toFixed(1)} s`;
+  log("info", `starting: opening the store (${settings.databaseUrl ? "PostgreSQL" : `PGlite in ${settings.dataDir}`})`);
   const store = await openStore(settings.databaseUrl ? { databaseUrl: settings.databaseUrl } : { dataDir: settings.dataDir });
+  log("info", `store ready after ${since()}; migrating`);
   const closers: (() => Promise<unknown>)[] = [() => store.close()];
   try {
     const migrated = await migrateStore(store);
-    if (migrated.applied > 0) log("info", `applied ${migrated.applied} migration(s) on ${store.driver === "pg" ? "PostgreSQL" : "PGlite"}`);
+    log("info", migrated.applied > 0 ? `applied ${migrated.applied} migration(s) on ${store.driver === "pg" ? "PostgreSQL" : "PGlite"} (${since()})` : `migrations up to date (${since()})`);
 
     // The gateway, with every environment's release rebuilt from the store.
     const { gateway, services, revokedKeys, ownPorts, allow, close: closeGateway } = await buildGateway(settings, log);
@@ -161,6 +166,7 @@ export async function startGitway(settings: AppSettings, env: Record<string, str
     const records = new StoreRecords(store.db, naming, secretKey);
     const deployer = pipelineDeployer(new GatewayDeployer(gateway, services), log);
     for (const f of (await restoreReleases(records, deployer)).failed) log("warn", `environment ${f.label} could not be restored: ${f.reason}`);
+    log("info", `gateway: ${gateway.environmentCount} environment(s) restored (${since()})`);
     const gatewayPort = options.listenGateway === false ? settings.gatewayPort : await listen(gateway.server, settings.gatewayPort, settings.gatewayHost);
     ownPorts.add(gatewayPort);
     if (settings.baseDomainFollowsPort && settings.gatewayPort === 0) urls = { baseDomain: `localhost:${gatewayPort}`, publicUrl: new URL(`http://localhost:${gatewayPort}`) };
@@ -245,6 +251,7 @@ export async function startGitway(settings: AppSettings, env: Record<string, str
     }
     // Git mode: the sources' branches are environments, kept in sync by polling.
     const sources = await gitSources(settings, workDir);
+    if (settings.example) log("info", `example repository ready: ${sources[0]?.remote ?? "none"} (${since()})`);
     let reconciler: GitReconciler | undefined;
     if (sources.length > 0) {
       if (settings.example) {
@@ -361,13 +368,20 @@ export async function startGitway(settings: AppSettings, env: Record<string, str
     // Git polling: at start, then every GITWAY_POLL_SECONDS.
     if (reconciler && options.runWorker !== false) {
       const git = reconciler;
-      void git.tick();
+      // The first sync is told when it is done, so a user knows when the README's curl lines answer.
+      void git
+        .tick()
+        .then(() => waitIdle(queue, 120_000))
+        .then(
+          () => log("info", `first sync done after ${since()}: ${gateway.environmentCount} environment(s) served`),
+          (e: unknown) => log("warn", `first sync not finished: ${safeReason(e)}`),
+        );
       const timer = setInterval(() => void git.tick(), settings.pollSeconds * 1000);
       timer.unref();
       closers.unshift(async () => clearInterval(timer));
     }
 
-    log("info", `app on http://${settings.host}:${appPort}${settings.github ? ` (GitHub App ${settings.github.appId} at ${settings.github.baseUrl}, webhooks at ${settings.github.webhookPath})` : ""}; gateway on http://${settings.gatewayHost}:${gatewayPort} for *.${settings.baseDomain}`);
+    log("info", `app on http://${settings.host}:${appPort}${settings.github ? ` (GitHub App ${settings.github.appId} at ${settings.github.baseUrl}, webhooks at ${settings.github.webhookPath})` : ""}; gateway on http://${settings.gatewayHost}:${gatewayPort} for *.${urls.baseDomain} (listening after ${since()})`);
     return {
       appUrl: `http://${settings.host}:${appPort}`,
       gatewayUrl: `http://${settings.gatewayHost}:${gatewayPort}`,
