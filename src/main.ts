@@ -27,15 +27,25 @@ async function main(): Promise<void> {
       log("info", `${settings.gatewayWorkers} gateway processes share port ${settings.gatewayPort}`);
     }
   }
-  const stop = () => {
+  // The first signal stops taking jobs and lets the running ones finish or hands their leases back
+  // (within 10 s); a second one means "now".
+  let stopping = false;
+  const stop = (signal: NodeJS.Signals) => {
+    if (stopping) {
+      log("warn", `${signal} again: exiting at once`);
+      process.exit(signal === "SIGINT" ? 130 : 143);
+    }
+    stopping = true;
+    log("info", `${signal}: stopping (running jobs get up to 8 s to finish)`);
     void Promise.all(stops.map((s) => s().catch(() => {}))).then(() => process.exit(0));
   };
-  process.once("SIGTERM", stop);
-  process.once("SIGINT", stop);
+  process.on("SIGTERM", stop);
+  process.on("SIGINT", stop);
 }
 
 main().catch((e: unknown) => {
-  // A bad setting is one line naming it; anything else keeps its stack for the operator.
-  process.stderr.write(e instanceof SettingsError ? `gitway: ${e.message}\n` : `gitway: cannot start: ${e instanceof Error ? (e.stack ?? e.message) : String(e)}\n`);
+  // A bad setting or a data folder in use is one line saying what to do; anything else keeps its stack for the operator.
+  const told = e instanceof SettingsError || (e as { code?: unknown } | null)?.code === "STORE_LOCKED";
+  process.stderr.write(told ? `gitway: ${(e as Error).message}\n` : `gitway: cannot start: ${e instanceof Error ? (e.stack ?? e.message) : String(e)}\n`);
   process.exit(1);
 });

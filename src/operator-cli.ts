@@ -1,6 +1,6 @@
 import { existsSync, readFileSync } from "node:fs";
 import { join } from "node:path";
-import type { Command } from "commander";
+import { InvalidArgumentError, type Command } from "commander";
 import type { EnvironmentView, KeyView } from "./admin/index.js";
 import { readDirectorySnapshot } from "./git/index.js";
 
@@ -43,9 +43,10 @@ async function call<T>(method: string, path: string, body?: unknown): Promise<T>
     });
   } catch (e) {
     const cause = (e as { cause?: { code?: string } }).cause?.code;
-    throw new OperatorError(`cannot reach the Gitway server at ${url}${cause ? ` (${cause})` : ""}: is it running? (npm start, or set GITWAY_URL)`);
+    throw new OperatorError(`cannot reach the Gitway server at ${url}${cause ? ` (${cause})` : ""}: is it running? (npm start, or set GITWAY_URL; a starting server answers once it prints "app on ...")`);
   }
   const data = (await res.json().catch(() => ({}))) as T & { error?: { message?: string } };
+  if (res.status === 401 && token) throw new OperatorError(`the admin token is wrong: the server at ${url} refused it (check GITWAY_ADMIN_TOKEN, or ${join(process.env.GITWAY_DATA_DIR || "./data", "admin-token")} of that server)`);
   if (!res.ok) throw new OperatorError(data.error?.message ?? `the server answered ${res.status}`);
   return data;
 }
@@ -64,13 +65,24 @@ function table(rows: string[][]): string {
 function environmentsTable(envs: EnvironmentView[]): string {
   if (envs.length === 0) return "No environments yet.\n";
   return table([
-    ["ENVIRONMENT", "REPOSITORY", "KIND", "STATUS", "COMMIT", "URL"],
-    ...envs.map((e) => [e.name, e.repository, e.kind, e.pinned ? `${e.status} (pinned)` : e.status, e.commit?.sha.slice(0, 7) ?? "-", e.url]),
+    ["ENVIRONMENT", "REPOSITORY", "KIND", "STATUS", "COMMIT", "RELEASE", "URL"],
+    ...envs.map((e) => [e.name, e.repository, e.kind, e.pinned ? `${e.status} (pinned)` : e.status, e.commit?.sha.slice(0, 7) ?? "-", e.runningRelease ?? "-", e.tryUrl]),
   ]);
 }
 
 function formatOption(cmd: Command): Command {
-  return cmd.option("--format <format>", "text or json", "text");
+  return cmd.option("--format <format>", "text or json", formatArgument, "text");
+}
+
+/** A format this command does not print is a usage error (exit 2), never a silent text. */
+function formatArgument(value: string): string {
+  if (value !== "text" && value !== "json") throw new InvalidArgumentError(`must be text or json, not ${JSON.stringify(value.slice(0, 20))}`);
+  return value;
+}
+
+/** Environments that need the operator: what `gitway status` exits 1 for. */
+export function needsAttention(e: EnvironmentView): boolean {
+  return e.status === "failed" || e.status === "out-of-sync";
 }
 
 export function registerOperatorCommands(program: Command): void {
@@ -78,8 +90,10 @@ export function registerOperatorCommands(program: Command): void {
     const { environments } = await call<{ environments: EnvironmentView[] }>("GET", "/api/environments");
     print(o.format, { environments }, () => {
       const off = environments.filter((e) => e.status !== "synced");
-      return environmentsTable(environments) + (off.length ? off.map((e) => `${e.name}: ${e.status}: ${e.reason ?? ""}\n`).join("") : environments.length ? "All synced.\n" : "");
+      const risky = environments.filter((e) => e.risk.breaking > 0).map((e) => `${e.name}: runs ${e.risk.breaking} unapproved breaking change${e.risk.breaking === 1 ? "" : "s"}${e.risk.security ? ` (${e.risk.security} security)` : ""}\n`);
+      return environmentsTable(environments) + (off.length ? off.map((e) => `${e.name}: ${e.status}: ${e.reason ?? ""}\n`).join("") : environments.length ? "All synced.\n" : "") + risky.join("");
     });
+    if (environments.some(needsAttention)) process.exitCode = 1;
   });
 
   const github = program.command("github").description("The GitHub App this Gitway runs as");
@@ -114,11 +128,11 @@ export function registerOperatorCommands(program: Command): void {
   formatOption(keys.command("create").description("Create an API key (shown once; only its hash is kept)").requiredOption("--env <env>", "environment").requiredOption("--consumer <name>", "who the key is for")).action(async (o: { env: string; consumer: string; format: string }) => {
     const created = await call<{ consumer: string; key: string }>("POST", `/api/environments/${enc(o.env)}/keys`, { consumer: o.consumer });
     const { environment } = await call<{ environment: EnvironmentView }>("GET", `/api/environments/${enc(o.env)}`);
-    print(o.format, { ...created, url: environment.url }, () => `API key for ${created.consumer} on ${environment.name} (shown once, keep it now):\n${created.key}\n\ncurl -H "Authorization: Bearer ${created.key}" ${environment.url}\n`);
+    print(o.format, { ...created, url: environment.tryUrl }, () => `API key for ${created.consumer} on ${environment.name} (shown once, keep it now):\n${created.key}\n\ncurl -H "Authorization: Bearer ${created.key}" ${environment.tryUrl}\n`);
   });
   formatOption(keys.command("list").description("List an environment's keys (never the keys themselves)").requiredOption("--env <env>", "environment")).action(async (o: { env: string; format: string }) => {
     const { keys: list } = await call<{ keys: KeyView[] }>("GET", `/api/environments/${enc(o.env)}/keys`);
-    print(o.format, { keys: list }, () => (list.length ? table([["CONSUMER", "KEY ID", "CREATED"], ...list.map((k) => [k.consumer, String(k.id), k.createdAt])]) : "No keys.\n"));
+    print(o.format, { keys: list }, () => (list.length ? table([["CONSUMER", "KEY ID", "CREATED", "FROM"], ...list.map((k) => [k.consumer, String(k.id), k.createdAt, k.inheritedFrom ? `${k.inheritedFrom}, inherited (revoke with gitway keys revoke --env ${k.inheritedFrom} --consumer ${k.consumer})` : "own"])]) : "No keys.\n"));
   });
   formatOption(keys.command("revoke").description("Revoke every key of a consumer").requiredOption("--env <env>", "environment").requiredOption("--consumer <name>", "whose keys")).action(async (o: { env: string; consumer: string; format: string }) => {
     const result = await call<{ revoked: number; rebuild?: { ok: boolean; failed: { environment: string; reason: string }[] } }>("DELETE", `/api/environments/${enc(o.env)}/keys/${enc(o.consumer)}`);
@@ -132,8 +146,10 @@ export function registerOperatorCommands(program: Command): void {
   });
   formatOption(program.command("rollback").description("Pin an environment to an earlier release or commit; newer commits wait until it is unpinned").argument("<env>", "environment").argument("<release-or-commit>", "release hash or commit SHA")).action(
     async (name: string, target: string, o: { format: string }) => {
-      const result = await call<{ release: string; commit: string | null }>("POST", `/api/environments/${enc(name)}/rollback`, { target });
-      print(o.format, result, () => `${name} now serves release ${result.release}${result.commit ? ` (commit ${result.commit.slice(0, 7)})` : ""} and is pinned: gitway unpin ${name} lets Git deploy again.\n`);
+      const result = await call<{ release: string; commit: string | null; from?: string }>("POST", `/api/environments/${enc(name)}/rollback`, { target });
+      // A release holds the keys and values too: the config of an old one runs with today's, under a new id.
+      const rebuilt = result.from && result.from !== result.release ? `the config of release ${result.from}, with today's keys and values, as release ${result.release}` : `release ${result.release}`;
+      print(o.format, result, () => `${name} now serves ${rebuilt}${result.commit ? ` (commit ${result.commit.slice(0, 7)})` : ""} and is pinned: gitway unpin ${name} lets Git deploy again.\n`);
     },
   );
   formatOption(program.command("unpin").description("Let Git deploy to a pinned environment again").argument("<env>", "environment")).action(async (name: string, o: { format: string }) => {

@@ -86,7 +86,7 @@ export function createAdminApi(options: AdminApiOptions): (req: IncomingMessage,
       const write = method !== "GET" && method !== "HEAD";
       if ((write || options.publicRead === false) && !hasAdminToken(req, options.token)) {
         options.log("warn", `admin API: ${method} ${url.pathname} refused: ${req.headers.authorization ? "wrong" : "no"} admin token`);
-        throw new AdminError("UNAUTHORIZED", "this needs the admin token: Authorization: Bearer <GITWAY_ADMIN_TOKEN>");
+        throw new AdminError("UNAUTHORIZED", req.headers.authorization ? "the admin token is wrong: Authorization: Bearer <GITWAY_ADMIN_TOKEN> must carry this server's token" : "this needs the admin token: Authorization: Bearer <GITWAY_ADMIN_TOKEN>");
       }
       const actor = `admin${typeof req.headers["x-gitway-actor"] === "string" && /^[\w.@-]{1,64}$/.test(req.headers["x-gitway-actor"]) ? ` (${req.headers["x-gitway-actor"]})` : ""}`;
       const body = write ? await readBody(req) : {};

@@ -1,6 +1,6 @@
 import { randomBytes, createHash } from "node:crypto";
 import { and, count, desc, eq, gte, inArray, lte, ne, sql, type SQL } from "drizzle-orm";
-import { readConfig, hasErrors, type GatewayConfig } from "../config/index.js";
+import { readConfig, hasErrors, tryPath, type GatewayConfig } from "../config/index.js";
 import type { Deployer } from "../pipeline/index.js";
 import { formatDiagnosticLine } from "../report/index.js";
 import { listVariables, rowsOf, saveRelease, setVariable, tables, type Db, type StoreRecords } from "../store/index.js";
@@ -47,6 +47,7 @@ const KEY_PREFIX = "gw_";
 /** The operator's view and actions over the store, the gateway and the Git sources. */
 export class Operations implements AdminOperations {
   private readonly commitCache = new Map<string, CommitView>();
+  private readonly facts = new Map<number, { tryPath: string; inherit: string | undefined }>();
 
   constructor(private readonly deps: AdminDeps) {}
 
@@ -98,8 +99,11 @@ export class Operations implements AdminOperations {
     let status: SyncStatus = "synced";
     let reason: string | null = null;
     if (keys.some((k) => pending.has(k))) [status, reason] = ["progressing", "a deployment is queued or running"];
-    else if (!running) [status, reason] = ["missing", row.lastError ? `nothing is served: ${row.lastError}` : "nothing is served yet"];
-    else if (row.status === "failed") [status, reason] = ["failed", `the last deployment failed (${row.lastError ?? "no reason kept"}); the last good release keeps serving`];
+    // Failed until a newer commit deploys: a failure of the very commit that runs again is stale.
+    else if (row.status === "failed" && !(running && desiredCommit && desiredCommit === row.deployedCommitSha)) {
+      status = "failed";
+      reason = `${row.lastError ?? "the last deployment failed"}; ${running ? `the last good release (${shortRelease(running)}) keeps serving` : "nothing is served"}`;
+    } else if (!running) [status, reason] = ["missing", row.lastError ? `nothing is served: ${row.lastError}` : "nothing is served yet"];
     else if (desiredCommit && row.deployedCommitSha !== desiredCommit) {
       status = "out-of-sync";
       reason = row.deployedCommitSha === "" ? "serves a config deployed outside Git by an operator" : `runs ${row.deployedCommitSha?.slice(0, 7) ?? "nothing"}, ${pinned ? "pinned to" : "Git says"} ${desiredCommit.slice(0, 7)}`;
@@ -116,6 +120,7 @@ export class Operations implements AdminOperations {
       pinned: row.pinnedReleaseId !== null,
       reportOnly: row.reportOnly,
       url: this.deps.records.url(row.hostName),
+      tryUrl: joinUrl(this.deps.records.url(row.hostName), row.deployedReleaseId === null ? "/" : ((await this.releaseFacts(row.deployedReleaseId))?.tryPath ?? "/")),
       runningRelease: running,
       desiredRelease: pinned?.hash ?? deployed?.hash ?? null,
       commit: await this.commitView(row, row.deployedCommitSha || null),
@@ -123,8 +128,25 @@ export class Operations implements AdminOperations {
       branch: row.branch,
       pullRequest: row.pullRequest,
       lastError: row.lastError,
+      risk: await this.riskOf(row),
       updatedAt: row.updatedAt.toISOString(),
     };
+  }
+
+  /** What the change report of the running commit's deployment left open: breaking changes nobody approved. */
+  private async riskOf(row: EnvRow): Promise<EnvironmentView["risk"]> {
+    const none = { breaking: 0, security: 0 };
+    if (!row.deployedCommitSha) return none;
+    const [latest] = await this.deps.db
+      .select({ report: deployments.report })
+      .from(deployments)
+      .where(and(eq(deployments.environmentId, row.id), eq(deployments.outcome, "succeeded"), eq(deployments.commitSha, row.deployedCommitSha), sql`${deployments.report} IS NOT NULL AND jsonb_typeof(${deployments.report}) = 'object'`))
+      .orderBy(desc(deployments.id))
+      .limit(1);
+    const changes = (latest?.report as { changes?: unknown } | undefined)?.changes;
+    if (!Array.isArray(changes)) return none;
+    const open = changes.filter((c): c is { level: string; category?: string } => typeof c === "object" && c !== null && (c as { level?: unknown }).level === "breaking" && !(c as { accepted?: unknown }).accepted);
+    return { breaking: open.length, security: open.filter((c) => c.category === "security").length };
   }
 
   async environments(): Promise<EnvironmentView[]> {
@@ -199,10 +221,38 @@ export class Operations implements AdminOperations {
     };
   }
 
+  /** The keys that open the environment: its own, then those it inherits (marked with where they live). */
   async keys(ref: string): Promise<KeyView[]> {
     const env = await this.resolve(ref);
-    const rows = await this.deps.db.select({ id: apiKeys.id, consumer: apiConsumers.name, at: apiKeys.createdAt }).from(apiKeys).innerJoin(apiConsumers, eq(apiConsumers.id, apiKeys.consumerId)).where(eq(apiConsumers.environmentId, env.id)).orderBy(apiConsumers.name, apiKeys.id);
-    return rows.map((r) => ({ id: r.id, consumer: r.consumer, createdAt: r.at.toISOString() }));
+    const keysOf = async (environmentId: number) => {
+      const rows = await this.deps.db.select({ id: apiKeys.id, consumer: apiConsumers.name, at: apiKeys.createdAt }).from(apiKeys).innerJoin(apiConsumers, eq(apiConsumers.id, apiKeys.consumerId)).where(eq(apiConsumers.environmentId, environmentId)).orderBy(apiConsumers.name, apiKeys.id);
+      return rows.map((r) => ({ id: r.id, consumer: r.consumer, createdAt: r.at.toISOString() }));
+    };
+    const own: KeyView[] = await keysOf(env.id);
+    const parentName = await this.inheritedFrom(env);
+    const [parent] = parentName ? await this.rows(and(eq(environments.repositoryId, env.repositoryId), eq(environments.name, parentName))) : [];
+    if (!parent) return own;
+    return [...own, ...(await keysOf(parent.id)).map((k) => ({ ...k, inheritedFrom: parent.name, inheritedFromLabel: parent.hostName }))];
+  }
+
+  /** The environment whose keys and values a preview's running release inherits, if any. */
+  private async inheritedFrom(env: EnvRow): Promise<string | undefined> {
+    if (env.kind !== "preview" || env.deployedReleaseId === null) return undefined;
+    return (await this.releaseFacts(env.deployedReleaseId))?.inherit;
+  }
+
+  /** What the dashboard and the CLI need of a release's config, read once per release (releases never change). */
+  private async releaseFacts(releaseId: number): Promise<{ tryPath: string; inherit: string | undefined } | undefined> {
+    const cached = this.facts.get(releaseId);
+    if (cached) return cached;
+    const [release] = await this.deps.db.select({ bundle: releases.bundle }).from(releases).where(eq(releases.id, releaseId));
+    const files = (release?.bundle as { files?: Record<string, string> } | undefined)?.files;
+    if (!files) return undefined;
+    const config = readConfig(new Map(Object.entries(files))).config;
+    const facts = { tryPath: config ? tryPath(config) : "/", inherit: config?.settings.previews.inherit };
+    if (this.facts.size > 500) this.facts.clear();
+    this.facts.set(releaseId, facts);
+    return facts;
   }
 
   async createKey(ref: string, consumer: string, actor: string): Promise<{ consumer: string; key: string }> {
@@ -260,21 +310,41 @@ export class Operations implements AdminOperations {
     await Promise.all([this.deps.git?.sync(), this.deps.githubSync?.()]);
   }
 
-  async rollback(ref: string, target: string, actor: string): Promise<{ release: string; commit: string | null }> {
+  async rollback(ref: string, target: string, actor: string): Promise<{ release: string; commit: string | null; from: string }> {
     const env = await this.resolve(ref);
-    if (!/^[0-9a-f]{7,64}$/i.test(target)) throw new AdminError("BAD_REQUEST", "roll back to a release hash or a commit SHA (at least 7 hex characters)");
-    const candidates = await this.deps.db
-      .select()
-      .from(releases)
-      .where(and(eq(releases.repositoryId, env.repositoryId), sql`(${releases.contentHash} = ${target.toLowerCase()} OR ${releases.commitSha} LIKE ${target.toLowerCase() + "%"})`))
+    const release = await this.ownRelease(env, target);
+    const hash = await this.deployBundle(env, release.commitSha, (release.bundle as { files: Record<string, string> }).files, "rollback", actor);
+    // The pin names the release that now runs (values and keys of today), which is a listed deployment.
+    const [pinned] = await this.deps.db.select({ id: releases.id }).from(releases).where(and(eq(releases.repositoryId, env.repositoryId), eq(releases.contentHash, hash)));
+    await this.deps.db.update(environments).set({ pinnedReleaseId: pinned?.id ?? release.id }).where(eq(environments.id, env.id));
+    await this.deps.records.audit({ actor, action: "environment.pinned", environmentId: env.id, commitSha: release.commitSha, details: { release: hash, ...(hash !== release.contentHash ? { from: release.contentHash } : {}) } });
+    return { release: hash, commit: release.commitSha || null, from: release.contentHash };
+  }
+
+  /**
+   * The release a prefix names among this environment's own deployments (never another
+   * environment's or a preview's): at least 7 hex characters of a release id or a commit SHA,
+   * matching exactly one.
+   */
+  private async ownRelease(env: EnvRow, target: string): Promise<typeof releases.$inferSelect> {
+    const prefix = target.trim().toLowerCase();
+    if (!/^[0-9a-f]{7,64}$/.test(prefix)) throw new AdminError("BAD_REQUEST", "roll back to a release id or a commit SHA: at least 7 hex characters of it");
+    const own = await this.deps.db
+      .selectDistinct({ r: releases })
+      .from(deployments)
+      .innerJoin(releases, eq(releases.id, deployments.releaseId))
+      .where(and(eq(deployments.environmentId, env.id), eq(deployments.outcome, "succeeded"), sql`(${releases.contentHash} LIKE ${prefix + "%"} OR ${releases.commitSha} LIKE ${prefix + "%"})`))
       .orderBy(desc(releases.id))
-      .limit(1);
-    const release = candidates[0];
-    if (!release) throw new AdminError("NOT_FOUND", `${env.hostName} has no release or deployed commit ${target}; see gitway env list or its deployments`);
-    await this.deployBundle(env, release.commitSha, (release.bundle as { files: Record<string, string> }).files, "rollback", actor);
-    await this.deps.db.update(environments).set({ pinnedReleaseId: release.id }).where(eq(environments.id, env.id));
-    await this.deps.records.audit({ actor, action: "environment.pinned", environmentId: env.id, commitSha: release.commitSha, details: { release: release.contentHash } });
-    return { release: release.contentHash, commit: release.commitSha || null };
+      .limit(200);
+    const byHash = own.filter(({ r }) => r.contentHash.startsWith(prefix));
+    if (byHash.length === 1) return byHash[0]!.r;
+    const commits = [...new Set(own.filter(({ r }) => r.commitSha !== "" && r.commitSha.startsWith(prefix)).map(({ r }) => r.commitSha))];
+    if (byHash.length === 0 && commits.length === 1) return own.find(({ r }) => r.commitSha === commits[0])!.r;
+    if (byHash.length + commits.length > 1) {
+      const names = [...byHash.map(({ r }) => `release ${r.contentHash}`), ...commits.map((c) => `commit ${c.slice(0, 12)}`)];
+      throw new AdminError("AMBIGUOUS", `${prefix} matches ${names.length} of ${env.hostName}'s releases (${names.slice(0, 5).join(", ")}); give more characters`);
+    }
+    throw new AdminError("NOT_FOUND", `${env.hostName} never ran a release or commit starting with ${prefix}; gitway deployments of it are listed on its page and by GET /api/environments/${env.hostName}/deployments`);
   }
 
   async unpin(ref: string, actor: string): Promise<void> {
@@ -346,7 +416,14 @@ export class Operations implements AdminOperations {
           const { releaseHash } = await this.deps.deployer.deploy(env.hostName, config, await this.deps.records.values(env.id, inherit));
           const releaseId = await saveRelease(this.deps.db, { repositoryId: env.repositoryId, contentHash: releaseHash, commitSha: release.commitSha, bundle: { files } });
           const swapped = await this.deps.db.update(environments).set({ deployedReleaseId: releaseId }).where(and(eq(environments.id, env.id), eq(environments.deployedReleaseId, current))).returning({ id: environments.id });
-          if (swapped.length === 1) break;
+          if (swapped.length === 1) {
+            // Recorded as a deployment, so the release that runs is always a listed one; a pin follows it.
+            await this.deps.records.recordDeployment({ environmentId: env.id, commitSha: release.commitSha, releaseHash, files, trigger: "operator", actor, outcome: "succeeded" });
+            // A rebuild of what runs does not settle a failed newer commit.
+            if (env.status === "failed") await this.deps.db.update(environments).set({ status: "failed", lastError: env.lastError }).where(eq(environments.id, env.id));
+            if (env.pinnedReleaseId !== null) await this.deps.db.update(environments).set({ pinnedReleaseId: releaseId }).where(eq(environments.id, env.id));
+            break;
+          }
           [{ current = null } = {}] = await this.deps.db.select({ current: environments.deployedReleaseId }).from(environments).where(eq(environments.id, env.id));
         } catch (e) {
           await this.deps.records.audit({ actor, action: "deployment.failed", environmentId: env.id, details: { reason: (e as Error).message } });
@@ -369,4 +446,16 @@ function parseTime(value: string, name: string): Date {
   const d = new Date(value);
   if (Number.isNaN(d.getTime())) throw new AdminError("BAD_REQUEST", `${name} must be a time like 2026-11-25T10:00:00Z`);
   return d;
+}
+
+/** Release ids are shown at this length everywhere (CLI, API, dashboard, audit, checks); any unique prefix of 7 or more is accepted. */
+export const RELEASE_ID_LENGTH = 16;
+
+export function shortRelease(hash: string): string {
+  return hash.slice(0, RELEASE_ID_LENGTH);
+}
+
+/** An environment's base URL and a route path, without a doubled slash. */
+export function joinUrl(base: string, path: string): string {
+  return base.replace(/\/+$/, "") + (path.startsWith("/") ? path : "/" + path);
 }

@@ -28,6 +28,8 @@ export interface EnvironmentView {
   pinned: boolean;
   reportOnly: boolean;
   url: string;
+  /** A URL that answers: the first GET route without parameters of what runs (the base URL when there is none). */
+  tryUrl: string;
   /** Release hash the gateway serves now; null when it serves nothing. */
   runningRelease: string | null;
   /** Release hash Git (or a pin) says it should serve, when known. */
@@ -39,6 +41,8 @@ export interface EnvironmentView {
   branch: string | null;
   pullRequest: number | null;
   lastError: string | null;
+  /** Unapproved breaking changes the running commit carries (of them, security ones), from its deployment's change report. */
+  risk: { breaking: number; security: number };
   updatedAt: string;
 }
 
@@ -92,6 +96,10 @@ export interface KeyView {
   id: number;
   consumer: string;
   createdAt: string;
+  /** Set when the key belongs to another environment this one inherits keys from (a preview's `previews.inherit`): revoke it there. */
+  inheritedFrom?: string;
+  /** That environment's label (for links). */
+  inheritedFromLabel?: string;
 }
 
 export interface VariableView {
@@ -138,8 +146,12 @@ export interface AdminOperations {
   setVariable(ref: string, name: string, value: string, secret: boolean, actor: string): Promise<void>;
   /** Reconcile now: every environment, or one. */
   sync(ref: string | undefined, actor: string): Promise<void>;
-  /** Pin to a release (hash) or the release of a commit (SHA); newer commits wait until unpinned. */
-  rollback(ref: string, target: string, actor: string): Promise<{ release: string; commit: string | null }>;
+  /**
+   * Pin to a release (id) or the release of a commit (SHA); newer commits wait until unpinned.
+   * `from` is the release asked for; `release` the one now served, which differs when keys or
+   * values changed since (they are part of a release).
+   */
+  rollback(ref: string, target: string, actor: string): Promise<{ release: string; commit: string | null; from: string }>;
   unpin(ref: string, actor: string): Promise<void>;
   /** Serve a directory's config outside Git (drift, corrected at the next tick unless report-only). */
   deployFiles(ref: string, files: Record<string, string>, actor: string): Promise<{ release: string }>;

@@ -58,6 +58,14 @@ export interface AppSettings {
   dashboardPublic: boolean;
   /** Gateway processes sharing GATEWAY_PORT (1: the app process serves it itself). */
   gatewayWorkers: number;
+  /** Jobs one app process runs at once (never two of one environment). */
+  workerConcurrency: number;
+  /** The longest one GitHub request may take, each retry included, before it is abandoned. */
+  githubTimeoutSeconds: number;
+  /** A job's deadline: its signal fires, its open checks are completed with the reason, it is retried. */
+  jobTimeoutSeconds: number;
+  /** Finished jobs, webhook deliveries and check results older than this are deleted; 0 keeps them. */
+  retentionDays: number;
   /** GITWAY_UPSTREAM_ALLOW: hosts, `*.suffix` patterns and CIDRs a preview may reach beyond public addresses. */
   upstreamAllow: HostRule[];
   /** APP_PUBLIC_URL: where GitHub reaches the app port; the Connect GitHub page's default. */
@@ -113,6 +121,8 @@ export function readAppSettings(env: Env): AppSettings {
   if (!Number.isInteger(gatewayWorkers) || gatewayWorkers > 64) throw new SettingsError("GATEWAY_WORKERS", "must be a whole number from 1 to 64");
   if (gatewayWorkers > 1 && !env.DATABASE_URL) throw new SettingsError("GATEWAY_WORKERS", "more than one gateway process needs DATABASE_URL: PGlite is one process's database");
   if (gatewayWorkers > 1 && gatewayPortIsZero(env)) throw new SettingsError("GATEWAY_PORT", "with GATEWAY_WORKERS, choose the port (0 would give each process its own)");
+  const workerConcurrency = positive(env, "GITWAY_WORKER_CONCURRENCY", 4);
+  if (!Number.isInteger(workerConcurrency) || workerConcurrency > 64) throw new SettingsError("GITWAY_WORKER_CONCURRENCY", "must be a whole number from 1 to 64");
   return {
     host: env.HOST || "127.0.0.1",
     port: port(env, "PORT", 3000),
@@ -143,6 +153,10 @@ export function readAppSettings(env: Env): AppSettings {
     adminToken: env.GITWAY_ADMIN_TOKEN || undefined,
     dashboardPublic: env.GITWAY_DASHBOARD_PUBLIC !== "false",
     gatewayWorkers,
+    workerConcurrency,
+    githubTimeoutSeconds: positive(env, "GITWAY_GITHUB_TIMEOUT_SECONDS", 30),
+    jobTimeoutSeconds: positive(env, "GITWAY_JOB_TIMEOUT_SECONDS", 300),
+    retentionDays: positive(env, "GITWAY_RETENTION_DAYS", 30, true),
     upstreamAllow: allowList(env.GITWAY_UPSTREAM_ALLOW),
     appPublicUrl: appPublicUrl(env),
   };

@@ -7,10 +7,10 @@ import { createServer, type IncomingMessage, type Server, type ServerResponse } 
 import type { AddressInfo } from "node:net";
 import { openPolicy, parseAllowList, type HostRule } from "../gateway/egress.js";
 import { GatewayDeployer, GatewayServer, MemoryRateLimitStore, RedisRateLimitStore, ReleaseError, Upstreams, environmentLabel, type GatewayServices, type RateLimitStore } from "../gateway/index.js";
-import { gitwayApp, WEBHOOK_PATH, JOB_KIND, runGitHubWork, safeReason, type GitHubWork, type Octokit, type QueuedWork } from "../github/index.js";
-import { JobQueue, Worker, type Job, type QueueOptions } from "../jobs/index.js";
+import { boundRequests, gitwayApp, WEBHOOK_PATH, JOB_KIND, runGitHubWork, safeReason, waitsOutRateLimit, withJobSignal, type GitHubWork, type Octokit, type QueuedWork } from "../github/index.js";
+import { fairShare, JobQueue, Worker, type Job, type QueueOptions } from "../jobs/index.js";
 import { DeployError, type Deployer, type EnvironmentValues } from "../pipeline/index.js";
-import { loadGitHubApp, migrateStore, openStore, secretKeyFrom, setVariable, StorePublisher, StoreRecords, SweepMemory, type Store } from "../store/index.js";
+import { loadGitHubApp, migrateStore, openStore, pruneOlderThan, secretKeyFrom, setVariable, StorePublisher, StoreRecords, SweepMemory, type Store } from "../store/index.js";
 import { adminToken, createAdminApi, Operations, type GitView } from "../admin/index.js";
 import { answerClientError, createDashboard } from "../web/index.js";
 import { GIT_JOB_KIND, GitReconciler, runGitWork, sourcesFromList, sourcesFromYaml, SourcesError, type GitSource, type GitWork } from "../git/index.js";
@@ -32,6 +32,8 @@ export interface StartOptions {
   queue?: QueueOptions;
   /** False when gateway worker processes serve the port (GATEWAY_WORKERS): this process only compiles. */
   listenGateway?: boolean;
+  /** How long `close` lets running jobs finish before handing their leases back. */
+  stopGraceMs?: number;
 }
 
 export interface Running {
@@ -120,7 +122,10 @@ export async function buildGateway(settings: AppSettings, log: Log): Promise<{ g
   const revokedKeys = new Set<string>();
   const services: GatewayServices = { upstreams, rateLimitStore: limits, log, maxBodyBytes: settings.maxBodyBytes, bodyTimeoutMs: 30_000, revokedKeys, egress: { allow, ownPorts } };
   const gateway = new GatewayServer({ baseDomain: settings.baseDomain, log });
-  return { gateway, services, revokedKeys, ownPorts, allow, close: async () => void (await Promise.all([upstreams.close(), limits.close()])) };
+  // Pools of upstreams no request used for 5 minutes are closed.
+  const idle = setInterval(() => upstreams.closeIdle(5 * 60_000), 60_000);
+  idle.unref();
+  return { gateway, services, revokedKeys, ownPorts, allow, close: async () => void (clearInterval(idle), await Promise.all([upstreams.close(), limits.close()])) };
 }
 
 export { pipelineDeployer, secretKeyFromSetting };
@@ -141,11 +146,16 @@ export async function startGitway(settings: AppSettings, env: Record<string, str
   const secretKey = settings.secretKey ? secretKeyFromSetting(settings.secretKey) : undefined;
   const privateKey = settings.github ? loadPrivateKey(env) : undefined;
 
+  // Each step of the start is told as it happens: a first start (PGlite, migrations) takes a while.
+  const began = performance.now();
+  const since = () => `${((performance.now() - began) / 1000).toFixed(1)} s`;
+  log("info", `starting: opening the store (${settings.databaseUrl ? "PostgreSQL" : `PGlite in ${settings.dataDir}`})`);
   const store = await openStore(settings.databaseUrl ? { databaseUrl: settings.databaseUrl } : { dataDir: settings.dataDir });
+  log("info", `store ready after ${since()}; migrating`);
   const closers: (() => Promise<unknown>)[] = [() => store.close()];
   try {
     const migrated = await migrateStore(store);
-    if (migrated.applied > 0) log("info", `applied ${migrated.applied} migration(s) on ${store.driver === "pg" ? "PostgreSQL" : "PGlite"}`);
+    log("info", migrated.applied > 0 ? `applied ${migrated.applied} migration(s) on ${store.driver === "pg" ? "PostgreSQL" : "PGlite"} (${since()})` : `migrations up to date (${since()})`);
 
     // The gateway, with every environment's release rebuilt from the store.
     const { gateway, services, revokedKeys, ownPorts, allow, close: closeGateway } = await buildGateway(settings, log);
@@ -156,6 +166,7 @@ export async function startGitway(settings: AppSettings, env: Record<string, str
     const records = new StoreRecords(store.db, naming, secretKey);
     const deployer = pipelineDeployer(new GatewayDeployer(gateway, services), log);
     for (const f of (await restoreReleases(records, deployer)).failed) log("warn", `environment ${f.label} could not be restored: ${f.reason}`);
+    log("info", `gateway: ${gateway.environmentCount} environment(s) restored (${since()})`);
     const gatewayPort = options.listenGateway === false ? settings.gatewayPort : await listen(gateway.server, settings.gatewayPort, settings.gatewayHost);
     ownPorts.add(gatewayPort);
     if (settings.baseDomainFollowsPort && settings.gatewayPort === 0) urls = { baseDomain: `localhost:${gatewayPort}`, publicUrl: new URL(`http://localhost:${gatewayPort}`) };
@@ -177,7 +188,7 @@ export async function startGitway(settings: AppSettings, env: Record<string, str
     let github: GitHubConnection = { from: "none" };
     let githubKey: string | undefined;
     let stopSweep = () => {};
-    const handlers: Record<string, (job: Job) => Promise<void>> = {};
+    const handlers: Record<string, (job: Job, signal: AbortSignal) => Promise<void>> = {};
     /** Runs as the GitHub App from here on: from the environment at start, or once connected from its manifest (no restart). */
     const connectGitHub = async (credentials: { appId: number; privateKey: string; webhookSecret: string; baseUrl: string }) => {
       const { Probot, ProbotOctokit } = await import("probot");
@@ -190,11 +201,12 @@ export async function startGitway(settings: AppSettings, env: Record<string, str
         Octokit: (options.Octokit as typeof ProbotOctokit | undefined) ?? retryingOctokit(ProbotOctokit),
       });
       const app = probot;
+      const githubTimeoutMs = settings.githubTimeoutSeconds * 1000;
       const memory = new SweepMemory(store.db);
       const run = (job: Job) =>
         runGitHubWork(
           {
-            auth: (id?: number) => app.auth(id) as Promise<Octokit>,
+            auth: async (id?: number) => boundRequests((await app.auth(id)) as Octokit, githubTimeoutMs),
             records,
             deployer,
             enqueue,
@@ -207,7 +219,14 @@ export async function startGitway(settings: AppSettings, env: Record<string, str
           job.payload as GitHubWork,
           { fence: async () => (await queue.holdsLease(job, workerId)) && !(await queue.superseded(job)), finalAttempt: job.attempts >= job.maxAttempts },
         );
-      for (const kind of Object.values(JOB_KIND)) handlers[kind] = run;
+      // Every GitHub request of a job ends with the job (its deadline, a lost lease, a stop). One
+      // installation, paced at a write a second, leaves a slot to the others' waiting jobs.
+      const installationOf = (job: Job) => {
+        const id = (job.payload as { installationId?: unknown }).installationId;
+        return id === undefined ? undefined : String(id);
+      };
+      const fair = fairShare(queue, Math.max(1, settings.workerConcurrency - 1), installationOf, (job, signal) => withJobSignal(signal, () => run(job)));
+      for (const kind of Object.values(JOB_KIND)) handlers[kind] = fair;
       webhooks = await createWebhookMiddleware(probot, enqueue, settings.github?.webhookPath ?? WEBHOOK_PATH);
       githubKey = credentials.privateKey;
       // The catch-up sweep: at once, then every few minutes.
@@ -232,6 +251,7 @@ export async function startGitway(settings: AppSettings, env: Record<string, str
     }
     // Git mode: the sources' branches are environments, kept in sync by polling.
     const sources = await gitSources(settings, workDir);
+    if (settings.example) log("info", `example repository ready: ${sources[0]?.remote ?? "none"} (${since()})`);
     let reconciler: GitReconciler | undefined;
     if (sources.length > 0) {
       if (settings.example) {
@@ -249,9 +269,22 @@ export async function startGitway(settings: AppSettings, env: Record<string, str
       handlers[GIT_JOB_KIND] = (job) =>
         runGitWork({ reconciler: git, records, deployer, publisherFor: (id) => new StorePublisher(store.db, id), fence: async () => (await queue.holdsLease(job, workerId)) && !(await queue.superseded(job)) }, job.payload as GitWork);
     }
-    const worker = new Worker(queue, handlers, { id: workerId, idleMs: options.workerIdleMs ?? 200, onError: (job, e) => log("warn", `job ${job.id} (${job.kind}) attempt ${job.attempts} of ${job.maxAttempts} failed: ${safeReason(e)}`) });
+    const worker = new Worker(queue, handlers, { id: workerId, idleMs: options.workerIdleMs ?? 200, concurrency: settings.workerConcurrency, jobTimeoutMs: settings.jobTimeoutSeconds * 1000, onError: (job, e) => log("warn", `job ${job.id} (${job.kind}) attempt ${job.attempts} of ${job.maxAttempts} failed: ${safeReason(e)}`) });
     if (options.runWorker !== false) worker.start();
-    closers.unshift(() => worker.stop());
+    closers.unshift(() => worker.stop(options.stopGraceMs ?? 8_000));
+
+    // Retention: at start, then every hour (every process may do it; a second run finds nothing).
+    if (settings.retentionDays > 0 && options.runWorker !== false) {
+      const prune = () =>
+        pruneOlderThan(store.db, settings.retentionDays).then(
+          (n) => n.jobs + n.deliveries + n.checkResults > 0 && log("info", `pruned what is older than ${settings.retentionDays} days: ${n.jobs} jobs, ${n.deliveries} webhook deliveries, ${n.checkResults} check results`),
+          (e: unknown) => log("warn", `pruning old rows failed: ${safeReason(e)}`),
+        );
+      void prune();
+      const timer = setInterval(() => void prune(), 3_600_000);
+      timer.unref();
+      closers.unshift(async () => clearInterval(timer));
+    }
 
     // The operator's surface: the admin API (and the CLI through it).
     const operations = new Operations({
@@ -335,13 +368,20 @@ export async function startGitway(settings: AppSettings, env: Record<string, str
     // Git polling: at start, then every GITWAY_POLL_SECONDS.
     if (reconciler && options.runWorker !== false) {
       const git = reconciler;
-      void git.tick();
+      // The first sync is told when it is done, so a user knows when the README's curl lines answer.
+      void git
+        .tick()
+        .then(() => waitIdle(queue, 120_000))
+        .then(
+          () => log("info", `first sync done after ${since()}: ${gateway.environmentCount} environment(s) served`),
+          (e: unknown) => log("warn", `first sync not finished: ${safeReason(e)}`),
+        );
       const timer = setInterval(() => void git.tick(), settings.pollSeconds * 1000);
       timer.unref();
       closers.unshift(async () => clearInterval(timer));
     }
 
-    log("info", `app on http://${settings.host}:${appPort}${settings.github ? ` (GitHub App ${settings.github.appId} at ${settings.github.baseUrl}, webhooks at ${settings.github.webhookPath})` : ""}; gateway on http://${settings.gatewayHost}:${gatewayPort} for *.${settings.baseDomain}`);
+    log("info", `app on http://${settings.host}:${appPort}${settings.github ? ` (GitHub App ${settings.github.appId} at ${settings.github.baseUrl}, webhooks at ${settings.github.webhookPath})` : ""}; gateway on http://${settings.gatewayHost}:${gatewayPort} for *.${urls.baseDomain} (listening after ${since()})`);
     return {
       appUrl: `http://${settings.host}:${appPort}`,
       gatewayUrl: `http://${settings.gatewayHost}:${gatewayPort}`,
@@ -366,12 +406,13 @@ export async function startGitway(settings: AppSettings, env: Record<string, str
 }
 
 /**
- * Probot's Octokit with retry (5xx) and throttling on; rate limits, primary and secondary, are
- * waited out and retried twice (Probot alone gives up on a secondary limit).
+ * Probot's Octokit with retry (5xx) and throttling on (writes paced per installation). A rate limit,
+ * primary or secondary, that resets within a few seconds is waited out and retried twice; a longer
+ * one is not waited for in a worker slot: the job is queued again for the reset time.
  */
-function retryingOctokit(base: typeof import("probot").ProbotOctokit) {
-  const retryTwice = (_after: number, _options: unknown, _octokit: unknown, retryCount: number) => retryCount < 2;
-  return base.defaults((o: Record<string, unknown>) => ({ ...o, throttle: { ...(o.throttle as object), onRateLimit: retryTwice, onSecondaryRateLimit: retryTwice } }));
+export function retryingOctokit(base: typeof import("probot").ProbotOctokit) {
+  const waitOrRequeue = (after: number, _options: unknown, _octokit: unknown, retryCount: number) => waitsOutRateLimit(after, retryCount);
+  return base.defaults((o: Record<string, unknown>) => ({ ...o, throttle: { ...(o.throttle as object), onRateLimit: waitOrRequeue, onSecondaryRateLimit: waitOrRequeue } }));
 }
 
 function secretKeyFromSetting(value: string): Buffer {

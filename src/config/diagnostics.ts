@@ -94,9 +94,13 @@ export function hasErrors(diagnostics: readonly Diagnostic[]): boolean {
 }
 
 /** Stable order: by file, then position, then rule, so output and snapshots do not flicker. */
+/** Errors first, then warnings, then notes: the problem to fix leads. */
+const SEVERITY_ORDER: Record<Diagnostic["severity"], number> = { error: 0, warning: 1, info: 2 };
+
 export function sortDiagnostics(diagnostics: Diagnostic[]): Diagnostic[] {
   return diagnostics.sort(
     (a, b) =>
+      SEVERITY_ORDER[a.severity] - SEVERITY_ORDER[b.severity] ||
       a.file.localeCompare(b.file) || a.line - b.line || a.column - b.column || a.rule.localeCompare(b.rule),
   );
 }

@@ -17,3 +17,4 @@ export { parseEnvFile, type EnvFile } from "./env-file.js";
 export { SchemaCompiler } from "./schema-check.js";
 export { staticOrigin, upstreamHostPorts } from "./upstream-url.js";
 export { ConfigReadError, configReadLimits, DEFAULT_CONFIG_READ_LIMITS, isConfigPath, selectConfigFiles, withReadTimeout, type ConfigReadLimits } from "./config-files.js";
+export { tryPath } from "./try-path.js";

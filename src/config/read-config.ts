@@ -85,7 +85,9 @@ export function readConfig(snapshot: Snapshot, options: ReadOptions = {}): Confi
     policies = pf.file.policies;
     corsPolicies = pf.file.corsPolicies;
     const r = readZuploRoutes(docs, operations, pf.file, env);
-    out.push(...r.diagnostics);
+    // A route file that could not be parsed leaves its policies unused: that follows from the parse error, it is not a problem of its own.
+    const unparsed = where.files.some((f) => !docs.get(f));
+    out.push(...r.diagnostics.filter((d) => !(unparsed && d.rule === "policy-unused")));
     routes = r.routes;
   } else {
     for (const d of documents) {

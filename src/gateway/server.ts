@@ -79,6 +79,11 @@ export class GatewayServer {
     return this.environments.get(label)?.release;
   }
 
+  /** The labels of every environment served. */
+  labels(): string[] {
+    return [...this.environments.keys()];
+  }
+
   get environmentCount(): number {
     return this.environments.size;
   }

@@ -42,6 +42,7 @@ function checkingConnector(policy: EgressPolicy, connectMs: number): buildConnec
  */
 export class Upstreams {
   private readonly pools = new Map<string, Pool>();
+  private readonly lastUsed = new Map<string, number>();
   private readonly redirecting = new Map<string, Dispatcher>();
   readonly defaultPolicy: EgressPolicy;
 
@@ -59,7 +60,28 @@ export class Upstreams {
       p = new Pool(origin, { connections: 256, keepAliveTimeout: 30_000, connect: checkingConnector(policy, this.timeouts.connectMs) });
       this.pools.set(key, p);
     }
+    this.lastUsed.set(key, Date.now());
     return p;
+  }
+
+  /**
+   * Closes the pools of origins no request used for `idleMs` (an upstream a removed preview
+   * reached, one a release no longer names): their sockets and memory are not kept for good.
+   * A later request to the origin opens a new pool. Returns how many were closed.
+   */
+  closeIdle(idleMs: number, now = Date.now()): number {
+    let closed = 0;
+    for (const [key, used] of this.lastUsed) {
+      if (now - used < idleMs) continue;
+      const p = this.pools.get(key);
+      this.pools.delete(key);
+      this.lastUsed.delete(key);
+      if (p) {
+        closed++;
+        void p.close().catch(() => {});
+      }
+    }
+    return closed;
   }
 
   /** For routes with followRedirects outside previews: up to five redirects, each hop judged like the first. */
@@ -75,6 +97,7 @@ export class Upstreams {
   async close(): Promise<void> {
     await Promise.all([...this.pools.values()].map((p) => p.close()));
     this.pools.clear();
+    this.lastUsed.clear();
     await Promise.all([...this.redirecting.values()].map((a) => a.close()));
     this.redirecting.clear();
   }

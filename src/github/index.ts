@@ -4,4 +4,5 @@ export { runGitHubWork, matchesBranch, safeReason, type GitHubWorkDeps, type Job
 export { GitHubPublisher, CHECK_PREFIX } from "./publisher.js";
 export { GitHubSource, SourceError } from "./source.js";
 export type { Octokit } from "./octokit.js";
+export { boundRequests, outsideJobSignal, rateLimitReset, RateLimitedError, RATE_LIMIT_WAIT_IN_PLACE_SECONDS, waitsOutRateLimit, withJobSignal } from "./request-limits.js";
 export { appManifest, apiUrlFor, convertManifestCode, webUrlOf, ManifestError, GITHUB_API, MANIFEST_CALLBACK_PATH, WEBHOOK_PATH, type ConvertedApp } from "./manifest.js";

@@ -4,6 +4,7 @@ import { fitText } from "../report/index.js";
 import { branchKey, JOB_KIND, prKey, type Enqueue, type GitHubWork } from "./events.js";
 import type { Octokit, RepoId } from "./octokit.js";
 import { GitHubPublisher } from "./publisher.js";
+import { outsideJobSignal, RateLimitedError } from "./request-limits.js";
 import { GitHubSource } from "./source.js";
 import { retryAfter, sweepAction, type JobStatus, type Remembered, type SweepDecision } from "./sweep-rules.js";
 
@@ -89,7 +90,8 @@ export async function runGitHubWork(deps: GitHubWorkDeps, work: GitHubWork, job:
     }
   } catch (e) {
     const fallback = work.type === "pull_request" && !work.close ? { sha: work.headSha, names: ["validate", "changes", "preview"] as const } : undefined;
-    await publisher.failOpen(safeReason(e), job.finalAttempt, fallback).catch(() => {});
+    // The job's signal may be what ended it: completing the checks must not end with it.
+    if (!(e instanceof RateLimitedError)) await outsideJobSignal(() => publisher.failOpen(safeReason(e), job.finalAttempt, fallback)).catch(() => {});
     throw e;
   }
 }

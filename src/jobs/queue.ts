@@ -174,6 +174,28 @@ export class JobQueue {
     return rows.length === 0 ? "lost" : final ? "failed" : "retry";
   }
 
+  /**
+   * Hands a claimed job back untried (its process is stopping): queued and due at once, the attempt
+   * not counted. The attempt number stays as it is, since it is the fencing token of the old lease.
+   */
+  async release(job: Job, workerId: string): Promise<boolean> {
+    const rows = rowsOf(
+      await this.store.db.execute(sql`UPDATE jobs SET status = 'queued', max_attempts = max_attempts + 1, run_after = now(), lease_owner = NULL, lease_expires_at = NULL, updated_at = now()
+        WHERE id = ${job.id} AND status = 'running' AND lease_owner = ${workerId} AND attempts = ${job.attempts} RETURNING id`),
+    );
+    return rows.length === 1;
+  }
+
+  /** Reschedules a job for `at` (a rate limit's reset) without using one of its attempts. */
+  async defer(job: Job, workerId: string, at: Date, reason: string): Promise<boolean> {
+    const rows = rowsOf(
+      await this.store.db.execute(sql`UPDATE jobs SET status = 'queued', max_attempts = max_attempts + 1, run_after = ${at.toISOString()}::timestamptz, last_error = ${reason.slice(0, 4000)},
+        lease_owner = NULL, lease_expires_at = NULL, updated_at = now()
+        WHERE id = ${job.id} AND status = 'running' AND lease_owner = ${workerId} AND attempts = ${job.attempts} RETURNING id`),
+    );
+    return rows.length === 1;
+  }
+
   async get(id: number): Promise<{ status: string; attempts: number; lastError: string | null; leaseOwner: string | null } | undefined> {
     const [r] = rowsOf<{ status: string; attempts: number; last_error: string | null; lease_owner: string | null }>(await this.store.db.execute(sql`SELECT status, attempts, last_error, lease_owner FROM jobs WHERE id = ${id}`));
     return r ? { status: r.status, attempts: r.attempts, lastError: r.last_error, leaseOwner: r.lease_owner } : undefined;

@@ -1,8 +1,8 @@
-import { diagnostic, hasErrors, sortDiagnostics } from "../config/index.js";
+import { diagnostic, hasErrors, sortDiagnostics, tryPath } from "../config/index.js";
 import { changesCheck, noConfigCheck, pullRequestComment, unapprovedBreaking, validationCheck, type PreviewState } from "../report/index.js";
 import type { CheckOutcome, DeploymentRecord, EnvironmentSpec, PipelineDeps, ReadSide } from "./ports.js";
 import { readCommit } from "./read-commit.js";
-import { applyApprovals, compare, deployTo, protectedRouteCount, withoutSecrets } from "./steps.js";
+import { applyApprovals, compare, deployTo, protectedRouteCount, unreadableReason, withoutSecrets } from "./steps.js";
 import { forkPreviewMark, trustedSettingsOf } from "./trusted-settings.js";
 import type { RepoSettings } from "../config/index.js";
 
@@ -51,12 +51,14 @@ export async function previewChange(deps: PipelineDeps, req: PreviewRequest): Pr
   let validate: CheckOutcome = { name: "validate", ...validationCheck(head.diagnostics) };
 
   // 3. Diff, with approvals (new ones first, when this run is an approval)
-  let report = compare(base, head, now, settings);
+  // A head that cannot be read has no change report: a diff against half a config would be fiction.
+  const headReadable = head.config !== undefined && !hasErrors(head.diagnostics);
+  let report = headReadable ? compare(base, head, now, settings) : undefined;
   const pullRequest = req.environment.pullRequest;
   if (report && pullRequest !== undefined) report = applyApprovals(report, await deps.records.approvedFingerprints(repositoryId, pullRequest));
   const changes: CheckOutcome = {
     name: "changes",
-    ...changesCheck(report, { breakingConclusion: settings.checks.breaking, baseUnreadable: baseNote(base), compared: req.baseSha ? { base: req.baseSha.slice(0, 7), head: req.headSha.slice(0, 7) } : undefined }),
+    ...changesCheck(report, { pullRequest: pullRequest !== undefined, breakingConclusion: settings.checks.breaking, baseUnreadable: headReadable ? baseNote(base) : "The head's gateway config could not be read (see Gitway / validate), so there is no change report for it.", compared: req.baseSha ? { base: req.baseSha.slice(0, 7), head: req.headSha.slice(0, 7) } : undefined }),
     details: report ? { summary: report.summary } : {},
   };
   if (report && pullRequest !== undefined && unapprovedBreaking(report).length > 0) changes.actions = [APPROVE_ACTION];
@@ -98,6 +100,7 @@ async function deployPreview(deps: PipelineDeps, req: PreviewRequest, repository
 
   if (!head.config || hasErrors(head.diagnostics)) {
     const reason = "the config has errors (see Gitway / validate)";
+    await deps.records.recordDeployment({ environmentId: env.id, commitSha: head.sha, releaseHash: "", files: {}, trigger: req.trigger, actor: req.actor, outcome: "failed", error: unreadableReason(head.diagnostics) });
     return { ...skipped(reason, { state: "not-deployed", environment: name, reason, ...(stillServing ? { stillServing } : {}) }), environment: env };
   }
   if (req.fork && settings.previews.forks !== "auto") {
@@ -120,15 +123,16 @@ async function deployPreview(deps: PipelineDeps, req: PreviewRequest, repository
   }
   const keySource = inherit && stored.consumers.length > 0 ? inherit : undefined;
   const protectedRoutes = protectedRouteCount(head.config);
+  const tryUrl = env.url.replace(/\/+$/, "") + tryPath(head.config);
   return {
     result: "served" as const,
     environment: env,
-    state: { state: "serving", url: env.url, environment: name, label: env.label, commit: head.sha, protectedRoutes, keySource } as PreviewState,
+    state: { state: "serving", url: tryUrl, environment: name, label: env.label, commit: head.sha, protectedRoutes, keySource } as PreviewState,
     check: {
       name: "preview",
       conclusion: "success",
       title: `Serving at ${env.url}`,
-      summary: `The preview \`${name}\` serves commit \`${head.sha.slice(0, 7)}\` (release \`${outcome.releaseHash}\`) at ${env.url}\n\n\`\`\`sh\ncurl ${env.url}\n\`\`\``,
+      summary: `The preview \`${name}\` serves commit \`${head.sha.slice(0, 7)}\` (release \`${outcome.releaseHash}\`) at ${env.url}\n\n\`\`\`sh\ncurl ${tryUrl}\n\`\`\``,
       detailsUrl: env.url,
       details: { environment: name, url: env.url, release: outcome.releaseHash },
     } satisfies CheckOutcome,

@@ -2,7 +2,7 @@ import { escapeMarkdown, unapprovedBreaking, validationCheck } from "../report/i
 import { hasErrors } from "../config/index.js";
 import type { CheckOutcome, DeploymentRecord, PipelineDeps } from "./ports.js";
 import { readCommit } from "./read-commit.js";
-import { applyApprovals, compare, deployTo } from "./steps.js";
+import { applyApprovals, compare, deployTo, unreadableReason } from "./steps.js";
 import { trustedSettingsOf } from "./trusted-settings.js";
 
 export interface PromoteRequest {
@@ -45,6 +45,15 @@ export async function promoteCommit(deps: PipelineDeps, req: PromoteRequest): Pr
   const lines: string[] = [];
   if (!head.config || hasErrors(head.diagnostics)) {
     result.stopped = { environment: "production", reason: "the config has errors (see Gitway / validate); every environment keeps serving what it served", cause: "invalid-config" };
+    // The commit is what Git says each target should run: each is failed until a newer one deploys.
+    const trustedStages = (await trustedSettingsOf(deps, repositoryId)).settings.stages;
+    const targets = req.environments ?? [...trustedStages.map((name) => ({ name, kind: "stage" as const })), { name: "production", kind: "production" as const }];
+    for (const { name, kind } of targets) {
+      const current = await deps.records.findEnvironment(repositoryId, name);
+      if (current?.pinned || current?.reportOnly) continue;
+      const env = await deps.records.environment(repositoryId, { name, kind });
+      await deps.records.recordDeployment({ environmentId: env.id, commitSha: req.sha, releaseHash: "", files: {}, trigger: req.trigger, actor: req.actor, outcome: "failed", error: unreadableReason(head.diagnostics) });
+    }
   } else {
     // 2. Stages in order, then production, as the trusted settings (production's) list them:
     // the commit promoted is judged by what it replaces, and its own settings count once deployed.

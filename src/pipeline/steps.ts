@@ -1,4 +1,5 @@
-import { DEFAULT_SETTINGS, type GatewayConfig, type RepoSettings } from "../config/index.js";
+import { DEFAULT_SETTINGS, type Diagnostic, type GatewayConfig, type RepoSettings } from "../config/index.js";
+import { formatDiagnosticLine } from "../report/index.js";
 import { diffConfigs, summarize, type ChangeReport } from "../diff/index.js";
 import { DeployError } from "./errors.js";
 import { filesOf } from "./read-commit.js";
@@ -79,4 +80,10 @@ export async function deployTo(
     await deps.publisher.deployed(env, head.sha, { ok: false, reason: failure.message });
     return { ok: false, reason: failure.message, code: failure.code, ...(failure.where ? { where: failure.where } : {}) };
   }
+}
+
+/** Why a commit could not be deployed, in one line: its first error, at file:line:column. */
+export function unreadableReason(diagnostics: readonly Diagnostic[]): string {
+  const first = diagnostics.find((d) => d.severity === "error");
+  return first ? `the config at this commit has errors; first: ${formatDiagnosticLine(first)}` : "the config at this commit could not be read";
 }

@@ -50,7 +50,8 @@ input { font: inherit; padding: 4px 6px; border: 1px solid var(--line); border-r
 .visually-hidden { position: absolute; width: 1px; height: 1px; overflow: hidden; clip: rect(0 0 0 0); }
 .check-summary { padding: 4px 0 4px 16px; } .check-summary h4 { margin: 8px 0 4px; font-size: .95rem; }
 table.report td, table.report th { font-size: .9rem; }
-.details code { font-size: .75rem; word-break: break-all; }
+.badge.risk { color: #fff; background: var(--bad); border-color: var(--bad); margin-left: 4px; }
+.kv { margin: 0; font-size: .8rem; } .kv div { display: flex; gap: 6px; } .kv dt { color: var(--muted); } .kv dt::after { content: ":"; } .kv dd { margin: 0; overflow-wrap: anywhere; }
 .url { overflow-wrap: anywhere; }
 @media (max-width: 640px) {
   .facts { grid-template-columns: 1fr; } .facts dt { font-weight: 600; } th, td { padding: 4px; }
@@ -59,6 +60,12 @@ table.report td, table.report th { font-size: .9rem; }
   table.environments tr { display: block; padding: 8px 0; border-bottom: 1px solid var(--line); }
   table.environments th, table.environments td { display: inline-block; border: 0; padding: 2px 8px 2px 0; }
   table.environments td.url, table.environments td.commit { display: block; }
+  /* The audit log as cards: every cell on its own line, named by its column. */
+  table.audit thead { display: none; }
+  table.audit tr { display: block; padding: 8px 0; border-bottom: 1px solid var(--line); }
+  table.audit td { display: flex; gap: 8px; border: 0; padding: 1px 0; }
+  table.audit td::before { content: attr(data-label); flex: 0 0 96px; color: var(--muted); font-size: .85rem; }
+  table.audit td:empty { display: none; }
 }
 `;
 

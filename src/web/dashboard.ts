@@ -6,7 +6,7 @@ import { escapeHtml, html, type Html } from "./html.js";
 import { AUDIT_FIELDS, auditFilterOf, auditPage, type AuditData } from "./pages/audit.js";
 import { environmentPage } from "./pages/environment.js";
 import type { PageContext } from "./pages/layout.js";
-import { loginPage, messagePage } from "./pages/messages.js";
+import { confirmPage, loginPage, messagePage } from "./pages/messages.js";
 import { overviewPage } from "./pages/overview.js";
 import { NewKeys } from "./new-keys.js";
 import { COOKIE, cookieValue, isAdminToken, Sessions } from "./session.js";
@@ -226,6 +226,10 @@ export function createDashboard(options: DashboardOptions): DashboardHandler {
           case "rollback": {
             const release = field(form, "release");
             if (!release) throw new PageError(400, "Bad request", "Choose a release to roll back to.");
+            const target = await ops.environment(label);
+            if (target.kind === "production" && field(form, "confirm") !== "yes") {
+              return page(200, confirmPage(ctx, { title: "Roll back production?", message: `${target.label} will serve release ${release} and stay pinned to it: new commits wait until you unpin it.`, action: path, fields: { release }, button: "Roll back production", back: `/environments/${encodeURIComponent(label)}` }));
+            }
             await ops.rollback(label, release, actor);
             return back("pinned");
           }
@@ -242,6 +246,9 @@ export function createDashboard(options: DashboardOptions): DashboardHandler {
           case "keys/revoke": {
             const consumer = field(form, "consumer");
             if (!consumer) throw new PageError(400, "Bad request", "Name the consumer whose key to revoke.");
+            if (field(form, "confirm") !== "yes") {
+              return page(200, confirmPage(ctx, { title: `Revoke ${consumer}'s keys?`, message: `Every key of ${consumer} on ${label} stops working at once; callers using it get 401.`, action: path, fields: { consumer }, button: `Revoke ${consumer}`, back: `/environments/${encodeURIComponent(label)}` }));
+            }
             const { revoked } = await ops.revokeKey(label, consumer, actor);
             return back(revoked > 0 ? "revoked" : "no-key");
           }

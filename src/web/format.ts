@@ -4,8 +4,9 @@ export function shortSha(sha: string | null | undefined): string {
   return sha ? sha.slice(0, 7) : "";
 }
 
+/** A release id as every place shows it (CLI, API, dashboard, audit, checks): the whole 16-character content hash. */
 export function shortRelease(hash: string | null | undefined): string {
-  return hash ? hash.slice(0, 12) : "";
+  return hash ? hash.slice(0, 16) : "";
 }
 
 /** The first line of a commit message, cut to a table cell's width. */

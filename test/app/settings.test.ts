@@ -20,6 +20,16 @@ describe("the settings npm start reads", () => {
     expect(environmentUrl(s, "acme-shop-pr-12")).toBe("http://acme-shop-pr-12.localhost:8787/");
   });
 
+  it("bound the work by default: 4 jobs at once, 30 s per GitHub request, 300 s per job, 30 days of history", () => {
+    expect(readAppSettings({})).toMatchObject({ workerConcurrency: 4, githubTimeoutSeconds: 30, jobTimeoutSeconds: 300, retentionDays: 30 });
+    expect(readAppSettings({ GITWAY_WORKER_CONCURRENCY: "8", GITWAY_GITHUB_TIMEOUT_SECONDS: "2.5", GITWAY_JOB_TIMEOUT_SECONDS: "60", GITWAY_RETENTION_DAYS: "0" })).toMatchObject({
+      workerConcurrency: 8,
+      githubTimeoutSeconds: 2.5,
+      jobTimeoutSeconds: 60,
+      retentionDays: 0,
+    });
+  });
+
   it("take the scheme and port of preview URLs from GATEWAY_PUBLIC_URL", () => {
     const s = readAppSettings({ GATEWAY_BASE_DOMAIN: "gw.example.com", GATEWAY_PUBLIC_URL: "https://gw.example.com" });
     expect(environmentUrl(s, "acme-shop-production")).toBe("https://acme-shop-production.gw.example.com/");
@@ -41,6 +51,12 @@ describe("the settings npm start reads", () => {
     [{ DATABASE_URL: "mysql://x" }, "DATABASE_URL"],
     [{ GATEWAY_PUBLIC_URL: "ftp://x" }, "GATEWAY_PUBLIC_URL"],
     [{ LOG_LEVEL: "loud" }, "LOG_LEVEL"],
+    [{ GITWAY_WORKER_CONCURRENCY: "0" }, "GITWAY_WORKER_CONCURRENCY"],
+    [{ GITWAY_WORKER_CONCURRENCY: "2.5" }, "GITWAY_WORKER_CONCURRENCY"],
+    [{ GITWAY_WORKER_CONCURRENCY: "65" }, "GITWAY_WORKER_CONCURRENCY"],
+    [{ GITWAY_GITHUB_TIMEOUT_SECONDS: "0" }, "GITWAY_GITHUB_TIMEOUT_SECONDS"],
+    [{ GITWAY_JOB_TIMEOUT_SECONDS: "soon" }, "GITWAY_JOB_TIMEOUT_SECONDS"],
+    [{ GITWAY_RETENTION_DAYS: "-1" }, "GITWAY_RETENTION_DAYS"],
   ])("refuse %o, naming %s", (env, name) => {
     expect(refused(env as Record<string, string>)).toBe(name);
   });

@@ -78,7 +78,8 @@ describe("gitway validate", () => {
     const routes = JSON.stringify({ openapi: "3.1.0", info: { title: "x", version: "1" }, paths: { "/a": { get: routed }, "/b": { get: { responses: { "200": { description: "ok" } } } } } }, null, 2);
     const policies = JSON.stringify({ policies: [{ name: "unused", policyType: "api-key-inbound", handler: { export: "ApiKeyInboundPolicy", module: "$import(@zuplo/runtime)" } }] });
     const r = gitway(["validate", repo({ "config/routes.oas.json": routes, "config/policies.json": policies })], { cwd: tmpdir() });
-    expect(r.stdout.split("\n").filter(Boolean).map((l) => / (warning|info) ([a-z-]+):/.exec(l)?.slice(1).join(" "))).toEqual(["info policy-unused", "warning route-missing-gateway-extension"]);
+    // Errors first, then warnings, then notes, whatever the files they are in.
+    expect(r.stdout.split("\n").filter(Boolean).map((l) => / (warning|info) ([a-z-]+):/.exec(l)?.slice(1).join(" "))).toEqual(["warning route-missing-gateway-extension", "info policy-unused"]);
     expect(r.stderr).toBe("0 errors, 1 warning, 1 note\n");
     expect(r.code).toBe(0);
   });

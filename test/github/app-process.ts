@@ -37,8 +37,9 @@ export interface AppProcess {
  * fake served over HTTP on loopback (as GitHub Enterprise Server at GHE_HOST), Octokit's own retry
  * and throttling on, as in production.
  */
-export async function startAppProcess(options: { env?: Record<string, string>; prepare?: (github: FakeGitHub) => void } = {}): Promise<AppProcess> {
-  const github = new FakeGitHub("http://github.test", "/api/v3");
+export async function startAppProcess(options: { env?: Record<string, string>; prepare?: (github: FakeGitHub) => void; github?: FakeGitHub } = {}): Promise<AppProcess> {
+  // Several app processes may share one fake GitHub (each gets its own HTTP server onto it).
+  const github = options.github ?? new FakeGitHub("http://github.test", "/api/v3");
   // What GitHub holds before the app starts (what its start-up sweep finds).
   options.prepare?.(github);
   const served = await github.serve();

@@ -162,12 +162,19 @@ describe("the dashboard in a real browser, against the app as npm start runs it"
 
   it("revokes the key: the gateway refuses it", async () => {
     await page.locator("table.keys tr", { hasText: "e2e-partner" }).getByRole("button", { name: "Revoke" }).click();
+    // Revoking asks once more.
+    await expect(page.locator("h1").textContent()).resolves.toBe("Revoke e2e-partner's keys?");
+    await page.getByRole("button", { name: "Revoke e2e-partner" }).click();
     await expect(page.locator(".notice").textContent()).resolves.toBe("Key revoked.");
     await until("the revoked key to be refused", async () => ((await callGateway(app.gatewayUrl, envUrl, "/v1/stock/p-100", key)).status === 401 ? true : undefined));
   }, 60_000);
 
   it("rolls back to a release, which pins the environment, and the overview shows it pinned", async () => {
-    await page.locator("article.deployment").first().getByRole("button", { name: /Roll back to this release|Pin this release/ }).click();
+    // The running release is not offered; an earlier one is, and production asks once more.
+    await expect(page.locator("article.deployment").first().getByRole("button", { name: "Roll back to this release" }).count()).resolves.toBe(0);
+    await page.locator("article.deployment").getByRole("button", { name: "Roll back to this release" }).first().click();
+    await expect(page.locator("h1").textContent()).resolves.toBe("Roll back production?");
+    await page.getByRole("button", { name: "Roll back production" }).click();
     await expect(page.locator(".notice").textContent()).resolves.toContain("Pinned");
     await page.screenshot({ path: join(ARTIFACTS, "dashboard-environment-pinned.png"), fullPage: true });
     await page.goto(app.appUrl + "/");

@@ -135,7 +135,7 @@ describe("an environment's page", () => {
   it("shows its deployments newest first, with trigger, actor and outcome", async () => {
     const { status, body } = await browser.get("/environments/acme-shop-production");
     expect(status).toBe(200);
-    expect(body.indexOf(`<code>${"b".repeat(12)}</code>`)).toBeLessThan(body.indexOf(`<code>${"a".repeat(12)}</code> <span class="badge outcome`));
+    expect(body.indexOf(`<code>${"b".repeat(16)}</code>`)).toBeLessThan(body.indexOf(`<code>${"a".repeat(16)}</code> <span class="badge outcome`));
     expect(body).toContain("push by mona");
     expect(body).toContain("poll by gitway");
     expect(body).toContain('<span class="badge outcome-succeeded">succeeded</span>');
@@ -272,7 +272,7 @@ describe("actions", () => {
     expect(page.body).toContain(`<code id="new-key">${key}</code>`);
     expect(page.body).toContain(`<code id="curl-line">curl -H "Authorization: Bearer ${key}" http://acme-shop-production.localhost:8787/</code>`);
     expect(page.body).toContain('data-copy="new-key" hidden>Copy key</button>');
-    expect(page.body).toContain('<th scope="row">partner-a</th><td>1</td>');
+    expect(page.body).toContain('<th scope="row">partner-a</th><td>own</td><td>1</td>');
     const again = await browser.get(location.replace(/#.*/, ""));
     expect(again.body).not.toContain(key);
     expect(again.body).toContain("A new key is shown once");
@@ -288,7 +288,10 @@ describe("actions", () => {
 
   it("revokes a key and records who did it", async () => {
     await browser.post("/environments/acme-shop-production/keys", { consumer: "partner-a" });
-    const page = await browser.post("/environments/acme-shop-production/keys/revoke", { consumer: "partner-a" });
+    const asked = await browser.post("/environments/acme-shop-production/keys/revoke", { consumer: "partner-a" });
+    expect([asked.status, ops.keyList.get("acme-shop-production")]).toEqual([200, [expect.objectContaining({ consumer: "partner-a" })]]);
+    expect(asked.body).toContain('<input type="hidden" name="confirm" value="yes"><button type="submit" class="danger">Revoke partner-a</button>');
+    const page = await browser.post("/environments/acme-shop-production/keys/revoke", { consumer: "partner-a", confirm: "yes" });
     expect(page.status).toBe(303);
     expect(page.headers.get("location")).toBe("/environments/acme-shop-production?notice=revoked");
     expect(ops.keyList.get("acme-shop-production")).toEqual([]);
@@ -300,7 +303,10 @@ describe("actions", () => {
   });
 
   it("rolls back to a release, which pins the environment; the overview shows it pinned; unpin undoes it", async () => {
-    const page = await browser.post("/environments/acme-shop-production/rollback", { release: "a".repeat(64) });
+    const asked = await browser.post("/environments/acme-shop-production/rollback", { release: "a".repeat(64) });
+    expect([asked.status, ops.envs.get("acme-shop-production")!.pinned]).toEqual([200, false]);
+    expect(asked.body).toContain("Roll back production?");
+    const page = await browser.post("/environments/acme-shop-production/rollback", { release: "a".repeat(64), confirm: "yes" });
     expect(page.headers.get("location")).toBe("/environments/acme-shop-production?notice=pinned");
     expect(ops.envs.get("acme-shop-production")!.pinned).toBe(true);
     const overview = await browser.get("/");
@@ -357,8 +363,8 @@ describe("actions", () => {
     await browser.post("/environments/acme-shop-production/keys", { consumer: "partner-a" });
     await browser.post("/environments/acme-shop-production/keys", { consumer: "partner-a" });
     const page = await browser.get("/environments/acme-shop-production");
-    expect([...page.body.matchAll(/<th scope="row">partner-a<\/th><td>2<\/td>/g)]).toHaveLength(1);
-    await browser.post("/environments/acme-shop-production/keys/revoke", { consumer: "partner-a" });
+    expect([...page.body.matchAll(/<th scope="row">partner-a<\/th><td>own<\/td><td>2<\/td>/g)]).toHaveLength(1);
+    await browser.post("/environments/acme-shop-production/keys/revoke", { consumer: "partner-a", confirm: "yes" });
     expect(ops.keyList.get("acme-shop-production")).toEqual([]);
   });
 
@@ -367,7 +373,7 @@ describe("actions", () => {
     expect(bad.status).toBe(400);
     expect(bad.body).toContain("a consumer name is 1 to 64 letters");
     expect(bad.body).not.toContain("<b>partner</b>");
-    const unknown = await browser.post("/environments/acme-shop-production/rollback", { release: "f".repeat(64) });
+    const unknown = await browser.post("/environments/acme-shop-production/rollback", { release: "f".repeat(64), confirm: "yes" });
     expect(unknown.status).toBe(404);
   });
 });
@@ -411,11 +417,11 @@ describe("the audit log", () => {
     expect(first.body).toContain('<a href="/audit?actor=alice&amp;page=2">Older</a>');
     expect(first.body.indexOf("<code>unpin</code>")).toBeLessThan(first.body.indexOf("<code>sync</code>"));
     const second = await browser.get("/audit?actor=alice&page=2");
-    expect([...second.body.matchAll(/<tr><td>/g)]).toHaveLength(11);
+    expect([...second.body.matchAll(/<tr><td data-label="When">/g)]).toHaveLength(11);
     const unpins = await browser.get("/audit?action=unpin&environment=acme-shop-staging");
     expect(unpins.body).toContain("Page 1 of 1 · 1 entry");
     expect(unpins.body).toContain('value="acme-shop-staging"');
-    expect(unpins.body).toContain('<td><a href="/environments/acme-shop-staging">staging</a></td>');
+    expect(unpins.body).toContain('<td data-label="Environment"><a href="/environments/acme-shop-staging">staging</a></td>');
   });
 
   it("filters by time, read as UTC", async () => {

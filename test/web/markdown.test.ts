@@ -18,6 +18,24 @@ describe("a report's markdown as HTML", () => {
     expect(out).not.toContain("---");
   });
 
+  it("shows a fenced block as code, not as fences, and keeps it escaped", () => {
+    const out = reportMarkdown("Serving at http://x.localhost/\n\n```sh\ncurl http://x.localhost/v1/products <b>\n```\nafter").text;
+    expect(out).toContain("<pre><code>curl http://x.localhost/v1/products &lt;b&gt;</code></pre>");
+    expect(out).not.toContain("```");
+    expect(out).toContain("<p>after</p>");
+  });
+
+  it("names the marker column and writes markers as words, never as emoji a font may lack", () => {
+    const markdown = renderChangesMarkdown({
+      summary: { breaking: 1, warning: 0, info: 0, accepted: 0 },
+      changes: [{ fingerprint: "b17c935d869f", rule: "route-authentication-removed", level: "breaking", category: "security", operation: "GET /v1/orders", message: "api-key-inbound was removed" }],
+    });
+    const out = reportMarkdown(markdown).text;
+    expect(out).toContain('<th scope="col">Kind</th>');
+    expect(out).toMatch(/<td><span class="tag security">security<\/span>[^<]*<\/td>/);
+    expect(out).not.toMatch(/\p{Extended_Pictographic}/u);
+  });
+
   it("keeps text from a pull request as text, even when it spells tags or markdown", () => {
     const markdown = renderChangesMarkdown({
       summary: { breaking: 1, warning: 0, info: 0, accepted: 0 },

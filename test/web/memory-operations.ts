@@ -23,6 +23,7 @@ export class MemoryOperations implements AdminOperations {
       pinned: false,
       reportOnly: false,
       url: `http://${label}.localhost:8787/`,
+      tryUrl: env.tryUrl ?? `http://${label}.localhost:8787/`,
       runningRelease: null,
       desiredRelease: null,
       commit: null,
@@ -30,6 +31,7 @@ export class MemoryOperations implements AdminOperations {
       branch: null,
       pullRequest: null,
       lastError: null,
+      risk: { breaking: 0, security: 0 },
       updatedAt: "2026-11-25T12:00:00.000Z",
       ...env,
       label,
@@ -108,7 +110,7 @@ export class MemoryOperations implements AdminOperations {
     env.pinned = true;
     env.desiredRelease = d.release;
     this.audited(actor, "rollback", env, { release: d.release });
-    return { release: d.release, commit: d.commit };
+    return { release: d.release, commit: d.commit, from: d.release };
   }
   async unpin(ref: string, actor: string) {
     const env = this.find(ref);

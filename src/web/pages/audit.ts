@@ -26,15 +26,22 @@ function query(form: AuditData["form"], page: number): string {
   return s ? `?${s}` : "";
 }
 
-function details(d: Record<string, unknown>): string {
-  const text = Object.keys(d).length ? JSON.stringify(d) : "";
-  return text.length > 200 ? text.slice(0, 199) + "…" : text;
+/** Details as "key: value" lines, each value cut to a line's worth: readable, never raw JSON. */
+function details(d: Record<string, unknown>): Html | string {
+  const entries = Object.entries(d).filter(([, v]) => v !== undefined && v !== null);
+  if (entries.length === 0) return "";
+  const value = (v: unknown) => {
+    const text = typeof v === "string" ? v : Array.isArray(v) ? v.map((x) => (typeof x === "string" ? x : JSON.stringify(x))).join(", ") : JSON.stringify(v);
+    return text.length > 160 ? text.slice(0, 159) + "…" : text;
+  };
+  return html`<dl class="kv">${entries.slice(0, 12).map(([k, v]) => html`<div><dt>${k}</dt> <dd>${value(v)}</dd></div>`)}</dl>`;
 }
 
 function row(e: AuditEntry, labels: AuditData["labels"]): Html {
   const label = e.environment && e.repository ? labels.get(`${e.repository}\u0000${e.environment}`) : undefined;
   const env = label ? html`<a href="/environments/${encodeURIComponent(label)}">${e.environment}</a>` : (e.environment ?? "");
-  return html`<tr><td>${when(e.at)}</td><td>${e.actor}</td><td><code>${e.action}</code></td><td>${e.repository ?? ""}</td><td>${env}</td><td>${e.commit ? html`<code>${shortSha(e.commit)}</code>` : ""}</td><td class="details">${details(e.details) ? html`<code>${details(e.details)}</code>` : ""}</td></tr>`;
+  // data-label names each cell where a phone shows the row as a card (no table header there).
+  return html`<tr><td data-label="When">${when(e.at)}</td><td data-label="Actor">${e.actor}</td><td data-label="Action"><code>${e.action}</code></td><td data-label="Repository">${e.repository ?? ""}</td><td data-label="Environment">${env}</td><td data-label="Commit">${e.commit ? html`<code>${shortSha(e.commit)}</code>` : ""}</td><td data-label="Details" class="details">${details(e.details)}</td></tr>`;
 }
 
 export function auditFilterOf(form: AuditData["form"]): AuditFilter {

@@ -3,7 +3,7 @@ import { changeReport } from "../change-report.js";
 import { reportMarkdown } from "../markdown.js";
 import { age, firstLine, shortRelease, shortSha, when } from "../format.js";
 import { html, linkOrText, type Html } from "../html.js";
-import { actionForm, csrfField, layout, statusBadge, type PageContext } from "./layout.js";
+import { actionForm, csrfField, layout, riskBadge, statusBadge, type PageContext } from "./layout.js";
 
 export interface EnvironmentData {
   env: EnvironmentView;
@@ -28,12 +28,12 @@ function summary(ctx: PageContext, env: EnvironmentView): Html {
   return html`<dl class="facts">
 <dt>Repository</dt><dd>${env.repository}</dd>
 <dt>Kind</dt><dd>${env.kind}${env.branch ? html` · branch <code>${env.branch}</code>` : ""}${env.pullRequest ? html` · pull request #${env.pullRequest}` : ""}</dd>
-<dt>Status</dt><dd>${statusBadge(env)}${env.reason ? html` <span class="muted">${env.reason}</span>` : ""}</dd>
-<dt>URL</dt><dd class="env-url">${linkOrText(env.url, env.url)}</dd>
+<dt>Status</dt><dd>${statusBadge(env)}${riskBadge(env)}${env.reason ? html` <span class="${env.status === "failed" ? "error-text" : "muted"}">${env.reason}</span>` : ""}</dd>
+<dt>URL</dt><dd class="env-url">${linkOrText(env.tryUrl, env.tryUrl)}</dd>
 <dt>Deployed commit</dt><dd>${c ? html`${linkOrText(c.url, html`<code>${shortSha(c.sha)}</code>`)} ${firstLine(c.message)}${c.author ? html` <span class="muted">by ${c.author}</span>` : ""} ${age(c.at, ctx.now)}` : html`<span class="muted">nothing deployed</span>`}</dd>
 <dt>Running release</dt><dd>${env.runningRelease ? html`<code>${shortRelease(env.runningRelease)}</code>` : html`<span class="muted">none</span>`}</dd>
 <dt>Desired release</dt><dd>${env.desiredRelease ? html`<code>${shortRelease(env.desiredRelease)}</code>` : html`<span class="muted">unknown</span>`}${env.desiredCommit ? html` from <code>${shortSha(env.desiredCommit)}</code>` : ""}</dd>
-${env.lastError ? html`<dt>Last error</dt><dd><pre class="error">${env.lastError}</pre></dd>` : ""}
+${env.lastError && env.status === "failed" ? html`<dt>Last error</dt><dd><pre class="error">${env.lastError}</pre></dd>` : ""}
 <dt>Updated</dt><dd>${age(env.updatedAt, ctx.now)}</dd>
 </dl>`;
 }
@@ -44,10 +44,13 @@ function actions(ctx: PageContext, env: EnvironmentView): Html {
 }
 
 function deploymentRow(ctx: PageContext, env: EnvironmentView, d: DeploymentView): Html {
+  // The release that runs is not offered: rolling back to it would change nothing.
   const rollback =
-    ctx.actor && d.outcome === "succeeded"
-      ? actionForm(ctx, `${base(env)}/rollback`, d.release === env.runningRelease ? "Pin this release" : "Roll back to this release", html`<input type="hidden" name="release" value="${d.release}">`)
-      : "";
+    ctx.actor && d.outcome === "succeeded" && d.release !== env.runningRelease
+      ? actionForm(ctx, `${base(env)}/rollback`, "Roll back to this release", html`<input type="hidden" name="release" value="${d.release}">`)
+      : d.release === env.runningRelease && d.outcome === "succeeded"
+        ? html`<p class="small"><span class="badge status-synced">running</span></p>`
+        : "";
   return html`<article class="deployment outcome-${d.outcome}" id="deployment-${d.id}">
 <header>
 <h3><code>${shortRelease(d.release)}</code> <span class="badge outcome-${d.outcome}">${d.outcome}</span></h3>
@@ -86,18 +89,22 @@ function keys(ctx: PageContext, data: EnvironmentData): Html {
 <p><strong>New key for ${data.createdKey.consumer}.</strong> Copy it now: it is not shown again. Revoking ${data.createdKey.consumer} revokes all of its keys.</p>
 <p class="copyable"><code id="new-key">${data.createdKey.key}</code> <button type="button" data-copy="new-key" hidden>Copy key</button></p>
 <p>Call the environment with it:</p>
-<p class="copyable"><code id="curl-line">curl -H "Authorization: Bearer ${data.createdKey.key}" ${env.url}</code> <button type="button" data-copy="curl-line" hidden>Copy</button></p>
+<p class="copyable"><code id="curl-line">curl -H "Authorization: Bearer ${data.createdKey.key}" ${env.tryUrl}</code> <button type="button" data-copy="curl-line" hidden>Copy</button></p>
 </div>`
     : "";
   // One row per consumer: revoking takes every key the consumer has.
   const consumers = new Map<string, KeyView[]>();
-  for (const k of data.keys) consumers.set(k.consumer, [...(consumers.get(k.consumer) ?? []), k]);
-  const rows = [...consumers].map(
-    ([consumer, list]) =>
-      html`<tr><th scope="row">${consumer}</th><td>${list.length}</td><td>${when(list.map((k) => k.createdAt).sort().at(-1))}</td><td>${ctx.actor ? actionForm(ctx, `${base(env)}/keys/revoke`, "Revoke", html`<input type="hidden" name="consumer" value="${consumer}">`, "danger") : ""}</td></tr>`,
-  );
+  for (const k of data.keys) consumers.set(`${k.inheritedFrom ?? ""}\u0000${k.consumer}`, [...(consumers.get(`${k.inheritedFrom ?? ""}\u0000${k.consumer}`) ?? []), k]);
+  const rows = [...consumers.values()].map((list) => {
+    const { consumer, inheritedFrom, inheritedFromLabel } = list[0]!;
+    const from = inheritedFrom
+      ? html`from <a href="/environments/${encodeURIComponent(inheritedFromLabel ?? inheritedFrom)}">${inheritedFrom}</a>, inherited`
+      : "own";
+    const act = inheritedFrom ? html`<span class="muted small">revoke it on ${inheritedFrom}</span>` : ctx.actor ? actionForm(ctx, `${base(env)}/keys/revoke`, "Revoke", html`<input type="hidden" name="consumer" value="${consumer}">`, "danger") : "";
+    return html`<tr><th scope="row">${consumer}</th><td>${from}</td><td>${list.length}</td><td>${when(list.map((k) => k.createdAt).sort().at(-1))}</td><td>${act}</td></tr>`;
+  });
   const table = data.keys.length
-    ? html`<div class="scroll"><table class="keys"><thead><tr><th scope="col">Consumer</th><th scope="col">Keys</th><th scope="col">Newest key created</th><th scope="col"><span class="visually-hidden">Actions</span></th></tr></thead><tbody>${rows}</tbody></table></div>`
+    ? html`<div class="scroll"><table class="keys"><thead><tr><th scope="col">Consumer</th><th scope="col">From</th><th scope="col">Keys</th><th scope="col">Newest key created</th><th scope="col">Actions</th></tr></thead><tbody>${rows}</tbody></table></div>`
     : html`<p class="muted">No API keys.</p>`;
   const form = ctx.actor
     ? html`<form method="post" action="${base(env)}/keys" class="create-key">${csrfField(ctx)}<label for="consumer">Consumer</label> <input id="consumer" name="consumer" required maxlength="100" autocomplete="off"> <button type="submit">Create key</button></form>`

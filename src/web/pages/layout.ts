@@ -23,6 +23,14 @@ export function statusBadge(env: Pick<EnvironmentView, "status" | "pinned" | "re
   return html`<span class="badge status-${env.status}">${env.status}</span>${env.pinned ? html` <span class="badge pinned">pinned</span>` : ""}${env.reportOnly ? html` <span class="badge muted-badge">report-only</span>` : ""}`;
 }
 
+/** Unapproved breaking changes in what runs, as a red badge beside the status: a security break never looks healthy. */
+export function riskBadge(env: Pick<EnvironmentView, "risk">): Html | string {
+  if (env.risk.breaking === 0) return "";
+  const words = env.risk.security > 0 ? "breaking · security" : "breaking";
+  const title = `${env.risk.breaking} unapproved breaking change${env.risk.breaking === 1 ? "" : "s"}${env.risk.security ? `, ${env.risk.security} of them security` : ""} in the running commit`;
+  return html` <span class="badge risk" title="${title}">${words}</span>`;
+}
+
 export function layout(ctx: PageContext, title: string, main: Html, options: { refresh?: boolean } = {}): Html {
   const account = ctx.actor
     ? html`<span class="muted">signed in as ${ctx.actor}</span> <form method="post" action="/logout" class="inline">${csrfField(ctx)}<button type="submit" class="link">Sign out</button></form>`

@@ -14,6 +14,18 @@ export function loginPage(ctx: PageContext, options: { next: string; error?: str
   return layout(ctx, "Sign in", html`<h1>Sign in</h1>${body}`);
 }
 
+/** An action that is hard to undo asks once more, without JavaScript: the same form again, with confirm=yes. */
+export function confirmPage(ctx: PageContext, options: { title: string; message: string; action: string; fields: Record<string, string>; button: string; back: string }): Html {
+  const hidden = Object.entries(options.fields).map(([name, value]) => html`<input type="hidden" name="${name}" value="${value}">`);
+  return layout(
+    ctx,
+    options.title,
+    html`<h1>${options.title}</h1><p>${options.message}</p>
+<form method="post" action="${options.action}" class="inline">${csrfField(ctx)}${hidden}<input type="hidden" name="confirm" value="yes"><button type="submit" class="danger">${options.button}</button></form>
+<p><a href="${options.back}">Cancel</a></p>`,
+  );
+}
+
 /** A page that says what went wrong and what to do; never a stack trace. */
 export function messagePage(ctx: PageContext, title: string, message: string, hint?: Html): Html {
   return layout(ctx, title, html`<h1>${title}</h1><p>${message}</p>${hint ?? ""}<p><a href="/">Back to the environments</a></p>`);

@@ -1,14 +1,18 @@
 import type { EnvironmentView } from "../../admin/types.js";
 import { age, firstLine, shortSha } from "../format.js";
 import { html, linkOrText, type Html } from "../html.js";
-import { layout, statusBadge, type PageContext } from "./layout.js";
+import { layout, riskBadge, statusBadge, type PageContext } from "./layout.js";
 
-/** Attention first: failed, then out of sync, then the rest. */
-const STATUS_ORDER: Record<EnvironmentView["status"], number> = { failed: 0, "out-of-sync": 1, missing: 2, progressing: 3, synced: 4 };
+/** Attention first: failed, then unapproved breaking changes running, then out of sync, then the rest. */
+const STATUS_ORDER: Record<EnvironmentView["status"], number> = { failed: 0, "out-of-sync": 2, missing: 3, progressing: 4, synced: 5 };
+
+function attention(e: EnvironmentView): number {
+  return e.status !== "failed" && e.risk.breaking > 0 ? 1 : STATUS_ORDER[e.status];
+}
 const KIND_ORDER: Record<EnvironmentView["kind"], number> = { production: 0, stage: 1, preview: 2 };
 
 function byAttention(a: EnvironmentView, b: EnvironmentView): number {
-  return STATUS_ORDER[a.status] - STATUS_ORDER[b.status] || KIND_ORDER[a.kind] - KIND_ORDER[b.kind] || a.name.localeCompare(b.name);
+  return attention(a) - attention(b) || KIND_ORDER[a.kind] - KIND_ORDER[b.kind] || a.name.localeCompare(b.name);
 }
 
 function commitCell(env: EnvironmentView, now: Date): Html {
@@ -21,8 +25,8 @@ function row(env: EnvironmentView, now: Date): Html {
   return html`<tr data-label="${env.label}" class="env status-row-${env.status}">
   <th scope="row"><a href="/environments/${encodeURIComponent(env.label)}">${env.name}</a></th>
   <td>${env.kind}</td>
-  <td>${statusBadge(env)}${env.reason ? html`<div class="muted small">${env.reason}</div>` : ""}</td>
-  <td class="url">${linkOrText(env.url, env.url)}</td>
+  <td>${statusBadge(env)}${riskBadge(env)}${env.reason ? html`<div class="muted small">${env.reason}</div>` : ""}</td>
+  <td class="url">${linkOrText(env.tryUrl, env.tryUrl)}</td>
   <td class="commit">${commitCell(env, now)}</td>
 </tr>`;
 }

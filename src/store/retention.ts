@@ -1,0 +1,26 @@
+import { sql } from "drizzle-orm";
+import { rowsOf, type Db } from "./db.js";
+
+export interface Pruned {
+  jobs: number;
+  deliveries: number;
+  checkResults: number;
+}
+
+/**
+ * Deletes what only matters for a while: finished jobs, webhook delivery ids (kept to spot
+ * redeliveries, which GitHub makes within days) and check results, all older than `days`. The
+ * newest check result of each environment and check stays, so the dashboard still says what an
+ * environment that has not changed for long last reported. The audit log is never pruned.
+ */
+export async function pruneOlderThan(db: Db, days: number): Promise<Pruned> {
+  const cutoff = sql`now() - ${days} * interval '1 day'`;
+  const count = (r: unknown) => rowsOf(r).length;
+  const jobs = count(await db.execute(sql`DELETE FROM jobs WHERE status IN ('done', 'failed', 'superseded') AND updated_at < ${cutoff} RETURNING id`));
+  const deliveries = count(await db.execute(sql`DELETE FROM webhook_deliveries WHERE received_at < ${cutoff} RETURNING delivery_id`));
+  const checkResults = count(
+    await db.execute(sql`DELETE FROM check_results WHERE created_at < ${cutoff}
+      AND id NOT IN (SELECT max(id) FROM check_results GROUP BY repository_id, environment_id, name) RETURNING id`),
+  );
+  return { jobs, deliveries, checkResults };
+}
