@@ -31,7 +31,8 @@ afterAll(async () => {
 describe("a fork's pull request preview, through dist/main.js", () => {
   it("never relays to loopback, the app's port, the metadata address or a name resolving to loopback, and relays to an allowed host", async () => {
     const repo = app.github.repo("acme", "shop");
-    const base = app.github.commit(repo, shopFiles({ upstream: allowed.url }), "main");
+    // The trusted side (main) previews forks without a maintainer's click, so every fork below is deployed.
+    const base = app.github.commit(repo, shopFiles({ upstream: allowed.url, settings: "previews:\n  forks: auto\n" }), "main");
     const victimPort = new URL(victim.url).port;
     const targets: Record<number, string> = {
       11: victim.url,
@@ -43,7 +44,7 @@ describe("a fork's pull request preview, through dist/main.js", () => {
     const heads: Record<number, string> = {};
     for (const [n, upstream] of Object.entries(targets)) {
       const number = Number(n);
-      heads[number] = app.github.commit(repo, shopFiles({ upstream, products: true }));
+      heads[number] = app.github.commit(repo, shopFiles({ upstream, products: true, settings: "previews:\n  forks: auto\n" }));
       repo.pulls.set(number, { number, state: "open", head: { sha: heads[number], ref: `fork-${n}`, fork: true }, base: { sha: base, ref: "main" } });
       expect((await app.deliver("pull_request", pullRequestEvent("opened", repo, app.github.installationId, { number, headSha: heads[number], baseSha: base, fork: true }))).status).toBe(200);
     }
