@@ -21,6 +21,7 @@ import { createLogger, type Log } from "./log.js";
 import { MAX_WEBHOOK_BYTES, readWebhookBody } from "../github/webhook-body.js";
 import { createGitHubConnect, type GitHubConnection } from "./github-connect.js";
 import { readiness } from "./health.js";
+import { createSmokeTester } from "./smoke-tester.js";
 
 export interface StartOptions {
   /** Tests give an Octokit with fast retries; production uses Probot's own. */
@@ -172,6 +173,16 @@ export async function startGitway(settings: AppSettings, env: Record<string, str
     if (settings.baseDomainFollowsPort && settings.gatewayPort === 0) urls = { baseDomain: `localhost:${gatewayPort}`, publicUrl: new URL(`http://localhost:${gatewayPort}`) };
     if (options.listenGateway !== false) closers.unshift(() => gateway.close());
 
+    // A revoked key is refused at once here, and by gateway worker processes through NOTIFY.
+    const revokeKeys = async (hashes: string[]) => {
+      for (const h of hashes) revokedKeys.add(h);
+      // A notification carries at most 8000 bytes: 100 hashes.
+      if (store.driver === "pg") for (let i = 0; i < hashes.length; i += 100) await store.db.execute(sql`SELECT pg_notify('gitway_key_revoked', ${hashes.slice(i, i + 100).join(",")})`);
+    };
+    // Previews are smoke-tested through the port the gateway serves (this process's, or its workers').
+    const smoke = createSmokeTester({ db: store.db, gateway: () => ({ host: settings.gatewayHost, port: gatewayPort }), baseDomain: () => urls.baseDomain, revokeKeys });
+    closers.push(() => smoke.close());
+
     // Files of this process: Git mirrors, the example repository, the generated admin token.
     const memory = settings.dataDir.startsWith("memory://");
     const workDir = memory ? mkdtempSync(join(tmpdir(), "gitway-")) : settings.dataDir;
@@ -214,6 +225,7 @@ export async function startGitway(settings: AppSettings, env: Record<string, str
             maxFileBytes: settings.maxFileBytes,
             readLimits: settings.readLimits,
             previewTtlHours: settings.previewTtlHours,
+            smoke,
             log,
           },
           job.payload as GitHubWork,
@@ -267,7 +279,7 @@ export async function startGitway(settings: AppSettings, env: Record<string, str
       const git = new GitReconciler(sources, workDir, { records, enqueue: (job) => queue.enqueue(job), isServing: (label) => gateway.releaseOf(label) !== undefined, log, maxFileBytes: settings.maxFileBytes, readLimits: settings.readLimits });
       reconciler = git;
       handlers[GIT_JOB_KIND] = (job) =>
-        runGitWork({ reconciler: git, records, deployer, publisherFor: (id) => new StorePublisher(store.db, id), fence: async () => (await queue.holdsLease(job, workerId)) && !(await queue.superseded(job)) }, job.payload as GitWork);
+        runGitWork({ reconciler: git, records, deployer, smoke, publisherFor: (id) => new StorePublisher(store.db, id), fence: async () => (await queue.holdsLease(job, workerId)) && !(await queue.superseded(job)) }, job.payload as GitWork);
     }
     const worker = new Worker(queue, handlers, { id: workerId, idleMs: options.workerIdleMs ?? 200, concurrency: settings.workerConcurrency, jobTimeoutMs: settings.jobTimeoutSeconds * 1000, onError: (job, e) => log("warn", `job ${job.id} (${job.kind}) attempt ${job.attempts} of ${job.maxAttempts} failed: ${safeReason(e)}`) });
     if (options.runWorker !== false) worker.start();
@@ -292,11 +304,7 @@ export async function startGitway(settings: AppSettings, env: Record<string, str
       records,
       deployer,
       running: (label) => gateway.releaseOf(label)?.hash,
-      revokeKeys: async (hashes) => {
-        for (const h of hashes) revokedKeys.add(h);
-        // Gateway worker processes hear it too (a notification carries at most 8000 bytes: 100 hashes).
-        if (store.driver === "pg") for (let i = 0; i < hashes.length; i += 100) await store.db.execute(sql`SELECT pg_notify('gitway_key_revoked', ${hashes.slice(i, i + 100).join(",")})`);
-      },
+      revokeKeys,
       secretKey,
       ...(reconciler ? { git: gitView(reconciler) } : {}),
       ...(settings.github ? { githubSync: async () => void (await enqueue({ kind: JOB_KIND.sweep, environmentKey: "gh:sweep", commitOrder: Date.now(), payload: { type: "sweep" } })) } : {}),

@@ -114,3 +114,22 @@ export async function consumersOf(db: Db, environmentId: number): Promise<{ name
   }
   return [...byName].map(([name, keyHashes]) => ({ name, keyHashes }));
 }
+
+/** Adds one key (by its hash) to an environment's consumer, creating the consumer when it is new. */
+export async function addKey(db: Db, environmentId: number, consumer: string, keyHash: string): Promise<void> {
+  await db.transaction(async (tx) => {
+    const t = tx as unknown as Db;
+    await t.insert(apiConsumers).values({ environmentId, name: consumer }).onConflictDoNothing();
+    const [row] = await t.select({ id: apiConsumers.id }).from(apiConsumers).where(and(eq(apiConsumers.environmentId, environmentId), eq(apiConsumers.name, consumer)));
+    await t.insert(apiKeys).values({ consumerId: row!.id, keyHash });
+  });
+}
+
+/** Removes a consumer of an environment with all its keys; returns the hashes of the keys removed. */
+export async function removeConsumer(db: Db, environmentId: number, consumer: string): Promise<string[]> {
+  const [row] = await db.select({ id: apiConsumers.id }).from(apiConsumers).where(and(eq(apiConsumers.environmentId, environmentId), eq(apiConsumers.name, consumer)));
+  if (!row) return [];
+  const gone = await db.delete(apiKeys).where(eq(apiKeys.consumerId, row.id)).returning({ hash: apiKeys.keyHash });
+  await db.delete(apiConsumers).where(eq(apiConsumers.id, row.id));
+  return gone.map((k) => k.hash);
+}
