@@ -129,6 +129,7 @@ export class Operations implements AdminOperations {
       pullRequest: row.pullRequest,
       lastError: row.lastError,
       risk: await this.riskOf(row),
+      smoke: await this.smokeOf(row),
       updatedAt: row.updatedAt.toISOString(),
     };
   }
@@ -147,6 +148,18 @@ export class Operations implements AdminOperations {
     if (!Array.isArray(changes)) return none;
     const open = changes.filter((c): c is { level: string; category?: string } => typeof c === "object" && c !== null && (c as { level?: unknown }).level === "breaking" && !(c as { accepted?: unknown }).accepted);
     return { breaking: open.length, security: open.filter((c) => c.category === "security").length };
+  }
+
+  /** The newest smoke check of this preview's running commit: checks are kept per commit, so the environment is read from its details. */
+  private async smokeOf(row: EnvRow): Promise<EnvironmentView["smoke"]> {
+    if (row.kind !== "preview" || !row.deployedCommitSha) return null;
+    const [latest] = await this.deps.db
+      .select({ conclusion: checkResults.conclusion, title: checkResults.title })
+      .from(checkResults)
+      .where(and(eq(checkResults.repositoryId, row.repositoryId), eq(checkResults.commitSha, row.deployedCommitSha), eq(checkResults.name, "smoke"), sql`${checkResults.details}->>'environment' = ${row.name}`))
+      .orderBy(desc(checkResults.id))
+      .limit(1);
+    return latest ?? null;
   }
 
   async environments(): Promise<EnvironmentView[]> {

@@ -131,6 +131,8 @@ describe("the smoke test of a branch's preview (Git mode)", () => {
     expect(smoke!.title).toBe('2 of 3 answers break the description: listOrders (GET /v1/orders): body[0].status must be one of "open", "shipped"');
     expect(smoke!.summary).toContain('| getOrder (GET /v1/orders/{orderId}) | `GET /v1/orders/o-1` | 200 | **failed** | body.status must be one of "open", "shipped" |');
     expect(smoke!.summary).toContain("| health (GET /v1/health) | `GET /v1/health` | 200 | passed |");
+    // The operator sees it beside the environment (gitway status prints it), not only among the checks.
+    expect((await app!.operations.environment("branch-feature-x")).smoke).toEqual({ conclusion: "failure", title: smoke!.title });
   });
 
   it("says the upstream is unavailable, not that the contract is broken, when the upstream does not answer", async () => {
