@@ -110,19 +110,19 @@ const schema = {
         branches: { type: "array", maxItems: 50, items: { type: "string", minLength: 1 } },
         inherit: { type: "string", pattern: "^[a-z][a-z0-9-]{0,30}$" },
         forks: { enum: [...FORK_POLICIES] },
+        // `off`, or the limits: if/then/else so that a mistake is told for the form it was meant as.
         smoke: {
-          anyOf: [
-            { const: "off" },
-            {
-              type: "object",
-              additionalProperties: false,
-              properties: {
-                maxRequests: { type: "integer", minimum: 1, maximum: SMOKE_LIMITS.maxRequests },
-                timeoutSeconds: { type: "integer", minimum: 1, maximum: SMOKE_LIMITS.timeoutSeconds },
-                unsafe: { type: "boolean" },
-              },
+          if: { type: "string" },
+          then: { enum: ["off"] },
+          else: {
+            type: "object",
+            additionalProperties: false,
+            properties: {
+              maxRequests: { type: "integer", minimum: 1, maximum: SMOKE_LIMITS.maxRequests },
+              timeoutSeconds: { type: "integer", minimum: 1, maximum: SMOKE_LIMITS.timeoutSeconds },
+              unsafe: { type: "boolean" },
             },
-          ],
+          },
         },
       },
     },
