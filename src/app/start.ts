@@ -179,8 +179,16 @@ export async function startGitway(settings: AppSettings, env: Record<string, str
       // A notification carries at most 8000 bytes: 100 hashes.
       if (store.driver === "pg") for (let i = 0; i < hashes.length; i += 100) await store.db.execute(sql`SELECT pg_notify('gitway_key_revoked', ${hashes.slice(i, i + 100).join(",")})`);
     };
-    // Previews are smoke-tested through the port the gateway serves (this process's, or its workers').
-    const smoke = createSmokeTester({ db: store.db, gateway: () => ({ host: settings.gatewayHost, port: gatewayPort }), baseDomain: () => urls.baseDomain, revokeKeys });
+    // Previews are smoke-tested through this process's gateway, which holds each release the moment it
+    // is deployed. With gateway workers serving the port (they learn of a release a moment later),
+    // it listens for the smoke tests alone, on a loopback port of its own that no upstream may reach.
+    let smokeAddress = { host: settings.gatewayHost, port: gatewayPort };
+    if (options.listenGateway === false) {
+      smokeAddress = { host: "127.0.0.1", port: await listen(gateway.server, 0, "127.0.0.1") };
+      ownPorts.add(smokeAddress.port);
+      closers.unshift(() => gateway.close());
+    }
+    const smoke = createSmokeTester({ db: store.db, gateway: () => smokeAddress, baseDomain: () => urls.baseDomain, revokeKeys });
     closers.push(() => smoke.close());
 
     // Files of this process: Git mirrors, the example repository, the generated admin token.

@@ -91,9 +91,9 @@ describe("the smoke test of a branch's preview (Git mode)", () => {
     rmSync(root, { recursive: true, force: true });
   });
 
-  async function start() {
+  async function start(options: { listenGateway?: boolean } = {}) {
     const env: Record<string, string> = { GITWAY_REPOS: repo.dir, PORT: "0", GATEWAY_PORT: "0", GITWAY_UPSTREAM_ALLOW: "127.0.0.1", GITWAY_DATA_DIR: "memory://", GITWAY_POLL_SECONDS: "3600", GITWAY_ADMIN_TOKEN: "test-admin-token-0123456789", LOG_LEVEL: "fatal" };
-    app = await startGitway(readAppSettings(env), env, { log: (l, m) => process.env.SMOKE_DEBUG && console.log(l, m), workerIdleMs: 10 });
+    app = await startGitway(readAppSettings(env), env, { log: (l, m) => process.env.SMOKE_DEBUG && console.log(l, m), workerIdleMs: 10, ...options });
     await app.reconciler!.tick();
     await app.idle(30_000);
     if (process.env.SMOKE_DEBUG) console.log(JSON.stringify((await app.operations.environments()).map((e) => [e.name, e.status, e.reason])));
@@ -118,6 +118,15 @@ describe("the smoke test of a branch's preview (Git mode)", () => {
     expect(upstream.calls.some((c) => c.method === "POST")).toBe(false);
     // Revoked after: the preview keeps no consumer of the test's.
     expect((await app!.operations.keys("branch-feature-x")).map((k) => k.consumer)).toEqual([]);
+  });
+
+  it("goes through this process's own gateway when gateway workers serve the port (they learn of a release a moment later)", async () => {
+    repo.commit("main", ordersConfig(upstream.url));
+    const sha = repo.commit("feature/x", ordersConfig(upstream.url));
+    // No worker serves the gateway port here at all: only the app process's own gateway can answer.
+    await start({ listenGateway: false });
+
+    expect(await smokeOf(sha)).toMatchObject({ conclusion: "success", title: "3 answers as the description says" });
   });
 
   it("fails, naming the operation and the first schema error, when the upstream answers a body the description does not allow", async () => {
