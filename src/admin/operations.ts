@@ -1,6 +1,6 @@
 import { randomBytes, createHash } from "node:crypto";
 import { and, count, desc, eq, gte, inArray, lte, ne, sql, type SQL } from "drizzle-orm";
-import { readConfig, hasErrors, tryPath, type GatewayConfig } from "../config/index.js";
+import { readConfig, hasErrors, SMOKE_CONSUMER, tryPath, type GatewayConfig } from "../config/index.js";
 import type { Deployer } from "../pipeline/index.js";
 import { formatDiagnosticLine } from "../report/index.js";
 import { listVariables, rowsOf, saveRelease, setVariable, tables, type Db, type StoreRecords } from "../store/index.js";
@@ -270,6 +270,7 @@ export class Operations implements AdminOperations {
 
   async createKey(ref: string, consumer: string, actor: string): Promise<{ consumer: string; key: string }> {
     if (!/^[A-Za-z0-9][A-Za-z0-9._@-]{0,63}$/.test(consumer)) throw new AdminError("BAD_REQUEST", "a consumer name is 1 to 64 letters, digits, dots, dashes, underscores or @");
+    if (consumer === SMOKE_CONSUMER) throw new AdminError("BAD_REQUEST", `${SMOKE_CONSUMER} is the consumer of the smoke test's own keys (minted and revoked by Gitway); choose another name`);
     const env = await this.resolve(ref);
     const key = KEY_PREFIX + randomBytes(24).toString("base64url");
     await this.deps.db.transaction(async (tx) => {

@@ -1,10 +1,9 @@
 import { createHash, randomBytes } from "node:crypto";
 import { Agent, request } from "undici";
+import { SMOKE_CONSUMER } from "../config/index.js";
 import type { SmokeTester } from "../pipeline/index.js";
 import { addKey, removeConsumer, type Db } from "../store/index.js";
 
-/** The consumer a smoke test's key belongs to: the upstream sees this name in X-Consumer-Name. */
-export const SMOKE_CONSUMER = "gitway-smoke";
 /** An answer's body is read up to this size: enough for any schema error, bounded for a huge one. */
 const MAX_BODY_BYTES = 1024 * 1024;
 

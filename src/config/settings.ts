@@ -66,6 +66,12 @@ export interface SmokeSettings {
 
 export const SMOKE_LIMITS = { maxRequests: 50, timeoutSeconds: 30 } as const;
 
+/**
+ * The consumer whose key a smoke test mints and revokes: reserved (no operator may create it), and
+ * left out of a release's content hash, so a preview's release id does not change with each test.
+ */
+export const SMOKE_CONSUMER = "gitway-smoke";
+
 export const FORK_POLICIES = ["off", "approve", "auto"] as const;
 /** In order from closed to open: a change to a later one loosens the gate. */
 export type ForkPolicy = (typeof FORK_POLICIES)[number];

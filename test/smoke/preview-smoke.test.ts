@@ -118,6 +118,12 @@ describe("the smoke test of a branch's preview (Git mode)", () => {
     expect(upstream.calls.some((c) => c.method === "POST")).toBe(false);
     // Revoked after: the preview keeps no consumer of the test's.
     expect((await app!.operations.keys("branch-feature-x")).map((k) => k.consumer)).toEqual([]);
+    // The test's key does not make a release of its own: the preview runs production's release id (same files, no keys).
+    const [preview, production] = [await app!.operations.environment("branch-feature-x"), await app!.operations.environment("production")];
+    expect(preview.runningRelease).toBe(production.runningRelease);
+    expect(preview.desiredRelease).toBe(preview.runningRelease);
+    // Its consumer's name is the smoke test's alone.
+    await expect(app!.operations.createKey("branch-feature-x", "gitway-smoke", "admin")).rejects.toThrow(/gitway-smoke is the consumer of the smoke test's own keys/);
   });
 
   it("goes through this process's own gateway when gateway workers serve the port (they learn of a release a moment later)", async () => {
