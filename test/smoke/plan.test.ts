@@ -131,3 +131,14 @@ describe("the smoke test's plan for a route behind an API key", () => {
     expect(plan.skipped[0]!.reason).toMatch(/basic-auth credentials/);
   });
 });
+
+describe("the smoke test's plan for the seed example (examples/seed-orders)", () => {
+  it("sends its one operation with a key, in the default Authorization: Bearer form", async () => {
+    const { readDirectorySnapshot } = await import("../../src/git/index.js");
+    const { SEED_DIR } = await import("../helpers.js");
+    const config = readConfig(await readDirectorySnapshot(SEED_DIR, 32 * 1024 * 1024)).config!;
+    const plan = planSmoke(config, limits);
+    expect(plan.requests.map((r) => [r.operation, `${r.method} ${r.path}`, r.key])).toEqual([["listOrders (GET /api/v1/orders)", "GET /api/v1/orders", { header: "authorization", scheme: "Bearer" }]]);
+    expect(plan.skipped).toEqual([]);
+  });
+});
