@@ -91,7 +91,7 @@ export async function previewChange(deps: PipelineDeps, req: PreviewRequest): Pr
 
   // 7. Comment
   if (pullRequest !== undefined && settings.comment && preview.environment) {
-    await deps.publisher.comment(pullRequest, preview.environment, pullRequestComment({ validate, changes, preview: preview.state, headSha: req.headSha }));
+    await deps.publisher.comment(pullRequest, preview.environment, pullRequestComment({ validate, changes, preview: preview.state, ...(smoke ? { smoke } : {}), headSha: req.headSha }));
   }
   return preview.result;
 }

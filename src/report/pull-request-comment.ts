@@ -37,12 +37,13 @@ function previewSection(p: PreviewState): string[] {
 }
 
 /** The one pull-request comment: the validate and changes verdicts and where the preview runs. */
-export function pullRequestComment(input: { validate?: CheckText; changes?: CheckText; preview: PreviewState; headSha?: string }): string {
+export function pullRequestComment(input: { validate?: CheckText; changes?: CheckText; preview: PreviewState; smoke?: CheckText; headSha?: string }): string {
   const out = [COMMENT_MARKER, "### Gitway", ""];
   if (input.validate) out.push(`${ICON[input.validate.conclusion]} **Validate**: ${escapeMarkdown(input.validate.title)}`);
   if (input.changes) out.push(`${ICON[input.changes.conclusion]} **Changes**: ${escapeMarkdown(input.changes.title)}`);
   if (input.validate || input.changes) out.push("");
   out.push(...previewSection(input.preview));
+  if (input.smoke) out.push("", `${ICON[input.smoke.conclusion]} **Smoke test**: ${escapeMarkdown(input.smoke.title)}`);
   if (input.headSha) out.push("", `<sub>Updated for ${input.headSha.slice(0, 7)}. The checks hold the details.</sub>`);
   return out.join("\n") + "\n";
 }

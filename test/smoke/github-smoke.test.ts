@@ -46,6 +46,8 @@ it("a pull request's preview gets a Gitway / smoke check run that fails on the o
   expect(ordersCall.headers["x-consumer-name"]).toBe("gitway-smoke");
   expect(ordersCall.headers.authorization).toBeUndefined();
   expect(await t.app.operations.keys("acme-stock-pr-3")).toEqual([]);
+  // The comment sums it up in one line beside the others.
+  expect(t.github.commentsOf(repo, 3)[0]!.body).toContain('❌ **Smoke test**: 1 of 3 answers breaks the description: getStock (GET /api/v1/stock): body lacks the required property "available"');
   // The other checks are as before.
   expect(t.github.latestCheck(head, "Gitway / preview")).toMatchObject({ conclusion: "success" });
 });
