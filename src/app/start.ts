@@ -433,7 +433,7 @@ export async function startGitway(settings: AppSettings, env: Record<string, str
       closers.unshift(async () => clearInterval(timer));
     }
 
-    log("info", `app on http://${settings.host}:${appPort}${settings.github ? ` (GitHub App ${settings.github.appId} at ${settings.github.baseUrl}, webhooks at ${settings.github.webhookPath})` : ""}; gateway on http://${settings.gatewayHost}:${gatewayPort} for *.${urls.baseDomain} (listening after ${since()})`);
+    log("info", `app on http://${settings.host}:${appPort}${settings.github ? ` (GitHub App ${settings.github.appId} at ${settings.github.baseUrl}, webhooks at ${settings.github.webhookPath})` : ""}; ${settings.role === "app" ? `environments at *.${urls.baseDomain}, served by GITWAY_ROLE=gateway processes` : `gateway on http://${settings.gatewayHost}:${gatewayPort} for *.${urls.baseDomain}`} (listening after ${since()})`);
     return {
       appUrl: `http://${settings.host}:${appPort}`,
       gatewayUrl: `http://${settings.gatewayHost}:${gatewayPort}`,
