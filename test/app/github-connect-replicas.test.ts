@@ -1,4 +1,8 @@
+import { execFileSync } from "node:child_process";
 import { randomBytes } from "node:crypto";
+import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
 import { sql } from "drizzle-orm";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
 import { readAppSettings } from "../../src/app/settings.js";
@@ -6,7 +10,9 @@ import { startGitway, type Running } from "../../src/app/start.js";
 import { rowsOf } from "../../src/store/index.js";
 import { deliver, example } from "../github/webhooks.js";
 import { freshPostgresDatabase, POSTGRES_SKIPPED } from "../store/drivers.js";
+import { forward, policiesFile, route, routesFile } from "../config/fixtures/seed.js";
 import { githubApi } from "./manifest-github.js";
+import { startProcess } from "./start.js";
 
 const ADMIN_TOKEN = "replica-admin-token-0123456789";
 const SECRET_KEY = randomBytes(32).toString("base64");
@@ -49,7 +55,7 @@ describe.skipIf(POSTGRES_SKIPPED !== undefined)(`two app processes on one Postgr
   }
 
   /** The maintainer's round trip through the Connect GitHub page of one process. */
-  async function connectThrough(r: Running): Promise<void> {
+  async function connectThrough(r: Pick<Running, "appUrl">): Promise<void> {
     const form = new URLSearchParams({ token: ADMIN_TOKEN, public_url: "https://gitway.example.com", name: "Gitway test", organization: "", enterprise: github.url });
     const page = await (await fetch(`${r.appUrl}/github/connect`, { method: "POST", headers: { "content-type": "application/x-www-form-urlencoded" }, body: form.toString() })).text();
     const state = new URL(unescape(/<form id="manifest" method="post" action="([^"]+)"/.exec(page)![1]!)).searchParams.get("state")!;
@@ -57,8 +63,8 @@ describe.skipIf(POSTGRES_SKIPPED !== undefined)(`two app processes on one Postgr
     expect(callback.status).toBe(303);
   }
 
-  const answersWebhooks = async (r: Running) => (await deliver(r.appUrl, "pull_request", installed(example("pull_request", "opened")), WEBHOOK_SECRET)).status === 200;
-  const statusOf = async (r: Running) => ((await (await fetch(`${r.appUrl}/api/github`)).json()) as { from: string; appId?: number }).from;
+  const answersWebhooks = async (r: Pick<Running, "appUrl">) => (await deliver(r.appUrl, "pull_request", installed(example("pull_request", "opened")), WEBHOOK_SECRET)).status === 200;
+  const statusOf = async (r: Pick<Running, "appUrl">) => ((await (await fetch(`${r.appUrl}/api/github`)).json()) as { from: string; appId?: number }).from;
   const sweeps = async (r: Running) => rowsOf<{ n: number }>(await r.store.db.execute(sql`SELECT count(*)::int AS n FROM jobs WHERE environment_key = 'gh:sweep'`))[0]!.n;
 
   it("the other process runs as the app connected through the first one, without a restart, and stops when it is disconnected", async () => {
@@ -81,6 +87,34 @@ describe.skipIf(POSTGRES_SKIPPED !== undefined)(`two app processes on one Postgr
     expect(await (await fetch(`${b.appUrl}/readyz`)).json()).toEqual({ ok: true, store: "ok" });
   });
 
+  it("two processes started as npm start runs them: connected through one, the other answers the app's webhooks; disconnected, neither does", async () => {
+    const root = mkdtempSync(join(tmpdir(), "gitway-replicas-"));
+    const repo = join(root, "shop");
+    mkdirSync(join(repo, "config"), { recursive: true });
+    writeFileSync(join(repo, "config/routes.oas.json"), routesFile([{ path: "/api/v1/orders", operationId: "listOrders", route: route([], forward("http://127.0.0.1:9")) }]));
+    writeFileSync(join(repo, "config/policies.json"), policiesFile([]));
+    const git = (...args: string[]) => execFileSync("git", ["-c", "user.name=T", "-c", "user.email=t@example.invalid", "-c", "commit.gpgsign=false", ...args], { cwd: repo });
+    git("init", "--quiet", "--initial-branch=main");
+    git("add", "-A");
+    git("commit", "--quiet", "-m", "orders");
+    const env = (name: string) => ({ DATABASE_URL: database.url, PORT: "0", GATEWAY_PORT: "0", GITWAY_REPOS: repo, GITWAY_POLL_SECONDS: "3600", GITWAY_DATA_DIR: join(root, name), GITWAY_ADMIN_TOKEN: ADMIN_TOKEN, GITWAY_SECRET_KEY: SECRET_KEY });
+    const a = await startProcess(["dist/main.js"], env("a"));
+    const b = await startProcess(["dist/main.js"], env("b")).catch(async (e: unknown) => (await a.stop(), Promise.reject(e)));
+    try {
+      expect(await answersWebhooks(b)).toBe(false);
+      await connectThrough(a);
+      await within(() => answersWebhooks(b));
+      expect(b.output()).toContain("running as GitHub App 4242 (gitway-test)");
+      expect((await fetch(`${a.appUrl}/api/github/disconnect`, { method: "POST", headers: { authorization: `Bearer ${ADMIN_TOKEN}` } })).status).toBe(200);
+      await within(async () => !(await answersWebhooks(b)));
+      expect(await answersWebhooks(a)).toBe(false);
+    } finally {
+      expect(await b.stop()).toBe(0);
+      expect(await a.stop()).toBe(0);
+      rmSync(root, { recursive: true, force: true });
+    }
+  }, 120_000);
+
   it("a process that missed the notification picks the app up at its next re-check", async () => {
     const a = await start();
     const b = await start(300);
@@ -95,9 +129,13 @@ describe.skipIf(POSTGRES_SKIPPED !== undefined)(`two app processes on one Postgr
   it("a process whose notification connection was cut re-reads the app once it listens again", async () => {
     const a = await start();
     const b = await start();
-    // Every listener of the app processes loses its connection; the app is connected meanwhile.
-    await a.store.db.execute(sql`SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE application_name = 'gitway-app-listener' AND datname = current_database()`);
+    // The app is connected without a notification (the re-check is an hour away): b does not know.
+    await a.store.db.execute(sql`ALTER TABLE github_app DISABLE TRIGGER github_app_changed`);
     await connectThrough(a);
+    await new Promise((r) => setTimeout(r, 500));
+    expect(await answersWebhooks(b)).toBe(false);
+    // Every listener of the app processes loses its connection: b listens again and re-reads the row.
+    await a.store.db.execute(sql`SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE application_name = 'gitway-app-listener' AND datname = current_database()`);
     await within(() => answersWebhooks(b));
   });
 
