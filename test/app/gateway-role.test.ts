@@ -1,5 +1,7 @@
 import { execFileSync } from "node:child_process";
 import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
+import { createServer } from "node:net";
+import type { AddressInfo } from "node:net";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import pg from "pg";
@@ -12,6 +14,8 @@ import { POSTGRES_SKIPPED, postgres } from "../store/drivers.js";
 import { startProcess, type Started } from "./start.js";
 
 const GATEWAY_READY = /health on (http:\/\/[^\s;]+)[^\n]*gateway on (http:\/\/[^\s;]+)/;
+/** With GATEWAY_WORKERS, the first process answers the probes; its workers listen on the chosen port. */
+const GATEWAY_PROBES_READY = /health on (http:\/\/[^\s;]+)[^\n]*()gateway on port \d+ in GATEWAY_WORKERS processes/;
 const APP_READY = /app on (http:\/\/[^\s;]+)[^\n]*()served by GITWAY_ROLE=gateway processes/;
 
 describe("GITWAY_ROLE settings", () => {
@@ -33,7 +37,17 @@ describe("GITWAY_ROLE settings", () => {
   });
 });
 
-describe.skipIf(POSTGRES_SKIPPED !== undefined)(`a gateway-role process beside an app-role process on one PostgreSQL${POSTGRES_SKIPPED ? ` (skipped: ${POSTGRES_SKIPPED})` : ""}`, () => {
+/** A port this test chose and checked is free (every gateway worker listens on the same one). */
+async function freePort(): Promise<number> {
+  const server = createServer();
+  await new Promise<void>((r) => server.listen(0, "127.0.0.1", r));
+  const port = (server.address() as AddressInfo).port;
+  await new Promise<void>((r) => server.close(() => r()));
+  return port;
+}
+
+// One gateway process serving the port itself, and the Kubernetes gateway pod's shape: a first process and two workers.
+describe.skipIf(POSTGRES_SKIPPED !== undefined).each([1, 2])(`a gateway-role process (GATEWAY_WORKERS=%i) beside an app-role process on one PostgreSQL${POSTGRES_SKIPPED ? ` (skipped: ${POSTGRES_SKIPPED})` : ""}`, (workers) => {
   let root: string;
   let repo: string;
   let databaseUrl: string;
@@ -68,7 +82,9 @@ describe.skipIf(POSTGRES_SKIPPED !== undefined)(`a gateway-role process beside a
 
   it("takes no job, answers only the probes on its app port, and serves the release the app-role process deployed", async () => {
     const common = { DATABASE_URL: databaseUrl, GATEWAY_BASE_DOMAIN: "localhost", GATEWAY_PORT: "0", PORT: "0", LOG_LEVEL: "info" };
-    gateway = await startProcess(["dist/main.js"], { ...common, GITWAY_ROLE: "gateway" }, undefined, 60_000, GATEWAY_READY);
+    const port = workers > 1 ? await freePort() : 0;
+    gateway = await startProcess(["dist/main.js"], { ...common, GITWAY_ROLE: "gateway", GATEWAY_PORT: String(port), GATEWAY_WORKERS: String(workers) }, undefined, 60_000, workers > 1 ? GATEWAY_PROBES_READY : GATEWAY_READY);
+    const gatewayUrl = workers > 1 ? `http://127.0.0.1:${port}` : gateway.gatewayUrl;
 
     // A job queued while only the gateway runs stays queued: it has no worker.
     const db = new pg.Client({ connectionString: databaseUrl });
@@ -90,16 +106,22 @@ describe.skipIf(POSTGRES_SKIPPED !== undefined)(`a gateway-role process beside a
     expect(app.output()).not.toMatch(/gateway on http/);
 
     const host = "local-shop-production.localhost";
+    // A new connection per request, so every worker process answers in turn.
+    const get = () =>
+      request(`${gatewayUrl}/api/v1/orders`, { headers: { host, connection: "close" } }).then(
+        async (res) => (await res.body.dump(), res.statusCode),
+        () => 0,
+      );
     const until = Date.now() + 60_000;
     let status = 0;
     while (status !== 200) {
       if (Date.now() > until) throw new Error(`the gateway-role process did not serve the release (last ${status}):\n${gateway.output()}\n${app.output()}`);
       await new Promise((r) => setTimeout(r, 250));
-      status = await request(`${gateway.gatewayUrl}/api/v1/orders`, { headers: { host } }).then(
-        async (res) => (await res.body.dump(), res.statusCode),
-        () => 0,
-      );
+      status = await get();
     }
-    expect(upstream.seen.length).toBeGreaterThan(0);
+    const statuses: number[] = [];
+    for (let i = 0; i < 4 * workers; i++) statuses.push(await get());
+    expect(statuses).toEqual(Array(4 * workers).fill(200));
+    expect(upstream.seen.length).toBeGreaterThan(4 * workers);
   }, 120_000);
 });
