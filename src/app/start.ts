@@ -41,6 +41,14 @@ export interface StartOptions {
 
 /** The re-check behind gitway_github_app's notifications: a lost one delays a replica by at most this. */
 export const GITHUB_RECHECK_MS = 60_000;
+/** One read of the connected app: a store that does not answer within this is tried again at the next re-check. */
+const GITHUB_READ_TIMEOUT_MS = 10_000;
+
+function withTimeout<T>(work: Promise<T>, ms: number, message: string): Promise<T> {
+  let timer: NodeJS.Timeout | undefined;
+  const late = new Promise<never>((_, reject) => (timer = setTimeout(() => reject(new Error(`${message} within ${ms / 1000} s`)), ms)));
+  return Promise.race([work, late]).finally(() => clearTimeout(timer));
+}
 
 export interface Running {
   appUrl: string;
@@ -260,36 +268,55 @@ export async function startGitway(settings: AppSettings, env: Record<string, str
     // announces it (gitway_github_app) or, should that be lost, at the next re-check.
     const identity = (app: StoredGitHubApp) => `${app.appId} ${app.apiUrl} ${app.connectedAt.getTime()}`;
     let followed: string | undefined;
-    let unreadable: string | undefined;
-    let following: Promise<void> = Promise.resolve();
-    /** Runs as the app the store holds now (or as none); one read at a time, each bounded by the store's timeout. */
+    /** Why the app the store holds does not run here (unreadable, or it failed to start); undefined when all is well. */
+    let notRunning: string | undefined;
+    /** One read of the stored app and the switch it calls for; never rejects (a failure is logged, the next read tries again). */
+    const followOnce = async (): Promise<void> => {
+      // Said once per reason, not at every re-check; /readyz says not ready meanwhile.
+      const cannotRun = (reason: string) => {
+        if (reason !== notRunning) log("error", (notRunning = reason));
+      };
+      let stored: StoredGitHubApp | undefined;
+      try {
+        stored = await withTimeout(loadGitHubApp(store.db, secretKey!), GITHUB_READ_TIMEOUT_MS, "the store did not answer");
+      } catch (e) {
+        return cannotRun(`the connected GitHub App cannot be read: ${safeReason(e)}`);
+      }
+      const now = stored ? identity(stored) : undefined;
+      if (now === followed) return void (notRunning = undefined);
+      if (github.from === "store") {
+        log("info", `no longer running as GitHub App ${github.app.appId}: ${stored ? "another app was connected" : "it was disconnected"}`);
+        stopGitHub();
+      }
+      followed = undefined;
+      if (!stored) return void (notRunning = undefined);
+      try {
+        await connectGitHub({ appId: stored.appId, privateKey: stored.privateKey, webhookSecret: stored.webhookSecret, baseUrl: stored.apiUrl });
+      } catch (e) {
+        stopGitHub();
+        return cannotRun(`GitHub App ${stored.appId} could not be started: ${safeReason(e)}`);
+      }
+      github = { from: "store", app: stored };
+      followed = now;
+      notRunning = undefined;
+      log("info", `running as GitHub App ${stored.appId} (${stored.slug}) at ${stored.apiUrl}, connected from the Connect GitHub page`);
+    };
+    // One read at a time and at most one waiting behind it: however many notifications and
+    // re-checks arrive while the store is slow, they share the next read, which starts after the
+    // current one ends and so sees every change made before it was asked for.
+    let reading: Promise<void> | undefined;
+    let waiting: Promise<void> | undefined;
     const followStoredApp = (): Promise<void> => {
-      const next = following.then(async () => {
-        let stored: StoredGitHubApp | undefined;
-        try {
-          stored = await loadGitHubApp(store.db, secretKey!);
-          unreadable = undefined;
-        } catch (e) {
-          // Said once per reason, not at every re-check.
-          if (safeReason(e) !== unreadable) log("error", `the connected GitHub App cannot be read: ${(unreadable = safeReason(e))}`);
-          return;
-        }
-        const now = stored ? identity(stored) : undefined;
-        if (now === followed) return;
-        if (github.from === "store") {
-          log("info", `no longer running as GitHub App ${github.app.appId}: ${stored ? "another app was connected" : "it was disconnected"}`);
-          stopGitHub();
-        }
-        followed = undefined;
-        if (stored) {
-          await connectGitHub({ appId: stored.appId, privateKey: stored.privateKey, webhookSecret: stored.webhookSecret, baseUrl: stored.apiUrl });
-          github = { from: "store", app: stored };
-          log("info", `running as GitHub App ${stored.appId} (${stored.slug}) at ${stored.apiUrl}, connected from the Connect GitHub page`);
-        }
-        followed = now;
+      if (waiting) return waiting;
+      if (!reading) {
+        reading = followOnce().finally(() => (reading = undefined));
+        return reading;
+      }
+      waiting = reading.then(() => {
+        waiting = undefined;
+        return followStoredApp();
       });
-      following = next.catch(() => {});
-      return next;
+      return waiting;
     };
     if (settings.github) {
       await connectGitHub({ appId: settings.github.appId, privateKey: privateKey!, webhookSecret: settings.github.webhookSecret, baseUrl: settings.github.baseUrl });
@@ -397,7 +424,9 @@ export async function startGitway(settings: AppSettings, env: Record<string, str
         return;
       }
       if (req.url === "/readyz") {
-        const ready = await readiness(store, github.from === "none" ? undefined : (githubKey ?? null));
+        // A connected app this process cannot read (another GITWAY_SECRET_KEY) is credentials not loaded:
+        // GitHub's deliveries must not be sent to a replica that would answer them 404.
+        const ready = await readiness(store, github.from === "none" && notRunning === undefined ? undefined : (githubKey ?? null));
         res.writeHead(ready.ok ? 200 : 503, { "content-type": "application/json", "cache-control": "no-store" });
         res.end(JSON.stringify(ready));
         return;

@@ -47,9 +47,9 @@ describe.skipIf(POSTGRES_SKIPPED !== undefined)(`two app processes on one Postgr
     await database.drop();
   });
 
-  async function start(githubRecheckMs = 3_600_000): Promise<Running> {
-    const env: Record<string, string> = { PORT: "0", GATEWAY_PORT: "0", DATABASE_URL: database.url, GITWAY_DATA_DIR: "memory://", GITWAY_ADMIN_TOKEN: ADMIN_TOKEN, GITWAY_SECRET_KEY: SECRET_KEY, GITWAY_POLL_SECONDS: "3600", LOG_LEVEL: "fatal" };
-    const r = await startGitway(readAppSettings(env), env, { log: () => {}, runWorker: false, githubRecheckMs });
+  async function start(githubRecheckMs = 3_600_000, secretKey = SECRET_KEY, log: (level: string, message: string) => void = () => {}): Promise<Running> {
+    const env: Record<string, string> = { PORT: "0", GATEWAY_PORT: "0", DATABASE_URL: database.url, GITWAY_DATA_DIR: "memory://", GITWAY_ADMIN_TOKEN: ADMIN_TOKEN, GITWAY_SECRET_KEY: secretKey, GITWAY_POLL_SECONDS: "3600", LOG_LEVEL: "fatal" };
+    const r = await startGitway(readAppSettings(env), env, { log, runWorker: false, githubRecheckMs });
     running.push(r);
     return r;
   }
@@ -137,6 +137,22 @@ describe.skipIf(POSTGRES_SKIPPED !== undefined)(`two app processes on one Postgr
     // Every listener of the app processes loses its connection: b listens again and re-reads the row.
     await a.store.db.execute(sql`SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE application_name = 'gitway-app-listener' AND datname = current_database()`);
     await within(() => answersWebhooks(b));
+  });
+
+  it("a process with another GITWAY_SECRET_KEY says once that it cannot read the app, and is not ready rather than answering its webhooks 404", async () => {
+    const a = await start();
+    const said: string[] = [];
+    const b = await start(200, randomBytes(32).toString("base64"), (level, message) => level === "error" && said.push(message));
+    await connectThrough(a);
+    // Told by the notification, then re-checked every 200 ms: one line, however many reads.
+    await within(async () => said.length > 0);
+    await new Promise((r) => setTimeout(r, 1_000));
+    expect(said).toEqual([expect.stringMatching(/^the connected GitHub App cannot be read: /)]);
+    expect(said[0]).not.toMatch(/PRIVATE KEY|webhook-secret-value/);
+    expect(await answersWebhooks(b)).toBe(false);
+    // Not ready: GitHub's deliveries must go to a replica that can answer them.
+    const ready = await fetch(`${b.appUrl}/readyz`);
+    expect([ready.status, await ready.json(), await statusOf(b)]).toEqual([503, { ok: false, store: "ok", github: "credentials not loaded" }, "none"]);
   });
 
   it("gitway sync and commit links use the app connected from the page, in every process", async () => {
