@@ -136,6 +136,7 @@ export function readAppSettings(env: Env): AppSettings {
   if (env.GITWAY_DASHBOARD_PUBLIC && !["true", "false"].includes(env.GITWAY_DASHBOARD_PUBLIC)) throw new SettingsError("GITWAY_DASHBOARD_PUBLIC", "must be true or false");
   const gatewayWorkers = positive(env, "GATEWAY_WORKERS", 1);
   if (!Number.isInteger(gatewayWorkers) || gatewayWorkers > 64) throw new SettingsError("GATEWAY_WORKERS", "must be a whole number from 1 to 64");
+  if (role === "app" && !env.DATABASE_URL) throw new SettingsError("GITWAY_ROLE", "app deploys into PostgreSQL for GITWAY_ROLE=gateway processes to serve: set DATABASE_URL (with PGlite, nothing else could serve what it deploys)");
   if (gatewayWorkers > 1 && role === "app") throw new SettingsError("GATEWAY_WORKERS", "a GITWAY_ROLE=app process serves no gateway: set GATEWAY_WORKERS on the gateway processes");
   if (gatewayWorkers > 1 && !env.DATABASE_URL) throw new SettingsError("GATEWAY_WORKERS", "more than one gateway process needs DATABASE_URL: PGlite is one process's database");
   if (gatewayWorkers > 1 && gatewayPortIsZero(env)) throw new SettingsError("GATEWAY_PORT", "with GATEWAY_WORKERS, choose the port (0 would give each process its own)");

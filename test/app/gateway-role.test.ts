@@ -32,6 +32,11 @@ describe("GITWAY_ROLE settings", () => {
     expect(() => readAppSettings({ ...db, APP_ID: "1", PRIVATE_KEY: "k", WEBHOOK_SECRET: "s" })).toThrow("APP_ID: is read by app processes only");
   });
 
+  it("refuses an app role without PostgreSQL, where no gateway process could serve what it deploys", () => {
+    expect(() => readAppSettings({ GITWAY_ROLE: "app" })).toThrow("GITWAY_ROLE: app deploys into PostgreSQL for GITWAY_ROLE=gateway processes to serve: set DATABASE_URL");
+    expect(readAppSettings({ GITWAY_ROLE: "app", DATABASE_URL: "postgres://db/gitway" }).role).toBe("app");
+  });
+
   it("refuses gateway workers in an app-role process, which serves no gateway", () => {
     expect(() => readAppSettings({ GITWAY_ROLE: "app", DATABASE_URL: "postgres://db/gitway", GATEWAY_WORKERS: "2", GATEWAY_PORT: "8787" })).toThrow("GATEWAY_WORKERS: a GITWAY_ROLE=app process serves no gateway");
   });
