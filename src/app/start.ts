@@ -322,15 +322,16 @@ export async function startGitway(settings: AppSettings, env: Record<string, str
       await connectGitHub({ appId: settings.github.appId, privateKey: privateKey!, webhookSecret: settings.github.webhookSecret, baseUrl: settings.github.baseUrl });
       github = { from: "environment", appId: settings.github.appId, apiUrl: settings.github.baseUrl };
     } else if (secretKey) {
-      await followStoredApp();
-      // PGlite is one process's database: only PostgreSQL has other processes to hear from.
+      // PGlite is one process's database: only PostgreSQL has other processes to hear from. Listen
+      // before the first read, so no change between the two is missed.
       if (settings.databaseUrl) {
+        const listening = await listenToStore({ databaseUrl: settings.databaseUrl, channels: ["gitway_github_app"], applicationName: "gitway-app-listener", onNotify: () => void followStoredApp(), resync: followStoredApp, log });
+        closers.unshift(() => listening.close());
         const recheck = setInterval(() => void followStoredApp(), options.githubRecheckMs ?? GITHUB_RECHECK_MS);
         recheck.unref();
         closers.unshift(async () => clearInterval(recheck));
-        const listening = await listenToStore({ databaseUrl: settings.databaseUrl, channels: ["gitway_github_app"], applicationName: "gitway-app-listener", onNotify: () => void followStoredApp(), resync: followStoredApp, log });
-        closers.unshift(() => listening.close());
       }
+      await followStoredApp();
     }
     // Git mode: the sources' branches are environments, kept in sync by polling.
     const sources = await gitSources(settings, workDir);
