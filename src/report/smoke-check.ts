@@ -12,7 +12,7 @@ export interface SmokeCheckRow {
   reason?: string;
 }
 
-const WORD: Record<SmokeCheckRow["outcome"], string> = { passed: "passed", failed: "**failed**", unavailable: "upstream unavailable", skipped: "not sent" };
+const WORD: Record<SmokeCheckRow["outcome"], string> = { passed: "passed", failed: "**failed**", unavailable: "not judged", skipped: "not sent" };
 
 /**
  * The smoke check: an answer that breaks the description fails it; an upstream that did not answer
@@ -28,13 +28,13 @@ export function smokeCheck(rows: readonly SmokeCheckRow[], context: { environmen
     failed > 0
       ? `${failed} of ${sent} answer${sent === 1 ? "" : "s"} break${failed === 1 ? "s" : ""} the description: ${firstFailure!.operation}: ${firstFailure!.reason ?? ""}`
       : unavailable > 0
-        ? `Upstream unavailable for ${unavailable} of ${sent} request${sent === 1 ? "" : "s"}; ${passed} answered as described`
+        ? `${unavailable} of ${sent} answer${sent === 1 ? "" : "s"} not judged: ${rows.find((r) => r.outcome === "unavailable")!.reason ?? "upstream unavailable"}; ${passed} as described`
         : sent === 0
           ? "No operation could be replayed"
           : `${passed} answer${passed === 1 ? "" : "s"} as the description says`;
   const table = rows.map((r) => `| ${escapeMarkdown(r.operation)} | ${r.request ? `\`${r.request.replace(/`/g, "'")}\`` : "-"} | ${r.status ?? "-"} | ${WORD[r.outcome]} | ${r.reason ? escapeMarkdown(r.reason) : ""} |`);
   const summary = [
-    `The preview \`${context.environment}\` was called with the description's own examples at ${context.url}: ${sent} request${sent === 1 ? "" : "s"}, ${passed} passed, ${failed} failed, ${unavailable} upstream unavailable${skipped ? `, ${skipped} operation${skipped === 1 ? "" : "s"} not sent` : ""}.`,
+    `The preview \`${context.environment}\` was called with the description's own examples at ${context.url}: ${sent} request${sent === 1 ? "" : "s"}, ${passed} passed, ${failed} failed, ${unavailable} not judged (upstream unavailable or rate limited)${skipped ? `, ${skipped} operation${skipped === 1 ? "" : "s"} not sent` : ""}.`,
     "",
     "| operation | request | status | result | first problem |",
     "| --- | --- | --- | --- | --- |",

@@ -36,6 +36,8 @@ export class SmokeJudge {
     const table = responses && isObject(responses.value) ? responses.value : {};
     const key = [String(answer.status), `${String(answer.status)[0]}XX`, `${String(answer.status)[0]}xx`, "default"].find((k) => k in table);
     const documented = Object.keys(table).filter((k) => !k.startsWith("x-"));
+    // A rate limit (the route's own, counted per caller) says the test came too fast, not that the contract is broken.
+    if (key === undefined && answer.status === 429) return { outcome: "unavailable", reason: `rate limited (429${problemDetail(answer)})` };
     if (key === undefined) return { outcome: "failed", reason: `status ${answer.status} is not documented (the description has ${documented.join(", ") || "no responses"})` };
     const response = docs.deref(table[key], { file: responses!.location.file, pointer: joinPointer(responses!.location.pointer, key) });
     const content = response && isObject(response.value) && isObject(response.value.content) ? response.value.content : undefined;

@@ -47,7 +47,7 @@ describe("the smoke check", () => {
   const cases: { name: string; rows: SmokeCheckRow[]; conclusion: string; title: string }[] = [
     { name: "succeeds when every answer passed", rows: [row("passed"), row("skipped", "no example")], conclusion: "success", title: "1 answer as the description says" },
     { name: "fails on one failed answer, naming it and its error", rows: [row("passed"), row("failed", "body.id must be string"), row("unavailable", "upstream unavailable (502)")], conclusion: "failure", title: "1 of 3 answers breaks the description: op-failed: body.id must be string" },
-    { name: "is neutral when the upstream was unavailable and nothing failed", rows: [row("passed"), row("unavailable", "upstream unavailable (504)")], conclusion: "neutral", title: "Upstream unavailable for 1 of 2 requests; 1 answered as described" },
+    { name: "is neutral when the upstream was unavailable and nothing failed", rows: [row("passed"), row("unavailable", "upstream unavailable (504)")], conclusion: "neutral", title: "1 of 2 answers not judged: upstream unavailable (504); 1 as described" },
     { name: "is neutral when nothing could be sent", rows: [row("skipped", "no example")], conclusion: "neutral", title: "No operation could be replayed" },
   ];
   for (const c of cases) {
