@@ -1,4 +1,4 @@
-import { execFileSync, spawnSync } from "node:child_process";
+import { execFile, execFileSync, spawnSync } from "node:child_process";
 import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { createServer, type Server } from "node:http";
 import type { AddressInfo } from "node:net";
@@ -10,6 +10,7 @@ import { readAppSettings } from "../../src/app/settings.js";
 import { startGitway, type Running } from "../../src/app/start.js";
 
 const FIXTURE = fileURLToPath(new URL("./fixtures/orders/config/", import.meta.url));
+const ROOT = fileURLToPath(new URL("../..", import.meta.url));
 
 /** A team's config repository: a real Git repository in a temp folder. */
 class Repo {
@@ -146,8 +147,12 @@ describe("the smoke test of a branch's preview (Git mode)", () => {
     expect(smoke!.title).toBe('2 of 3 answers break the description: listOrders (GET /v1/orders): body[0].status must be one of "open", "shipped"');
     expect(smoke!.summary).toContain('| getOrder (GET /v1/orders/{orderId}) | `GET /v1/orders/o-1` | 200 | **failed** | body.status must be one of "open", "shipped" |');
     expect(smoke!.summary).toContain("| health (GET /v1/health) | `GET /v1/health` | 200 | passed |");
-    // The operator sees it beside the environment (gitway status prints it), not only among the checks.
+    // The operator sees it beside the environment, not only among the checks: in the API and in gitway status.
     expect((await app!.operations.environment("branch-feature-x")).smoke).toEqual({ conclusion: "failure", title: smoke!.title });
+    const status = await new Promise<string>((resolve) =>
+      execFile(process.execPath, ["dist/cli.js", "status"], { cwd: ROOT, env: { PATH: process.env.PATH ?? "", GITWAY_URL: app!.appUrl, GITWAY_ADMIN_TOKEN: "test-admin-token-0123456789" }, timeout: 30_000 }, (_e, stdout) => resolve(stdout)),
+    );
+    expect(status).toContain(`branch-feature-x: smoke test failed: ${smoke!.title}\n`);
   });
 
   it("says the upstream is unavailable, not that the contract is broken, when the upstream does not answer", async () => {
