@@ -30,7 +30,7 @@ const CHECKS = ["validate", "changes", "preview"] as const;
 /**
  * A change under review (a pull request or a previewed branch):
  * 1. read head and base; 2. validate; 3. diff, with the approvals given so far;
- * 4. deploy the head as a preview; 5. replay its examples against it (smoke); 6. publish the checks;
+ * 4. deploy the head as a preview; 5. publish the checks; 6. replay its examples against it (smoke);
  * 7. sum them up in one comment.
  */
 export async function previewChange(deps: PipelineDeps, req: PreviewRequest): Promise<PreviewResult> {
@@ -75,19 +75,19 @@ export async function previewChange(deps: PipelineDeps, req: PreviewRequest): Pr
     preview = await deployPreview(deps, req, repositoryId, head, report, settings, mint);
     if ("refused" in preview && preview.refused) validate = { name: "validate", ...validationCheck(sortDiagnostics([...head.diagnostics, diagnostic("upstream-not-allowed", preview.refused.reason.replace(/^upstream-not-allowed: /, ""), preview.refused.where)])) };
 
-    // 5. Smoke: the description's own examples, replayed through the preview's gateway
+    // 5. Publish: reviewers see these at once, however long the smoke test takes
+    await deps.publisher.finished(req.headSha, validate);
+    await deps.publisher.finished(req.headSha, changes);
+    await deps.publisher.finished(req.headSha, preview.check);
+    if (preview.result === "superseded") return "superseded";
+
+    // 6. Smoke: the description's own examples, replayed through the preview's gateway
     if (plan && deps.smoke && preview.result === "served" && preview.environment) smoke = await smokeTest({ smoke: deps.smoke }, preview.environment, head.config!, plan, settings, key);
   } finally {
-    // The key served the test only: it is gone before anything is published.
+    // The key served the test only: it is revoked whatever happened, before the smoke check is told.
     await key?.revoke();
   }
-
-  // 6. Publish
-  await deps.publisher.finished(req.headSha, validate);
-  await deps.publisher.finished(req.headSha, changes);
-  await deps.publisher.finished(req.headSha, preview.check);
   if (smoke) await deps.publisher.finished(req.headSha, smoke);
-  if (preview.result === "superseded") return "superseded";
 
   // 7. Comment
   if (pullRequest !== undefined && settings.comment && preview.environment) {
