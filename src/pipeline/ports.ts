@@ -105,6 +105,14 @@ export interface Records {
   audit(e: { actor: string; action: string; environmentId?: number; commitSha?: string; details?: Record<string, unknown> }): Promise<void>;
 }
 
+/**
+ * Calls an environment's gateway answered, per route ("METHOD /template") and consumer, summed
+ * over the last `days` days: what a breaking change's impact is counted from.
+ */
+export interface UsageReader {
+  calls(environmentLabel: string, routes: readonly string[], days: number): Promise<{ route: string; consumer: string; calls: number }[]>;
+}
+
 /** Whether the job still may act: its lease is held and no newer job for the same environment waits. */
 export type Fence = () => Promise<boolean>;
 
@@ -121,6 +129,8 @@ export interface PipelineDeps {
    * deployed yet: the trusted settings then come from it (see trusted-settings.ts).
    */
   defaultBranchHead?: () => Promise<string | undefined>;
+  /** Production's usage; absent, a change report says nothing of who would be hit. */
+  usage?: UsageReader;
 }
 
 /** A side of a change: the config read at a commit, or why it could not be read. */

@@ -72,3 +72,10 @@ export async function usageTotals(db: Db, q: UsageQuery): Promise<UsageTotal[]> 
   }
   return [...totals.values()].sort((a, b) => b.calls - a.calls || a.operation.localeCompare(b.operation) || a.consumer.localeCompare(b.consumer));
 }
+
+/** The store as the pipeline's usage port: calls per route and consumer over a window. */
+export function usageReader(db: Db): { calls(environment: string, routes: readonly string[], days: number): Promise<{ route: string; consumer: string; calls: number }[]> } {
+  return {
+    calls: async (environment, routes, days) => (await usageTotals(db, { environment, days, routes })).map((t) => ({ route: t.route, consumer: t.consumer, calls: t.calls })),
+  };
+}
