@@ -2,6 +2,7 @@ import { execFileSync, spawnSync } from "node:child_process";
 import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
+import pg from "pg";
 import { request } from "undici";
 import { afterEach, beforeEach, expect, it } from "vitest";
 import { readAppSettings } from "../../src/app/settings.js";
@@ -46,8 +47,10 @@ describeEachDriver("usage and impact through the real gateway", (driver) => {
   let upstream: Awaited<ReturnType<typeof startUpstream>>;
   let databaseUrl: string | undefined;
   let closeStore: (() => Promise<void>) | undefined;
+  const logged: string[] = [];
 
   beforeEach(async () => {
+    logged.length = 0;
     root = mkdtempSync(join(tmpdir(), "gitway-usage-"));
     repo = new Repo(root);
     upstream = await startUpstream();
@@ -69,7 +72,7 @@ describeEachDriver("usage and impact through the real gateway", (driver) => {
   /** Starts (or starts again, on the same data) the app in Git mode over the test repository. */
   async function start(extra: Record<string, string> = {}) {
     const env: Record<string, string> = { GITWAY_REPOS: repo.dir, PORT: "0", GATEWAY_PORT: "0", GITWAY_UPSTREAM_ALLOW: "127.0.0.1", GITWAY_DATA_DIR: join(root, "data"), GITWAY_POLL_SECONDS: "3600", GITWAY_ADMIN_TOKEN: "test-admin-token-0123456789", LOG_LEVEL: "fatal", ...(databaseUrl ? { DATABASE_URL: databaseUrl } : {}), ...extra };
-    app = await startGitway(readAppSettings(env), env, { log: () => {}, workerIdleMs: 10 });
+    app = await startGitway(readAppSettings(env), env, { log: (_level, message) => void logged.push(message), workerIdleMs: 10 });
     await settle();
     return app;
   }
@@ -152,5 +155,36 @@ describeEachDriver("usage and impact through the real gateway", (driver) => {
     const check = (await app!.operations.checks("branch-drop-orders")).find((c) => c.name === "changes")!;
     expect(check.summary).toContain("called by 3 consumers in the last 7 days: 9 calls");
     expect(check.summary).not.toMatch(/mobile-app|partner-acme/);
+  });
+
+  it.skipIf(driver.name !== "PostgreSQL")("loses no request and no count while the database refuses connections, and writes the counts once it is back", async () => {
+    repo.commit("main", files());
+    await start();
+    const key = (await app!.operations.createKey("production", "mobile-app", "test")).key;
+    const database = new URL(databaseUrl!).pathname.slice(1);
+    const admin = new pg.Client({ connectionString: process.env.DATABASE_URL });
+    await admin.connect();
+    try {
+      // The database goes away: no new connection, and every open one is cut.
+      await admin.query(`ALTER DATABASE ${database} ALLOW_CONNECTIONS false`);
+      await admin.query("SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE datname = $1 AND pid <> pg_backend_pid()", [database]);
+      let slowest = 0;
+      for (let i = 0; i < 40; i++) {
+        const began = performance.now();
+        expect(await call("/api/v1/orders", key)).toBe(200);
+        slowest = Math.max(slowest, performance.now() - began);
+        if (i === 20) await app!.flushUsage(); // fails: the counts go back into memory
+      }
+      await app!.flushUsage();
+      expect(logged).toContainEqual(expect.stringMatching(/^usage: counts kept in memory until the store answers/));
+      console.log(`40 requests while the database was away: slowest ${slowest.toFixed(1)} ms`);
+    } finally {
+      await admin.query(`ALTER DATABASE ${database} ALLOW_CONNECTIONS true`);
+      await admin.end();
+    }
+    await app!.flushUsage();
+    expect(logged).toContainEqual(expect.stringMatching(/^usage: the store answers again/));
+    const usage = await app!.operations.usage("production", {});
+    expect(usage.rows).toEqual([expect.objectContaining({ operation: "listOrders", consumer: "mobile-app", calls: 40 })]);
   });
 });
