@@ -1,4 +1,4 @@
-import { execFileSync, spawnSync } from "node:child_process";
+import { execFile, execFileSync, spawnSync } from "node:child_process";
 import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
@@ -11,6 +11,7 @@ import { startUpstream } from "../gateway/harness.js";
 import { shopFiles } from "../github/shop-repo.js";
 import { forward, route } from "../config/fixtures/seed.js";
 import { describeEachDriver } from "../store/drivers.js";
+import { ROOT } from "./start.js";
 
 /** A real Git repository in a temp folder, as a team's config repository would be. */
 class Repo {
@@ -124,6 +125,24 @@ describeEachDriver("usage and impact through the real gateway", (driver) => {
     const byRoute = (await (await fetch(`${app!.appUrl}/api/environments/production/usage?operation=${encodeURIComponent("GET /api/v1/orders")}&days=7`)).json()) as { usage: { total: number; days: number } };
     expect(byRoute.usage).toMatchObject({ total: 9, days: 7 });
     expect((await fetch(`${app!.appUrl}/api/environments/production/usage?days=soon`)).status).toBe(400);
+
+    // The operator's CLI, a separate process over the admin API.
+    const cli = (args: string[]) =>
+      new Promise<{ status: number | null; stdout: string; stderr: string }>((resolve) => {
+        execFile(process.execPath, ["dist/cli.js", ...args], { cwd: ROOT, env: { PATH: process.env.PATH ?? "", GITWAY_URL: app!.appUrl, GITWAY_ADMIN_TOKEN: "test-admin-token-0123456789" }, timeout: 30_000 }, (error, stdout, stderr) =>
+          resolve({ status: error ? ((error as { code?: number }).code ?? null) : 0, stdout, stderr }),
+        );
+      });
+    const text = await cli(["usage", "production"]);
+    expect(text.status).toBe(0);
+    expect(text.stdout.split("\n")[0]).toMatch(/^OPERATION\s+CONSUMER\s+CALLS\s+BY STATUS$/);
+    expect(text.stdout).toMatch(/listOrders\s+mobile-app\s+6\s+2xx 6  3xx 0  4xx 0  5xx 0/);
+    expect(text.stdout).toContain("12 calls in the last 30 days on local-shop-production.");
+    const json = await cli(["usage", "production", "--operation", "listOrders", "--format", "json"]);
+    expect((JSON.parse(json.stdout) as { usage: { total: number; rows: { consumer: string }[] } }).usage).toMatchObject({ total: 9, rows: [{ consumer: "mobile-app" }, { consumer: "partner-acme" }, { consumer: "anonymous" }] });
+    expect((await cli(["usage", "production", "--operation", "nobodyCalls"])).stdout).toBe("No calls to nobodyCalls in the last 30 days on local-shop-production.\n");
+    expect((await cli(["usage", "production", "--days", "0"])).status).toBe(2);
+    expect((await cli(["usage", "nowhere"])).status).toBe(2);
   });
 
   it("says on a branch's changes check which consumers call the operation it removes, and that nobody calls another", async () => {
