@@ -1,6 +1,6 @@
 import type { RepoSettings } from "../config/index.js";
 import type { ChangeReport } from "../diff/index.js";
-import { changeOperations, type ConsumerCalls, type ImpactTable } from "../report/index.js";
+import { impactRoutes, type ConsumerCalls, type ImpactTable } from "../report/index.js";
 import type { PipelineDeps } from "./ports.js";
 
 /**
@@ -11,7 +11,7 @@ import type { PipelineDeps } from "./ports.js";
  */
 export async function readImpact(deps: Pick<PipelineDeps, "usage" | "records">, repositoryId: number, report: ChangeReport | undefined, settings: RepoSettings): Promise<ImpactTable | undefined> {
   if (!deps.usage || !report) return undefined;
-  const routes = [...new Set(report.changes.filter((c) => c.level === "breaking").flatMap(changeOperations))];
+  const routes = [...new Set(report.changes.filter((c) => c.level === "breaking").flatMap(impactRoutes))];
   if (routes.length === 0) return undefined;
   const production = await deps.records.findEnvironment(repositoryId, "production");
   if (!production?.deployedCommitSha) return undefined;

@@ -1,6 +1,6 @@
 import { changeKind, type AffectedPlace, type Change, type ChangePlace, type ChangeReport } from "../diff/index.js";
 import { escapeMarkdown } from "./escape.js";
-import { formatCount, impactMarkdown, impactOfOperations, type ImpactTable } from "./impact.js";
+import { formatCount, impactMarkdown, impactOfOperations, impactRoutes, type ImpactTable } from "./impact.js";
 
 /** GitHub refuses a check run's summary or text, and a comment body, longer than this. */
 export const GITHUB_TEXT_LIMIT = 65_535;
@@ -144,7 +144,7 @@ function whereCell(c: Change, link: MarkdownOptions["link"]): string {
 function rowLine(r: Row, detail: Detail, allFingerprints: boolean, link: MarkdownOptions["link"], impact?: ImpactTable): string {
   const c = r.first;
   // Who production traffic says would be hit: the row's operations summed (a shared source's too).
-  const hit = impact && c.level === "breaking" && !c.accepted && r.operations.length > 0 ? `<br>👥 ${impactMarkdown(impactOfOperations(r.operations, impact), impact)}` : "";
+  const hit = impact && c.level === "breaking" && !c.accepted && r.operations.length > 0 ? `<br>👥 ${impactMarkdown(impactOfOperations(rowRoutes(r), impact), impact)}` : "";
   const kind = changeKind(c.rule);
   const reason = c.accepted ? ` — accepted: ${escapeMarkdown(c.accepted.reason)}` : "";
   const fingerprints = allFingerprints || r.fingerprints.length === 1 ? folded(`${r.fingerprints.length} fingerprints`, r.fingerprints, ", ") : `${r.fingerprints[0]} +${r.fingerprints.length - 1}`;
@@ -216,11 +216,16 @@ export interface MarkdownOptions {
   impact?: ImpactTable;
 }
 
+/** The routes whose callers a row's changes would hit (a moved operation's old path included). */
+function rowRoutes(r: Row): string[] {
+  return [...new Set([...r.operations, ...impactRoutes(r.first)])];
+}
+
 /** Breaking rows with their calls, most called first: a change nobody called sorts last. */
 function byCalls(list: Row[], impact: ImpactTable): { row: Row; calls: number; consumers: number }[] {
   return list
     .map((row) => {
-      const i = impactOfOperations(row.operations, impact);
+      const i = impactOfOperations(rowRoutes(row), impact);
       return { row, calls: i.total, consumers: i.consumers.length };
     })
     .sort((a, b) => b.calls - a.calls);

@@ -37,6 +37,22 @@ export function changeOperations(c: Change): string[] {
   return c.operation ? [c.operation] : [];
 }
 
+/** "GET /old/{id}" from an operation's place in the base ("/paths/~1old~1{id}/get"). */
+function routeAt(pointer: string): string | undefined {
+  const m = /^\/paths\/([^/]+)\/([a-z]+)$/.exec(pointer);
+  return m ? `${m[2]!.toUpperCase()} ${m[1]!.replace(/~1/g, "/").replace(/~0/g, "~")}` : undefined;
+}
+
+/**
+ * The routes whose callers a change would hit: the operations it names and, for an operation
+ * moved to a new path, the path it had, which is the one production's callers call.
+ */
+export function impactRoutes(c: Change): string[] {
+  const routes = changeOperations(c);
+  const old = c.rule === "operation-path-changed" && c.base ? routeAt(c.base.pointer) : undefined;
+  return old && !routes.includes(old) ? [...routes, old] : routes;
+}
+
 /** Calls to the given operations, summed per consumer (a change at a shared source sums its operations). */
 export function impactOfOperations(operations: readonly string[], table: ImpactTable): Impact {
   const byConsumer = new Map<string, number>();
@@ -46,7 +62,7 @@ export function impactOfOperations(operations: readonly string[], table: ImpactT
 }
 
 export function impactOf(c: Change, table: ImpactTable): Impact {
-  return impactOfOperations(changeOperations(c), table);
+  return impactOfOperations(impactRoutes(c), table);
 }
 
 /**

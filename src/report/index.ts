@@ -5,4 +5,4 @@ export { escapeMarkdown } from "./escape.js";
 export { validationCheck, changesCheck, noConfigCheck, unapprovedBreaking, fitText, annotationOf, CHECK_TEXT_LIMIT, ANNOTATIONS_PER_REQUEST, type CheckText, type CheckAnnotation, type CheckConclusion } from "./check-runs.js";
 export { pullRequestComment, COMMENT_MARKER, type PreviewState } from "./pull-request-comment.js";
 export { changeKind, type ChangeKind } from "../diff/index.js";
-export { impactOf, impactOfOperations, impactText, impactBullets, changeOperations, formatCount, rankByCalls, type ImpactTable, type ConsumerCalls, type Impact } from "./impact.js";
+export { impactOf, impactOfOperations, impactText, impactBullets, impactRoutes, changeOperations, formatCount, rankByCalls, type ImpactTable, type ConsumerCalls, type Impact } from "./impact.js";

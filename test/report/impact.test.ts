@@ -90,4 +90,10 @@ describe("the impact of a breaking change", () => {
     const md = renderChangesMarkdown(report([removedOrders]), { impact: evil });
     expect(md).toContain("\\[x\\](http://evil)@\u200bteam (3 calls)");
   });
+
+  it("counts the callers of a moved operation's old path, which is where they would get a 404", () => {
+    const moved = change("operation-path-changed", "GET /v2/orders", "GET /orders moved to /v2/orders: clients calling the old path get 404", { base: { file: "openapi.json", line: 3, column: 5, pointer: "/paths/~1orders/get" } });
+    const md = renderChangesMarkdown(report([moved]), { impact: table() });
+    expect(md).toContain("👥 called by 2 consumers in the last 30 days: mobile-app (41,200 calls), anonymous (12)");
+  });
 });
