@@ -257,6 +257,8 @@ export class Operations implements AdminOperations {
 
   async createKey(ref: string, consumer: string, actor: string): Promise<{ consumer: string; key: string }> {
     if (!/^[A-Za-z0-9][A-Za-z0-9._@-]{0,63}$/.test(consumer)) throw new AdminError("BAD_REQUEST", "a consumer name is 1 to 64 letters, digits, dots, dashes, underscores or @");
+    // Usage counts calls without a key under this name: a consumer of that name would be mixed up with them.
+    if (consumer === "anonymous") throw new AdminError("BAD_REQUEST", 'the consumer name "anonymous" is reserved: usage counts calls without a key under it');
     const env = await this.resolve(ref);
     const key = KEY_PREFIX + randomBytes(24).toString("base64url");
     await this.deps.db.transaction(async (tx) => {

@@ -125,6 +125,8 @@ describeEachDriver("usage and impact through the real gateway", (driver) => {
     const byRoute = (await (await fetch(`${app!.appUrl}/api/environments/production/usage?operation=${encodeURIComponent("GET /api/v1/orders")}&days=7`)).json()) as { usage: { total: number; days: number } };
     expect(byRoute.usage).toMatchObject({ total: 9, days: 7 });
     expect((await fetch(`${app!.appUrl}/api/environments/production/usage?days=soon`)).status).toBe(400);
+    // The name calls without a key are counted under is not one a key can be made for.
+    await expect(app!.operations.createKey("production", "anonymous", "test")).rejects.toThrow('the consumer name "anonymous" is reserved');
 
     // The operator's CLI, a separate process over the admin API.
     const cli = (args: string[]) =>
