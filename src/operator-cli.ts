@@ -3,6 +3,7 @@ import { join } from "node:path";
 import { InvalidArgumentError, type Command } from "commander";
 import type { EnvironmentView, KeyView, UsageView } from "./admin/index.js";
 import { readDirectorySnapshot } from "./git/index.js";
+import { formatCount } from "./report/index.js";
 
 /**
  * The operator's commands: clients of the admin API (GITWAY_URL), never of the database, so they
@@ -85,13 +86,12 @@ function daysArgument(value: string): number {
   return Number(value);
 }
 
-const count = (n: number) => String(n).replace(/\B(?=(\d{3})+(?!\d))/g, ",");
-
+/** Calls per operation and consumer, most first, then the total. */
 function usageText(u: UsageView, operation: string | undefined): string {
   const window = `in the last ${u.days} day${u.days === 1 ? "" : "s"}`;
   if (u.rows.length === 0) return `No calls${operation ? ` to ${operation}` : ""} ${window} on ${u.environment}.\n`;
-  const rows = u.rows.map((r) => [r.operation, r.consumer, count(r.calls), ["2xx", "3xx", "4xx", "5xx"].map((c) => `${c} ${count(r.byStatus[c] ?? 0)}`).join("  ")]);
-  return table([["OPERATION", "CONSUMER", "CALLS", "BY STATUS"], ...rows]) + `${count(u.total)} call${u.total === 1 ? "" : "s"} ${window} on ${u.environment}.\n`;
+  const rows = u.rows.map((r) => [r.operation, r.consumer, formatCount(r.calls), ["2xx", "3xx", "4xx", "5xx"].map((c) => `${c} ${formatCount(r.byStatus[c] ?? 0)}`).join("  ")]);
+  return table([["OPERATION", "CONSUMER", "CALLS", "BY STATUS"], ...rows]) + `${formatCount(u.total)} call${u.total === 1 ? "" : "s"} ${window} on ${u.environment}.\n`;
 }
 
 /** Environments that need the operator: what `gitway status` exits 1 for. */

@@ -1,4 +1,5 @@
 import type { CheckView, DeploymentView, EnvironmentView, KeyView, UsageView, VariableView } from "../../admin/types.js";
+import { formatCount } from "../../report/index.js";
 import { changeReport } from "../change-report.js";
 import { reportMarkdown } from "../markdown.js";
 import { age, firstLine, shortRelease, shortSha, when } from "../format.js";
@@ -116,10 +117,6 @@ function keys(ctx: PageContext, data: EnvironmentData): Html {
 
 /** Rows shown; `gitway usage <env> --format json` lists them all. */
 const USAGE_ROWS = 100;
-
-function formatCount(n: number): string {
-  return String(n).replace(/\B(?=(\d{3})+(?!\d))/g, ",");
-}
 
 /** Calls per operation and consumer, most first, each with a bar (a meter: no script, no inline style). */
 function usage(u: UsageView): Html {
