@@ -15,7 +15,7 @@ export async function readImpact(deps: Pick<PipelineDeps, "usage" | "records">, 
   if (routes.length === 0) return undefined;
   const production = await deps.records.findEnvironment(repositoryId, "production");
   if (!production?.deployedCommitSha) return undefined;
-  const days = settings.diff.impactDays;
+  const days = Math.min(settings.diff.impactDays, deps.usage.keptDays ?? Infinity);
   let rows: Awaited<ReturnType<NonNullable<PipelineDeps["usage"]>["calls"]>>;
   try {
     rows = await deps.usage.calls(production.label, routes, days);

@@ -110,6 +110,8 @@ export interface Records {
  * over the last `days` days: what a breaking change's impact is counted from.
  */
 export interface UsageReader {
+  /** How many days of usage are kept (GITWAY_USAGE_DAYS): a longer window is shortened to it, and says so. */
+  keptDays?: number;
   calls(environmentLabel: string, routes: readonly string[], days: number): Promise<{ route: string; consumer: string; calls: number }[]>;
 }
 

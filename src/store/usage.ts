@@ -74,8 +74,9 @@ export async function usageTotals(db: Db, q: UsageQuery): Promise<UsageTotal[]> 
 }
 
 /** The store as the pipeline's usage port: calls per route and consumer over a window. */
-export function usageReader(db: Db): { calls(environment: string, routes: readonly string[], days: number): Promise<{ route: string; consumer: string; calls: number }[]> } {
+export function usageReader(db: Db, keptDays: number): { keptDays: number; calls(environment: string, routes: readonly string[], days: number): Promise<{ route: string; consumer: string; calls: number }[]> } {
   return {
+    keptDays,
     calls: async (environment, routes, days) => (await usageTotals(db, { environment, days, routes })).map((t) => ({ route: t.route, consumer: t.consumer, calls: t.calls })),
   };
 }

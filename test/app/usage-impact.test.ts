@@ -178,6 +178,17 @@ describeEachDriver("usage and impact through the real gateway", (driver) => {
     expect(check.summary).not.toMatch(/mobile-app|partner-acme/);
   });
 
+  it("names the shorter window when the operator keeps fewer days of usage than the settings ask for", async () => {
+    repo.commit("main", files());
+    await start({ GITWAY_USAGE_DAYS: "3" });
+    await traffic();
+    await app!.flushUsage();
+    repo.commit("drop-legacy", files({ withoutLegacy: true }));
+    await settle();
+    const check = (await app!.operations.checks("branch-drop-legacy")).find((c) => c.name === "changes")!;
+    expect(check.summary).toContain("👥 no calls in the last 3 days");
+  });
+
   it.skipIf(driver.name !== "PostgreSQL")("loses no request and no count while the database refuses connections, and writes the counts once it is back", async () => {
     repo.commit("main", files());
     await start();
