@@ -50,6 +50,7 @@ describeEachDriver("usage and impact through the real gateway", (driver) => {
   let closeStore: (() => Promise<void>) | undefined;
   const logged: string[] = [];
 
+  // Each test starts the app (one twice) and runs git: on a busy two-core machine that takes a while.
   beforeEach(async () => {
     logged.length = 0;
     root = mkdtempSync(join(tmpdir(), "gitway-usage-"));
@@ -60,7 +61,7 @@ describeEachDriver("usage and impact through the real gateway", (driver) => {
       databaseUrl = store.url;
       closeStore = () => store.close();
     }
-  });
+  }, 120_000);
 
   afterEach(async () => {
     await app?.close();
@@ -68,7 +69,7 @@ describeEachDriver("usage and impact through the real gateway", (driver) => {
     await upstream.close();
     await closeStore?.();
     rmSync(root, { recursive: true, force: true });
-  });
+  }, 120_000);
 
   /** Starts (or starts again, on the same data) the app in Git mode over the test repository. */
   async function start(extra: Record<string, string> = {}) {
@@ -145,7 +146,7 @@ describeEachDriver("usage and impact through the real gateway", (driver) => {
     expect((await cli(["usage", "production", "--operation", "nobodyCalls"])).stdout).toBe("No calls to nobodyCalls in the last 30 days on local-shop-production.\n");
     expect((await cli(["usage", "production", "--days", "0"])).status).toBe(2);
     expect((await cli(["usage", "nowhere"])).status).toBe(2);
-  });
+  }, 120_000);
 
   it("says on a branch's changes check which consumers call the operation it removes, and that nobody calls another", async () => {
     repo.commit("main", files());
@@ -164,7 +165,7 @@ describeEachDriver("usage and impact through the real gateway", (driver) => {
     const dropLegacy = await changes("branch-drop-legacy");
     expect(dropLegacy.summary).toContain("no calls in the last 30 days");
     expect(dropLegacy.summary).not.toContain("mobile");
-  });
+  }, 120_000);
 
   it("shows counts without names when the trusted settings turn names off, over their window", async () => {
     repo.commit("main", { ...files(), ".github/gitway.yml": "diff:\n  impactNames: false\n  impactDays: 7\n" });
@@ -176,7 +177,7 @@ describeEachDriver("usage and impact through the real gateway", (driver) => {
     const check = (await app!.operations.checks("branch-drop-orders")).find((c) => c.name === "changes")!;
     expect(check.summary).toContain("called by 3 consumers in the last 7 days: 9 calls");
     expect(check.summary).not.toMatch(/mobile-app|partner-acme/);
-  });
+  }, 120_000);
 
   it("names the shorter window when the operator keeps fewer days of usage than the settings ask for", async () => {
     repo.commit("main", files());
@@ -187,7 +188,7 @@ describeEachDriver("usage and impact through the real gateway", (driver) => {
     await settle();
     const check = (await app!.operations.checks("branch-drop-legacy")).find((c) => c.name === "changes")!;
     expect(check.summary).toContain("👥 no calls in the last 3 days");
-  });
+  }, 120_000);
 
   it.skipIf(driver.name !== "PostgreSQL")("loses no request and no count while the database refuses connections, and writes the counts once it is back", async () => {
     repo.commit("main", files());
@@ -218,5 +219,5 @@ describeEachDriver("usage and impact through the real gateway", (driver) => {
     expect(logged).toContainEqual(expect.stringMatching(/^usage: the store answers again/));
     const usage = await app!.operations.usage("production", {});
     expect(usage.rows).toEqual([expect.objectContaining({ operation: "listOrders", consumer: "mobile-app", calls: 40 })]);
-  });
+  }, 120_000);
 });

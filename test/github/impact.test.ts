@@ -10,7 +10,7 @@ let upstream: Awaited<ReturnType<typeof startUpstream>>;
 beforeAll(async () => {
   upstream = await startUpstream();
   t = await startApp();
-});
+}, 90_000);
 
 afterAll(async () => {
   await t?.close();
@@ -52,4 +52,4 @@ it("a pull request removing an operation production's consumers call gets a chan
   // Names and counts only: never a key.
   expect(changes.output.summary).not.toContain(mobile);
   expect(comment).not.toContain(partner);
-});
+}, 120_000);
