@@ -46,7 +46,7 @@ export class UsageFlusher {
       this.failing = false;
     } catch (e) {
       counter.restore(rows);
-      if (!this.failing) log("warn", `usage: counts kept in memory until the store answers (${e instanceof Error ? e.message : String(e)})`);
+      if (!this.failing) log("warn", `usage: counts kept in memory until the store answers (${reason(e)})`);
       this.failing = true;
     }
   }
@@ -63,4 +63,10 @@ export class UsageFlusher {
     const left = this.options.counter.size;
     if (outcome === "timeout" || left > 0) this.options.log("warn", `usage: ${left} usage row(s) not written at stop: the store did not answer`);
   }
+}
+
+/** The driver's own words: drizzle wraps them in "Failed query: <the whole statement and its parameters>". */
+function reason(e: unknown): string {
+  const cause = e instanceof Error && e.cause instanceof Error ? e.cause : e;
+  return cause instanceof Error ? cause.message : String(cause);
 }

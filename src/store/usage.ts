@@ -17,15 +17,24 @@ export interface UsageBucket {
 /** Rows per INSERT: well under PostgreSQL's 65,535 bind parameters (7 a row). */
 const BATCH = 1_000;
 
-/** Adds the buckets' calls to the stored rows (an upsert that adds), so every process may write its own. */
-export async function addUsage(db: Db, buckets: readonly UsageBucket[]): Promise<void> {
-  for (let i = 0; i < buckets.length; i += BATCH) {
-    const rows = buckets.slice(i, i + BATCH).map((b) => ({ environment: b.environment, hour: new Date(b.hour), route: b.route, operation: b.operation, consumer: b.consumer, statusClass: b.status, calls: b.count }));
-    await db
-      .insert(usage)
-      .values(rows)
-      .onConflictDoUpdate({ target: [usage.environment, usage.hour, usage.route, usage.consumer, usage.statusClass], set: { calls: sql`${usage.calls} + excluded.calls`, operation: sql`excluded.operation` } });
-  }
+/**
+ * Adds the buckets' calls to the stored rows (an upsert that adds), so every process may write its
+ * own. One transaction: a write that fails wrote nothing, so the caller may hand every bucket back
+ * and write it again without counting a call twice. A statement stuck behind a lock is given up
+ * after `timeoutMs` (the counts wait in memory for the next try).
+ */
+export async function addUsage(db: Db, buckets: readonly UsageBucket[], timeoutMs = 10_000): Promise<void> {
+  if (buckets.length === 0) return;
+  await db.transaction(async (tx) => {
+    await tx.execute(sql.raw(`SET LOCAL statement_timeout = ${Math.max(1, Math.round(timeoutMs))}`));
+    for (let i = 0; i < buckets.length; i += BATCH) {
+      const rows = buckets.slice(i, i + BATCH).map((b) => ({ environment: b.environment, hour: new Date(b.hour), route: b.route, operation: b.operation, consumer: b.consumer, statusClass: b.status, calls: b.count }));
+      await tx
+        .insert(usage)
+        .values(rows)
+        .onConflictDoUpdate({ target: [usage.environment, usage.hour, usage.route, usage.consumer, usage.statusClass], set: { calls: sql`${usage.calls} + excluded.calls`, operation: sql`excluded.operation` } });
+    }
+  });
 }
 
 /** Calls of one consumer to one operation over a window, split by status class. */

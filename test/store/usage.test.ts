@@ -5,7 +5,8 @@ import { afterEach, describe, expect, it } from "vitest";
 import { UsageFlusher } from "../../src/app/usage-flusher.js";
 import { HOUR_MS, UsageCounter } from "../../src/gateway/index.js";
 import { addUsage, migrateStore, openStore, pruneUsageOlderThan, usageTotals, type Store } from "../../src/store/index.js";
-import { describeEachDriver } from "./drivers.js";
+import pg from "pg";
+import { describeEachDriver, postgres } from "./drivers.js";
 
 const open: (() => Promise<void>)[] = [];
 afterEach(async () => {
@@ -94,6 +95,35 @@ describeEachDriver("usage in the store", (driver) => {
     expect((await usageTotals(s.db, { environment: "e", days: 366 }))[0]!.calls).toBe(1);
   });
 });
+
+describeEachDriver(
+  "usage writes stuck behind a lock",
+  (driver) => {
+    it("gives up a write stuck behind a lock, writes nothing of it, and writes every count once when the lock is gone", async () => {
+      const s = await driver.open();
+      open.push(() => s.close());
+      await migrateStore(s);
+      const counter = new UsageCounter();
+      const logs: string[] = [];
+      const flusher = new UsageFlusher({ counter, write: (rows) => addUsage(s.db, rows, 300), log: (_l, m) => void logs.push(m) });
+      for (let i = 0; i < 5; i++) counter.count("e", orders, "mobile-app", 200);
+      const locker = new pg.Client({ connectionString: (s as Store & { url: string }).url });
+      await locker.connect();
+      try {
+        await locker.query("BEGIN; LOCK TABLE usage IN ACCESS EXCLUSIVE MODE");
+        await flusher.flush();
+        expect(logs).toEqual([expect.stringMatching(/^usage: counts kept in memory until the store answers \(.*statement timeout/)]);
+        counter.count("e", orders, "mobile-app", 200);
+        await locker.query("COMMIT");
+      } finally {
+        await locker.end();
+      }
+      await flusher.flush();
+      expect((await usageTotals(s.db, { environment: "e", days: 1 }))[0]!.calls).toBe(6);
+    });
+  },
+  [postgres],
+);
 
 describe("the usage flusher", () => {
   it("keeps the counts while the embedded database is closed, and writes them all once one is open again", async () => {
