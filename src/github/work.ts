@@ -6,6 +6,7 @@ import type { Octokit, RepoId } from "./octokit.js";
 import { GitHubPublisher } from "./publisher.js";
 import { outsideJobSignal, RateLimitedError } from "./request-limits.js";
 import { GitHubSource } from "./source.js";
+import type { GitHubWriters } from "./writer.js";
 import { retryAfter, sweepAction, type JobStatus, type Remembered, type SweepDecision } from "./sweep-rules.js";
 
 /** What the sweep remembers per environment and head (the store's sweep_decisions), and what the queue holds. */
@@ -23,6 +24,8 @@ export interface GitHubWorkDeps {
     environmentsOf(repositoryId: number): Promise<(EnvironmentRef & { pullRequest: number | null; branch: string | null; deployedCommitSha: string | null; lastActivityAt: Date })[]>;
   };
   deployer: Deployer;
+  /** The process's per-installation writers: a job hands its GitHub writes to them and does not wait. */
+  writers: GitHubWriters;
   enqueue: Enqueue;
   memory: SweepMemoryPort;
   maxFileBytes: number;
@@ -59,7 +62,7 @@ export async function runGitHubWork(deps: GitHubWorkDeps, work: GitHubWork, job:
   const octokit = await deps.auth(work.installationId);
   const repo: RepoId = { owner: work.owner, repo: work.repo };
   const source = new GitHubSource(octokit, repo, { maxFileBytes: deps.maxFileBytes, ...(deps.readLimits ? { limits: deps.readLimits } : {}) });
-  const publisher = new GitHubPublisher(octokit, repo, { botLogin: () => botLoginOf(deps) });
+  const publisher = new GitHubPublisher(deps.writers.of(work.installationId, octokit), repo, { botLogin: () => botLoginOf(deps) });
   const pipeline: PipelineDeps = { source, publisher, deployer: deps.deployer, records: deps.records, fence: job.fence, defaultBranchHead: defaultBranchHead(octokit, repo, "defaultBranch" in work ? work.defaultBranch : undefined) };
   try {
     switch (work.type) {
