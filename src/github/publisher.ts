@@ -1,7 +1,7 @@
 import { ANNOTATIONS_PER_REQUEST, CHECK_TEXT_LIMIT, COMMENT_MARKER, fitText, type CheckAnnotation } from "../report/index.js";
 import type { CheckName, CheckOutcome, EnvironmentRef, Publisher } from "../pipeline/index.js";
 import type { RepoId } from "./octokit.js";
-import type { InstallationWriter } from "./writer.js";
+import type { InstallationWriter, PendingWrite } from "./writer.js";
 
 export const CHECK_PREFIX = "Gitway / ";
 /** GitHub keeps a deployment status description to this many characters. */
@@ -45,6 +45,8 @@ export class GitHubPublisher implements Publisher {
   /** Checks this job opened in progress and has not finished: a failing job completes them. */
   private readonly opened = new Map<CheckName, string>();
   private readonly deploying_ = new Map<string, string>();
+  /** Deployment writes of this job, handed over when it ends: after its checks and comment, which a reviewer waits for. */
+  private readonly records: PendingWrite[] = [];
 
   constructor(
     private readonly writer: InstallationWriter,
@@ -134,7 +136,7 @@ export class GitHubPublisher implements Publisher {
     if (sha === undefined) return;
     this.deploying_.delete(environment.name);
     const { repo } = this;
-    this.writer.enqueue({
+    this.records.push({
       key: `deployment ${repo.owner}/${repo.repo} ${environment.name}`,
       lane: "record",
       async send(octokit) {
@@ -162,7 +164,7 @@ export class GitHubPublisher implements Publisher {
   async retired(environment: EnvironmentRef): Promise<void> {
     const { repo } = this;
     // The same key as its deployment: a deployment of it still waiting is not created at all.
-    this.writer.enqueue({
+    this.records.push({
       key: `deployment ${repo.owner}/${repo.repo} ${environment.name}`,
       lane: "record",
       async send(octokit) {
@@ -171,6 +173,11 @@ export class GitHubPublisher implements Publisher {
         if (latest) await octokit.rest.repos.createDeploymentStatus({ ...repo, deployment_id: latest.id, state: "inactive", description: "Removed: nothing is served here any more" });
       },
     });
+  }
+
+  /** The job is over: its deployment writes follow its checks. */
+  handOver(): void {
+    for (const write of this.records.splice(0)) this.writer.enqueue(write);
   }
 
   async comment(pullRequest: number, _environment: EnvironmentRef, markdown: string): Promise<void> {

@@ -96,6 +96,8 @@ export async function runGitHubWork(deps: GitHubWorkDeps, work: GitHubWork, job:
     // The job's signal may be what ended it: completing the checks must not end with it.
     if (!(e instanceof RateLimitedError)) await outsideJobSignal(() => publisher.failOpen(safeReason(e), job.finalAttempt, fallback)).catch(() => {});
     throw e;
+  } finally {
+    publisher.handOver();
   }
 }
 

@@ -15,6 +15,7 @@ export interface PendingWrite {
   send(octokit: Octokit): Promise<void>;
 }
 
+
 type Log = (level: "info" | "warn" | "error", message: string) => void;
 
 /** A rate limit longer than this is not waited for: the write is dropped with a warning (GitHub resets hourly). */
@@ -98,12 +99,13 @@ export class InstallationWriter {
     for (const done of this.idleWaiters.splice(0)) done();
   }
 
+  /** The next write: feedback first, records when no feedback waits. */
   private take(): PendingWrite | undefined {
     for (const lane of [this.lanes.feedback, this.lanes.record]) {
-      const first = lane.entries().next();
+      const first = lane.values().next();
       if (!first.done) {
-        lane.delete(first.value[0]);
-        return first.value[1];
+        lane.delete(first.value.key);
+        return first.value;
       }
     }
     return undefined;
