@@ -94,7 +94,7 @@ describe("feedback on a pull request", () => {
       await until("the other repository's first check write", () => t.github.sent.some((s) => s.path === `/repos/acme/${other.repo.name}/check-runs`));
       next = t.github.commit(repo, shopFiles({ upstream: upstream.url, products: true }), "main");
       expect((await deliver(t.app.appUrl, "push", pushEvent(repo, t.github.installationId, "main", base, next), WEBHOOK_SECRET)).status).toBe(200);
-      await until("production serving the new head", async () => (await t.call(`acme-${repo.name}`, "/api/v1/products")).status === 200);
+      await until("production serving the new head", async () => (await t.call(`acme-${repo.name}-production`, "/api/v1/products")).status === 200);
       await until("the promotion done", async () => (await t.app.queue.pendingCount()) === 0);
     } finally {
       release();
