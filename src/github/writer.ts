@@ -15,7 +15,6 @@ export interface PendingWrite {
   send(octokit: Octokit): Promise<void>;
 }
 
-
 type Log = (level: "info" | "warn" | "error", message: string) => void;
 
 /** A rate limit longer than this is not waited for: the write is dropped with a warning (GitHub resets hourly). */
@@ -38,17 +37,17 @@ export class InstallationWriter {
   /** Check runs created in progress and not completed yet, by check key: their completion is an update. */
   readonly openChecks = new Map<string, number>();
 
-  /** Remembers a check run created in progress (a bounded memory: the oldest is forgotten first). */
-  rememberOpenCheck(key: string, id: number): void {
-    if (this.openChecks.size >= 10_000) this.openChecks.delete(this.openChecks.keys().next().value!);
-    this.openChecks.set(key, id);
-  }
-
   constructor(
     private octokit: Octokit,
     private readonly label: string,
     private readonly log: Log,
   ) {}
+
+  /** Remembers a check run created in progress (a bounded memory: the oldest is forgotten first). */
+  rememberOpenCheck(key: string, id: number): void {
+    if (this.openChecks.size >= 10_000) this.openChecks.delete(this.openChecks.keys().next().value!);
+    this.openChecks.set(key, id);
+  }
 
   /** The installation's newest client (its token is renewed by Probot; any recent one will do). */
   useClient(octokit: Octokit): void {
