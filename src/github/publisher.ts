@@ -175,6 +175,18 @@ export class GitHubPublisher implements Publisher {
     });
   }
 
+  /** A new title and summary for a check run GitHub showed someone (a refused button press), its result unchanged. */
+  retitle(checkRunId: number, output: { title: string; summary: string }): void {
+    const { repo } = this;
+    this.writer.enqueue({
+      key: `check-run ${repo.owner}/${repo.repo} ${checkRunId}`,
+      lane: "feedback",
+      async send(octokit) {
+        await octokit.rest.checks.update({ ...repo, check_run_id: checkRunId, output });
+      },
+    });
+  }
+
   /** The job is over: its deployment writes follow its checks. */
   handOver(): void {
     for (const write of this.records.splice(0)) this.writer.enqueue(write);

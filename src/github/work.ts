@@ -81,7 +81,7 @@ export async function runGitHubWork(deps: GitHubWorkDeps, work: GitHubWork, job:
         }
         return;
       case "approve":
-        return await approve(pipeline, octokit, work);
+        return await approve(pipeline, octokit, publisher, work);
       case "push":
         return await branchHead(deps, pipeline, octokit, work.owner, work.repo, work.branch, work.sha, work.defaultBranch, work.actor);
       case "rerun_commit":
@@ -141,7 +141,7 @@ const ACTION_WORDS = {
  * A reviewer pressed Approve breaking or Deploy preview: allowed only with the approval permission
  * the trusted settings name (never the pull request's own), then the checks run again.
  */
-async function approve(pipeline: PipelineDeps, octokit: Octokit, work: Extract<GitHubWork, { type: "approve" }>): Promise<void> {
+async function approve(pipeline: PipelineDeps, octokit: Octokit, publisher: GitHubPublisher, work: Extract<GitHubWork, { type: "approve" }>): Promise<void> {
   const repo = { owner: work.owner, repo: work.repo };
   const action = work.action ?? "approve-breaking";
   const words = ACTION_WORDS[action];
@@ -151,7 +151,7 @@ async function approve(pipeline: PipelineDeps, octokit: Octokit, work: Extract<G
   const held = (data.role_name in RANK ? data.role_name : data.permission) as ApprovalPermission;
   if (!(held in RANK) || RANK[held] < RANK[needed]) {
     const note = `**@${work.actor} cannot ${words.verb} here**: ${words.approving} needs the \`${needed}\` permission on this repository, and they have \`${data.permission}\`. ${words.nothing}`;
-    await octokit.rest.checks.update({ ...repo, check_run_id: work.checkRunId, output: { title: work.title || words.title, summary: fitText(`${note}\n\n${work.summary}`) } });
+    publisher.retitle(work.checkRunId, { title: work.title || words.title, summary: fitText(`${note}\n\n${work.summary}`) });
     await pipeline.records.audit({ actor: work.actor, action: words.refused, commitSha: work.headSha, details: { pullRequest: work.number, needed, held: data.permission } });
     return;
   }
