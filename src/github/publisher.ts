@@ -44,7 +44,7 @@ type CheckBody = {
 export class GitHubPublisher implements Publisher {
   /** Checks this job opened in progress and has not finished: a failing job completes them. */
   private readonly opened = new Map<CheckName, string>();
-  private readonly deploying_ = new Map<string, string>();
+  private readonly deployingSha = new Map<string, string>();
   /** Deployment writes of this job, handed over when it ends: after its checks and comment, which a reviewer waits for. */
   private readonly records: PendingWrite[] = [];
 
@@ -128,13 +128,13 @@ export class GitHubPublisher implements Publisher {
 
   async deploying(environment: EnvironmentRef, sha: string): Promise<void> {
     // No write yet: the deployment is created with its result, two writes in all, after the checks.
-    this.deploying_.set(environment.name, sha);
+    this.deployingSha.set(environment.name, sha);
   }
 
   async deployed(environment: EnvironmentRef, _sha: string, result: { ok: true } | { ok: false; reason: string }): Promise<void> {
-    const sha = this.deploying_.get(environment.name);
+    const sha = this.deployingSha.get(environment.name);
     if (sha === undefined) return;
-    this.deploying_.delete(environment.name);
+    this.deployingSha.delete(environment.name);
     const { repo } = this;
     this.records.push({
       key: `deployment ${repo.owner}/${repo.repo} ${environment.name}`,
