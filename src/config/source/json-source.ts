@@ -27,6 +27,45 @@ interface Frame {
   isObject: boolean;
   keys: Map<string, number> | undefined;
   count: number;
+  /** Index of this container in ContainerSpans, or -1 when spans are not recorded. */
+  span: number;
+}
+
+/**
+ * Where every object and array starts and ends, recorded by scanJson's one pass so the locator can
+ * step over a container without reading it again: without it, locating a change deep in a 10 MB
+ * description re-reads every sibling that comes before it, level by level.
+ */
+export class ContainerSpans {
+  /** Opening offsets, ascending (containers are numbered in the order they open). */
+  readonly starts: number[] = [];
+  /** Offset just past the closing bracket of the container with the same number. */
+  readonly ends: number[] = [];
+
+  open(at: number): number {
+    this.starts.push(at);
+    this.ends.push(-1);
+    return this.starts.length - 1;
+  }
+
+  close(span: number, end: number): void {
+    if (span >= 0) this.ends[span] = end;
+  }
+
+  /** Offset just past the container opening at `at`, or -1 when none was recorded there. */
+  endOf(at: number): number {
+    const starts = this.starts;
+    let lo = 0;
+    let hi = starts.length - 1;
+    while (lo <= hi) {
+      const mid = (lo + hi) >> 1;
+      const s = starts[mid]!;
+      if (s === at) return this.ends[mid]!;
+      if (s < at) lo = mid + 1;
+      else hi = mid - 1;
+    }
+    return -1;
+  }
 }
 
 class ScanError extends Error {
@@ -118,7 +157,7 @@ function isDigit(c: number): boolean {
  * Checks a JSON text completely without building values. Stops at the first syntax error or at
  * the depth limit (both make the rest meaningless); duplicate keys are collected and scanning goes on.
  */
-export function scanJson(text: string, maxDepth: number): JsonProblem[] {
+export function scanJson(text: string, maxDepth: number, spans?: ContainerSpans): JsonProblem[] {
   const problems: JsonProblem[] = [];
   const frames: Frame[] = [];
   const path: string[] = [];
@@ -166,13 +205,14 @@ export function scanJson(text: string, maxDepth: number): JsonProblem[] {
           problems.push({ rule: "nesting-too-deep", message: `Nesting is deeper than ${maxDepth} levels`, offset: i, pointer: pointer() });
           return problems;
         }
-        const frame: Frame = { isObject: c === Ch.LBrace, keys: undefined, count: 0 };
+        const frame: Frame = { isObject: c === Ch.LBrace, keys: undefined, count: 0, span: spans ? spans.open(i) : -1 };
         frames.push(frame);
         i = skipWs(text, i + 1);
         const close = frame.isObject ? Ch.RBrace : Ch.RBracket;
         if (text.charCodeAt(i) === close) {
           frames.pop();
           closedAt = i + 1;
+          spans?.close(frame.span, closedAt);
         } else if (frame.isObject) {
           i = expectKey(i, frame);
           continue;
@@ -223,6 +263,7 @@ export function scanJson(text: string, maxDepth: number): JsonProblem[] {
           frames.pop();
           path.pop();
           i++;
+          spans?.close(frame.span, i);
           continue;
         }
         const closer = frame.isObject ? "'}'" : "']'";
@@ -257,7 +298,11 @@ export class JsonLocator {
   private readonly index = new Map<number, Map<string, Member>>();
   private readonly lines: LineIndex;
 
-  constructor(private readonly text: string) {
+  /** `spans`, when given, must come from scanJson over the same text. */
+  constructor(
+    private readonly text: string,
+    private readonly spans?: ContainerSpans,
+  ) {
     this.lines = new LineIndex(text);
   }
 
@@ -313,6 +358,13 @@ export class JsonLocator {
   /** Index just past the value starting at i, by counting brackets outside strings. */
   private skipValue(i: number): number {
     const text = this.text;
+    if (this.spans) {
+      const c = text.charCodeAt(i);
+      if (c === Ch.LBrace || c === Ch.LBracket) {
+        const end = this.spans.endOf(i);
+        if (end >= 0) return end;
+      }
+    }
     let depth = 0;
     for (;;) {
       const c = text.charCodeAt(i);
