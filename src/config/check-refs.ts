@@ -1,4 +1,4 @@
-import type { Diagnostic } from "./diagnostics.js";
+import type { Diagnostic, RuleId } from "./diagnostics.js";
 import type { DocumentSet } from "./documents.js";
 import { joinPointer } from "./pointer.js";
 
@@ -17,6 +17,7 @@ export function checkRefs(docs: DocumentSet, roots: readonly string[]): Diagnost
     const path = queue.shift()!;
     const file = docs.get(path);
     if (!file) continue;
+    const verdicts = new Map<string, { target: string; endless: boolean } | { rule: RuleId; message: string }>();
     const stack: { node: unknown; pointer: string }[] = [{ node: file.value, pointer: "" }];
     while (stack.length > 0) {
       const { node, pointer } = stack.pop()!;
@@ -27,15 +28,22 @@ export function checkRefs(docs: DocumentSet, roots: readonly string[]): Diagnost
         // Under "properties" (and other name-keyed maps) "$ref" is a property's name, as in SCIM schemas.
         if (!isArray && key === "$ref" && !isNamedMember(pointer)) {
           const at = { file: path, pointer: childPointer };
-          const result = docs.resolve(path, child);
-          if (!result.ok) {
-            out.push(docs.at(result.rule, result.message, at));
+          // A large description repeats the same few thousand $refs; each resolves the same way wherever it is written in one file.
+          const key = typeof child === "string" ? child : undefined;
+          let verdict = key === undefined ? undefined : verdicts.get(key);
+          if (verdict === undefined) {
+            const result = docs.resolve(path, child);
+            verdict = result.ok ? { target: result.location.file, endless: docs.deref(node, { file: path, pointer }) === undefined } : result;
+            if (key !== undefined) verdicts.set(key, verdict);
+          }
+          if ("rule" in verdict) {
+            out.push(docs.at(verdict.rule, verdict.message, at));
           } else {
-            if (!queued.has(result.location.file)) {
-              queued.add(result.location.file);
-              queue.push(result.location.file);
+            if (!queued.has(verdict.target)) {
+              queued.add(verdict.target);
+              queue.push(verdict.target);
             }
-            if (docs.deref(node, { file: path, pointer }) === undefined) {
+            if (verdict.endless) {
               out.push(docs.at("ref-invalid", `$ref ${JSON.stringify(child)} starts a chain of references that never reaches a value (circular)`, at));
             }
           }

@@ -90,3 +90,16 @@ describe("the JSON locator with the container spans its scan recorded", () => {
     expect(spans.starts.map((s, i) => [s, spans.ends[i]])).toEqual([[0, 26], [6, 8], [15, 25], [21, 24]]);
   });
 });
+
+describe("duplicate keys in objects of every size", () => {
+  it("reports a key repeated in a small object and in a large one, early keys included, with where each was first written", () => {
+    const keys = Array.from({ length: 12 }, (_, k) => `"k${k}": ${k}`).join(", ");
+    const text = `{"small": {"a": 1, "a": 2}, "large": {${keys}, "k0": 0, "k11": 11, "k12": 12}}`;
+    const problems = scanJson(text, 256);
+    expect(problems.map((p) => [p.pointer, p.firstOffset === undefined ? undefined : text.slice(p.firstOffset, p.firstOffset + 5)])).toEqual([
+      ["/small/a", '"a": '],
+      ["/large/k0", '"k0":'],
+      ["/large/k11", '"k11"'],
+    ]);
+  });
+});

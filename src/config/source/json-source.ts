@@ -25,6 +25,9 @@ const enum Ch {
 
 interface Frame {
   isObject: boolean;
+  /** Keys seen so far and where, as a list while the object is small, a map once it is not. */
+  names: string[] | undefined;
+  offsets: number[] | undefined;
   keys: Map<string, number> | undefined;
   count: number;
   /** Index of this container in ContainerSpans, or -1 when spans are not recorded. */
@@ -65,6 +68,33 @@ export class ContainerSpans {
       else hi = mid - 1;
     }
     return -1;
+  }
+}
+
+/** Beyond this many keys an object's duplicate check switches from a list to a map; most objects are smaller, and a map each would cost more than the search. */
+const SMALL_OBJECT_KEYS = 8;
+
+function firstKeyOffset(frame: Frame, key: string): number | undefined {
+  if (frame.keys) return frame.keys.get(key);
+  const names = frame.names;
+  if (names === undefined) return undefined;
+  for (let k = 0; k < names.length; k++) if (names[k] === key) return frame.offsets![k];
+  return undefined;
+}
+
+function addKey(frame: Frame, key: string, offset: number): void {
+  if (frame.keys) {
+    frame.keys.set(key, offset);
+  } else if (frame.names === undefined) {
+    frame.names = [key];
+    frame.offsets = [offset];
+  } else if (frame.names.length < SMALL_OBJECT_KEYS) {
+    frame.names.push(key);
+    frame.offsets!.push(offset);
+  } else {
+    frame.keys = new Map(frame.names.map((n, k) => [n, frame.offsets![k]!]));
+    frame.keys.set(key, offset);
+    frame.names = frame.offsets = undefined;
   }
 }
 
@@ -180,12 +210,11 @@ export function scanJson(text: string, maxDepth: number, spans?: ContainerSpans)
     if (frame.count === 0) path.push(key);
     else path[path.length - 1] = key;
     frame.count++;
-    frame.keys ??= new Map();
-    const first = frame.keys.get(key);
+    const first = firstKeyOffset(frame, key);
     if (first !== undefined) {
       problems.push({ rule: "duplicate-key", message: `Duplicate key ${JSON.stringify(key)} at ${pointer() || "/"}: JSON parsers keep only one of them`, offset: i, pointer: pointer(), firstOffset: first });
     } else {
-      frame.keys.set(key, i);
+      addKey(frame, key, i);
     }
     const colon = skipWs(text, end);
     if (text.charCodeAt(colon) !== Ch.Colon) {
@@ -205,7 +234,7 @@ export function scanJson(text: string, maxDepth: number, spans?: ContainerSpans)
           problems.push({ rule: "nesting-too-deep", message: `Nesting is deeper than ${maxDepth} levels`, offset: i, pointer: pointer() });
           return problems;
         }
-        const frame: Frame = { isObject: c === Ch.LBrace, keys: undefined, count: 0, span: spans ? spans.open(i) : -1 };
+        const frame: Frame = { isObject: c === Ch.LBrace, names: undefined, offsets: undefined, keys: undefined, count: 0, span: spans ? spans.open(i) : -1 };
         frames.push(frame);
         i = skipWs(text, i + 1);
         const close = frame.isObject ? Ch.RBrace : Ch.RBracket;
