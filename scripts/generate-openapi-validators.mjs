@@ -5,7 +5,7 @@
  */
 import { mkdirSync, writeFileSync } from "node:fs";
 import { dirname } from "node:path";
-import { fileURLToPath } from "node:url";
+import { fileURLToPath, URL } from "node:url";
 
 const built = new URL("../dist/config/openapi-schema.js", import.meta.url);
 const { openApiValidatorSource, PREBUILT_VALIDATOR_FILES } = await import(built.href);
