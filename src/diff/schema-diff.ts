@@ -565,10 +565,13 @@ function mayOverlap(a: unknown, b: unknown): boolean {
   return within(ta, tb) || within(tb, ta) || [...ta].some((t) => tb.has(t) || (t === "integer" && tb.has("number")) || (t === "number" && tb.has("integer")));
 }
 
-/** How alike two alternatives look: 0 for different types, more for each property name or enum value in common. */
+/** How alike two alternatives look: 0 for different types, much more for the same title, else more for each property name or enum value in common. */
 function shapeScore(a: unknown, b: unknown): number {
   if (!isObject(a) || !isObject(b) || typeKey(a) !== typeKey(b)) return 0;
   if (deepEqual(a, b)) return 10_000;
+  // An inline alternative's title names it as a component's name would: the same title on both
+  // sides is the same alternative, changed (an open object that gained its first properties, say).
+  if (typeof a.title === "string" && a.title !== "" && a.title === b.title) return 5_000;
   const names = (v: JsonObject) => (isObject(v.properties) ? Object.keys(v.properties) : []);
   const values = (v: JsonObject) => (Array.isArray(v.enum) ? v.enum : []);
   const an = names(a);
