@@ -7,7 +7,10 @@ export function escapeSegment(segment: string | number): string {
 }
 
 export function joinPointer(base: string, ...segments: (string | number)[]): string {
-  return base + segments.map((s) => "/" + escapeSegment(s)).join("");
+  // A loop rather than map/join: this runs for nearly every node a large description has.
+  let out = base;
+  for (const s of segments) out += typeof s === "number" ? "/" + s : "/" + escapeSegment(s);
+  return out;
 }
 
 /** Splits "#/a/b" or "/a/b"; undefined when the text is not a pointer. */
