@@ -115,7 +115,11 @@ function hasExternalRef(root: unknown): boolean {
     const n = stack.pop();
     if (n === null || typeof n !== "object") continue;
     if (!Array.isArray(n) && typeof (n as { $ref?: unknown }).$ref === "string" && !(n as { $ref: string }).$ref.startsWith("#")) return true;
-    for (const v of Object.values(n)) if (v !== null && typeof v === "object") stack.push(v);
+    // for-in rather than Object.values: no array allocated per node of a 10 MB description.
+    for (const k in n) {
+      const v = (n as Record<string, unknown>)[k];
+      if (v !== null && typeof v === "object") stack.push(v);
+    }
   }
   return false;
 }
