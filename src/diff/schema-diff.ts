@@ -126,6 +126,17 @@ function deepEqual(a: unknown, b: unknown): boolean {
   return true;
 }
 
+/** A comparison remembered by the pair of schema objects: where they were, and the result (undefined while it runs). */
+interface NodeMemo {
+  base: Location;
+  head: Location;
+  out: SchemaChange[] | undefined;
+}
+
+function samePlace(a: Location, b: Location): boolean {
+  return a.pointer === b.pointer && a.file === b.file;
+}
+
 /**
  * Compares two JSON Schemas (OpenAPI 3.0 or 3.1) by what they allow. Each pair of schema
  * locations is compared once per direction and remembered: large APIs reuse components across
@@ -134,6 +145,7 @@ function deepEqual(a: unknown, b: unknown): boolean {
 export class SchemaDiffer {
   private readonly memo = new Map<string, SchemaChange[]>();
   private readonly active = new Set<string>();
+  private readonly nodeMemo = new Map<string, WeakMap<object, WeakMap<object, NodeMemo>>>();
   private readonly switches = new Map<string, SchemaChange[]>();
 
   constructor(
@@ -172,7 +184,28 @@ export class SchemaDiffer {
     const b = base ? this.baseDocs.deref(base.value, base.location) : undefined;
     const h = head ? this.headDocs.deref(head.value, head.location) : undefined;
     if (!b || !h || depth > MAX_DEPTH) return [];
-    const key = `${direction}${textual === true ? "|t" : textual ? "|p" : ""}|${b.location.file}#${b.location.pointer}|${h.location.file}#${h.location.pointer}`;
+    const mode = `${direction}${textual === true ? "|t" : textual ? "|p" : ""}`;
+    // Parsed JSON has one object per place, so the pair of objects names the pair of places without
+    // building (and hashing) a key of two long pointers on every visit; a place check keeps a YAML
+    // alias (one object at two places) on the keyed path below.
+    const bn = b.value;
+    const hn = h.value;
+    if (bn !== null && typeof bn === "object" && hn !== null && typeof hn === "object") {
+      let byBase = this.nodeMemo.get(mode);
+      if (!byBase) this.nodeMemo.set(mode, (byBase = new WeakMap()));
+      let byHead = byBase.get(bn);
+      if (!byHead) byBase.set(bn, (byHead = new WeakMap()));
+      const known = byHead.get(hn);
+      if (known === undefined) {
+        const entry: NodeMemo = { base: b.location, head: h.location, out: undefined };
+        byHead.set(hn, entry);
+        const out = uniqueByPlace(this.compare(b, h, direction, depth, textual));
+        entry.out = out;
+        return out;
+      }
+      if (samePlace(known.base, b.location) && samePlace(known.head, h.location)) return known.out ?? []; // undefined: being compared higher up, a cycle
+    }
+    const key = `${mode}|${b.location.file}#${b.location.pointer}|${h.location.file}#${h.location.pointer}`;
     const cached = this.memo.get(key);
     if (cached) return cached;
     if (this.active.has(key)) return [];

@@ -119,6 +119,8 @@ function describe(text: string, i: number): string {
 }
 
 /** A run of characters that need no attention inside a string: most of a long description. */
+// Control characters are what a JSON string may not hold unescaped: the class names them on purpose.
+// eslint-disable-next-line no-control-regex
 const PLAIN_RUN = /[^"\\\u0000-\u001f]+/y;
 
 /** Returns the index just past the closing quote. */
