@@ -146,6 +146,7 @@ export class SchemaDiffer {
   private readonly memo = new Map<string, SchemaChange[]>();
   private readonly active = new Set<string>();
   private readonly nodeMemo = new Map<string, WeakMap<object, WeakMap<object, NodeMemo>>>();
+  private readonly refFreeNodes = new WeakMap<object, boolean>();
   private readonly switches = new Map<string, SchemaChange[]>();
 
   constructor(
@@ -197,6 +198,11 @@ export class SchemaDiffer {
       if (!byHead) byBase.set(bn, (byHead = new WeakMap()));
       const known = byHead.get(hn);
       if (known === undefined) {
+        // Written alike and reaching no other schema: nothing to find, whatever the rules.
+        if (this.refFree(bn) && this.refFree(hn) && deepEqual(bn, hn)) {
+          byHead.set(hn, { base: b.location, head: h.location, out: [] });
+          return [];
+        }
         const entry: NodeMemo = { base: b.location, head: h.location, out: undefined };
         byHead.set(hn, entry);
         const out = uniqueByPlace(this.compare(b, h, direction, depth, textual));
@@ -444,6 +450,24 @@ export class SchemaDiffer {
       return out;
     }
     return undefined;
+  }
+
+  /** Does no $ref appear anywhere under this node? Known once per node. */
+  private refFree(node: object): boolean {
+    const known = this.refFreeNodes.get(node);
+    if (known !== undefined) return known;
+    let free = !Object.hasOwn(node, "$ref");
+    if (free) {
+      for (const k in node) {
+        const v = (node as Record<string, unknown>)[k];
+        if (v !== null && typeof v === "object" && !this.refFree(v)) {
+          free = false;
+          break;
+        }
+      }
+    }
+    this.refFreeNodes.set(node, free);
+    return free;
   }
 
   private change(suffix: string, path: string[], detail: string, b: SchemaSide, h: SchemaSide, kw: string): SchemaChange {
