@@ -3,6 +3,7 @@ import { approveBreaking, approveForkPreview, branchPreviewName, previewChange, 
 import { fitText } from "../report/index.js";
 import { branchKey, JOB_KIND, prKey, type Enqueue, type GitHubWork } from "./events.js";
 import type { Octokit, RepoId } from "./octokit.js";
+import { webUrlOf } from "./manifest.js";
 import { GitHubPublisher } from "./publisher.js";
 import { outsideJobSignal, RateLimitedError } from "./request-limits.js";
 import { GitHubSource } from "./source.js";
@@ -63,7 +64,9 @@ export async function runGitHubWork(deps: GitHubWorkDeps, work: GitHubWork, job:
   const repo: RepoId = { owner: work.owner, repo: work.repo };
   const source = new GitHubSource(octokit, repo, { maxFileBytes: deps.maxFileBytes, ...(deps.readLimits ? { limits: deps.readLimits } : {}) });
   const publisher = new GitHubPublisher(deps.writers.of(work.installationId, octokit), repo, { botLogin: () => botLoginOf(deps) });
-  const pipeline: PipelineDeps = { source, publisher, deployer: deps.deployer, records: deps.records, fence: job.fence, defaultBranchHead: defaultBranchHead(octokit, repo, "defaultBranch" in work ? work.defaultBranch : undefined) };
+  // The API root this installation's client talks to names the host whose web pages show the files.
+  const web = { webUrl: webUrlOf(octokit.request.endpoint.DEFAULTS.baseUrl), ...repo };
+  const pipeline: PipelineDeps = { source, publisher, deployer: deps.deployer, records: deps.records, fence: job.fence, defaultBranchHead: defaultBranchHead(octokit, repo, "defaultBranch" in work ? work.defaultBranch : undefined), web };
   try {
     switch (work.type) {
       case "pull_request":

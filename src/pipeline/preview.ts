@@ -1,5 +1,5 @@
 import { diagnostic, hasErrors, sortDiagnostics, tryPath } from "../config/index.js";
-import { changesCheck, noConfigCheck, pullRequestComment, unapprovedBreaking, validationCheck, type PreviewState } from "../report/index.js";
+import { blobLinks, changesCheck, noConfigCheck, pullRequestComment, unapprovedBreaking, validationCheck, type PreviewState } from "../report/index.js";
 import type { CheckOutcome, DeploymentRecord, EnvironmentSpec, PipelineDeps, ReadSide } from "./ports.js";
 import { readCommit } from "./read-commit.js";
 import { applyApprovals, compare, deployTo, protectedRouteCount, unreadableReason, withoutSecrets } from "./steps.js";
@@ -58,7 +58,7 @@ export async function previewChange(deps: PipelineDeps, req: PreviewRequest): Pr
   if (report && pullRequest !== undefined) report = applyApprovals(report, await deps.records.approvedFingerprints(repositoryId, pullRequest));
   const changes: CheckOutcome = {
     name: "changes",
-    ...changesCheck(report, { pullRequest: pullRequest !== undefined, breakingConclusion: settings.checks.breaking, baseUnreadable: headReadable ? baseNote(base) : "The head's gateway config could not be read (see Gitway / validate), so there is no change report for it.", compared: req.baseSha ? { base: req.baseSha.slice(0, 7), head: req.headSha.slice(0, 7) } : undefined }),
+    ...changesCheck(report, { pullRequest: pullRequest !== undefined, breakingConclusion: settings.checks.breaking, baseUnreadable: headReadable ? baseNote(base) : "The head's gateway config could not be read (see Gitway / validate), so there is no change report for it.", compared: req.baseSha ? { base: req.baseSha.slice(0, 7), head: req.headSha.slice(0, 7) } : undefined, ...(deps.web ? { link: blobLinks(deps.web, { base: req.baseSha, head: req.headSha }) } : {}) }),
     details: report ? { summary: report.summary } : {},
   };
   if (report && pullRequest !== undefined && unapprovedBreaking(report).length > 0) changes.actions = [APPROVE_ACTION];
