@@ -7,7 +7,7 @@ import { createServer, type IncomingMessage, type Server, type ServerResponse } 
 import type { AddressInfo } from "node:net";
 import { openPolicy, parseAllowList, type HostRule } from "../gateway/egress.js";
 import { GatewayDeployer, GatewayServer, MemoryRateLimitStore, RedisRateLimitStore, ReleaseError, Upstreams, UsageCounter, environmentLabel, type GatewayServices, type RateLimitStore } from "../gateway/index.js";
-import { boundRequests, gitwayApp, webUrlOf, WEBHOOK_PATH, JOB_KIND, runGitHubWork, safeReason, waitsOutRateLimit, withJobSignal, type GitHubWork, type Octokit, type QueuedWork } from "../github/index.js";
+import { boundRequests, GitHubWriters, gitwayApp, webUrlOf, WEBHOOK_PATH, JOB_KIND, runGitHubWork, safeReason, waitsOutRateLimit, withJobSignal, type GitHubWork, type Octokit, type QueuedWork } from "../github/index.js";
 import { fairShare, JobQueue, Worker, type Job, type QueueOptions } from "../jobs/index.js";
 import { DeployError, type Deployer, type EnvironmentValues } from "../pipeline/index.js";
 import { addUsage, usageReader, loadGitHubApp, migrateStore, openStore, pruneOlderThan, pruneUsageOlderThan, secretKeyFrom, setVariable, StorePublisher, StoreRecords, SweepMemory, type Store, type StoredGitHubApp } from "../store/index.js";
@@ -205,6 +205,8 @@ export async function startGitway(settings: AppSettings, env: Record<string, str
     const queue = new JobQueue(store, options.queue);
     const enqueue = (work: QueuedWork) => queue.enqueue({ ...work });
     const workerId = `worker-${process.pid}-${randomUUID().slice(0, 8)}`;
+    // Jobs hand their GitHub writes to these (one per installation) and give their slot back at once.
+    const writers = new GitHubWriters(log);
     let probot: import("probot").Probot | undefined;
     let webhooks: ((req: IncomingMessage, res: ServerResponse) => Promise<boolean>) | undefined;
     let github: GitHubConnection = { from: "none" };
@@ -231,6 +233,7 @@ export async function startGitway(settings: AppSettings, env: Record<string, str
             auth: async (id?: number) => boundRequests((await app.auth(id)) as Octokit, githubTimeoutMs),
             records,
             deployer,
+            writers,
             enqueue,
             memory,
             maxFileBytes: settings.maxFileBytes,
@@ -364,7 +367,10 @@ export async function startGitway(settings: AppSettings, env: Record<string, str
     }
     const worker = new Worker(queue, handlers, { id: workerId, idleMs: options.workerIdleMs ?? 200, concurrency: settings.workerConcurrency, jobTimeoutMs: settings.jobTimeoutSeconds * 1000, onError: (job, e) => log("warn", `job ${job.id} (${job.kind}) attempt ${job.attempts} of ${job.maxAttempts} failed: ${safeReason(e)}`) });
     if (options.runWorker !== false) worker.start();
-    closers.unshift(() => worker.stop(options.stopGraceMs ?? 8_000));
+    // After the jobs, the GitHub writes they handed over get what is left of the 9 s a stop may take.
+    let stopBegan = 0;
+    closers.unshift(() => writers.close(Math.max(1_000, 9_000 - (performance.now() - stopBegan))));
+    closers.unshift(() => ((stopBegan = performance.now()), worker.stop(options.stopGraceMs ?? 8_000)));
 
     // Retention: at start, then every hour (every process may do it; a second run finds nothing).
     if (options.runWorker !== false) {
@@ -493,7 +499,7 @@ export async function startGitway(settings: AppSettings, env: Record<string, str
       adminToken: token.token,
       settings,
       flushUsage: () => flusher.flush(),
-      idle: (timeoutMs = 15_000) => waitIdle(queue, timeoutMs),
+      idle: (timeoutMs = 15_000) => waitIdle(queue, timeoutMs, writers),
       close: async () => {
         for (const close of closers) await close().catch(() => {});
       },
@@ -583,10 +589,11 @@ function gitView(reconciler: GitReconciler): GitView {
   };
 }
 
-async function waitIdle(queue: JobQueue, timeoutMs: number): Promise<void> {
+async function waitIdle(queue: JobQueue, timeoutMs: number, writers?: GitHubWriters): Promise<void> {
   const until = Date.now() + timeoutMs;
   while (Date.now() < until) {
-    if ((await queue.pendingCount()) === 0) return;
+    // Idle means the GitHub writes the jobs handed over are sent too.
+    if ((await queue.pendingCount()) === 0 && (writers?.pending ?? 0) === 0 && !writers?.sending) return;
     await new Promise((r) => setTimeout(r, 50));
   }
   throw new Error(`jobs still queued or running after ${timeoutMs} ms`);

@@ -1,3 +1,4 @@
+import type { RepositoryWeb } from "../report/index.js";
 import type { Diagnostic, GatewayConfig, Snapshot } from "../config/index.js";
 import type { ChangeReport } from "../diff/index.js";
 import type { CheckAnnotation, CheckText } from "../report/index.js";
@@ -133,6 +134,8 @@ export interface PipelineDeps {
   defaultBranchHead?: () => Promise<string | undefined>;
   /** Production's usage; absent, a change report says nothing of who would be hit. */
   usage?: UsageReader;
+  /** Where the repository's files are shown on the web, when the report is posted to GitHub: its "Where" column links there. */
+  web?: RepositoryWeb;
 }
 
 /** A side of a change: the config read at a commit, or why it could not be read. */
