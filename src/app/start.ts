@@ -92,10 +92,10 @@ function redact(text: string, values: EnvironmentValues): string {
 /** The gateway as the pipeline's deployer: release errors become DeployErrors a reviewer may read. */
 function pipelineDeployer(inner: GatewayDeployer, log: Log): Deployer {
   return {
-    async deploy(label, config, values) {
+    async build(label, config, values) {
       try {
-        const { releaseHash } = await inner.deploy(label, config, values);
-        return { releaseHash };
+        const { releaseHash, install } = await inner.build(label, config, values);
+        return { releaseHash, install };
       } catch (e) {
         if (e instanceof ReleaseError) {
           const at = e.code === "UPSTREAM_NOT_ALLOWED" ? /^(.*):(\d+)$/.exec(e.where ?? "") : null;
@@ -163,7 +163,8 @@ export async function startGitway(settings: AppSettings, env: Record<string, str
     // URLs follow the port the gateway really bound (GATEWAY_PORT=0 picks one) unless the domain is set.
     let urls: Pick<AppSettings, "publicUrl" | "baseDomain"> = settings;
     const naming = { label: environmentLabel, url: (label: string) => environmentUrl(urls, label) };
-    const records = new StoreRecords(store.db, naming, secretKey);
+    // Swaps of one environment take turns across app processes sharing a PostgreSQL too.
+    const records = new StoreRecords(store.db, naming, secretKey, store.driver === "pg" ? (key, fn) => store.withLock(key, () => fn()) : undefined);
     const deployer = pipelineDeployer(new GatewayDeployer(gateway, services), log);
     for (const f of (await restoreReleases(records, deployer)).failed) log("warn", `environment ${f.label} could not be restored: ${f.reason}`);
     log("info", `gateway: ${gateway.environmentCount} environment(s) restored (${since()})`);
@@ -217,7 +218,7 @@ export async function startGitway(settings: AppSettings, env: Record<string, str
             log,
           },
           job.payload as GitHubWork,
-          { fence: async () => (await queue.holdsLease(job, workerId)) && !(await queue.superseded(job)), finalAttempt: job.attempts >= job.maxAttempts },
+          { fence: async () => (await queue.holdsLease(job, workerId)) && !(await queue.superseded(job)), order: job.commitOrder, finalAttempt: job.attempts >= job.maxAttempts },
         );
       // Every GitHub request of a job ends with the job (its deadline, a lost lease, a stop). One
       // installation, paced at a write a second, leaves a slot to the others' waiting jobs.
@@ -267,7 +268,7 @@ export async function startGitway(settings: AppSettings, env: Record<string, str
       const git = new GitReconciler(sources, workDir, { records, enqueue: (job) => queue.enqueue(job), isServing: (label) => gateway.releaseOf(label) !== undefined, log, maxFileBytes: settings.maxFileBytes, readLimits: settings.readLimits });
       reconciler = git;
       handlers[GIT_JOB_KIND] = (job) =>
-        runGitWork({ reconciler: git, records, deployer, publisherFor: (id) => new StorePublisher(store.db, id), fence: async () => (await queue.holdsLease(job, workerId)) && !(await queue.superseded(job)) }, job.payload as GitWork);
+        runGitWork({ reconciler: git, records, deployer, publisherFor: (id) => new StorePublisher(store.db, id), fence: async () => (await queue.holdsLease(job, workerId)) && !(await queue.superseded(job)), order: job.commitOrder }, job.payload as GitWork);
     }
     const worker = new Worker(queue, handlers, { id: workerId, idleMs: options.workerIdleMs ?? 200, concurrency: settings.workerConcurrency, jobTimeoutMs: settings.jobTimeoutSeconds * 1000, onError: (job, e) => log("warn", `job ${job.id} (${job.kind}) attempt ${job.attempts} of ${job.maxAttempts} failed: ${safeReason(e)}`) });
     if (options.runWorker !== false) worker.start();

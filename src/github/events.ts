@@ -145,6 +145,8 @@ export function gitwayApp(enqueue: Enqueue): ApplicationFunction {
       await queue(context, {
         kind: JOB_KIND.approve,
         environmentKey: prKey(owner, repo, pr.number),
+        // Its preview is a swap like any other: given now, it replaces what was given before.
+        commitOrder: Date.now(),
         coalesce: false,
         payload: { type: "approve", installationId, owner, repo, number: pr.number, headSha: p.check_run.head_sha, baseSha: pr.base.sha, actor: p.sender.login, checkRunId: p.check_run.id, title: p.check_run.output.title ?? "", summary: p.check_run.output.summary ?? "", action: action as ReviewerAction },
       });

@@ -35,6 +35,8 @@ export interface GitHubWorkDeps {
 
 export interface JobContext {
   fence: Fence;
+  /** When the work was given (the job's commit order): its swaps never replace what was given later. */
+  order?: number;
   /** This is the last attempt: a failure now is final, so open check runs are completed as failed. */
   finalAttempt: boolean;
 }
@@ -60,7 +62,7 @@ export async function runGitHubWork(deps: GitHubWorkDeps, work: GitHubWork, job:
   const repo: RepoId = { owner: work.owner, repo: work.repo };
   const source = new GitHubSource(octokit, repo, { maxFileBytes: deps.maxFileBytes, ...(deps.readLimits ? { limits: deps.readLimits } : {}) });
   const publisher = new GitHubPublisher(octokit, repo, { botLogin: () => botLoginOf(deps) });
-  const pipeline: PipelineDeps = { source, publisher, deployer: deps.deployer, records: deps.records, fence: job.fence, defaultBranchHead: defaultBranchHead(octokit, repo, "defaultBranch" in work ? work.defaultBranch : undefined) };
+  const pipeline: PipelineDeps = { source, publisher, deployer: deps.deployer, records: deps.records, fence: job.fence, ...(job.order ? { order: job.order } : {}), defaultBranchHead: defaultBranchHead(octokit, repo, "defaultBranch" in work ? work.defaultBranch : undefined) };
   try {
     switch (work.type) {
       case "pull_request":

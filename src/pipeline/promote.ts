@@ -82,8 +82,7 @@ export async function promoteCommit(deps: PipelineDeps, req: PromoteRequest): Pr
           break;
         }
       }
-      const values = await deps.records.values(env.id);
-      const outcome = await deployTo(deps, env, head, values, { trigger: req.trigger, actor: req.actor, report: report ? { summary: report.summary, changes: report.changes } : undefined });
+      const outcome = await deployTo(deps, env, head, () => deps.records.values(env.id), { trigger: req.trigger, actor: req.actor, report: report ? { summary: report.summary, changes: report.changes } : undefined });
       if (outcome === "superseded") {
         // The deploy check was opened above: it ends, rather than spinning forever.
         await deps.publisher.finished(req.sha, { name: "deploy", conclusion: "cancelled", title: "Superseded by a newer commit", summary: [`Not deployed to \`${name}\`: a newer commit of the production branch is being deployed.`, ...(lines.length ? ["", "Deployed before it stopped:", ...lines] : [])].join("\n") });

@@ -1,4 +1,4 @@
-import { and, eq, isNull, lt, or, sql } from "drizzle-orm";
+import { and, eq, isNull, lte, ne, or, sql } from "drizzle-orm";
 import type { Db } from "./db.js";
 import { apiConsumers, apiKeys, auditLog, deployments, environments, environmentVariables, installations, releases, repositories } from "./schema.js";
 import { decryptSecret, encryptSecret, maskSecret } from "./secrets.js";
@@ -35,14 +35,30 @@ export async function upsertEnvironment(db: Db, e: { repositoryId: number; name:
 }
 
 /**
- * Records a release as deployed only if its commit is newer than what is deployed: a slow job for
- * an older commit finishing late cannot overwrite a newer deployment (compare-and-set).
+ * What a release swap may replace, checked in the same statement that swaps (compare-and-set):
+ * - `order`: a deployment given at `order` (a job's commit order, an operator's request time)
+ *   replaces only what was given at the same order or before, so a slow job for an older commit
+ *   finishing late cannot overwrite a newer deployment; `unlessPinned` refuses while a rollback
+ *   pins the environment (jobs), `pin` makes the new release the pin (a rollback);
+ * - `rebuildOf`: a rebuild of the running release (new keys or values) replaces exactly that
+ *   release, keeping its order and status, so it never writes back over a newer one.
  */
-export async function markDeployed(db: Db, environmentId: number, releaseId: number, commitOrder: number): Promise<boolean> {
+export type SwapGuard = { order: number; unlessPinned?: boolean; pin?: boolean } | { rebuildOf: number };
+
+export async function markDeployed(db: Db, environmentId: number, releaseId: number, guard: number | SwapGuard): Promise<boolean> {
+  const g: SwapGuard = typeof guard === "number" ? { order: guard } : guard;
+  if ("rebuildOf" in g) {
+    const rows = await db
+      .update(environments)
+      .set({ deployedReleaseId: releaseId, updatedAt: sql`now()`, pinnedReleaseId: sql`CASE WHEN ${environments.pinnedReleaseId} IS NULL THEN NULL ELSE ${releaseId}::bigint END` })
+      .where(and(eq(environments.id, environmentId), eq(environments.deployedReleaseId, g.rebuildOf), ne(environments.status, "torn-down")))
+      .returning({ id: environments.id });
+    return rows.length === 1;
+  }
   const rows = await db
     .update(environments)
-    .set({ deployedReleaseId: releaseId, deployedCommitOrder: commitOrder, status: "ready", lastError: null, updatedAt: sql`now()` })
-    .where(and(eq(environments.id, environmentId), or(isNull(environments.deployedCommitOrder), lt(environments.deployedCommitOrder, commitOrder))))
+    .set({ deployedReleaseId: releaseId, deployedCommitOrder: g.order, status: "ready", lastError: null, updatedAt: sql`now()`, ...(g.pin ? { pinnedReleaseId: releaseId } : {}) })
+    .where(and(eq(environments.id, environmentId), or(isNull(environments.deployedCommitOrder), lte(environments.deployedCommitOrder, g.order)), g.unlessPinned ? isNull(environments.pinnedReleaseId) : undefined))
     .returning({ id: environments.id });
   return rows.length === 1;
 }
