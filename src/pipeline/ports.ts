@@ -120,9 +120,9 @@ export interface Records {
   approve(e: { repositoryId: number; pullRequest: number; headSha: string; fingerprints: string[]; actor: string }): Promise<void>;
   /**
    * A deployment happened (or failed); a succeeded one becomes the environment's running release
-   * if its guard allows (false, nothing recorded, when it does not).
+   * if its guard allows; when it does not, nothing is recorded and the answer says why.
    */
-  recordDeployment(d: DeploymentRecord): Promise<boolean>;
+  recordDeployment(d: DeploymentRecord): Promise<"recorded" | "superseded" | "pinned">;
   /** Runs `fn` while no other swap of this environment runs, in this process or another on the same store. */
   exclusive<T>(environmentId: number, fn: () => Promise<T>): Promise<T>;
   markRetired(environmentId: number): Promise<void>;

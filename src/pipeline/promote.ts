@@ -88,6 +88,10 @@ export async function promoteCommit(deps: PipelineDeps, req: PromoteRequest): Pr
         await deps.publisher.finished(req.sha, { name: "deploy", conclusion: "cancelled", title: "Superseded by a newer commit", summary: [`Not deployed to \`${name}\`: a newer commit of the production branch is being deployed.`, ...(lines.length ? ["", "Deployed before it stopped:", ...lines] : [])].join("\n") });
         return { ...result, stopped: { environment: name, reason: "superseded by a newer commit", cause: "superseded" } };
       }
+      if (outcome === "pinned") {
+        result.skipped.push({ environment: name, reason: "pinned to a rollback release; unpin it to deploy new commits" });
+        continue;
+      }
       if (!outcome.ok) {
         result.stopped = { environment: name, reason: outcome.reason, cause: "deploy-failed" };
         break;

@@ -54,7 +54,7 @@ export async function deployTo(
   head: ReadSide,
   values: () => Promise<EnvironmentValues>,
   record: Pick<DeploymentRecord, "trigger" | "actor" | "report"> & { fork?: boolean },
-): Promise<DeployOutcome | "superseded"> {
+): Promise<DeployOutcome | "superseded" | "pinned"> {
   const config = head.config!;
   const order = deps.order ?? Date.now();
   let failure: DeployError;
@@ -75,7 +75,8 @@ export async function deployTo(
       },
       deps.fence,
     );
-    if (!swap.swapped) return "superseded";
+    // Refused by the compare-and-set: something given later runs, or a rollback pinned it meanwhile.
+    if (!swap.swapped) return swap.reason === "pinned" ? "pinned" : "superseded";
     // GitHub hears of the deployment once it serves: no write (paced at one a second) delays the swap.
     await deps.publisher.deploying(env, head.sha);
     await deps.publisher.deployed(env, head.sha, { ok: true });

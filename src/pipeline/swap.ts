@@ -20,7 +20,7 @@ export interface SwapPlan {
   record: Omit<DeploymentRecord, "environmentId" | "releaseHash" | "outcome" | "error">;
 }
 
-export type SwapResult = { swapped: true; releaseHash: string } | { swapped: false; reason: "superseded" | "nothing-to-build" };
+export type SwapResult = { swapped: true; releaseHash: string } | { swapped: false; reason: "superseded" | "pinned" | "nothing-to-build" };
 
 /** `plan` runs inside the turn and may throw (a DeployError says why nothing was built); so may the build. */
 export async function swapRelease(ports: SwapPorts, environment: { id: number; label: string }, plan: () => Promise<SwapPlan | undefined>, fence?: Fence): Promise<SwapResult> {
@@ -30,7 +30,7 @@ export async function swapRelease(ports: SwapPorts, environment: { id: number; l
     if (!what) return { swapped: false, reason: "nothing-to-build" } as const;
     const built = await ports.deployer.build(environment.label, what.config, what.values);
     const recorded = await ports.records.recordDeployment({ ...what.record, environmentId: environment.id, releaseHash: built.releaseHash, outcome: "succeeded" });
-    if (!recorded) return { swapped: false, reason: "superseded" } as const;
+    if (recorded !== "recorded") return { swapped: false, reason: recorded } as const;
     built.install();
     return { swapped: true, releaseHash: built.releaseHash } as const;
   });

@@ -155,23 +155,24 @@ export class StoreRecords {
 
   /**
    * A deployment happened (or failed). A succeeded one becomes the environment's running release
-   * only through the compare-and-set of `guard` (default: given now); false, with nothing
-   * recorded, when the guard refused it (something newer runs, or a rollback pins the environment).
+   * only through the compare-and-set of `guard` (default: given now); when the guard refuses it,
+   * nothing is recorded and the answer says why (something given later runs, or a rollback pins it).
    */
-  async recordDeployment(d: { environmentId: number; commitSha: string; releaseHash: string; files: Record<string, string>; trigger: string; actor: string; outcome: "succeeded" | "failed"; error?: string; report?: unknown; guard?: SwapGuard }): Promise<boolean> {
+  async recordDeployment(d: { environmentId: number; commitSha: string; releaseHash: string; files: Record<string, string>; trigger: string; actor: string; outcome: "succeeded" | "failed"; error?: string; report?: unknown; guard?: SwapGuard }): Promise<"recorded" | "superseded" | "pinned"> {
     return this.db.transaction(async (tx) => {
       const db = tx as unknown as Db;
-      const [env] = await db.select({ repositoryId: environments.repositoryId, deployedReleaseId: environments.deployedReleaseId }).from(environments).where(eq(environments.id, d.environmentId));
+      const [env] = await db.select({ repositoryId: environments.repositoryId, deployedReleaseId: environments.deployedReleaseId, pinned: environments.pinnedReleaseId }).from(environments).where(eq(environments.id, d.environmentId));
       let releaseId: number | undefined;
       if (d.outcome === "succeeded") {
         releaseId = await saveRelease(db, { repositoryId: env!.repositoryId, contentHash: d.releaseHash, commitSha: d.commitSha, bundle: { files: d.files } });
-        if (!(await markDeployed(db, d.environmentId, releaseId, d.guard ?? { order: Date.now() }))) return false;
+        const guard = d.guard ?? { order: Date.now() };
+        if (!(await markDeployed(db, d.environmentId, releaseId, guard))) return "order" in guard && guard.unlessPinned && env?.pinned != null ? "pinned" : "superseded";
       } else releaseId = env?.deployedReleaseId ?? undefined;
       if (releaseId === undefined) {
         // Nothing ever deployed here: a failed first deployment is told by the environment's status.
         await db.update(environments).set({ status: "failed", lastError: d.error ?? null, updatedAt: sql`now()` }).where(eq(environments.id, d.environmentId));
         await appendAudit(db, { actor: d.actor, action: "deployment.failed", environmentId: d.environmentId, commitSha: d.commitSha, details: { trigger: d.trigger, error: d.error } });
-        return true;
+        return "recorded";
       }
       const id = await startDeployment(db, { environmentId: d.environmentId, releaseId, trigger: d.trigger, actor: d.actor });
       await db.execute(sql`UPDATE deployments SET commit_sha = ${d.commitSha}, report = ${JSON.stringify(d.report ?? null)}::jsonb WHERE id = ${id}`);
@@ -182,7 +183,7 @@ export class StoreRecords {
         await db.update(environments).set({ status: "failed", lastError: d.error ?? null, updatedAt: sql`now()` }).where(eq(environments.id, d.environmentId));
       }
       await appendAudit(db, { actor: d.actor, action: d.outcome === "succeeded" ? "deployment.succeeded" : "deployment.failed", environmentId: d.environmentId, commitSha: d.commitSha, details: { trigger: d.trigger, release: d.releaseHash || undefined, error: d.error } });
-      return true;
+      return "recorded";
     });
   }
 
