@@ -3,7 +3,7 @@ import { and, count, desc, eq, gte, inArray, lte, ne, sql, type SQL } from "driz
 import { readConfig, hasErrors, tryPath, type GatewayConfig } from "../config/index.js";
 import { swapRelease, type Deployer, type SwapPlan, type SwapResult } from "../pipeline/index.js";
 import { formatDiagnosticLine } from "../report/index.js";
-import { listVariables, rowsOf, setVariable, tables, type Db, type StoreRecords } from "../store/index.js";
+import { listVariables, revokeConsumer, rowsOf, setVariable, tables, type Db, type StoreRecords } from "../store/index.js";
 import { AdminError, type AdminOperations, type AuditEntry, type AuditFilter, type CheckView, type CommitView, type DeploymentView, type EnvironmentView, type KeyView, type Page, type SyncStatus, type VariableView } from "./types.js";
 
 const { apiConsumers, apiKeys, auditLog, checkResults, deployments, environments, releases, repositories } = tables;
@@ -274,10 +274,9 @@ export class Operations implements AdminOperations {
     const env = await this.resolve(ref);
     const [row] = await this.deps.db.select({ id: apiConsumers.id }).from(apiConsumers).where(and(eq(apiConsumers.environmentId, env.id), eq(apiConsumers.name, consumer)));
     if (!row) throw new AdminError("NOT_FOUND", `${env.hostName} has no consumer ${consumer}`);
-    const gone = await this.deps.db.delete(apiKeys).where(eq(apiKeys.consumerId, row.id)).returning({ id: apiKeys.id, hash: apiKeys.keyHash });
-    await this.deps.db.delete(apiConsumers).where(eq(apiConsumers.id, row.id));
+    const gone = await revokeConsumer(this.deps.db, row.id);
     // Refused at once, before and whatever the rebuild: a rebuild that fails must not leave the key working.
-    await this.deps.revokeKeys?.(gone.map((k) => k.hash));
+    await this.deps.revokeKeys?.(gone);
     await this.deps.records.audit({ actor, action: "key.revoked", environmentId: env.id, details: { consumer, keys: gone.length } });
     const rebuild = await this.redeployAffected(env, actor);
     return { revoked: gone.length, rebuild };

@@ -10,7 +10,7 @@ import { GatewayDeployer, GatewayServer, MemoryRateLimitStore, RedisRateLimitSto
 import { boundRequests, gitwayApp, WEBHOOK_PATH, JOB_KIND, runGitHubWork, safeReason, waitsOutRateLimit, withJobSignal, type GitHubWork, type Octokit, type QueuedWork } from "../github/index.js";
 import { fairShare, JobQueue, Worker, type Job, type QueueOptions } from "../jobs/index.js";
 import { DeployError, type Deployer, type EnvironmentValues } from "../pipeline/index.js";
-import { loadGitHubApp, migrateStore, openStore, pruneOlderThan, secretKeyFrom, setVariable, StorePublisher, StoreRecords, SweepMemory, type Store } from "../store/index.js";
+import { loadGitHubApp, migrateStore, openStore, pruneOlderThan, revokedKeyHashes, secretKeyFrom, setVariable, StorePublisher, StoreRecords, SweepMemory, type Store } from "../store/index.js";
 import { adminToken, createAdminApi, Operations, type GitView } from "../admin/index.js";
 import { answerClientError, createDashboard } from "../web/index.js";
 import { GIT_JOB_KIND, GitReconciler, runGitWork, sourcesFromList, sourcesFromYaml, SourcesError, type GitSource, type GitWork } from "../git/index.js";
@@ -166,6 +166,7 @@ export async function startGitway(settings: AppSettings, env: Record<string, str
     // Swaps of one environment take turns across app processes sharing a PostgreSQL too.
     const records = new StoreRecords(store.db, naming, secretKey, store.driver === "pg" ? (key, fn) => store.withLock(key, () => fn()) : undefined);
     const deployer = pipelineDeployer(new GatewayDeployer(gateway, services), log);
+    for (const h of await revokedKeyHashes(store.db)) revokedKeys.add(h);
     for (const f of (await restoreReleases(records, deployer)).failed) log("warn", `environment ${f.label} could not be restored: ${f.reason}`);
     log("info", `gateway: ${gateway.environmentCount} environment(s) restored (${since()})`);
     const gatewayPort = options.listenGateway === false ? settings.gatewayPort : await listen(gateway.server, settings.gatewayPort, settings.gatewayHost);

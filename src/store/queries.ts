@@ -1,6 +1,6 @@
 import { and, eq, isNull, lte, ne, or, sql } from "drizzle-orm";
 import type { Db } from "./db.js";
-import { apiConsumers, apiKeys, auditLog, deployments, environments, environmentVariables, installations, releases, repositories } from "./schema.js";
+import { apiConsumers, apiKeys, auditLog, deployments, environments, environmentVariables, installations, releases, repositories, revokedKeys } from "./schema.js";
 import { decryptSecret, encryptSecret, maskSecret } from "./secrets.js";
 
 export async function upsertInstallation(db: Db, id: number, account: string): Promise<void> {
@@ -129,4 +129,22 @@ export async function consumersOf(db: Db, environmentId: number): Promise<{ name
     byName.set(r.name, list);
   }
   return [...byName].map(([name, keyHashes]) => ({ name, keyHashes }));
+}
+
+/**
+ * Deletes a consumer and its keys, keeping the keys' hashes as revoked (one transaction): a gateway
+ * process that missed the announcement, or cannot rebuild a release with the key inside, still
+ * refuses them once it reads `revokedKeyHashes`.
+ */
+export async function revokeConsumer(db: Db, consumerId: number): Promise<string[]> {
+  return db.transaction(async (tx) => {
+    const gone = await tx.delete(apiKeys).where(eq(apiKeys.consumerId, consumerId)).returning({ hash: apiKeys.keyHash });
+    await tx.delete(apiConsumers).where(eq(apiConsumers.id, consumerId));
+    if (gone.length > 0) await tx.insert(revokedKeys).values(gone.map((k) => ({ keyHash: k.hash }))).onConflictDoNothing();
+    return gone.map((k) => k.hash);
+  });
+}
+
+export async function revokedKeyHashes(db: Db): Promise<string[]> {
+  return (await db.select({ hash: revokedKeys.keyHash }).from(revokedKeys)).map((r) => r.hash);
 }
