@@ -10,6 +10,11 @@ import type { CheckAnnotation, CheckText } from "../report/index.js";
 /** The config files of one repository at a commit. */
 export interface ConfigSource {
   snapshot(sha: string): Promise<Snapshot>;
+  /**
+   * Whether `sha` is `of` or one of its ancestors (an older commit of the same line): such a
+   * commit never replaces `of` but by an explicit rollback. False when the history cannot tell.
+   */
+  isAncestor?(sha: string, of: string): Promise<boolean>;
 }
 
 export type CheckName = "validate" | "changes" | "preview" | "deploy";

@@ -70,6 +70,11 @@ export async function promoteCommit(deps: PipelineDeps, req: PromoteRequest): Pr
         result.skipped.push({ environment: name, reason: "set to report only" });
         continue;
       }
+      // A force-push back, or a late event for an older commit: what runs is newer, and stays.
+      if (current?.deployedCommitSha && current.deployedCommitSha !== req.sha && (await deps.source.isAncestor?.(req.sha, current.deployedCommitSha))) {
+        result.skipped.push({ environment: name, reason: `${req.sha.slice(0, 7)} is older than the commit it runs (${current.deployedCommitSha.slice(0, 7)} descends from it); an older commit never replaces a newer one, but by gitway rollback` });
+        continue;
+      }
       let report;
       if (current?.deployedCommitSha && current.deployedCommitSha !== req.sha) {
         report = compare(await readCommit(deps.source, current.deployedCommitSha), head, now, settings);
