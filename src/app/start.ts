@@ -268,8 +268,8 @@ export async function startGitway(settings: AppSettings, env: Record<string, str
       }
       const git = new GitReconciler(sources, workDir, { records, enqueue: (job) => queue.enqueue(job), isServing: (label) => gateway.releaseOf(label) !== undefined, log, maxFileBytes: settings.maxFileBytes, readLimits: settings.readLimits });
       reconciler = git;
-      handlers[GIT_JOB_KIND] = (job) =>
-        runGitWork({ reconciler: git, records, deployer, publisherFor: (id) => new StorePublisher(store.db, id), fence: async () => (await queue.holdsLease(job, workerId)) && !(await queue.superseded(job)), order: job.commitOrder }, job.payload as GitWork);
+      handlers[GIT_JOB_KIND] = (job, signal) =>
+        runGitWork({ reconciler: git, records, deployer, publisherFor: (id) => new StorePublisher(store.db, id), fence: async () => (await queue.holdsLease(job, workerId)) && !(await queue.superseded(job)), order: job.commitOrder, signal }, job.payload as GitWork);
     }
     const worker = new Worker(queue, handlers, { id: workerId, idleMs: options.workerIdleMs ?? 200, concurrency: settings.workerConcurrency, jobTimeoutMs: settings.jobTimeoutSeconds * 1000, onError: (job, e) => log("warn", `job ${job.id} (${job.kind}) attempt ${job.attempts} of ${job.maxAttempts} failed: ${safeReason(e)}`) });
     if (options.runWorker !== false) worker.start();
