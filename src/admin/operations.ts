@@ -15,6 +15,8 @@ export interface GitView {
   commit(owner: string, name: string, sha: string): Promise<{ message: string; author: string; at: string } | undefined>;
   /** An operator changed the environment: reconcile it afresh (and now, when `now`). */
   forget(owner: string, name: string, environment: string): void;
+  /** Whether the repository is one the Git mode polls. */
+  polls(owner: string, name: string): boolean;
   sync(): Promise<void>;
 }
 
@@ -30,6 +32,8 @@ export interface AdminDeps {
   git?: GitView;
   /** GitHub's catch-up sweep, for `sync` of GitHub App repositories. */
   githubSync?: () => Promise<void>;
+  /** Queues the deployment of a GitHub App repository's production branch head (after an unpin). */
+  githubRedeploy?: (owner: string, name: string, actor: string) => Promise<void>;
   /** Web address of a commit, where the repository has one. */
   commitUrl?: (owner: string, name: string, sha: string) => string | undefined;
 }
@@ -350,8 +354,11 @@ export class Operations implements AdminOperations {
     if (env.pinnedReleaseId === null) throw new AdminError("CONFLICT", `${env.hostName} is not pinned`);
     await this.deps.db.update(environments).set({ pinnedReleaseId: null }).where(eq(environments.id, env.id));
     await this.deps.records.audit({ actor, action: "environment.unpinned", environmentId: env.id });
-    this.deps.git?.forget(env.owner, env.repoName, env.name);
-    await this.deps.git?.sync();
+    // What Git says runs again: the Git mode's next poll, or in App mode the production branch's head, queued now.
+    if (this.deps.git?.polls(env.owner, env.repoName)) {
+      this.deps.git.forget(env.owner, env.repoName, env.name);
+      await this.deps.git.sync();
+    } else if (env.kind !== "preview") await this.deps.githubRedeploy?.(env.owner, env.repoName, actor);
   }
 
   async deployFiles(ref: string, files: Record<string, string>, actor: string): Promise<{ release: string }> {

@@ -302,6 +302,9 @@ export async function startGitway(settings: AppSettings, env: Record<string, str
       secretKey,
       ...(reconciler ? { git: gitView(reconciler) } : {}),
       ...(settings.github ? { githubSync: async () => void (await enqueue({ kind: JOB_KIND.sweep, environmentKey: "gh:sweep", commitOrder: Date.now(), payload: { type: "sweep" } })) } : {}),
+      githubRedeploy: async (owner, repo, actor) => {
+        if (probot) await enqueue({ kind: JOB_KIND.push, environmentKey: `gh:${owner}/${repo}:redeploy`, coalesce: false, commitOrder: Date.now(), payload: { type: "redeploy", owner, repo, actor } });
+      },
       commitUrl: (owner, name, sha) => (reconciler?.stateFor(owner, name) ? undefined : settings.github ? `${settings.github.baseUrl === "https://api.github.com" ? "https://github.com" : settings.github.baseUrl.replace(/\/api\/v3$/, "")}/${owner}/${name}/commit/${sha}` : undefined),
     });
     const api = createAdminApi({ operations, token: token.token, publicRead: settings.dashboardPublic, version: VERSION, log });
@@ -482,6 +485,7 @@ function gitView(reconciler: GitReconciler): GitView {
       return state ? state.mirror.commit(sha) : undefined;
     },
     forget: (owner, name, env) => reconciler.forget(owner, name, env),
+    polls: (owner, name) => reconciler.stateFor(owner, name) !== undefined,
     sync: () => reconciler.tick(true),
   };
 }

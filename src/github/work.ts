@@ -58,6 +58,7 @@ const silent: Publisher = { started: async () => {}, finished: async () => {}, d
 export async function runGitHubWork(deps: GitHubWorkDeps, work: GitHubWork, job: JobContext): Promise<void> {
   if (work.type === "sweep") return sweep(deps);
   if (work.type === "installation") return installation(deps, work);
+  if (work.type === "redeploy") return redeploy(deps, work);
   const octokit = await deps.auth(work.installationId);
   const repo: RepoId = { owner: work.owner, repo: work.repo };
   const source = new GitHubSource(octokit, repo, { maxFileBytes: deps.maxFileBytes, ...(deps.readLimits ? { limits: deps.readLimits } : {}) });
@@ -246,6 +247,27 @@ async function branchHead(deps: GitHubWorkDeps, pipeline: PipelineDeps, octokit:
   if (open.length > 0) return;
   const { data: base } = await octokit.rest.repos.getBranch({ owner, repo, branch: production });
   await previewChange(pipeline, { owner, repo, environment: { name: branchPreviewName(branch), kind: "preview", branch }, headSha: sha, baseSha: base.commit.sha, fork: false, actor, trigger: "push" });
+}
+
+/**
+ * After an unpin: the production branch's head (as the trusted settings name the branch) is
+ * queued as a push, so the stages and production run what Git says again, not the rollback.
+ */
+async function redeploy(deps: GitHubWorkDeps, work: Extract<GitHubWork, { type: "redeploy" }>): Promise<void> {
+  const app = await deps.auth();
+  const { data: installed } = await app.rest.apps.getRepoInstallation({ owner: work.owner, repo: work.repo });
+  const octokit = await deps.auth(installed.id);
+  const { data: repo } = await octokit.rest.repos.get({ owner: work.owner, repo: work.repo });
+  const source = new GitHubSource(octokit, { owner: work.owner, repo: work.repo }, { maxFileBytes: deps.maxFileBytes, ...(deps.readLimits ? { limits: deps.readLimits } : {}) });
+  const branch = await productionBranchOf(deps.records, source, octokit, work.owner, work.repo, repo.default_branch);
+  const { data: head } = await octokit.rest.repos.getBranch({ owner: work.owner, repo: work.repo, branch });
+  await deps.enqueue({
+    kind: JOB_KIND.push,
+    environmentKey: branchKey(work.owner, work.repo, branch),
+    commitOrder: Date.now(),
+    head: head.commit.sha,
+    payload: { type: "push", installationId: installed.id, owner: work.owner, repo: work.repo, branch, sha: head.commit.sha, defaultBranch: repo.default_branch, actor: work.actor },
+  });
 }
 
 /** Installed on repositories: record them and deploy their production branches. Removed: retire everything. */

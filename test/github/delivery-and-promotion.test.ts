@@ -106,6 +106,18 @@ describe("a push to the production branch", () => {
     expect(t.github.checkRunsFor(older, "Gitway / deploy").at(-1)?.output.summary).toMatch(/older than the commit it runs \(.{7} descends from it\)/);
   });
 
+  it("deploys the production branch's head again when an operator unpins a rollback", async () => {
+    const first = await push("main", shopFiles({ upstream: upstream.url }));
+    await push("main", shopFiles({ upstream: upstream.url, products: true }));
+    await t.app.operations.rollback(label("production"), first, "ops");
+    const latest = await push("main", shopFiles({ upstream: upstream.url, products: true, ordersOpen: true }));
+    const production = async () => t.app.records.findEnvironment(await t.app.records.repository("acme", repo.name), "production");
+    expect(await production()).toMatchObject({ deployedCommitSha: first, pinned: true });
+    await t.app.operations.unpin(label("production"), "ops");
+    await t.app.idle();
+    expect(await production()).toMatchObject({ deployedCommitSha: latest, pinned: false });
+  });
+
   it("updates production only after breaking changes were approved, when the repository requires it", async () => {
     const settings = "production:\n  requireApproval: true\n";
     await push("main", shopFiles({ upstream: upstream.url, settings }));

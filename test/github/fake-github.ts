@@ -220,6 +220,7 @@ export class FakeGitHub {
     if (!repo) return [404, { message: "Not Found" }];
     const rest = m[3] ?? "";
     if (method === "GET" && rest === "") return [200, this.repoJson(repo)];
+    if (method === "GET" && rest === "/installation") return [200, { id: this.installationId, account: { login: repo.owner } }];
     if (method === "GET" && (m = /^\/branches\/(.+)$/.exec(rest))) {
       const sha = repo.branches.get(decodeURIComponent(m[1]!));
       return sha ? [200, { name: m[1], commit: { sha } }] : [404, { message: "Branch not found" }];
