@@ -1,5 +1,5 @@
-import { APPROVAL_PERMISSIONS, type ApprovalPermission, type ConfigReadLimits } from "../config/index.js";
-import { approveBreaking, approveForkPreview, branchPreviewName, previewChange, pullRequestPreviewName, promoteCommit, readCommit, retireEnvironment, trustedSettingsOf, type ConfigSource, type Deployer, type EnvironmentRef, type Fence, type PipelineDeps, type PreviewResult, type PromoteResult, type Publisher, type Records } from "../pipeline/index.js";
+import { APPROVAL_PERMISSIONS, type ApprovalPermission, type ConfigReadLimits, type RepoSettings } from "../config/index.js";
+import { approveBreaking, approveForkPreview, branchPreviewName, previewChange, pullRequestPreviewName, promoteCommit, readCommit, readTrustedSettings, retireEnvironment, settingsOfSide, trustedSettingsOf, type ConfigSource, type Deployer, type EnvironmentRef, type Fence, type PipelineDeps, type PreviewResult, type PromoteResult, type Publisher, type Records } from "../pipeline/index.js";
 import { fitText } from "../report/index.js";
 import { branchKey, JOB_KIND, prKey, type Enqueue, type GitHubWork } from "./events.js";
 import type { Octokit, RepoId } from "./octokit.js";
@@ -190,25 +190,36 @@ function promotionDecision(result: PromoteResult | "no-config"): SweepDecision |
   return result.deployed.includes("production") ? "served" : "not-deployable";
 }
 
-const productionBranches = new Map<string, string>();
+/** Settings per commit (commits never change), so a sweep over many repositories reads each once. */
+const settingsByCommit = new Map<string, RepoSettings | null>();
 
 /**
- * The branch production follows: `production.branch` of the config production runs (trusted: it
- * was deployed), or of the default branch's head before anything is deployed, never of the commit
- * under review. The one place that decides it, so trusted settings can take it over.
+ * The branch production follows: `production.branch` of the trusted settings (those production
+ * runs, or the default branch head's before anything is deployed; see trusted-settings.ts), never
+ * of the commit under review. The one place that decides it.
  */
 export async function productionBranchOf(records: Records, source: ConfigSource, octokit: Octokit, owner: string, repo: string, defaultBranch: string): Promise<string> {
   const repositoryId = await records.repository(owner, repo);
-  let sha = (await records.findEnvironment(repositoryId, "production"))?.deployedCommitSha ?? undefined;
-  sha ??= (await octokit.rest.repos.getBranch({ owner, repo, branch: defaultBranch })).data.commit.sha;
-  const cacheKey = `${owner}/${repo}@${sha}`;
-  let branch = productionBranches.get(cacheKey);
-  if (branch === undefined) {
-    branch = (await readCommit(source, sha)).config?.settings.production.branch ?? defaultBranch;
-    if (productionBranches.size >= 1_000) productionBranches.clear();
-    productionBranches.set(cacheKey, branch);
-  }
-  return branch;
+  const trusted = await readTrustedSettings({
+    productionSha: async () => (await records.findEnvironment(repositoryId, "production"))?.deployedCommitSha ?? undefined,
+    defaultBranchSha: () =>
+      octokit.rest.repos.getBranch({ owner, repo, branch: defaultBranch }).then(
+        (r) => r.data.commit.sha,
+        (e: unknown) => {
+          if ((e as { status?: number }).status === 404) return undefined;
+          throw e;
+        },
+      ),
+    settingsAt: async (sha) => {
+      const key = `${owner}/${repo}@${sha}`;
+      if (!settingsByCommit.has(key)) {
+        if (settingsByCommit.size >= 1_000) settingsByCommit.clear();
+        settingsByCommit.set(key, settingsOfSide(await readCommit(source, sha)) ?? null);
+      }
+      return settingsByCommit.get(key) ?? undefined;
+    },
+  });
+  return trusted.settings.production.branch ?? defaultBranch;
 }
 
 /**

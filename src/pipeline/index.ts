@@ -9,4 +9,4 @@ export { swapRelease, type SwapPlan, type SwapPorts, type SwapResult } from "./s
 export { DeployError, type DeployErrorCode } from "./errors.js";
 export type * from "./ports.js";
 export { branchPreviewName, pullRequestPreviewName } from "./environment-names.js";
-export { readTrustedSettings, trustedSettingsOf, forkPreviewMark, type TrustedSettings, type TrustPorts } from "./trusted-settings.js";
+export { readTrustedSettings, settingsOfSide, trustedSettingsOf, forkPreviewMark, type TrustedSettings, type TrustPorts } from "./trusted-settings.js";
