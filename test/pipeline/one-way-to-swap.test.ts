@@ -2,7 +2,7 @@ import { request } from "node:http";
 import type { AddressInfo } from "node:net";
 import { eq } from "drizzle-orm";
 import { afterEach, beforeEach, expect, it } from "vitest";
-import { AdminError, Operations } from "../../src/admin/index.js";
+import { Operations } from "../../src/admin/index.js";
 import { pipelineDeployer } from "../../src/app/start.js";
 import { environmentLabel, GatewayDeployer, GatewayServer, MemoryRateLimitStore, Upstreams } from "../../src/gateway/index.js";
 import { promoteCommit, type ConfigSource } from "../../src/pipeline/index.js";
@@ -29,9 +29,23 @@ async function parts(store: Store) {
   const services = { upstreams: new Upstreams(), rateLimitStore: new MemoryRateLimitStore(), log, maxBodyBytes: 1024 * 1024, bodyTimeoutMs: 2_000, revokedKeys: new Set<string>() };
   const deployer = pipelineDeployer(new GatewayDeployer(gateway, services), log);
   const records = new StoreRecords(store.db, { label: environmentLabel, url: (l) => `http://${l}.gitway.test/` }, undefined, store.driver === "pg" ? (key, fn) => store.withLock(key, () => fn()) : undefined);
-  const operations = new Operations({ db: store.db, records, deployer, running: (label) => gateway.releaseOf(label)?.hash, secretKey: undefined, revokeKeys: async (hashes) => void hashes.forEach((h) => services.revokedKeys.add(h)) });
+  /**
+   * While `job` is set, the job's second read of the commit production runs (its change report's
+   * base, after the pin check) waits; while `operator` is set, an operator's swap waits before it
+   * asks for the environment's turn. So each round forces the interleaving it is about.
+   */
+  const hold: { job?: Promise<void>; operator?: Promise<void> } = {};
+  const operatorRecords = Object.create(records, { exclusive: { value: async <T>(id: number, fn: () => Promise<T>) => (await hold.operator, records.exclusive(id, fn)) } }) as StoreRecords;
+  const operations = new Operations({ db: store.db, records: operatorRecords, deployer, running: (label) => gateway.releaseOf(label)?.hash, secretKey: undefined, revokeKeys: async (hashes) => void hashes.forEach((h) => services.revokedKeys.add(h)) });
   const commits = new Map<string, Record<string, string>>();
-  const source: ConfigSource = { snapshot: async (at) => snapshot(commits.get(at) ?? {}) };
+  const reads: string[] = [];
+  const source: ConfigSource = {
+    snapshot: async (at) => {
+      reads.push(at);
+      if (hold.job && reads.filter((r) => r === at).length === 2) await hold.job;
+      return snapshot(commits.get(at) ?? {});
+    },
+  };
   const repositoryId = await records.repository("acme", "shop");
   const commit = (n: number) => {
     commits.set(sha(n), shopFiles({ upstream: `${upstream.url}/v${n}` }));
@@ -61,7 +75,7 @@ async function parts(store: Store) {
       req.on("error", reject);
       req.end();
     });
-  return { operations, records, commit, promote, state, call, close: async () => (await gateway.close(), await services.upstreams.close(), await upstream.close()) };
+  return { operations, records, commit, promote, state, call, hold, reads, close: async () => (await gateway.close(), await services.upstreams.close(), await upstream.close()) };
 }
 
 describeEachDriver("one way to change what runs", (driver) => {
@@ -83,28 +97,33 @@ describeEachDriver("one way to change what runs", (driver) => {
     for (let round = 0; round < ROUNDS; round++) {
       if ((await world.state()).pinned) await world.operations.unpin("production", "ops");
       const next = world.commit(100 + round);
+      world.reads.length = 0;
       await sleep(10);
-      // Even rounds: the job was given before the operator asked; odd rounds: just after.
-      const jobFirst = round % 2 === 0;
+      let release!: () => void;
+      const gate = new Promise<void>((r) => (release = r));
       const given = Date.now();
-      const [job, rollback] = await Promise.allSettled([world.promote(next, jobFirst ? given - 5 : given + 5), world.operations.rollback("production", first.slice(0, 12), "ops")]);
-      const after = await world.state();
-      expect(after.serving).toBe(after.recorded);
-      if (jobFirst) {
-        // The operator's rollback is newer: whatever ran first, it is what runs, pinned.
-        expect(rollback.status).toBe("fulfilled");
-        expect(after).toMatchObject({ recorded: rolledBackTo, commit: first, pinned: true });
-        expect(job.status === "fulfilled" && job.value !== "no-config" && job.value.deployed).not.toContain("production");
-      } else if (rollback.status === "rejected") {
-        // The job, given after, swapped first: the older request is refused and says so.
-        expect(rollback.reason).toBeInstanceOf(AdminError);
-        expect((rollback.reason as AdminError).message).toMatch(/given after this request/);
-        expect(after).toMatchObject({ commit: next, pinned: false });
+      if (round % 2 === 0) {
+        // The job was given first; it passed the pin check, then the operator's rollback swaps before it does.
+        world.hold.job = gate;
+        const job = world.promote(next, given - 5);
+        const rollback = await world.operations.rollback("production", first, "ops");
+        release();
+        const result = await job;
+        expect(rollback.release).toBe(rolledBackTo);
+        expect(result !== "no-config" && result.deployed).toEqual([]);
+        expect(await world.state()).toMatchObject({ recorded: rolledBackTo, serving: rolledBackTo, commit: first, pinned: true });
       } else {
-        // The rollback swapped first and pins: the job's newer commit waits for an unpin.
-        expect(after).toMatchObject({ recorded: rolledBackTo, commit: first, pinned: true });
-        expect(job.status === "fulfilled" && job.value !== "no-config" && job.value.skipped).toEqual([expect.objectContaining({ environment: "production" })]);
+        // The rollback was asked for first; a job given after it swaps before the rollback does.
+        world.hold.operator = gate;
+        const rollback = world.operations.rollback("production", first, "ops");
+        rollback.catch(() => {});
+        expect(await world.promote(next, given + 5)).toMatchObject({ deployed: ["production"] });
+        release();
+        await expect(rollback).rejects.toThrow(/given after this request/);
+        const after = await world.state();
+        expect(after).toMatchObject({ commit: next, pinned: false, serving: after.recorded });
       }
+      world.hold.job = world.hold.operator = undefined;
     }
   }, 120_000);
 
