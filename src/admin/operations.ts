@@ -34,6 +34,8 @@ export interface AdminDeps {
   githubSync?: () => Promise<void>;
   /** Queues the deployment of a GitHub App repository's production branch head (after an unpin). */
   githubRedeploy?: (owner: string, name: string, actor: string) => Promise<void>;
+  /** How long an operator's change waits for the environment's turn (default 30 s). */
+  turnWaitMs?: number;
   /** Web address of a commit, where the repository has one. */
   commitUrl?: (owner: string, name: string, sha: string) => string | undefined;
 }

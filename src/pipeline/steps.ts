@@ -3,7 +3,7 @@ import { formatDiagnosticLine } from "../report/index.js";
 import { diffConfigs, summarize, type ChangeReport } from "../diff/index.js";
 import { DeployError } from "./errors.js";
 import { filesOf } from "./read-commit.js";
-import { swapRelease } from "./swap.js";
+import { EnvironmentBusyError, swapRelease } from "./swap.js";
 import type { DeploymentRecord, EnvironmentRef, EnvironmentValues, PipelineDeps, ReadSide } from "./ports.js";
 
 /** The steps the use cases share, each small and named for what it does. */
@@ -82,6 +82,8 @@ export async function deployTo(
     await deps.publisher.deployed(env, head.sha, { ok: true });
     return { ok: true, releaseHash: swap.releaseHash };
   } catch (e) {
+    // No turn in time: the job fails and is retried, nothing recorded against the commit.
+    if (e instanceof EnvironmentBusyError) throw e;
     failure = e instanceof DeployError ? e : new DeployError("INTERNAL", "the release could not be built; the server log has the details");
   }
   await deps.records.recordDeployment({ environmentId: env.id, commitSha: head.sha, releaseHash: "", files: {}, trigger: record.trigger, actor: record.actor, outcome: "failed", error: failure.message, report: record.report });

@@ -36,7 +36,10 @@ async function parts(store: Store) {
    */
   const hold: { job?: Promise<void>; operator?: Promise<void> } = {};
   const operatorRecords = Object.create(records, { exclusive: { value: async <T>(id: number, fn: () => Promise<T>) => (await hold.operator, records.exclusive(id, fn)) } }) as StoreRecords;
-  const operations = new Operations({ db: store.db, records: operatorRecords, deployer, running: (label) => gateway.releaseOf(label)?.hash, secretKey: undefined, revokeKeys: async (hashes) => void hashes.forEach((h) => services.revokedKeys.add(h)) });
+  const adminDeps = { db: store.db, records: operatorRecords, deployer, running: (label: string) => gateway.releaseOf(label)?.hash, secretKey: undefined, revokeKeys: async (hashes: string[]) => void hashes.forEach((h) => services.revokedKeys.add(h)) };
+  const operations = new Operations(adminDeps);
+  /** Waits for the environment's turn 0.2 s only. */
+  const impatient = new Operations({ ...adminDeps, turnWaitMs: 200 });
   const commits = new Map<string, Record<string, string>>();
   const reads: string[] = [];
   const source: ConfigSource = {
@@ -75,7 +78,7 @@ async function parts(store: Store) {
       req.on("error", reject);
       req.end();
     });
-  return { operations, records, commit, promote, state, call, hold, reads, close: async () => (await gateway.close(), await services.upstreams.close(), await upstream.close()) };
+  return { operations, impatient, records, repositoryId, commit, promote, state, call, hold, reads, close: async () => (await gateway.close(), await services.upstreams.close(), await upstream.close()) };
 }
 
 describeEachDriver("one way to change what runs", (driver) => {
@@ -153,4 +156,17 @@ describeEachDriver("one way to change what runs", (driver) => {
       expect(await world.call(`/api/v1/orders`, key)).toBe(401);
     }
   }, 120_000);
+
+  it("an operator's deploy that does not get the environment's turn in time gives up, says why, and changes nothing", async () => {
+    const first = world.commit(1);
+    expect(await world.promote(first, Date.now())).toMatchObject({ deployed: ["production"] });
+    const before = await world.state();
+    const production = (await world.records.findEnvironment(world.repositoryId, "production"))!;
+    let release!: () => void;
+    const stuck = world.records.exclusive(production.id, () => new Promise<void>((r) => (release = r)));
+    await expect(world.impatient.deployFiles("production", shopFiles({ upstream: "http://127.0.0.1:9", products: true }), "ops")).rejects.toThrow(/did not end within 0.2 s; nothing was deployed/);
+    release();
+    await stuck;
+    expect(await world.state()).toEqual(before);
+  }, 60_000);
 });
