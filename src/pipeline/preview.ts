@@ -38,8 +38,8 @@ export async function previewChange(deps: PipelineDeps, req: PreviewRequest): Pr
   // at GitHub's pace of about one a second), and nothing is written before the preview serves.
 
   // 1. Read
-  const head = await readCommit(deps.source, req.headSha);
-  const base = req.baseSha ? await readCommit(deps.source, req.baseSha) : undefined;
+  // Head and base at once: on GitHub each read is a round trip, and the preview waits for both.
+  const [head, base] = await Promise.all([readCommit(deps.source, req.headSha), req.baseSha ? readCommit(deps.source, req.baseSha) : undefined]);
   if (!head.config && !base?.config && head.diagnostics.every((d) => d.rule === "config-not-found")) {
     for (const name of CHECKS) await deps.publisher.finished(req.headSha, { name, ...noConfigCheck() });
     return "no-config";
