@@ -2,7 +2,8 @@
  * npm run bench:gateway — side by side, on loopback, in one run:
  *   direct:  wrk -> upstream (nginx answering 1 KiB JSON)
  *   nginx:   wrk -> nginx proxy (1 worker, keep-alive upstream) -> upstream
- *   gitway:  wrk -> gateway (1 process) -> upstream, forwarding only / seed policies / 100 routes
+ *   gitway:  wrk -> gateway (1 process) -> upstream, forwarding only / seed policies / 100 routes /
+ *            seed policies with usage counting on (the same run, so the ratio compares like with like)
  *   bare:    wrk -> node:http + undici proxy, nothing else (the floor for any Node.js gateway)
  * Medians of RUNS runs of DURATION each; then the latency at half the gateway's peak rate from an
  * open-loop paced client (bench/paced-client.ts: each request timed from when it was due, so no
@@ -132,7 +133,7 @@ const startBare = async () => {
 // The bare floor and the gateway modes take turns within each run, so none is always measured
 // last on a drifting (shared) machine and the ratio to the floor compares like with like.
 const BARE = "node:http + undici, no gateway";
-const modes = ["bare", "forward", "seed", "seed-100-routes"];
+const modes = ["bare", "forward", "seed", "seed+usage", "seed-100-routes"];
 const perMode = new Map<string, WrkResult[]>(modes.map((m) => [m, []]));
 for (let run = 0; run < RUNS; run++) {
   for (const mode of run % 2 === 0 ? modes : [...modes].reverse()) {
@@ -234,6 +235,8 @@ const seedRps = results["gitway seed"]!.rps;
 console.log(`\n- Gitway forwarding vs the bare Node proxy (the floor for any Node.js gateway here): ${(fwd / results[BARE]!.rps).toFixed(2)}x`);
 console.log(`- policies (api-key + rate-limit + CORS) cost: ${((1 - seedRps / fwd) * 100).toFixed(1)}% of forwarding-only throughput (target <= 20%)`);
 console.log(`- gateway with the three policies: ${(seedRps / nginx).toFixed(2)}x nginx (target >= 0.5x)`);
+const usageRps = results["gitway seed+usage"]!.rps;
+console.log(`- usage counting on vs off (seed config, same run): ${(usageRps / seedRps).toFixed(3)}x, costs ${((1 - usageRps / seedRps) * 100).toFixed(1)}% of throughput (target <= 3%)`);
 console.log(`- 100 routes vs 1 route: ${((1 - results["gitway seed-100-routes"]!.rps / seedRps) * 100).toFixed(1)}% slower (target <= 5%)`);
 console.log(`- gateway with the three policies vs the bare Node proxy in this run: ${(seedRps / results[BARE]!.rps).toFixed(2)}x (target >= 0.9x)`);
 console.log(`\n### latency at half the gateway's peak, open loop (${half.toFixed(0)} req/s offered for ${DURATION}, timed from each request's due time, median of ${RUNS})\n`);

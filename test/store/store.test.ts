@@ -46,7 +46,7 @@ describeEachDriver("the store", (driver) => {
     expect(await migrateStore(store)).toEqual({ applied: 9, total: 9 });
     expect(await migrateStore(store)).toEqual({ applied: 0, total: 9 });
     const tables = rowsOf<{ t: string }>(await store.db.execute(sql`SELECT tablename AS t FROM pg_tables WHERE schemaname = 'public' ORDER BY 1`)).map((r) => r.t);
-    expect(tables).toEqual(["api_consumers", "api_keys", "approvals", "audit_log", "check_results", "deployments", "environment_variables", "environments", "github_app", "github_manifest_states", "installations", "jobs", "releases", "repositories", "revoked_keys", "sweep_decisions", "webhook_deliveries"]);
+    expect(tables).toEqual(["api_consumers", "api_keys", "approvals", "audit_log", "check_results", "deployments", "environment_variables", "environments", "github_app", "github_manifest_states", "installations", "jobs", "releases", "repositories", "revoked_keys", "sweep_decisions", "usage", "webhook_deliveries"]);
   });
 
   it("migrates once when two starts race", async () => {
