@@ -125,7 +125,8 @@ const COMMON_HEADERS = [
   "add_header Vary $gw_vary always;",
 ];
 
-const ERROR_PAGES = ["error_page 400 @gw_400;", "error_page 413 @gw_413;", "error_page 429 @gw_429;", "error_page 494 =431 @gw_431;", "error_page 502 @gw_502;", "error_page 504 @gw_504;", "error_page 418 = @gw_preflight;"];
+// nginx refuses a bad request line before it has a URI, and a named location needs one: 400 and 431 go to internal URIs.
+const ERROR_PAGES = ["error_page 400 /__gitway_400;", "error_page 413 @gw_413;", "error_page 429 @gw_429;", "error_page 494 =431 /__gitway_431;", "error_page 502 @gw_502;", "error_page 504 @gw_504;", "error_page 418 = @gw_preflight;"];
 
 /** Shared state of one render: the njs tables every environment adds to. */
 interface Shared {
@@ -561,14 +562,14 @@ const SERVER_SETS = ['set $gw_allow "";', 'set $gw_consumer "";', 'set $gw_www "
 
 /** The gateway's own answers for what nginx refuses or fails at, as problem+json with the route's CORS headers. */
 const SERVER_ERRORS = [
-  ["@gw_400", 400, "bad-path", "Bad Request", "The request path is not valid (it climbs above the root or is badly encoded)", "/"],
+  ["/__gitway_400", 400, "bad-path", "Bad Request", "The request path is not valid (it climbs above the root or is badly encoded)", "/"],
   ["@gw_413", 413, "payload-too-large", "Payload Too Large", "The request body is over $gw_body_limit bytes"],
   ["@gw_429", 429, "too-many-requests", "Too Many Requests", "Too many requests; try again in $gw_retry_after s"],
-  ["@gw_431", 431, "headers-too-large", "Request Header Fields Too Large", "The request headers are too large", "/"],
+  ["/__gitway_431", 431, "headers-too-large", "Request Header Fields Too Large", "The request headers are too large", "/"],
   ["@gw_502", 502, "upstream-failed", "Bad Gateway", "The upstream could not be reached or failed"],
   ["@gw_504", 504, "upstream-timeout", "Gateway Timeout", "The upstream did not answer in time"],
 ].flatMap(([name, status, type, title, detail, instance]) => [
-  `location ${name} {`,
+  String(name).startsWith("@") ? `location ${name} {` : `location = ${name} {\n  internal;`,
   ...COMMON_HEADERS.map((h) => "  " + h),
   ...(status === 413 ? ["  add_header Connection close always;"] : []),
   ...(status === 429 ? ["  add_header Retry-After $gw_retry_after always;"] : []),
