@@ -37,6 +37,8 @@ export interface NginxRenderInput {
   jsModulePath?: string;
   /** The gateway's body cap (GatewayServices.maxBodyBytes); DEFAULT_BODY_LIMITS when absent. */
   maxBodyBytes?: number;
+  /** nginx's worker_processes; "auto" (one per core) when absent. */
+  workerProcesses?: number;
   /** The upstream connect and read timeouts (Upstreams.timeouts); DEFAULT_TIMEOUTS when absent. */
   timeouts?: { connectMs: number; headersMs: number; bodyMs: number };
 }
@@ -586,6 +588,12 @@ function indent(lines: string[], n: number): string {
     .join("\n");
 }
 
+function workers(n: number | undefined): string {
+  if (n === undefined) return "auto";
+  if (!Number.isInteger(n) || n < 1) throw new NginxRenderError(`workerProcesses ${n} is not a whole number >= 1`);
+  return String(n);
+}
+
 function listenAddress(input: NginxRenderInput): string {
   const port = input.listen.port;
   if (!Number.isInteger(port) || port < 1 || port > 65535) throw new NginxRenderError(`listen port ${port} is not a port number`);
@@ -620,7 +628,7 @@ export function renderNginx(input: NginxRenderInput): NginxRenderResult {
   files["nginx.conf"] = [
     "# Rendered by Gitway (src/nginx/render.ts); do not edit: the next release overwrites it.",
     `load_module ${input.jsModulePath ?? DEFAULT_JS_MODULE};`,
-    "worker_processes auto;",
+    `worker_processes ${workers(input.workerProcesses)};`,
     "events {",
     "  worker_connections 4096;",
     "}",

@@ -3,7 +3,7 @@ import { request } from "undici";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { readConfig } from "../../src/config/index.js";
 import { renderNginx, type NginxRenderResult } from "../../src/nginx/render.js";
-import { builtinPolicy as policy, forward, routesFile } from "../config/fixtures/seed.js";
+import { builtinPolicy as policy, forward, routesFile, type RouteSpec } from "../config/fixtures/seed.js";
 import { consumer, startGateway, startUpstream, type GatewayUnderTest } from "../gateway/harness.js";
 import { snapshot } from "../helpers.js";
 import { freePort, JS_MODULE, startNginx, type RunningNginx } from "./nginx-process.js";
@@ -18,7 +18,7 @@ const HOST = "local.gitway.test";
 const KEY = "k-alice-0123456789";
 const BASIC = "Basic " + Buffer.from("ops:s3cret$").toString("base64");
 
-const route = (path: string, handler: unknown, inbound: string[] = [], more: Record<string, unknown> = {}) => ({ path, route: { corsPolicy: "none", handler, policies: { inbound, ...(more.outbound ? { outbound: more.outbound } : {}) }, ...(more.corsPolicy ? { corsPolicy: more.corsPolicy } : {}) }, ...(more.method ? { method: more.method } : {}), ...(more.fields as object) });
+const route = (path: string, handler: unknown, inbound: string[] = [], more: { outbound?: string[]; corsPolicy?: string } = {}): RouteSpec => ({ path, route: { corsPolicy: more.corsPolicy ?? "none", handler, policies: { inbound, ...(more.outbound ? { outbound: more.outbound } : {}) } } });
 
 function files(upstream: string, closed: string) {
   const routes = [
@@ -134,7 +134,6 @@ afterAll(async () => {
   await upstream?.close();
 });
 
-const seen = (path: string) => upstream.seen.filter((s) => s.url.split("?")[0] === path);
 
 describe.each(["node", "nginx"] as const)("the %s engine", (name) => {
   const engine = () => engines.find((e) => e.name === name)!;
