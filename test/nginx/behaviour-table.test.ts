@@ -41,6 +41,8 @@ function files(upstream: string, closed: string) {
     },
     route("/moved", { export: "redirectHandler", module: "$import(@zuplo/runtime)", options: { location: "https://docs.example.com/moved", status: 301 } }),
     route("/down", forward(closed)),
+    route("/mixed", forward(upstream)),
+    { ...route("/mixed", forward(upstream), ["auth"]), method: "post" },
   ];
   const policies = [
     policy("auth", "api-key-inbound", "ApiKeyInboundPolicy"),
@@ -168,6 +170,14 @@ describe.each(["node", "nginx"] as const)("the %s engine", (name) => {
       const a = await send(engine(), "/open", { method: "DELETE" });
       expectProblem(a, 405, "method-not-allowed");
       expect(a.headers.allow).toBe("GET, POST");
+    });
+
+    it("applies each method's own policies on a path whose methods differ", async () => {
+      expect((await send(engine(), "/mixed")).status).toBe(200);
+      expect((await send(engine(), "/mixed", { method: "HEAD" })).status).toBe(200);
+      expectProblem(await send(engine(), "/mixed", { method: "POST", body: "{}" }), 401, "unauthorized");
+      expect((await send(engine(), "/mixed", { method: "POST", body: "{}", headers: { authorization: `Bearer ${KEY}` } })).status).toBe(200);
+      expectProblem(await send(engine(), "/mixed", { method: "PUT", body: "{}" }), 405, "method-not-allowed");
     });
 
     it("answers HEAD on a GET route", async () => {
