@@ -317,7 +317,8 @@ class EnvironmentRenderer {
         if (!Number.isInteger(perMinute) || perMinute < 1) return `rate limit ${name} (${allowed} per ${minutes} min) is not a whole number of requests per minute, which nginx's limit_req needs`;
         let zone = this.zones.get(name);
         if (!zone) {
-          zone = this.fresh("rl");
+          // Named by environment and policy, not position: nginx keeps a zone's counters across a reload only under the same name.
+          zone = `gw_rl_${createHash("sha256").update(`${this.env.name}|${name}`).digest("hex").slice(0, 16)}`;
           this.zones.set(name, zone);
           const key = o.rateLimitBy === "all" ? "$gw_everyone" : o.rateLimitBy === "user" ? "$gw_consumer_or_ip" : "$binary_remote_addr";
           this.http.push(`limit_req_zone ${key} zone=${zone}:1m rate=${perMinute}r/m;`);
@@ -429,7 +430,16 @@ class EnvironmentRenderer {
     if (missing.size > 0) throw new ReleaseError("ENV_VARIABLE_MISSING", `environment ${this.env.name} does not set ${[...missing].map((n) => `$env(${n})`).join(", ")}`);
     const parts: RouteParts = { checks: [], directives: [], upstreamHeaders: new Map(), addHeaders: [], hideHeaders: [] };
     const reason = this.handlerReason(route, options) ?? route.inbound.map((n) => this.inbound(n, route, parts)).find((r) => r !== undefined) ?? route.outbound.map((n) => this.outbound(n, route, parts)).find((r) => r !== undefined);
-    if (reason) return this.proxyToNode(route, reason);
+    if (reason) {
+      // SECURITY: the Node gateway sees a proxied request coming from nginx's address, so a policy
+      // judging the caller's address would judge nginx instead: such a route cannot be split.
+      const byAddress = route.inbound.find((n) => {
+        const p = this.policies.get(n);
+        return p?.policyType === "ip-restriction-inbound" || (p?.policyType === "rate-limit-inbound" && p.options.rateLimitBy !== "all");
+      });
+      if (byAddress) throw new NginxRenderError(`${route.id} in environment ${this.env.name} needs the Node gateway (${reason}) and its policy ${byAddress} judges the caller's address, which the Node gateway behind nginx would see as nginx's: serve this environment with the Node engine`);
+      return this.proxyToNode(route, reason);
+    }
     const cors = this.corsOf(route.corsPolicy);
     if (cors) {
       this.shared.preflight[location] ??= {};

@@ -48,7 +48,7 @@ describe("renderNginx", () => {
       { path: "/slow-limit", ...one(["hourly"]) },
       { path: "/no-body", method: "post", ...one(["empty"]) },
     ];
-    const r = render([environment(routes, [policy("hourly", "rate-limit-inbound", "RateLimitInboundPolicy", { rateLimitBy: "ip", requestsAllowed: 100, timeWindowMinutes: 60 }), policy("empty", "request-size-limit-inbound", "RequestSizeLimitInboundPolicy", { maxSizeInBytes: 0 })])]);
+    const r = render([environment(routes, [policy("hourly", "rate-limit-inbound", "RateLimitInboundPolicy", { rateLimitBy: "all", requestsAllowed: 100, timeWindowMinutes: 60 }), policy("empty", "request-size-limit-inbound", "RequestSizeLimitInboundPolicy", { maxSizeInBytes: 0 })])]);
     expect(r.hybridRoutes.map((h) => [h.route, h.reason]).sort()).toEqual([
       ["GET /follow", "followRedirects: nginx returns the upstream's redirect instead of following it"],
       ["GET /rewrite/{id}", "urlRewriteHandler builds the upstream URL per request"],
@@ -56,6 +56,11 @@ describe("renderNginx", () => {
       ["POST /no-body", "request size limit empty of 0 bytes: nginx's client_max_body_size 0 means no limit"],
     ]);
     expect(r.files["environments/e0.conf"]).toContain("proxy_pass http://127.0.0.1:8787;");
+  });
+
+  it("refuses a route it would leave to the Node gateway when a policy there judges the caller's address", () => {
+    const policies = [policy("validate", "request-validation-inbound", "RequestValidationInboundPolicy", { validateBody: "reject-and-log" }), policy("office", "ip-restriction-inbound", "IPRestrictionInboundPolicy", { allowedIpAddresses: ["10.0.0.0/8"] })];
+    expect(() => render([environment([one(["office", "validate"])], policies)])).toThrow(/judges the caller's address/);
   });
 
   it("fills $env values into handler options and refuses an environment that lacks one", () => {
