@@ -142,7 +142,7 @@ for (const [path, content] of Object.entries(engineRender.files)) {
 }
 children.push(spawn("nginx", ["-p", engineDir, "-c", "nginx.conf", "-e", join(engineDir, "error.log"), "-g", `daemon off; pid ${join(engineDir, "nginx.pid")}; user root;`], { stdio: "ignore" }));
 await waitFor(target(PORTS.engine));
-measure("gitway nginx engine (seed)", target(PORTS.engine), { ...AUTH, host: ENGINE_HOST });
+measure("gitway nginx engine (seed)", target(PORTS.engine), { ...AUTH, Host: ENGINE_HOST });
 
 // Rendering 1,000 environments (the agent times nginx's reload of them).
 const renderTimes: number[] = [];
