@@ -506,8 +506,13 @@ class EnvironmentRenderer {
     for (const [method, route] of group.routes) bodies.set(method, this.routeBody(route, id));
     const preflight = Object.keys(this.shared.preflight[id] ?? {});
     if (preflight.includes("GET") && !allowed.includes("HEAD")) preflight.push("HEAD");
-    const lines: string[] = [`set $gw_location ${id};`];
-    if (preflight.length > 0) lines.push(`if ($gw_preflight ~* ${regex(`^(${preflight.join("|")})$`)}) {`, "  return 418;", "}");
+    const lines: string[] = [];
+    if (preflight.length > 0) {
+      // The preflight's table travels in a variable set only on a preflight, so ordinary requests carry none of it.
+      const table = Object.fromEntries(Object.entries(this.shared.preflight[id]!).map(([m, i]) => [m, this.shared.cors[i]]));
+      if (table.GET && !allowed.includes("HEAD")) table.HEAD = table.GET;
+      lines.push(`if ($gw_preflight ~* ${regex(`^(${preflight.join("|")})$`)}) {`, `  set $gw_cors_table ${literal(JSON.stringify(table), "CORS policy")};`, "  return 418;", "}");
+    }
     lines.push(
       `if ($request_method !~ ${regex(`^(${accepts.join("|")})$`)}) {`,
       `  set $gw_allow ${literal(allow, "methods")};`,
@@ -570,7 +575,7 @@ class EnvironmentRenderer {
 }
 
 /** Per-request variables every location reads: empty until a route's policy sets them. */
-const SERVER_SETS = ['set $gw_allow "";', 'set $gw_consumer "";', 'set $gw_www "";', 'set $gw_acao "";', 'set $gw_acac "";', 'set $gw_aceh "";', 'set $gw_vary "";', 'set $gw_retry_after "";', 'set $gw_location "";'];
+const SERVER_SETS = ['set $gw_allow "";', 'set $gw_consumer "";', 'set $gw_www "";', 'set $gw_acao "";', 'set $gw_acac "";', 'set $gw_aceh "";', 'set $gw_vary "";', 'set $gw_retry_after "";'];
 
 /** The gateway's own answers for what nginx refuses or fails at, as problem+json with the route's CORS headers. */
 const SERVER_ERRORS = [
@@ -633,7 +638,7 @@ export function renderNginx(input: NginxRenderInput): NginxRenderResult {
     includes.push(`include ${file};`);
   });
   const keyExtractors = [...shared.keyExtractors.values()];
-  files["gitway.js"] = njsScript({ keyExtractors, preflight: shared.preflight, cors: shared.cors });
+  files["gitway.js"] = njsScript({ keyExtractors });
   const maxBody = input.maxBodyBytes ?? DEFAULT_BODY_LIMITS.maxBodyBytes;
   files["nginx.conf"] = [
     "# Rendered by Gitway (src/nginx/render.ts); do not edit: the next release overwrites it.",
