@@ -673,8 +673,10 @@ export function renderNginx(input: NginxRenderInput): NginxRenderResult {
         // `$` cannot be escaped in an nginx string; literals use this variable instead.
         'geo $gw_dollar { default "$"; }',
         'geo $gw_everyone { default "all"; }',
-        // The caller's request id when it is a safe token (as the Node gateway keeps it), else nginx's own.
-        'map $http_x_request_id $gw_request_id { "~^[\\w.-]{1,64}$" $http_x_request_id; default $request_id; }',
+        // The caller's request id when it is a safe token (as the Node gateway keeps it), else one made
+        // as the Node gateway makes its own: process, connection and sequence (nginx's random $request_id
+        // costs a call into OpenSSL's RNG on every request).
+        'map $http_x_request_id $gw_request_id { "~^[\\w.-]{1,64}$" $http_x_request_id; default "$pid-$msec-$connection-$connection_requests"; }',
         // The method a CORS preflight asks about (an OPTIONS with Origin and Access-Control-Request-Method), else "".
         'map "$request_method|$http_origin|$http_access_control_request_method" $gw_preflight { "~^OPTIONS\\|.+\\|([^|]+)$" $1; default ""; }',
         // rateLimitBy "user": the consumer when one authenticated, else the caller's address.
