@@ -410,19 +410,12 @@ class EnvironmentRenderer {
 
   private proxyToNode(route: Route, reason: string): string[] {
     this.shared.hybrid.push({ environment: this.env.name, route: route.id, reason });
-    const node = new URL(this.input.nodeGatewayUrl);
-    return [
-      ...ERROR_PAGES.filter((e) => !/ (413|429|502|504) /.test(e)),
-      ...COMMON_HEADERS.slice(0, 1),
-      "proxy_hide_header X-Request-Id;",
-      `proxy_http_version 1.1;`,
-      `proxy_set_header Connection "";`,
-      // The Node gateway picks the environment by Host, and keeps the request id nginx chose.
-      `proxy_set_header Host $http_host;`,
-      `proxy_set_header X-Request-Id $gw_request_id;`,
-      `proxy_pass ${node.protocol}//${node.host};`,
-    ];
+    if (route.corsPolicy !== "none") this.nodePreflight.add(route.operation.method.toUpperCase());
+    return nodeProxy(this.input.nodeGatewayUrl);
   }
+
+  /** Methods of the location being rendered whose route, left to the Node gateway, has a CORS policy: their preflights go there too. */
+  private nodePreflight = new Set<string>();
 
   private routeBody(route: Route, location: string): string[] {
     const missing = new Set<string>();
@@ -503,10 +496,16 @@ class EnvironmentRenderer {
     const accepts = allowed.includes("GET") && !allowed.includes("HEAD") ? [...allowed, "HEAD"] : allowed;
     const allow = allowed.join(", ");
     const bodies = new Map<string, string[]>();
+    this.nodePreflight = new Set();
     for (const [method, route] of group.routes) bodies.set(method, this.routeBody(route, id));
     const preflight = Object.keys(this.shared.preflight[id] ?? {});
     if (preflight.includes("GET") && !allowed.includes("HEAD")) preflight.push("HEAD");
     const lines: string[] = [];
+    if (this.nodePreflight.size > 0) {
+      const methods = [...this.nodePreflight];
+      if (methods.includes("GET") && !allowed.includes("HEAD")) methods.push("HEAD");
+      lines.push("error_page 419 = @gw_node;", `if ($gw_preflight ~* ${regex(`^(${methods.join("|")})$`)}) {`, "  return 419;", "}");
+    }
     if (preflight.length > 0) {
       // The preflight's table travels in a variable set only on a preflight, so ordinary requests carry none of it.
       const table = Object.fromEntries(Object.entries(this.shared.preflight[id]!).map(([m, i]) => [m, this.shared.cors[i]]));
@@ -563,6 +562,7 @@ class EnvironmentRenderer {
       `set $gw_body_limit ${this.input.maxBodyBytes ?? DEFAULT_BODY_LIMITS.maxBodyBytes};`,
       ...ERROR_PAGES,
       ...SERVER_ERRORS,
+      `location @gw_node {\n${indent(nodeProxy(this.input.nodeGatewayUrl), 2)}\n}`,
       ...locations,
       ...this.named,
       `location / {`,
@@ -593,6 +593,21 @@ const SERVER_ERRORS = [
   `  return ${status} ${problemBody(status as number, type as string, title as string, detail as string, instance as string | undefined)};`,
   "}",
 ]).concat(["location @gw_preflight {", "  js_content gitway.preflight;", "}"]);
+
+/** A route (or a preflight) the Node gateway answers: proxied whole, the Host kept (it picks the environment) and the request id passed on. */
+function nodeProxy(nodeGatewayUrl: string): string[] {
+  const node = new URL(nodeGatewayUrl);
+  return [
+    ...ERROR_PAGES,
+    "add_header X-Request-Id $gw_request_id always;",
+    "proxy_hide_header X-Request-Id;",
+    "proxy_http_version 1.1;",
+    'proxy_set_header Connection "";',
+    "proxy_set_header Host $http_host;",
+    "proxy_set_header X-Request-Id $gw_request_id;",
+    `proxy_pass ${node.protocol}//${node.host};`,
+  ];
+}
 
 function indent(lines: string[], n: number): string {
   const pad = " ".repeat(n);

@@ -1,4 +1,5 @@
 import { connect } from "node:net";
+import { Readable } from "node:stream";
 import { request } from "undici";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { readConfig } from "../../src/config/index.js";
@@ -35,7 +36,7 @@ function files(upstream: string, closed: string) {
     { ...route("/small", forward(upstream), ["size"]), method: "post" },
     route("/headers", forward(upstream), ["add", "strip"], { outbound: ["out-add", "out-strip"] }),
     {
-      ...route("/validated", forward(upstream), ["validate"]),
+      ...route("/validated", forward(upstream), ["validate"], { corsPolicy: "app" }),
       method: "post",
       requestBody: { required: true, content: { "application/json": { schema: { type: "object", required: ["item"], properties: { item: { type: "string" } } } } } },
     },
@@ -60,7 +61,7 @@ function files(upstream: string, closed: string) {
   ];
   return {
     "config/routes.oas.json": routesFile(routes),
-    "config/policies.json": JSON.stringify({ policies, corsPolicies: [{ name: "app", allowedOrigins: ["https://app.example.com"], allowedMethods: ["GET"], allowedHeaders: ["authorization"], exposeHeaders: ["x-upstream"], allowCredentials: true, maxAge: 60 }] }),
+    "config/policies.json": JSON.stringify({ policies, corsPolicies: [{ name: "app", allowedOrigins: ["https://app.example.com"], allowedMethods: ["GET", "POST"], allowedHeaders: ["authorization"], exposeHeaders: ["x-upstream"], allowCredentials: true, maxAge: 60 }] }),
   };
 }
 
@@ -234,7 +235,7 @@ describe.each(["node", "nginx"] as const)("the %s engine", (name) => {
       const a = await send(engine(), "/keyed", { method: "OPTIONS", headers: { origin: "https://app.example.com", "access-control-request-method": "GET", "access-control-request-headers": "authorization" } });
       expect(a.status).toBe(204);
       expect(a.headers["access-control-allow-origin"]).toBe("https://app.example.com");
-      expect(a.headers["access-control-allow-methods"]).toBe("GET");
+      expect(a.headers["access-control-allow-methods"]).toBe("GET, POST");
       expect(a.headers["access-control-allow-headers"]).toBe("authorization");
       expect(a.headers["access-control-allow-credentials"]).toBe("true");
       expect(a.headers["access-control-max-age"]).toBe("60");
@@ -303,6 +304,13 @@ describe.each(["node", "nginx"] as const)("the %s engine", (name) => {
       expectProblem(await send(engine(), "/open", { method: "POST", body: "x".repeat(1024 * 1024 + 1) }), 413, "payload-too-large");
     });
 
+    it("refuses a chunked body over the route's size limit", async () => {
+      const body = Readable.from([Buffer.from("123456"), Buffer.from("789012")]);
+      const r = await request(`http://127.0.0.1:${engine().port}/small`, { method: "POST", headers: { host: HOST }, body, headersTimeout: 5_000, bodyTimeout: 5_000 });
+      await r.body.text();
+      expect(r.statusCode).toBe(413);
+    });
+
     it("forwards a body within the cap unchanged", async () => {
       const id = `body.${name}`;
       await send(engine(), "/open", { method: "POST", body: '{"a":1}', headers: { "content-type": "application/json", "x-request-id": id } });
@@ -328,6 +336,12 @@ describe.each(["node", "nginx"] as const)("the %s engine", (name) => {
       const a = await send(engine(), "/validated", { method: "POST", body: '{"item": 5}', headers: { "content-type": "application/json" } });
       expect(a.status).toBe(400);
       expect((await send(engine(), "/validated", { method: "POST", body: '{"item": "book"}', headers: { "content-type": "application/json" } })).status).toBe(200);
+    });
+
+    it("answers the preflight of such a route as the Node gateway does", async () => {
+      const a = await send(engine(), "/validated", { method: "OPTIONS", headers: { origin: "https://app.example.com", "access-control-request-method": "POST" } });
+      expect(a.status).toBe(204);
+      expect(a.headers["access-control-allow-origin"]).toBe("https://app.example.com");
     });
   });
 
