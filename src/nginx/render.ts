@@ -639,6 +639,7 @@ function listenAddress(input: NginxRenderInput): string {
  * statuses) for what nginx refuses. Pure: the caller writes the files and reloads nginx.
  */
 export function renderNginx(input: NginxRenderInput): NginxRenderResult {
+  if (!/^https?:\/\/[A-Za-z0-9.:[\]-]+\/?$/.test(input.nodeGatewayUrl)) throw new NginxRenderError(`nodeGatewayUrl ${JSON.stringify(input.nodeGatewayUrl)} is not an http(s) origin such as http://127.0.0.1:8787`);
   const shared: Shared = { keyExtractors: new Map(), preflight: {}, cors: [], hybrid: [] };
   const files: Record<string, string> = {};
   const includes: string[] = [];

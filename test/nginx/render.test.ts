@@ -86,11 +86,12 @@ describe("renderNginx", () => {
     expect(() => render([set("a\nb")])).toThrow(/control character/);
   });
 
-  it("refuses two environments at one host, a host that is not a host name and a bad worker count", () => {
+  it("refuses two environments at one host, a host that is not a host name, a bad worker count or Node gateway URL", () => {
     const env = environment([one([])]);
     expect(() => render([env, { ...env, name: "other" }])).toThrow(/two environments are served at shop.gitway.test/);
     expect(() => render([{ ...env, host: "shop.test; include /etc/passwd" }])).toThrow(/not a host name/);
     expect(() => render([env], { workerProcesses: 0 })).toThrow(/workerProcesses/);
+    expect(() => render([env], { nodeGatewayUrl: "http://127.0.0.1:8787/x; deny all" })).toThrow(/nodeGatewayUrl/);
     expect(render([env], { workerProcesses: 2 }).files["nginx.conf"]).toContain("worker_processes 2;");
   });
 
