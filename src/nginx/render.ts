@@ -65,8 +65,8 @@ function problemBody(status: number, type: string, title: string, detail: string
 /** The segment-by-segment order of src/gateway/path-match.ts: static segments before parameters. */
 function matchOrder(a: string[], b: string[]): number {
   for (let i = 0; i < Math.min(a.length, b.length); i++) {
-    const pa = /^\{.*\}$/.test(a[i]!) ? 1 : 0;
-    const pb = /^\{.*\}$/.test(b[i]!) ? 1 : 0;
+    const pa = PARAM.test(a[i]!) ? 1 : 0;
+    const pb = PARAM.test(b[i]!) ? 1 : 0;
     if (pa !== pb) return pa - pb;
   }
   return a.length - b.length;
@@ -77,8 +77,11 @@ function segments(template: string): string[] {
   return trimmed.split("/").slice(1);
 }
 
+/** A whole-segment path parameter, as src/gateway/path-match.ts reads one. */
+const PARAM = /^\{[^}]+\}$/;
+
 /** Path characters that mean the same thing decoded (nginx's $uri) and encoded (the Node gateway's path). */
-const PLAIN_SEGMENT = /^[A-Za-z0-9._~-]*$/;
+const PLAIN_SEGMENT = /^[A-Za-z0-9._~!$&'()*+,;=:@-]*$/;
 
 interface PathGroup {
   template: string;
@@ -404,7 +407,6 @@ class EnvironmentRenderer {
     }
     if (base.protocol !== "http:" && base.protocol !== "https:") return "the baseUrl is not http(s)";
     if (!/^[A-Za-z0-9._~!$&'()*+,;=:@%/-]*$/.test(base.pathname)) return "the baseUrl path has characters nginx cannot write";
-    if (!segments(route.operation.path).every((s) => /^\{[^}]+\}$/.test(s) || PLAIN_SEGMENT.test(s))) return "the path has characters nginx decodes before matching";
     return undefined;
   }
 
@@ -536,7 +538,7 @@ class EnvironmentRenderer {
       }
     }
     lines.splice(lines.findIndex((l) => !l.startsWith("error_page") && !l.startsWith("add_header")), 0, "add_header Allow $gw_allow always;");
-    const head = group.templated ? `location ~ ${regex("^" + group.segs.map((s) => "/" + (/^\{.*\}$/.test(s) ? "[^/]+" : escapeRegex(s))).join("") + "/?$")}` : undefined;
+    const head = group.templated ? `location ~ ${regex("^" + group.segs.map((s) => "/" + (PARAM.test(s) ? "[^/]+" : escapeRegex(s))).join("") + "/?$")}` : undefined;
     const body = indent(lines, 2);
     if (head) return `${head} {\n${body}\n}`;
     const exact = "/" + group.segs.join("/");
@@ -548,13 +550,18 @@ class EnvironmentRenderer {
     const groups = new Map<string, PathGroup>();
     for (const route of this.env.release.config.routes) {
       const segs = segments(route.operation.path);
-      const key = segs.map((s) => (/^\{.*\}$/.test(s) ? "{}" : s)).join("/");
+      const key = segs.map((s) => (PARAM.test(s) ? "{}" : s)).join("/");
       let g = groups.get(key);
-      if (!g) groups.set(key, (g = { template: route.operation.path, segs, templated: segs.some((s) => /^\{.*\}$/.test(s)), routes: new Map() }));
+      if (!g) groups.set(key, (g = { template: route.operation.path, segs, templated: segs.some((s) => PARAM.test(s)), routes: new Map() }));
       g.routes.set(route.operation.method.toUpperCase(), route);
     }
-    const ordered = [...groups.values()].sort((a, b) => matchOrder(a.segs, b.segs));
+    // A path nginx would match decoded (escapes, non-ASCII, braces inside a segment) gets no location:
+    // nginx's fallback hands such requests to the Node gateway, which matches them as it always does.
+    const plain = (g: PathGroup) => g.segs.every((s) => PARAM.test(s) || PLAIN_SEGMENT.test(s));
+    for (const g of groups.values()) if (!plain(g)) for (const route of g.routes.values()) this.shared.hybrid.push({ environment: this.env.name, route: route.id, reason: "the path has characters nginx decodes before matching" });
+    const ordered = [...groups.values()].filter(plain).sort((a, b) => matchOrder(a.segs, b.segs));
     const locations = ordered.map((g) => this.location(g));
+    const fallback = ordered.length < groups.size ? nodeProxy(this.input.nodeGatewayUrl) : [`add_header X-Request-Id $gw_request_id always;`, `return 404 ${problemBody(404, "route-not-found", "Not Found", "No route matches $request_method $gw_path")};`];
     const server = [
       `listen ${listenAddress(this.input)};`,
       `server_name ${literal(this.env.host.toLowerCase(), `environment ${this.env.name}: host`)};`,
@@ -565,10 +572,7 @@ class EnvironmentRenderer {
       `location @gw_node {\n${indent(nodeProxy(this.input.nodeGatewayUrl), 2)}\n}`,
       ...locations,
       ...this.named,
-      `location / {`,
-      `  add_header X-Request-Id $gw_request_id always;`,
-      `  return 404 ${problemBody(404, "route-not-found", "Not Found", "No route matches $request_method $gw_path")};`,
-      `}`,
+      `location / {\n${indent(fallback, 2)}\n}`,
     ];
     return [`# environment ${this.env.name.replace(/[^\w.-]/g, "?")}`, ...this.http, `server {\n${indent(server, 2)}\n}`, ""].join("\n");
   }

@@ -16,6 +16,8 @@ import { freePort, JS_MODULE, startNginx, type RunningNginx } from "./nginx-proc
  * lists the difference with its reason.
  */
 const HOST = "local.gitway.test";
+/** A second environment, whose path nginx cannot match itself. */
+const ESCAPED_HOST = "escaped.gitway.test";
 const KEY = "k-alice-0123456789";
 const BASIC = "Basic " + Buffer.from("ops:s3cret$").toString("base64");
 
@@ -125,8 +127,10 @@ beforeAll(async () => {
   const consumers = [consumer("alice", KEY)];
   node = await startGateway(f, { name: "local", consumers }, { strictHosts: true });
   const { config } = readConfig(snapshot(f));
+  const escaped = { "config/routes.oas.json": routesFile([route("/caf%C3%A9", forward(upstream.url))]), "config/policies.json": JSON.stringify({ policies: [] }) };
+  node.gateway.deploy("escaped", node.release(escaped, { name: "escaped" }));
   const port = await freePort();
-  rendered = renderNginx({ environments: [{ host: HOST, name: "local", release: { config: config!, vars: {} }, consumers }], nodeGatewayUrl: node.url, listen: { port, address: "127.0.0.1" }, jsModulePath: JS_MODULE, maxBodyBytes: 1024 * 1024 });
+  rendered = renderNginx({ environments: [{ host: HOST, name: "local", release: { config: config!, vars: {} }, consumers }, { host: ESCAPED_HOST, name: "escaped", release: { config: readConfig(snapshot(escaped)).config!, vars: {} }, consumers: [] }], nodeGatewayUrl: node.url, listen: { port, address: "127.0.0.1" }, jsModulePath: JS_MODULE, maxBodyBytes: 1024 * 1024 });
   nginx = await startNginx(rendered.files, port);
   engines.push({ name: "node", port: Number(new URL(node.url).port) }, { name: "nginx", port });
 }, 20_000);
@@ -367,6 +371,12 @@ describe.each(["node", "nginx"] as const)("the %s engine", (name) => {
       else expectProblem(a, 404, "route-not-found");
     });
 
+    it("serves a path written with escapes (nginx hands it to the Node gateway)", async () => {
+      const host = { host: ESCAPED_HOST };
+      expect((await send(engine(), "/caf%C3%A9", { headers: host })).json().path).toBe("/caf%C3%A9");
+      expectProblem(await send(engine(), "/nope%C3%A9", { headers: host }), 404, "route-not-found");
+    });
+
     it("answers a bad Host with 404, not another environment", async () => {
       expect((await raw(engine(), `GET /open HTTP/1.1\r\nHost: ${HOST}.evil.example\r\nConnection: close`)).status).toBe(404);
     });
@@ -375,7 +385,10 @@ describe.each(["node", "nginx"] as const)("the %s engine", (name) => {
 
 describe("the rendered configuration", () => {
   it("lists the routes it leaves to the Node gateway, with the reason", () => {
-    expect(rendered.hybridRoutes).toEqual([{ environment: "local", route: "POST /validated", reason: "request validation (validate) checks bodies and parameters against the OpenAPI schemas" }]);
+    expect(rendered.hybridRoutes).toEqual([
+      { environment: "local", route: "POST /validated", reason: "request validation (validate) checks bodies and parameters against the OpenAPI schemas" },
+      { environment: "escaped", route: "GET /caf%C3%A9", reason: "the path has characters nginx decodes before matching" },
+    ]);
   });
 
   it("holds key hashes and a basic-auth hash, never a key or a password", () => {
