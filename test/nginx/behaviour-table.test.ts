@@ -44,6 +44,7 @@ function files(upstream: string, closed: string) {
     },
     route("/moved", { export: "redirectHandler", module: "$import(@zuplo/runtime)", options: { location: "https://docs.example.com/moved", status: 301 } }),
     route("/down", forward(closed)),
+    route("/slow", { ...forward(upstream), options: { baseUrl: upstream, timeoutMs: 300 } }),
     route("/mixed", forward(upstream)),
     { ...route("/mixed", forward(upstream), ["auth"]), method: "post" },
   ];
@@ -121,7 +122,17 @@ let rendered: NginxRenderResult;
 const engines: Engine[] = [];
 
 beforeAll(async () => {
-  upstream = await startUpstream();
+  upstream = await startUpstream((req, res) => {
+    // /slow answers after the route's timeout; everything else at once, with what reached it.
+    const body = JSON.stringify({ ok: true, path: req.url });
+    const answer = () => {
+      if (res.destroyed) return;
+      res.writeHead(200, { "content-type": "application/json", "content-length": Buffer.byteLength(body), "x-upstream": "yes" });
+      res.end(body);
+    };
+    if (req.url.startsWith("/slow")) setTimeout(answer, 1_500).unref();
+    else answer();
+  });
   const closedPort = await freePort();
   const f = files(upstream.url, `http://127.0.0.1:${closedPort}`);
   const consumers = [consumer("alice", KEY)];
@@ -197,6 +208,10 @@ describe.each(["node", "nginx"] as const)("the %s engine", (name) => {
       const a = await send(engine(), "/moved");
       expect(a.status).toBe(301);
       expect(a.headers.location).toBe("https://docs.example.com/moved");
+    });
+
+    it("answers 504 upstream-timeout when the upstream is slower than the route's timeout", async () => {
+      expectProblem(await send(engine(), "/slow"), 504, "upstream-timeout");
     });
 
     it("answers 502 upstream-failed when the upstream is down", async () => {
