@@ -37,6 +37,12 @@ export interface NginxRenderInput {
   jsModulePath?: string;
   /** The gateway's body cap (GatewayServices.maxBodyBytes); DEFAULT_BODY_LIMITS when absent. */
   maxBodyBytes?: number;
+  /**
+   * The header in which nginx tells the Node gateway the caller's address on the routes it hands
+   * over, when that gateway trusts it (GatewayServerOptions.trustedProxy). Without it, a handed-over
+   * route whose policies judge the caller's address is refused: the Node gateway would judge nginx's.
+   */
+  nodeClientAddressHeader?: string;
   /** nginx's worker_processes; "auto" (one per core) when absent. */
   workerProcesses?: number;
   /** The upstream connect and read timeouts (Upstreams.timeouts); DEFAULT_TIMEOUTS when absent. */
@@ -413,7 +419,7 @@ class EnvironmentRenderer {
   private proxyToNode(route: Route, reason: string): string[] {
     this.shared.hybrid.push({ environment: this.env.name, route: route.id, reason });
     if (route.corsPolicy !== "none") this.nodePreflight.add(route.operation.method.toUpperCase());
-    return nodeProxy(this.input.nodeGatewayUrl);
+    return nodeProxy(this.input);
   }
 
   /** Methods of the location being rendered whose route, left to the Node gateway, has a CORS policy: their preflights go there too. */
@@ -432,7 +438,7 @@ class EnvironmentRenderer {
         const p = this.policies.get(n);
         return p?.policyType === "ip-restriction-inbound" || (p?.policyType === "rate-limit-inbound" && p.options.rateLimitBy !== "all");
       });
-      if (byAddress) throw new NginxRenderError(`${route.id} in environment ${this.env.name} needs the Node gateway (${reason}) and its policy ${byAddress} judges the caller's address, which the Node gateway behind nginx would see as nginx's: serve this environment with the Node engine`);
+      if (byAddress && this.input.nodeClientAddressHeader === undefined) throw new NginxRenderError(`${route.id} in environment ${this.env.name} needs the Node gateway (${reason}) and its policy ${byAddress} judges the caller's address, which the Node gateway behind nginx would see as nginx's unless it trusts nginx's word on it (nodeClientAddressHeader)`);
       return this.proxyToNode(route, reason);
     }
     const cors = this.corsOf(route.corsPolicy);
@@ -561,7 +567,7 @@ class EnvironmentRenderer {
     for (const g of groups.values()) if (!plain(g)) for (const route of g.routes.values()) this.shared.hybrid.push({ environment: this.env.name, route: route.id, reason: "the path has characters nginx decodes before matching" });
     const ordered = [...groups.values()].filter(plain).sort((a, b) => matchOrder(a.segs, b.segs));
     const locations = ordered.map((g) => this.location(g));
-    const fallback = ordered.length < groups.size ? nodeProxy(this.input.nodeGatewayUrl) : [`add_header X-Request-Id $gw_request_id always;`, `return 404 ${problemBody(404, "route-not-found", "Not Found", "No route matches $request_method $gw_path")};`];
+    const fallback = ordered.length < groups.size ? nodeProxy(this.input) : [`add_header X-Request-Id $gw_request_id always;`, `return 404 ${problemBody(404, "route-not-found", "Not Found", "No route matches $request_method $gw_path")};`];
     const server = [
       `listen ${listenAddress(this.input)};`,
       `server_name ${literal(this.env.host.toLowerCase(), `environment ${this.env.name}: host`)};`,
@@ -569,7 +575,7 @@ class EnvironmentRenderer {
       `set $gw_body_limit ${this.input.maxBodyBytes ?? DEFAULT_BODY_LIMITS.maxBodyBytes};`,
       ...ERROR_PAGES,
       ...SERVER_ERRORS,
-      `location @gw_node {\n${indent(nodeProxy(this.input.nodeGatewayUrl), 2)}\n}`,
+      `location @gw_node {\n${indent(nodeProxy(this.input), 2)}\n}`,
       ...locations,
       ...this.named,
       `location / {\n${indent(fallback, 2)}\n}`,
@@ -599,9 +605,13 @@ const SERVER_ERRORS = [
 ]).concat(["location @gw_preflight {", "  js_content gitway.preflight;", "}"]);
 
 /** A route (or a preflight) the Node gateway answers: proxied whole, the Host kept (it picks the environment) and the request id passed on. */
-function nodeProxy(nodeGatewayUrl: string): string[] {
-  const node = new URL(nodeGatewayUrl);
+function nodeProxy(input: NginxRenderInput): string[] {
+  const node = new URL(input.nodeGatewayUrl);
+  const header = input.nodeClientAddressHeader;
+  if (header !== undefined && !/^[A-Za-z0-9-]+$/.test(header)) throw new NginxRenderError(`nodeClientAddressHeader ${JSON.stringify(header)} is not a header name`);
   return [
+    // Set on every handed-over request, so a caller's own header of that name never reaches the Node gateway.
+    ...(header ? [`proxy_set_header ${header} $remote_addr;`] : []),
     ...ERROR_PAGES,
     "add_header X-Request-Id $gw_request_id always;",
     "proxy_hide_header X-Request-Id;",

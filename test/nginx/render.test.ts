@@ -66,9 +66,11 @@ describe("renderNginx", () => {
     expect(conf.slice(conf.indexOf("location / {"))).toContain("proxy_pass http://127.0.0.1:8787;");
   });
 
-  it("refuses a route it would leave to the Node gateway when a policy there judges the caller's address", () => {
+  it("refuses a route it would leave to the Node gateway when a policy there judges the caller's address, unless nginx may tell it the address", () => {
     const policies = [policy("validate", "request-validation-inbound", "RequestValidationInboundPolicy", { validateBody: "reject-and-log" }), policy("office", "ip-restriction-inbound", "IPRestrictionInboundPolicy", { allowedIpAddresses: ["10.0.0.0/8"] })];
     expect(() => render([environment([one(["office", "validate"])], policies)])).toThrow(/judges the caller's address/);
+    const told = render([environment([one(["office", "validate"])], policies)], { nodeClientAddressHeader: "X-Gitway-Client-Address" });
+    expect(told.files["environments/e0.conf"]).toContain("proxy_set_header X-Gitway-Client-Address $remote_addr;");
   });
 
   it("fills $env values into handler options and refuses an environment that lacks one", () => {
