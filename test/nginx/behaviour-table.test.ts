@@ -47,12 +47,16 @@ function files(upstream: string, closed: string) {
     route("/down", forward(closed)),
     route("/slow", { ...forward(upstream), options: { baseUrl: upstream, timeoutMs: 300 } }),
     { ...route("/office", forward(upstream), ["no-ten", "validate"]), method: "post", requestBody: { required: true, content: { "application/json": { schema: { type: "object" } } } } },
+    route("/optional", forward(upstream), ["maybe-key"]),
+    { ...route("/mocked", forward(upstream), ["mock"]), responses: { "200": { description: "ok", content: { "application/json": { example: { mocked: true } } } } } },
     route("/mixed", forward(upstream)),
     { ...route("/mixed", forward(upstream), ["auth"]), method: "post" },
   ];
   const policies = [
     policy("auth", "api-key-inbound", "ApiKeyInboundPolicy"),
     policy("limit", "rate-limit-inbound", "RateLimitInboundPolicy", { rateLimitBy: "user", requestsAllowed: 100, timeWindowMinutes: 1 }),
+    policy("maybe-key", "api-key-inbound", "ApiKeyInboundPolicy", { allowUnauthenticatedRequests: true }),
+    policy("mock", "mock-api-inbound", "MockApiInboundPolicy"),
     policy("tight", "rate-limit-inbound", "RateLimitInboundPolicy", { rateLimitBy: "ip", requestsAllowed: 3, timeWindowMinutes: 1 }),
     policy("basic", "basic-auth-inbound", "BasicAuthInboundPolicy", { accounts: [{ username: "ops", password: "s3cret$" }] }),
     policy("block-loopback", "ip-restriction-inbound", "IPRestrictionInboundPolicy", { blockedIpAddresses: ["127.0.0.0/8"] }),
@@ -246,6 +250,15 @@ describe.each(["node", "nginx"] as const)("the %s engine", (name) => {
       expect(s.headers.authorization).toBeUndefined();
     });
 
+    it("lets a request without a valid key through when unauthenticated requests are allowed, naming no consumer", async () => {
+      for (const [auth, expected] of [[undefined, undefined], ["Bearer wrong", undefined], [`Bearer ${KEY}`, "alice"]] as const) {
+        const id = `optional.${name}.${expected ?? "none"}.${auth ? auth.length : 0}`;
+        const a = await send(engine(), "/optional", { headers: { ...(auth ? { authorization: auth } : {}), "x-request-id": id } });
+        expect(a.status).toBe(200);
+        expect(upstream.seen.find((r) => r.headers["x-request-id"] === id)!.headers["x-consumer-name"]).toBe(expected);
+      }
+    });
+
     it("drops a caller's own X-Consumer-Name on a route without authentication", async () => {
       const id = `forged.${name}`;
       await send(engine(), "/open", { headers: { "x-consumer-name": "mallory", "x-request-id": id } });
@@ -361,6 +374,12 @@ describe.each(["node", "nginx"] as const)("the %s engine", (name) => {
       expect((await send(engine(), "/validated", { method: "POST", body: '{"item": "book"}', headers: { "content-type": "application/json" } })).status).toBe(200);
     });
 
+    it("answers from the operation's example (nginx passes the route to the Node gateway)", async () => {
+      const a = await send(engine(), "/mocked");
+      expect(a.status).toBe(200);
+      expect(a.json()).toEqual({ mocked: true });
+    });
+
     it("answers the preflight of such a route as the Node gateway does", async () => {
       const a = await send(engine(), "/validated", { method: "OPTIONS", headers: { origin: "https://app.example.com", "access-control-request-method": "POST" } });
       expect(a.status).toBe(204);
@@ -414,6 +433,7 @@ describe("the rendered configuration", () => {
   it("lists the routes it leaves to the Node gateway, with the reason", () => {
     expect([...rendered.hybridRoutes].sort((a, b) => a.route.localeCompare(b.route))).toEqual([
       { environment: "escaped", route: "GET /caf%C3%A9", reason: "the path has characters nginx decodes before matching" },
+      { environment: "local", route: "GET /mocked", reason: "mock responses (mock) come from the OpenAPI examples" },
       { environment: "local", route: "POST /office", reason: "request validation (validate) checks bodies and parameters against the OpenAPI schemas" },
       { environment: "local", route: "POST /validated", reason: "request validation (validate) checks bodies and parameters against the OpenAPI schemas" },
     ]);
