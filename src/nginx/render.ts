@@ -624,7 +624,9 @@ export function renderNginx(input: NginxRenderInput): NginxRenderResult {
         // costs a call into OpenSSL's RNG on every request).
         'map $http_x_request_id $gw_request_id { "~^[\\w.-]{1,64}$" $http_x_request_id; default "$pid-$msec-$connection-$connection_requests"; }',
         // The method a CORS preflight asks about (an OPTIONS with Origin and Access-Control-Request-Method), else "".
-        'map "$request_method|$http_origin|$http_access_control_request_method" $gw_preflight { "~^OPTIONS\\|.+\\|([^|]+)$" $1; default ""; }',
+        // Only an OPTIONS request pays for the regular expression.
+        'map $request_method $gw_preflight { OPTIONS $gw_preflight_method; default ""; }',
+        'map "$http_origin|$http_access_control_request_method" $gw_preflight_method { "~^.+\\|([^|]+)$" $1; default ""; }',
         // rateLimitBy "user": the consumer when one authenticated, else the caller's address.
         'map $gw_consumer $gw_consumer_or_ip { "" "ip:$remote_addr"; default "u:$gw_consumer"; }',
         "server {",
