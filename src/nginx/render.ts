@@ -513,7 +513,10 @@ class EnvironmentRenderer {
     if (head) return `${head} {\n${body}\n}`;
     const exact = "/" + group.segs.join("/");
     const variants = exact === "/" ? ["/"] : [exact, exact + "/"];
-    return variants.map((p) => `location = ${p} {\n${body}\n}`).join("\n");
+    // An exact location's normalised path is the location itself: proxy_pass with that URI sends it
+    // (re-escaped, with the query) without a rewrite on every request. A `$` would make it a variable.
+    const direct = (p: string) => body.replace(/^( *)rewrite \^ ([^$\s]*)\$uri break;\n( *)proxy_pass ([a-z]+:\/\/\w+);$/m, (m, _i, prefix: string, pad: string, to: string) => (p.includes("$") || prefix.includes("$") ? m : `${pad}proxy_pass ${to}${prefix}${p};`));
+    return variants.map((p) => `location = ${p} {\n${direct(p)}\n}`).join("\n");
   }
 
   render(): string {
