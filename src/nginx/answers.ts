@@ -51,7 +51,6 @@ export function nodeProxy(input: { nodeGatewayUrl: string; nodeClientAddressHead
   return [
     // Set on every handed-over request, so a caller's own header of that name never reaches the Node gateway.
     ...(header ? [`proxy_set_header ${header} $remote_addr;`] : []),
-    ...ERROR_PAGES,
     "add_header X-Request-Id $gw_request_id always;",
     "proxy_hide_header X-Request-Id;",
     "proxy_http_version 1.1;",

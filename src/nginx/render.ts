@@ -99,13 +99,23 @@ interface RouteParts {
   upstreamHeaders: Map<string, string>;
   addHeaders: string[];
   hideHeaders: string[];
+  /** The rate-limit zones this route uses already (a second policy of the same rate takes another). */
+  zones: Set<string>;
 }
+
+/** Shared memory per rate-limit zone: about 80,000 callers' states (environment, policy and caller). */
+const RATE_ZONE_SIZE = "10m";
 
 const NAME_OF_VAR = /^[A-Za-z0-9_-]+$/;
 
 /** Shared state of one render: the njs tables every environment adds to. */
 interface Shared {
   keyExtractors: Map<string, KeyExtractor>;
+  /** http-level maps every environment may use (CORS policies, by content). */
+  http: string[];
+  corsByContent: Map<string, CorsRender>;
+  mapCount: number;
+  zones: Set<string>;
   preflight: Record<string, Record<string, number>>;
   cors: PreflightPolicy[];
   hybrid: HybridRoute[];
@@ -115,8 +125,6 @@ interface Shared {
 class EnvironmentRenderer {
   readonly http: string[] = [];
   private readonly upstreams = new Map<string, Upstream>();
-  private readonly corsPolicies = new Map<string, CorsRender>();
-  private readonly zones = new Map<string, string>();
   private readonly geos = new Map<string, string>();
   private readonly basicMaps = new Map<string, string>();
   private keyMap: string | undefined;
@@ -189,17 +197,21 @@ class EnvironmentRenderer {
 
   private corsOf(name: string): CorsRender | undefined {
     if (name === "none") return undefined;
-    const cached = this.corsPolicies.get(name);
-    if (cached) return cached;
     const def = name === "anything-goes" ? { allowedOrigins: ["*"], allowedMethods: ["*"], allowedHeaders: ["*"], exposeHeaders: [] as string[], allowCredentials: true, maxAge: 600 as number | undefined } : this.env.release.config.corsPolicies.find((c) => c.name === name);
     if (!def) throw new ReleaseError("UNSUPPORTED", `CORS policy ${name} is not defined`);
-    const origin = this.fresh("cors");
+    // Environments with the same policy share its maps: a thousand previews of one API write them once.
+    const key = JSON.stringify([def.allowedOrigins, def.allowedMethods, def.allowedHeaders, def.exposeHeaders, def.allowCredentials, def.maxAge]);
+    const cached = this.shared.corsByContent.get(key);
+    if (cached) return cached;
+    const http = this.shared.http;
+    const fresh = () => `gw_cors${this.shared.mapCount++}`;
+    const origin = fresh();
     const any = def.allowedOrigins.includes("*");
     const patterns = def.allowedOrigins.filter((o) => o !== "*").map((glob) => "^" + glob.replace(/[.+?^${}()|[\]\\]/g, "\\$&").replace(/\*/g, "[^/]*") + "$");
-    this.http.push([`map $http_origin $${origin} {`, `  default ${any ? "$http_origin" : '""'};`, ...(any ? [] : patterns.map((p) => `  ${regex("~*" + p)} $http_origin;`)), "}"].join("\n"));
+    http.push([`map $http_origin $${origin} {`, `  default ${any ? "$http_origin" : '""'};`, ...(any ? [] : patterns.map((p) => `  ${regex("~*" + p)} $http_origin;`)), "}"].join("\n"));
     const allowed = (value: string) => {
-      const v = this.fresh("cors");
-      this.http.push(`map $${origin} $${v} {\n  "" "";\n  default ${value};\n}`);
+      const v = fresh();
+      http.push(`map $${origin} $${v} {\n  "" "";\n  default ${value};\n}`);
       return `$${v}`;
     };
     const index = this.shared.cors.length;
@@ -212,7 +224,7 @@ class EnvironmentRenderer {
       vary: allowed('"Origin"'),
       index,
     };
-    this.corsPolicies.set(name, render);
+    this.shared.corsByContent.set(key, render);
     return render;
   }
 
@@ -288,14 +300,22 @@ class EnvironmentRenderer {
         const minutes = Number(o.timeWindowMinutes);
         const perMinute = allowed / minutes;
         if (!Number.isInteger(perMinute) || perMinute < 1) return `rate limit ${name} (${allowed} per ${minutes} min) is not a whole number of requests per minute, which nginx's limit_req needs`;
-        let zone = this.zones.get(name);
-        if (!zone) {
-          // Named by environment and policy, not position: nginx keeps a zone's counters across a reload only under the same name.
-          zone = `gw_rl_${createHash("sha256").update(`${this.env.name}|${name}`).digest("hex").slice(0, 16)}`;
-          this.zones.set(name, zone);
-          const key = o.rateLimitBy === "all" ? "$gw_everyone" : o.rateLimitBy === "user" ? "$gw_consumer_or_ip" : "$binary_remote_addr";
-          this.http.push(`limit_req_zone ${key} zone=${zone}:1m rate=${perMinute}r/m;`);
+        // One zone per rate and key kind, shared by every environment and policy with them, the key
+        // scoped to "environment|policy|" as the Node gateway scopes its counters: a thousand
+        // environments do not mean a thousand shared-memory zones. Named by content, so a reload
+        // (which keeps a zone's counters only under the same name and size) keeps the counts.
+        const by = o.rateLimitBy === "all" ? "all" : o.rateLimitBy === "user" ? "user" : "ip";
+        let slot = 0;
+        let zone: string;
+        do zone = `gw_rl_${createHash("sha256").update(`${perMinute}|${by}|${slot++}`).digest("hex").slice(0, 12)}`;
+        while (parts.zones.has(zone));
+        parts.zones.add(zone);
+        if (!this.shared.zones.has(zone)) {
+          this.shared.zones.add(zone);
+          const key = `$${zone}_scope${by === "all" ? "" : by === "user" ? "$gw_consumer_or_ip" : "$binary_remote_addr"}`;
+          this.shared.http.push(`limit_req_zone "${key}" zone=${zone}:${RATE_ZONE_SIZE} rate=${perMinute}r/m;`);
         }
+        parts.checks.push(`set $${zone}_scope ${literal(`${this.env.name}|${name}|`, `rate limit ${name}`)};`);
         // A burst of the whole allowance, then one request per (window / allowance): the nearest leaky bucket to a sliding window.
         parts.directives.push(`limit_req zone=${zone} burst=${Math.max(0, allowed - 1)} nodelay;`);
         if (o.headerMode !== "none") parts.checks.push(`set $gw_retry_after ${Math.ceil((minutes * 60) / allowed)};`);
@@ -393,7 +413,7 @@ class EnvironmentRenderer {
     const missing = new Set<string>();
     const options = fillEnv(route.handler.options, this.env.release.vars, missing) as JsonObject;
     if (missing.size > 0) throw new ReleaseError("ENV_VARIABLE_MISSING", `environment ${this.env.name} does not set ${[...missing].map((n) => `$env(${n})`).join(", ")}`);
-    const parts: RouteParts = { checks: [], directives: [], upstreamHeaders: new Map(), addHeaders: [], hideHeaders: [] };
+    const parts: RouteParts = { checks: [], directives: [], upstreamHeaders: new Map(), addHeaders: [], hideHeaders: [], zones: new Set() };
     const reason = this.handlerReason(route, options) ?? route.inbound.map((n) => this.inbound(n, route, parts)).find((r) => r !== undefined) ?? route.outbound.map((n) => this.outbound(n, route, parts)).find((r) => r !== undefined);
     if (reason) {
       // SECURITY: the Node gateway sees a proxied request coming from nginx's address, so a policy
@@ -411,7 +431,6 @@ class EnvironmentRenderer {
       this.shared.preflight[location][route.operation.method.toUpperCase()] = cors.index;
     }
     const lines = [
-      ...ERROR_PAGES,
       ...COMMON_HEADERS,
       "add_header WWW-Authenticate $gw_www always;",
       ...parts.addHeaders,
@@ -476,7 +495,8 @@ class EnvironmentRenderer {
     if (this.nodePreflight.size > 0) {
       const methods = [...this.nodePreflight];
       if (methods.includes("GET") && !allowed.includes("HEAD")) methods.push("HEAD");
-      lines.push("error_page 419 = @gw_node;", `if ($gw_preflight ~* ${regex(`^(${methods.join("|")})$`)}) {`, "  return 419;", "}");
+      // A location with an error_page of its own inherits none of the server's: it repeats them.
+      lines.push(...ERROR_PAGES, "error_page 419 = @gw_node;", `if ($gw_preflight ~* ${regex(`^(${methods.join("|")})$`)}) {`, "  return 419;", "}");
     }
     if (preflight.length > 0) {
       // The preflight's table travels in a variable set only on a preflight, so ordinary requests carry none of it.
@@ -573,7 +593,7 @@ function listenAddress(input: NginxRenderInput): string {
  */
 export function renderNginx(input: NginxRenderInput): NginxRenderResult {
   if (!/^https?:\/\/[A-Za-z0-9.:[\]-]+\/?$/.test(input.nodeGatewayUrl)) throw new NginxRenderError(`nodeGatewayUrl ${JSON.stringify(input.nodeGatewayUrl)} is not an http(s) origin such as http://127.0.0.1:8787`);
-  const shared: Shared = { keyExtractors: new Map(), preflight: {}, cors: [], hybrid: [] };
+  const shared: Shared = { keyExtractors: new Map(), http: [], corsByContent: new Map(), mapCount: 0, zones: new Set(), preflight: {}, cors: [], hybrid: [] };
   const files: Record<string, string> = {};
   const includes: string[] = [];
   const hosts = new Set<string>();
@@ -611,7 +631,11 @@ export function renderNginx(input: NginxRenderInput): NginxRenderResult {
         "uninitialized_variable_warn off;",
         "map_hash_bucket_size 128;",
         "map_hash_max_size 65536;",
-        "variables_hash_max_size 4096;",
+        // Every environment adds variables (maps) and a server name: the hashes grow with them.
+        "variables_hash_max_size 2048;",
+        "variables_hash_bucket_size 512;",
+        "server_names_hash_max_size 2048;",
+        "server_names_hash_bucket_size 512;",
         `client_max_body_size ${maxBody};`,
         "client_header_timeout 10s;",
         "client_body_timeout 30s;",
@@ -621,7 +645,6 @@ export function renderNginx(input: NginxRenderInput): NginxRenderResult {
         "limit_req_log_level warn;",
         // `$` cannot be escaped in an nginx string; literals use this variable instead.
         'geo $gw_dollar { default "$"; }',
-        'geo $gw_everyone { default "all"; }',
         // The caller's request id when it is a safe token (as the Node gateway keeps it), else one made
         // as the Node gateway makes its own: process, connection and sequence (nginx's random $request_id
         // costs a call into OpenSSL's RNG on every request).
@@ -644,6 +667,7 @@ export function renderNginx(input: NginxRenderInput): NginxRenderResult {
         `    return 404 ${problemBody(404, "environment-not-found", "Not Found", "No environment is served at this host name", "/")};`,
         "  }",
         "}",
+        ...shared.http.flatMap((block) => block.split("\n")),
         ...includes,
       ],
       2,
