@@ -105,6 +105,17 @@ describe("renderNginx", () => {
     expect(render([env], { workerProcesses: 2 }).files["nginx.conf"]).toContain("worker_processes 2;");
   });
 
+  it("shares one rate-limit zone and one set of CORS maps among environments with the same policies, counting each apart", () => {
+    const limit = policy("limit", "rate-limit-inbound", "RateLimitInboundPolicy", { rateLimitBy: "ip", requestsAllowed: 60, timeWindowMinutes: 1 });
+    const spec: RouteSpec = { route: { corsPolicy: "anything-goes", handler: forward("http://127.0.0.1:9000"), policies: { inbound: ["limit"] } } };
+    const envs = ["a", "b", "c"].map((n) => ({ ...environment([spec], [limit]), host: `${n}.gitway.test`, name: n }));
+    const r = render(envs);
+    const all = Object.values(r.files).join("\n");
+    expect(all.match(/limit_req_zone /g)).toHaveLength(1);
+    expect(all.match(/map \$http_origin /g)).toHaveLength(1);
+    for (const n of ["a", "b", "c"]) expect(all).toContain(`_scope '${n}|limit|';`);
+  });
+
   it("orders templated locations as the Node gateway matches: static segments first", () => {
     const param = [{ name: "id", in: "path", required: true, schema: { type: "string" } }];
     const routes: RouteSpec[] = [
