@@ -7,10 +7,10 @@ import { createServer, type IncomingMessage, type Server, type ServerResponse } 
 import type { AddressInfo } from "node:net";
 import { openPolicy, parseAllowList, type HostRule } from "../gateway/egress.js";
 import { GatewayDeployer, GatewayServer, MemoryRateLimitStore, RedisRateLimitStore, ReleaseError, Upstreams, environmentLabel, type GatewayServices, type RateLimitStore } from "../gateway/index.js";
-import { boundRequests, gitwayApp, WEBHOOK_PATH, JOB_KIND, runGitHubWork, safeReason, waitsOutRateLimit, withJobSignal, type GitHubWork, type Octokit, type QueuedWork } from "../github/index.js";
+import { boundRequests, GitHubWriters, gitwayApp, webUrlOf, WEBHOOK_PATH, JOB_KIND, runGitHubWork, safeReason, waitsOutRateLimit, withJobSignal, type GitHubWork, type Octokit, type QueuedWork } from "../github/index.js";
 import { fairShare, JobQueue, Worker, type Job, type QueueOptions } from "../jobs/index.js";
 import { DeployError, type Deployer, type EnvironmentValues } from "../pipeline/index.js";
-import { loadGitHubApp, migrateStore, openStore, pruneOlderThan, secretKeyFrom, setVariable, StorePublisher, StoreRecords, SweepMemory, type Store } from "../store/index.js";
+import { loadGitHubApp, migrateStore, openStore, pruneOlderThan, secretKeyFrom, setVariable, StorePublisher, StoreRecords, SweepMemory, type Store, type StoredGitHubApp } from "../store/index.js";
 import { adminToken, createAdminApi, Operations, type GitView } from "../admin/index.js";
 import { answerClientError, createDashboard } from "../web/index.js";
 import { GIT_JOB_KIND, GitReconciler, runGitWork, sourcesFromList, sourcesFromYaml, SourcesError, type GitSource, type GitWork } from "../git/index.js";
@@ -21,6 +21,7 @@ import { createLogger, type Log } from "./log.js";
 import { MAX_WEBHOOK_BYTES, readWebhookBody } from "../github/webhook-body.js";
 import { createGitHubConnect, type GitHubConnection } from "./github-connect.js";
 import { readiness } from "./health.js";
+import { listenToStore } from "./store-notifications.js";
 
 export interface StartOptions {
   /** Tests give an Octokit with fast retries; production uses Probot's own. */
@@ -34,6 +35,19 @@ export interface StartOptions {
   listenGateway?: boolean;
   /** How long `close` lets running jobs finish before handing their leases back. */
   stopGraceMs?: number;
+  /** How often the app connected from the Connect GitHub page is read again, should a notification be lost. */
+  githubRecheckMs?: number;
+}
+
+/** The re-check behind gitway_github_app's notifications: a lost one delays a replica by at most this. */
+export const GITHUB_RECHECK_MS = 60_000;
+/** One read of the connected app: a store that does not answer within this is tried again at the next re-check. */
+const GITHUB_READ_TIMEOUT_MS = 10_000;
+
+function withTimeout<T>(work: Promise<T>, ms: number, message: string): Promise<T> {
+  let timer: NodeJS.Timeout | undefined;
+  const late = new Promise<never>((_, reject) => (timer = setTimeout(() => reject(new Error(`${message} within ${ms / 1000} s`)), ms)));
+  return Promise.race([work, late]).finally(() => clearTimeout(timer));
 }
 
 export interface Running {
@@ -183,6 +197,8 @@ export async function startGitway(settings: AppSettings, env: Record<string, str
     const queue = new JobQueue(store, options.queue);
     const enqueue = (work: QueuedWork) => queue.enqueue({ ...work });
     const workerId = `worker-${process.pid}-${randomUUID().slice(0, 8)}`;
+    // Jobs hand their GitHub writes to these (one per installation) and give their slot back at once.
+    const writers = new GitHubWriters(log);
     let probot: import("probot").Probot | undefined;
     let webhooks: ((req: IncomingMessage, res: ServerResponse) => Promise<boolean>) | undefined;
     let github: GitHubConnection = { from: "none" };
@@ -209,6 +225,7 @@ export async function startGitway(settings: AppSettings, env: Record<string, str
             auth: async (id?: number) => boundRequests((await app.auth(id)) as Octokit, githubTimeoutMs),
             records,
             deployer,
+            writers,
             enqueue,
             memory,
             maxFileBytes: settings.maxFileBytes,
@@ -239,15 +256,85 @@ export async function startGitway(settings: AppSettings, env: Record<string, str
         closers.unshift(async () => clearInterval(timer));
       }
     };
+    /** Stops running as the GitHub App: no webhook endpoint, no GitHub jobs, no sweep from this process. */
+    const stopGitHub = () => {
+      stopSweep();
+      stopSweep = () => {};
+      for (const kind of Object.values(JOB_KIND)) delete handlers[kind];
+      webhooks = undefined;
+      probot = undefined;
+      githubKey = undefined;
+      github = { from: "none" };
+    };
+    // The app connected through the Connect GitHub page is one row every process reads: the process
+    // that took GitHub's callback, and every other one on the same PostgreSQL when the row's trigger
+    // announces it (gitway_github_app) or, should that be lost, at the next re-check.
+    const identity = (app: StoredGitHubApp) => `${app.appId} ${app.apiUrl} ${app.connectedAt.getTime()}`;
+    let followed: string | undefined;
+    /** Why the app the store holds does not run here (unreadable, or it failed to start); undefined when all is well. */
+    let notRunning: string | undefined;
+    /** One read of the stored app and the switch it calls for; never rejects (a failure is logged, the next read tries again). */
+    const followOnce = async (): Promise<void> => {
+      // Said once per reason, not at every re-check; /readyz says not ready meanwhile.
+      const cannotRun = (reason: string) => {
+        if (reason !== notRunning) log("error", (notRunning = reason));
+      };
+      let stored: StoredGitHubApp | undefined;
+      try {
+        stored = await withTimeout(loadGitHubApp(store.db, secretKey!), GITHUB_READ_TIMEOUT_MS, "the store did not answer");
+      } catch (e) {
+        return cannotRun(`the connected GitHub App cannot be read: ${safeReason(e)}`);
+      }
+      const now = stored ? identity(stored) : undefined;
+      if (now === followed) return void (notRunning = undefined);
+      if (github.from === "store") {
+        log("info", `no longer running as GitHub App ${github.app.appId}: ${stored ? "another app was connected" : "it was disconnected"}`);
+        stopGitHub();
+      }
+      followed = undefined;
+      if (!stored) return void (notRunning = undefined);
+      try {
+        await connectGitHub({ appId: stored.appId, privateKey: stored.privateKey, webhookSecret: stored.webhookSecret, baseUrl: stored.apiUrl });
+      } catch (e) {
+        stopGitHub();
+        return cannotRun(`GitHub App ${stored.appId} could not be started: ${safeReason(e)}`);
+      }
+      github = { from: "store", app: stored };
+      followed = now;
+      notRunning = undefined;
+      log("info", `running as GitHub App ${stored.appId} (${stored.slug}) at ${stored.apiUrl}, connected from the Connect GitHub page`);
+    };
+    // One read at a time and at most one waiting behind it: however many notifications and
+    // re-checks arrive while the store is slow, they share the next read, which starts after the
+    // current one ends and so sees every change made before it was asked for.
+    let reading: Promise<void> | undefined;
+    let waiting: Promise<void> | undefined;
+    const followStoredApp = (): Promise<void> => {
+      if (waiting) return waiting;
+      if (!reading) {
+        reading = followOnce().finally(() => (reading = undefined));
+        return reading;
+      }
+      waiting = reading.then(() => {
+        waiting = undefined;
+        return followStoredApp();
+      });
+      return waiting;
+    };
     if (settings.github) {
       await connectGitHub({ appId: settings.github.appId, privateKey: privateKey!, webhookSecret: settings.github.webhookSecret, baseUrl: settings.github.baseUrl });
       github = { from: "environment", appId: settings.github.appId, apiUrl: settings.github.baseUrl };
     } else if (secretKey) {
-      const stored = await loadGitHubApp(store.db, secretKey).catch((e: unknown) => void log("error", `the connected GitHub App cannot be read: ${safeReason(e)}`));
-      if (stored) {
-        await connectGitHub({ appId: stored.appId, privateKey: stored.privateKey, webhookSecret: stored.webhookSecret, baseUrl: stored.apiUrl });
-        github = { from: "store", app: stored };
+      // PGlite is one process's database: only PostgreSQL has other processes to hear from. Listen
+      // before the first read, so no change between the two is missed.
+      if (settings.databaseUrl) {
+        const listening = await listenToStore({ databaseUrl: settings.databaseUrl, channels: ["gitway_github_app"], applicationName: "gitway-app-listener", onNotify: () => void followStoredApp(), resync: followStoredApp, log });
+        closers.unshift(() => listening.close());
+        const recheck = setInterval(() => void followStoredApp(), options.githubRecheckMs ?? GITHUB_RECHECK_MS);
+        recheck.unref();
+        closers.unshift(async () => clearInterval(recheck));
       }
+      await followStoredApp();
     }
     // Git mode: the sources' branches are environments, kept in sync by polling.
     const sources = await gitSources(settings, workDir);
@@ -271,7 +358,10 @@ export async function startGitway(settings: AppSettings, env: Record<string, str
     }
     const worker = new Worker(queue, handlers, { id: workerId, idleMs: options.workerIdleMs ?? 200, concurrency: settings.workerConcurrency, jobTimeoutMs: settings.jobTimeoutSeconds * 1000, onError: (job, e) => log("warn", `job ${job.id} (${job.kind}) attempt ${job.attempts} of ${job.maxAttempts} failed: ${safeReason(e)}`) });
     if (options.runWorker !== false) worker.start();
-    closers.unshift(() => worker.stop(options.stopGraceMs ?? 8_000));
+    // After the jobs, the GitHub writes they handed over get what is left of the 9 s a stop may take.
+    let stopBegan = 0;
+    closers.unshift(() => writers.close(Math.max(1_000, 9_000 - (performance.now() - stopBegan))));
+    closers.unshift(() => ((stopBegan = performance.now()), worker.stop(options.stopGraceMs ?? 8_000)));
 
     // Retention: at start, then every hour (every process may do it; a second run finds nothing).
     if (settings.retentionDays > 0 && options.runWorker !== false) {
@@ -299,8 +389,14 @@ export async function startGitway(settings: AppSettings, env: Record<string, str
       },
       secretKey,
       ...(reconciler ? { git: gitView(reconciler) } : {}),
-      ...(settings.github ? { githubSync: async () => void (await enqueue({ kind: JOB_KIND.sweep, environmentKey: "gh:sweep", commitOrder: Date.now(), payload: { type: "sweep" } })) } : {}),
-      commitUrl: (owner, name, sha) => (reconciler?.stateFor(owner, name) ? undefined : settings.github ? `${settings.github.baseUrl === "https://api.github.com" ? "https://github.com" : settings.github.baseUrl.replace(/\/api\/v3$/, "")}/${owner}/${name}/commit/${sha}` : undefined),
+      // Whichever app runs now: from the environment, or connected from the page (in any process).
+      githubSync: async () => {
+        if (github.from !== "none") await enqueue({ kind: JOB_KIND.sweep, environmentKey: "gh:sweep", commitOrder: Date.now(), payload: { type: "sweep" } });
+      },
+      commitUrl: (owner, name, sha) => {
+        const apiUrl = github.from === "environment" ? github.apiUrl : github.from === "store" ? github.app.apiUrl : undefined;
+        return reconciler?.stateFor(owner, name) || !apiUrl ? undefined : `${webUrlOf(apiUrl)}/${owner}/${name}/commit/${sha}`;
+      },
     });
     const api = createAdminApi({ operations, token: token.token, publicRead: settings.dashboardPublic, version: VERSION, log });
     const dashboard = createDashboard({ operations, adminToken: token.token, publicRead: settings.dashboardPublic, log });
@@ -313,18 +409,8 @@ export async function startGitway(settings: AppSettings, env: Record<string, str
       appYml: readFileSync(new URL("../../app.yml", import.meta.url), "utf8"),
       publicUrl: settings.appPublicUrl,
       connection: () => github,
-      connected: async (app) => {
-        await connectGitHub({ appId: app.appId, privateKey: app.privateKey, webhookSecret: app.webhookSecret, baseUrl: app.apiUrl });
-        github = { from: "store", app };
-      },
-      disconnected: () => {
-        stopSweep();
-        for (const kind of Object.values(JOB_KIND)) delete handlers[kind];
-        webhooks = undefined;
-        probot = undefined;
-        githubKey = undefined;
-        github = { from: "none" };
-      },
+      // Read back from the store, as the other processes read it.
+      followStored: followStoredApp,
       log,
     });
     const server = createServer((req, res) => {
@@ -345,7 +431,9 @@ export async function startGitway(settings: AppSettings, env: Record<string, str
         return;
       }
       if (req.url === "/readyz") {
-        const ready = await readiness(store, github.from === "none" ? undefined : (githubKey ?? null));
+        // A connected app this process cannot read (another GITWAY_SECRET_KEY) is credentials not loaded:
+        // GitHub's deliveries must not be sent to a replica that would answer them 404.
+        const ready = await readiness(store, github.from === "none" && notRunning === undefined ? undefined : (githubKey ?? null));
         res.writeHead(ready.ok ? 200 : 503, { "content-type": "application/json", "cache-control": "no-store" });
         res.end(JSON.stringify(ready));
         return;
@@ -381,7 +469,7 @@ export async function startGitway(settings: AppSettings, env: Record<string, str
       closers.unshift(async () => clearInterval(timer));
     }
 
-    log("info", `app on http://${settings.host}:${appPort}${settings.github ? ` (GitHub App ${settings.github.appId} at ${settings.github.baseUrl}, webhooks at ${settings.github.webhookPath})` : ""}; gateway on http://${settings.gatewayHost}:${gatewayPort} for *.${urls.baseDomain} (listening after ${since()})`);
+    log("info", `app on http://${settings.host}:${appPort}${settings.github ? ` (GitHub App ${settings.github.appId} at ${settings.github.baseUrl}, webhooks at ${settings.github.webhookPath})` : ""}; ${settings.role === "app" ? `environments at *.${urls.baseDomain}, served by GITWAY_ROLE=gateway processes` : `gateway on http://${settings.gatewayHost}:${gatewayPort} for *.${urls.baseDomain}`} (listening after ${since()})`);
     return {
       appUrl: `http://${settings.host}:${appPort}`,
       gatewayUrl: `http://${settings.gatewayHost}:${gatewayPort}`,
@@ -394,7 +482,7 @@ export async function startGitway(settings: AppSettings, env: Record<string, str
       reconciler,
       adminToken: token.token,
       settings,
-      idle: (timeoutMs = 15_000) => waitIdle(queue, timeoutMs),
+      idle: (timeoutMs = 15_000) => waitIdle(queue, timeoutMs, writers),
       close: async () => {
         for (const close of closers) await close().catch(() => {});
       },
@@ -484,10 +572,11 @@ function gitView(reconciler: GitReconciler): GitView {
   };
 }
 
-async function waitIdle(queue: JobQueue, timeoutMs: number): Promise<void> {
+async function waitIdle(queue: JobQueue, timeoutMs: number, writers?: GitHubWriters): Promise<void> {
   const until = Date.now() + timeoutMs;
   while (Date.now() < until) {
-    if ((await queue.pendingCount()) === 0) return;
+    // Idle means the GitHub writes the jobs handed over are sent too.
+    if ((await queue.pendingCount()) === 0 && (writers?.pending ?? 0) === 0 && !writers?.sending) return;
     await new Promise((r) => setTimeout(r, 50));
   }
   throw new Error(`jobs still queued or running after ${timeoutMs} ms`);

@@ -1,3 +1,4 @@
+import type { ValidateFunction } from "ajv";
 import type { Diagnostic } from "./diagnostics.js";
 import type { DocumentSet } from "./documents.js";
 import { explainAjvError, pickAjvErrors } from "./ajv-errors.js";
@@ -111,7 +112,8 @@ const schema = {
     },
   },
 };
-const validate = schemaValidator(schema);
+/** Compiled when a settings file is first read, not when the module loads. */
+let compiledSettings: ValidateFunction | undefined;
 
 export function readSettings(docs: DocumentSet): { settings: RepoSettings; diagnostics: Diagnostic[] } {
   if (!docs.has(SETTINGS_PATH)) return { settings: DEFAULT_SETTINGS, diagnostics: [] };
@@ -119,6 +121,7 @@ export function readSettings(docs: DocumentSet): { settings: RepoSettings; diagn
   if (!file) return { settings: DEFAULT_SETTINGS, diagnostics: [] };
   const value = file.value ?? {};
   readFingerprintsAsText(docs, value);
+  const validate = (compiledSettings ??= schemaValidator(schema));
   if (!validate(value)) {
     const diagnostics = pickAjvErrors(validate.errors ?? []).map((e) => {
       const { pointer, part, message } = explainAjvError(e, "");

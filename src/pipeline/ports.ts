@@ -1,3 +1,4 @@
+import type { RepositoryWeb } from "../report/index.js";
 import type { Diagnostic, GatewayConfig, Snapshot } from "../config/index.js";
 import type { ChangeReport } from "../diff/index.js";
 import type { CheckAnnotation, CheckText } from "../report/index.js";
@@ -121,6 +122,8 @@ export interface PipelineDeps {
    * deployed yet: the trusted settings then come from it (see trusted-settings.ts).
    */
   defaultBranchHead?: () => Promise<string | undefined>;
+  /** Where the repository's files are shown on the web, when the report is posted to GitHub: its "Where" column links there. */
+  web?: RepositoryWeb;
 }
 
 /** A side of a change: the config read at a commit, or why it could not be read. */

@@ -1,5 +1,5 @@
 import { diagnostic, hasErrors, sortDiagnostics, tryPath } from "../config/index.js";
-import { changesCheck, noConfigCheck, pullRequestComment, unapprovedBreaking, validationCheck, type PreviewState } from "../report/index.js";
+import { blobLinks, changesCheck, noConfigCheck, pullRequestComment, unapprovedBreaking, validationCheck, type PreviewState } from "../report/index.js";
 import type { CheckOutcome, DeploymentRecord, EnvironmentSpec, PipelineDeps, ReadSide } from "./ports.js";
 import { readCommit } from "./read-commit.js";
 import { applyApprovals, compare, deployTo, protectedRouteCount, unreadableReason, withoutSecrets } from "./steps.js";
@@ -38,8 +38,8 @@ export async function previewChange(deps: PipelineDeps, req: PreviewRequest): Pr
   // at GitHub's pace of about one a second), and nothing is written before the preview serves.
 
   // 1. Read
-  const head = await readCommit(deps.source, req.headSha);
-  const base = req.baseSha ? await readCommit(deps.source, req.baseSha) : undefined;
+  // Head and base at once: on GitHub each read is a round trip, and the preview waits for both.
+  const [head, base] = await Promise.all([readCommit(deps.source, req.headSha), req.baseSha ? readCommit(deps.source, req.baseSha) : undefined]);
   if (!head.config && !base?.config && head.diagnostics.every((d) => d.rule === "config-not-found")) {
     for (const name of CHECKS) await deps.publisher.finished(req.headSha, { name, ...noConfigCheck() });
     return "no-config";
@@ -58,7 +58,7 @@ export async function previewChange(deps: PipelineDeps, req: PreviewRequest): Pr
   if (report && pullRequest !== undefined) report = applyApprovals(report, await deps.records.approvedFingerprints(repositoryId, pullRequest));
   const changes: CheckOutcome = {
     name: "changes",
-    ...changesCheck(report, { pullRequest: pullRequest !== undefined, breakingConclusion: settings.checks.breaking, baseUnreadable: headReadable ? baseNote(base) : "The head's gateway config could not be read (see Gitway / validate), so there is no change report for it.", compared: req.baseSha ? { base: req.baseSha.slice(0, 7), head: req.headSha.slice(0, 7) } : undefined }),
+    ...changesCheck(report, { pullRequest: pullRequest !== undefined, breakingConclusion: settings.checks.breaking, baseUnreadable: headReadable ? baseNote(base) : "The head's gateway config could not be read (see Gitway / validate), so there is no change report for it.", compared: req.baseSha ? { base: req.baseSha.slice(0, 7), head: req.headSha.slice(0, 7) } : undefined, ...(deps.web ? { link: blobLinks(deps.web, { base: req.baseSha, head: req.headSha }) } : {}) }),
     details: report ? { summary: report.summary } : {},
   };
   if (report && pullRequest !== undefined && unapprovedBreaking(report).length > 0) changes.actions = [APPROVE_ACTION];
