@@ -6,11 +6,11 @@ import { join } from "node:path";
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from "node:http";
 import type { AddressInfo } from "node:net";
 import { openPolicy, parseAllowList, type HostRule } from "../gateway/egress.js";
-import { GatewayDeployer, GatewayServer, MemoryRateLimitStore, RedisRateLimitStore, ReleaseError, Upstreams, environmentLabel, type GatewayServices, type RateLimitStore } from "../gateway/index.js";
+import { GatewayDeployer, GatewayServer, MemoryRateLimitStore, RedisRateLimitStore, ReleaseError, Upstreams, UsageCounter, environmentLabel, type GatewayServices, type RateLimitStore } from "../gateway/index.js";
 import { boundRequests, GitHubWriters, gitwayApp, webUrlOf, WEBHOOK_PATH, JOB_KIND, runGitHubWork, safeReason, waitsOutRateLimit, withJobSignal, type GitHubWork, type Octokit, type QueuedWork } from "../github/index.js";
 import { fairShare, JobQueue, Worker, type Job, type QueueOptions } from "../jobs/index.js";
 import { DeployError, type Deployer, type EnvironmentValues } from "../pipeline/index.js";
-import { loadGitHubApp, migrateStore, openStore, pruneOlderThan, secretKeyFrom, setVariable, StorePublisher, StoreRecords, SweepMemory, type Store, type StoredGitHubApp } from "../store/index.js";
+import { addUsage, usageReader, loadGitHubApp, migrateStore, openStore, pruneOlderThan, pruneUsageOlderThan, secretKeyFrom, setVariable, StorePublisher, StoreRecords, SweepMemory, type Store, type StoredGitHubApp } from "../store/index.js";
 import { adminToken, createAdminApi, Operations, type GitView } from "../admin/index.js";
 import { answerClientError, createDashboard } from "../web/index.js";
 import { GIT_JOB_KIND, GitReconciler, runGitWork, sourcesFromList, sourcesFromYaml, SourcesError, type GitSource, type GitWork } from "../git/index.js";
@@ -22,6 +22,7 @@ import { MAX_WEBHOOK_BYTES, readWebhookBody } from "../github/webhook-body.js";
 import { createGitHubConnect, type GitHubConnection } from "./github-connect.js";
 import { readiness } from "./health.js";
 import { listenToStore } from "./store-notifications.js";
+import { UsageFlusher } from "./usage-flusher.js";
 
 export interface StartOptions {
   /** Tests give an Octokit with fast retries; production uses Probot's own. */
@@ -62,6 +63,8 @@ export interface Running {
   reconciler: GitReconciler | undefined;
   adminToken: string;
   settings: AppSettings;
+  /** Writes the gateway's usage counts now rather than at the next 10 s tick (tests, operators' tools). */
+  flushUsage(): Promise<void>;
   /** Resolves when nothing is queued or running (tests, and a graceful stop). */
   idle(timeoutMs?: number): Promise<void>;
   close(): Promise<void>;
@@ -127,7 +130,7 @@ function pipelineDeployer(inner: GatewayDeployer, log: Log): Deployer {
  * The gateway of a process: upstream pools, rate-limit counters (Redis when set) and the server.
  * `ownPorts` starts with the configured ports; a process that binds port 0 adds what it bound.
  */
-export async function buildGateway(settings: AppSettings, log: Log): Promise<{ gateway: GatewayServer; services: GatewayServices; revokedKeys: Set<string>; ownPorts: Set<number>; allow: HostRule[]; close: () => Promise<void> }> {
+export async function buildGateway(settings: AppSettings, log: Log): Promise<{ gateway: GatewayServer; services: GatewayServices; revokedKeys: Set<string>; ownPorts: Set<number>; allow: HostRule[]; usage: UsageCounter; close: () => Promise<void> }> {
   const ownPorts = new Set([settings.port, settings.gatewayPort].filter((p) => p !== 0));
   // A copy the process may add to (the embedded example's upstream), read by every release built after.
   const allow = [...settings.upstreamAllow];
@@ -135,11 +138,12 @@ export async function buildGateway(settings: AppSettings, log: Log): Promise<{ g
   const limits = await rateLimitStore(settings.redisUrl);
   const revokedKeys = new Set<string>();
   const services: GatewayServices = { upstreams, rateLimitStore: limits, log, maxBodyBytes: settings.maxBodyBytes, bodyTimeoutMs: 30_000, revokedKeys, egress: { allow, ownPorts } };
-  const gateway = new GatewayServer({ baseDomain: settings.baseDomain, log });
+  const usage = new UsageCounter();
+  const gateway = new GatewayServer({ baseDomain: settings.baseDomain, log, usage });
   // Pools of upstreams no request used for 5 minutes are closed.
   const idle = setInterval(() => upstreams.closeIdle(5 * 60_000), 60_000);
   idle.unref();
-  return { gateway, services, revokedKeys, ownPorts, allow, close: async () => void (clearInterval(idle), await Promise.all([upstreams.close(), limits.close()])) };
+  return { gateway, services, revokedKeys, ownPorts, allow, usage, close: async () => void (clearInterval(idle), await Promise.all([upstreams.close(), limits.close()])) };
 }
 
 export { pipelineDeployer, secretKeyFromSetting };
@@ -172,8 +176,12 @@ export async function startGitway(settings: AppSettings, env: Record<string, str
     log("info", migrated.applied > 0 ? `applied ${migrated.applied} migration(s) on ${store.driver === "pg" ? "PostgreSQL" : "PGlite"} (${since()})` : `migrations up to date (${since()})`);
 
     // The gateway, with every environment's release rebuilt from the store.
-    const { gateway, services, revokedKeys, ownPorts, allow, close: closeGateway } = await buildGateway(settings, log);
+    const { gateway, services, revokedKeys, ownPorts, allow, usage, close: closeGateway } = await buildGateway(settings, log);
     closers.unshift(closeGateway);
+    // Counts reach the store every 10 s, and at stop once the gateway has answered its last request.
+    const flusher = new UsageFlusher({ counter: usage, write: (rows) => addUsage(store.db, rows), log });
+    flusher.start();
+    closers.unshift(() => flusher.stop());
     // URLs follow the port the gateway really bound (GATEWAY_PORT=0 picks one) unless the domain is set.
     let urls: Pick<AppSettings, "publicUrl" | "baseDomain"> = settings;
     const naming = { label: environmentLabel, url: (label: string) => environmentUrl(urls, label) };
@@ -232,6 +240,7 @@ export async function startGitway(settings: AppSettings, env: Record<string, str
             readLimits: settings.readLimits,
             previewTtlHours: settings.previewTtlHours,
             log,
+            usage: usageReader(store.db, settings.usageDays),
           },
           job.payload as GitHubWork,
           { fence: async () => (await queue.holdsLease(job, workerId)) && !(await queue.superseded(job)), finalAttempt: job.attempts >= job.maxAttempts },
@@ -354,7 +363,7 @@ export async function startGitway(settings: AppSettings, env: Record<string, str
       const git = new GitReconciler(sources, workDir, { records, enqueue: (job) => queue.enqueue(job), isServing: (label) => gateway.releaseOf(label) !== undefined, log, maxFileBytes: settings.maxFileBytes, readLimits: settings.readLimits });
       reconciler = git;
       handlers[GIT_JOB_KIND] = (job) =>
-        runGitWork({ reconciler: git, records, deployer, publisherFor: (id) => new StorePublisher(store.db, id), fence: async () => (await queue.holdsLease(job, workerId)) && !(await queue.superseded(job)) }, job.payload as GitWork);
+        runGitWork({ reconciler: git, records, deployer, usage: usageReader(store.db, settings.usageDays), publisherFor: (id) => new StorePublisher(store.db, id), fence: async () => (await queue.holdsLease(job, workerId)) && !(await queue.superseded(job)) }, job.payload as GitWork);
     }
     const worker = new Worker(queue, handlers, { id: workerId, idleMs: options.workerIdleMs ?? 200, concurrency: settings.workerConcurrency, jobTimeoutMs: settings.jobTimeoutSeconds * 1000, onError: (job, e) => log("warn", `job ${job.id} (${job.kind}) attempt ${job.attempts} of ${job.maxAttempts} failed: ${safeReason(e)}`) });
     if (options.runWorker !== false) worker.start();
@@ -364,12 +373,19 @@ export async function startGitway(settings: AppSettings, env: Record<string, str
     closers.unshift(() => ((stopBegan = performance.now()), worker.stop(options.stopGraceMs ?? 8_000)));
 
     // Retention: at start, then every hour (every process may do it; a second run finds nothing).
-    if (settings.retentionDays > 0 && options.runWorker !== false) {
-      const prune = () =>
-        pruneOlderThan(store.db, settings.retentionDays).then(
-          (n) => n.jobs + n.deliveries + n.checkResults > 0 && log("info", `pruned what is older than ${settings.retentionDays} days: ${n.jobs} jobs, ${n.deliveries} webhook deliveries, ${n.checkResults} check results`),
-          (e: unknown) => log("warn", `pruning old rows failed: ${safeReason(e)}`),
+    if (options.runWorker !== false) {
+      const prune = async () => {
+        if (settings.retentionDays > 0) {
+          await pruneOlderThan(store.db, settings.retentionDays).then(
+            (n) => n.jobs + n.deliveries + n.checkResults > 0 && log("info", `pruned what is older than ${settings.retentionDays} days: ${n.jobs} jobs, ${n.deliveries} webhook deliveries, ${n.checkResults} check results`),
+            (e: unknown) => log("warn", `pruning old rows failed: ${safeReason(e)}`),
+          );
+        }
+        await pruneUsageOlderThan(store.db, settings.usageDays).then(
+          (n) => n > 0 && log("info", `pruned ${n} hourly usage row(s) older than ${settings.usageDays} days`),
+          (e: unknown) => log("warn", `pruning old usage failed: ${safeReason(e)}`),
         );
+      };
       void prune();
       const timer = setInterval(() => void prune(), 3_600_000);
       timer.unref();
@@ -482,6 +498,7 @@ export async function startGitway(settings: AppSettings, env: Record<string, str
       reconciler,
       adminToken: token.token,
       settings,
+      flushUsage: () => flusher.flush(),
       idle: (timeoutMs = 15_000) => waitIdle(queue, timeoutMs, writers),
       close: async () => {
         for (const close of closers) await close().catch(() => {});

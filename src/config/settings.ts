@@ -24,6 +24,10 @@ export interface RepoSettings {
     ignore: { fingerprint: string; reason: string }[];
     /** Breaking changes are accepted when info.version's major number went up. */
     allowBreakingOnMajorVersion: boolean;
+    /** Days of production traffic a breaking change's impact is counted over. */
+    impactDays: number;
+    /** Whether the impact names the consumers (false: counts only). */
+    impactNames: boolean;
   };
   /** Where the config is promoted: stages in order, then production. */
   production: {
@@ -62,7 +66,7 @@ export type ApprovalPermission = (typeof APPROVAL_PERMISSIONS)[number];
 export const DEFAULT_SETTINGS: RepoSettings = {
   openapi: undefined,
   configDir: "config",
-  diff: { severity: {}, ignore: [], allowBreakingOnMajorVersion: false },
+  diff: { severity: {}, ignore: [], allowBreakingOnMajorVersion: false, impactDays: 30, impactNames: true },
   production: { branch: undefined, requireApproval: false },
   stages: [],
   checks: { breaking: "failure" },
@@ -108,6 +112,9 @@ const schema = {
           items: { type: "object", additionalProperties: false, required: ["fingerprint", "reason"], properties: { fingerprint: { type: "string", minLength: 1 }, reason: { type: "string", minLength: 1 } } },
         },
         allowBreakingOnMajorVersion: { type: "boolean" },
+        // Usage is kept GITWAY_USAGE_DAYS (90 by default); a longer window could only show less than it says.
+        impactDays: { type: "integer", minimum: 1, maximum: 90 },
+        impactNames: { type: "boolean" },
       },
     },
   },
@@ -139,6 +146,8 @@ export function readSettings(docs: DocumentSet): { settings: RepoSettings; diagn
         severity: (diff.severity as Record<string, ChangeLevelOverride> | undefined) ?? {},
         ignore: (diff.ignore as { fingerprint: string; reason: string }[] | undefined) ?? [],
         allowBreakingOnMajorVersion: diff.allowBreakingOnMajorVersion === true,
+        impactDays: typeof diff.impactDays === "number" ? diff.impactDays : DEFAULT_SETTINGS.diff.impactDays,
+        impactNames: diff.impactNames !== false,
       },
       ...promotionSettings(v),
     },

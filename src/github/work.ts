@@ -1,5 +1,5 @@
 import { APPROVAL_PERMISSIONS, type ApprovalPermission, type ConfigReadLimits } from "../config/index.js";
-import { approveBreaking, approveForkPreview, branchPreviewName, previewChange, pullRequestPreviewName, promoteCommit, readCommit, retireEnvironment, trustedSettingsOf, type ConfigSource, type Deployer, type EnvironmentRef, type Fence, type PipelineDeps, type PreviewResult, type PromoteResult, type Publisher, type Records } from "../pipeline/index.js";
+import { approveBreaking, approveForkPreview, branchPreviewName, previewChange, pullRequestPreviewName, promoteCommit, readCommit, retireEnvironment, trustedSettingsOf, type ConfigSource, type Deployer, type EnvironmentRef, type Fence, type PipelineDeps, type PreviewResult, type PromoteResult, type Publisher, type Records, type UsageReader } from "../pipeline/index.js";
 import { fitText } from "../report/index.js";
 import { branchKey, JOB_KIND, prKey, type Enqueue, type GitHubWork } from "./events.js";
 import type { Octokit, RepoId } from "./octokit.js";
@@ -35,6 +35,8 @@ export interface GitHubWorkDeps {
   /** Previews with no activity for this long are removed by the sweep; 0 never. */
   previewTtlHours: number;
   log: (level: "info" | "warn" | "error", message: string) => void;
+  /** Production's calls per operation and consumer: change reports say who a breaking change would hit. */
+  usage?: UsageReader;
 }
 
 export interface JobContext {
@@ -66,7 +68,7 @@ export async function runGitHubWork(deps: GitHubWorkDeps, work: GitHubWork, job:
   const publisher = new GitHubPublisher(deps.writers.of(work.installationId, octokit), repo, { botLogin: () => botLoginOf(deps) });
   // The API root this installation's client talks to names the host whose web pages show the files.
   const web = { webUrl: webUrlOf(octokit.request.endpoint.DEFAULTS.baseUrl), ...repo };
-  const pipeline: PipelineDeps = { source, publisher, deployer: deps.deployer, records: deps.records, fence: job.fence, defaultBranchHead: defaultBranchHead(octokit, repo, "defaultBranch" in work ? work.defaultBranch : undefined), web };
+  const pipeline: PipelineDeps = { source, publisher, deployer: deps.deployer, records: deps.records, fence: job.fence, defaultBranchHead: defaultBranchHead(octokit, repo, "defaultBranch" in work ? work.defaultBranch : undefined), web, ...(deps.usage ? { usage: deps.usage } : {}) };
   try {
     switch (work.type) {
       case "pull_request":
