@@ -5,6 +5,7 @@
  *   gitway:  wrk -> gateway (1 process) -> upstream, forwarding only / seed policies / 100 routes /
  *            seed policies with usage counting on (the same run, so the ratio compares like with like)
  *   bare:    wrk -> node:http + undici proxy, nothing else (the floor for any Node.js gateway)
+ *   engine:  wrk -> nginx on the seed release rendered by src/nginx/render.ts (1 worker) -> upstream
  * Medians of RUNS runs of DURATION each; then the latency at half the gateway's peak rate from an
  * open-loop paced client (bench/paced-client.ts: each request timed from when it was due, so no
  * coordinated omission; wrk2 is not in Debian), the top entries of a CPU profile of the gateway
@@ -13,10 +14,11 @@
  */
 import { execFileSync, spawn, spawnSync, type ChildProcess } from "node:child_process";
 import { mkdirSync, readdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
-import { join } from "node:path";
+import { dirname, join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { readConfig } from "../src/config/index.js";
 import { compileRelease, GatewayServer, hashKey, MemoryRateLimitStore, Upstreams } from "../src/gateway/index.js";
+import { renderNginx } from "../src/nginx/render.js";
 import { CACHE, median } from "./bench-data.js";
 import { egressCheckLines, measureEgressCheck } from "./egress-check.js";
 import { seedFiles } from "./gateway-config.js";
@@ -24,7 +26,7 @@ import { seedFiles } from "./gateway-config.js";
 const RUNS = Number(process.env.BENCH_RUNS ?? 3);
 const DURATION = process.env.BENCH_DURATION ?? "6s";
 const CONNECTIONS = 50;
-const PORTS = { upstream: 18801, nginx: 18802, gateway: 18803, bare: 18804 };
+const PORTS = { upstream: 18801, nginx: 18802, gateway: 18803, bare: 18804, engine: 18805 };
 const children: ChildProcess[] = [];
 // nginx's master takes its worker with it on SIGQUIT; SIGKILL would orphan the worker.
 process.on("exit", () => children.forEach((c) => c.kill(c.spawnfile === "nginx" ? "SIGQUIT" : "SIGKILL")));
@@ -109,7 +111,7 @@ const AUTH = { authorization: "Bearer bench-key", origin: "https://app.example" 
 ensureTool("nginx", "nginx");
 ensureTool("wrk", "wrk");
 startNginx("upstream", `server { listen 127.0.0.1:${PORTS.upstream}; location / { default_type application/json; return 200 '${JSON_1K}'; } }`);
-startNginx("proxy", `upstream up { server 127.0.0.1:${PORTS.upstream}; keepalive 64; } server { listen 127.0.0.1:${PORTS.nginx}; location / { proxy_pass http://up; proxy_http_version 1.1; proxy_set_header Connection ""; } }`);
+const plainProxy = startNginx("proxy", `upstream up { server 127.0.0.1:${PORTS.upstream}; keepalive 64; } server { listen 127.0.0.1:${PORTS.nginx}; location / { proxy_pass http://up; proxy_http_version 1.1; proxy_set_header Connection ""; } }`);
 await waitFor(`http://127.0.0.1:${PORTS.upstream}/api/v1/orders`);
 await waitFor(`http://127.0.0.1:${PORTS.nginx}/api/v1/orders`);
 
@@ -124,6 +126,61 @@ const measure = (label: string, url: string, headers: Record<string, string> = {
 
 measure("direct (upstream)", target(PORTS.upstream));
 measure("nginx proxy", target(PORTS.nginx));
+
+// The nginx engine: the seed release (api-key + rate-limit + CORS) rendered and served by nginx, one worker like the plain proxy.
+const ENGINE_HOST = "bench.localhost";
+const engineDir = join(CACHE, "nginx", "engine");
+rmSync(engineDir, { recursive: true, force: true });
+const engineRender = renderNginx({
+  environments: [{ host: ENGINE_HOST, name: "bench", release: { config: readConfig(seedFiles(`http://127.0.0.1:${PORTS.upstream}`, "seed")).config!, vars: {} }, consumers: [{ name: "bench", keyHashes: [hashKey("bench-key")] }] }],
+  nodeGatewayUrl: `http://127.0.0.1:${PORTS.gateway}`,
+  listen: { port: PORTS.engine, address: "127.0.0.1" },
+  workerProcesses: 1,
+});
+for (const [path, content] of Object.entries(engineRender.files)) {
+  mkdirSync(dirname(join(engineDir, path)), { recursive: true });
+  writeFileSync(join(engineDir, path), content);
+}
+const engine = spawn("nginx", ["-p", engineDir, "-c", "nginx.conf", "-e", join(engineDir, "error.log"), "-g", `daemon off; pid ${join(engineDir, "nginx.pid")}; user root;`], { stdio: "ignore" });
+children.push(engine);
+await waitFor(target(PORTS.engine));
+measure("gitway nginx engine (seed)", target(PORTS.engine), { ...AUTH, Host: ENGINE_HOST });
+
+/**
+ * CPU time nginx's worker spends per request (user + system, from /proc), beside throughput: on a
+ * shared machine throughput swings with the neighbours' load, the work per request much less.
+ */
+function workerCpuPerRequest(master: ChildProcess, url: string, headers: Record<string, string>): number {
+  const ticks = () =>
+    execFileSync("ps", ["--ppid", String(master.pid), "-o", "pid="], { encoding: "utf8" })
+      .trim()
+      .split(/\s+/)
+      .reduce((sum, pid) => {
+        const f = readFileSync(`/proc/${pid}/stat`, "utf8").split(") ")[1]!.split(" ");
+        return sum + Number(f[11]) + Number(f[12]);
+      }, 0);
+  const before = ticks();
+  const out = execFileSync("wrk", ["-t1", `-c${CONNECTIONS}`, `-d${DURATION}`, ...Object.entries(headers).flatMap(([k, v]) => ["-H", `${k}: ${v}`]), url], { encoding: "utf8", timeout: 120_000 });
+  const requests = Number(/(\d+) requests in/.exec(out)?.[1] ?? NaN);
+  // A clock tick is 10 ms (USER_HZ 100 on Linux).
+  return ((ticks() - before) * 10_000) / requests;
+}
+const cpuPlain = median(Array.from({ length: RUNS }, () => workerCpuPerRequest(plainProxy, target(PORTS.nginx), {})));
+const cpuEngine = median(Array.from({ length: RUNS }, () => workerCpuPerRequest(engine, target(PORTS.engine), { ...AUTH, Host: ENGINE_HOST })));
+
+// Rendering 1,000 environments (the agent times nginx's reload of them).
+const renderTimes: number[] = [];
+let renderedBytes = 0;
+{
+  const config = readConfig(seedFiles(`http://127.0.0.1:${PORTS.upstream}`, "seed")).config!;
+  const environments = Array.from({ length: 1000 }, (_, i) => ({ host: `acme-shop-pr-${i}.localhost`, name: `acme-shop-pr-${i}`, release: { config, vars: {} }, consumers: [{ name: `c${i}`, keyHashes: [hashKey(`key-${i}`)] }] }));
+  for (let i = 0; i < 5; i++) {
+    const t = performance.now();
+    const r = renderNginx({ environments, nodeGatewayUrl: "http://127.0.0.1:8787", listen: { port: 8080 } });
+    renderTimes.push(performance.now() - t);
+    renderedBytes = Object.values(r.files).reduce((a, f) => a + f.length, 0);
+  }
+}
 const startBare = async () => {
   const bare = spawn(process.execPath, ["--import", "tsx", fileURLToPath(new URL("./bare-proxy.ts", import.meta.url)), `http://127.0.0.1:${PORTS.upstream}`, String(PORTS.bare)], { stdio: ["ignore", "pipe", "inherit"] });
   children.push(bare);
@@ -235,6 +292,10 @@ const seedRps = results["gitway seed"]!.rps;
 console.log(`\n- Gitway forwarding vs the bare Node proxy (the floor for any Node.js gateway here): ${(fwd / results[BARE]!.rps).toFixed(2)}x`);
 console.log(`- policies (api-key + rate-limit + CORS) cost: ${((1 - seedRps / fwd) * 100).toFixed(1)}% of forwarding-only throughput (target <= 20%)`);
 console.log(`- gateway with the three policies: ${(seedRps / nginx).toFixed(2)}x nginx (target >= 0.5x)`);
+const engineRps = results["gitway nginx engine (seed)"]!.rps;
+console.log(`- nginx engine with the three policies: ${(engineRps / nginx).toFixed(2)}x plain nginx (target >= 0.8x), ${(engineRps / seedRps).toFixed(2)}x the Node gateway (target >= 1.6x)`);
+console.log(`- nginx worker CPU per request: plain proxy ${cpuPlain.toFixed(1)} us, nginx engine with the three policies ${cpuEngine.toFixed(1)} us (${(cpuPlain / cpuEngine).toFixed(2)}x the plain proxy's work rate)`);
+console.log(`- 1,000 environments rendered to nginx: median ${median(renderTimes).toFixed(0)} ms, ${(renderedBytes / 2 ** 20).toFixed(1)} MiB of files`);
 const usageRps = results["gitway seed+usage"]!.rps;
 console.log(`- usage counting on vs off (seed config, same run): ${(usageRps / seedRps).toFixed(3)}x, costs ${((1 - usageRps / seedRps) * 100).toFixed(1)}% of throughput (target <= 3%)`);
 console.log(`- 100 routes vs 1 route: ${((1 - results["gitway seed-100-routes"]!.rps / seedRps) * 100).toFixed(1)}% slower (target <= 5%)`);

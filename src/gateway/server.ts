@@ -1,5 +1,5 @@
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from "node:http";
-import type { AddressInfo } from "node:net";
+import { isIP, type AddressInfo } from "node:net";
 import { isProblem, type RequestContext } from "./context.js";
 import { baseDomain, labelOfHost, type BaseDomain } from "./host-names.js";
 import { normalizePath } from "./path-match.js";
@@ -36,6 +36,12 @@ export interface GatewayServerOptions {
   /** Counts every answered call of a route, per operation and consumer (absent: nothing counted). */
   usage?: UsageCounter;
   log?: (level: "info" | "warn" | "error", message: string) => void;
+  /**
+   * A proxy in front whose word on the caller's address is taken (the nginx engine handing a route
+   * over): requests from one of `addresses` carry the caller's address in `header`. From anywhere
+   * else the header is ignored, so a caller cannot choose the address its policies judge.
+   */
+  trustedProxy?: { header: string; addresses: readonly string[] };
 }
 
 interface Slot {
@@ -103,6 +109,16 @@ export class GatewayServer {
       this.server.close(() => resolve());
       this.server.closeIdleConnections();
     });
+  }
+
+  private callerAddress(req: IncomingMessage): string {
+    const socket = req.socket.remoteAddress ?? "";
+    const proxy = this.options.trustedProxy;
+    if (!proxy) return socket;
+    const from = socket.startsWith("::ffff:") ? socket.slice(7) : socket;
+    if (!proxy.addresses.includes(from)) return socket;
+    const said = req.headers[proxy.header.toLowerCase()];
+    return typeof said === "string" && isIP(said) !== 0 ? said : socket;
   }
 
   private serve(req: IncomingMessage, res: ServerResponse, expectsContinue: boolean): void {
@@ -182,7 +198,7 @@ export class GatewayServer {
       path,
       search,
       params: found.match.params,
-      ip: req.socket.remoteAddress ?? "",
+      ip: this.callerAddress(req),
       consumer: undefined,
       upstreamHeaders: {},
       responseHeaders: {},
