@@ -9,3 +9,4 @@ export { StorePublisher } from "./publisher.js";
 export { pruneOlderThan, type Pruned } from "./retention.js";
 export { saveGitHubApp, loadGitHubApp, forgetGitHubApp, createManifestState, takeManifestState, MANIFEST_STATE_TTL_MINUTES, type StoredGitHubApp } from "./github-app.js";
 export { SweepMemory, type RememberedRow } from "./sweep-memory.js";
+export { reportEngine, forgetEngine, engineReports, type EngineReport } from "./engine-instances.js";
