@@ -1,0 +1,178 @@
+import { mkdtempSync, rmSync } from "node:fs";
+import { createServer } from "node:net";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { request } from "undici";
+import { afterEach, expect, it } from "vitest";
+import { sql } from "drizzle-orm";
+import { ChildNginx, ConfigDir, DEFAULT_NGINX_BIN, NginxAgent, type RenderAll } from "../../src/nginx/index.js";
+import { engineReports, migrateStore, rowsOf, StoreRecords, type Store } from "../../src/store/index.js";
+import { shopFiles } from "../github/shop-repo.js";
+import { describeEachDriver } from "../store/drivers.js";
+
+/** A free loopback port for nginx (it cannot report the port it got for 0). */
+function freePort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const s = createServer();
+    s.once("error", reject);
+    s.listen(0, "127.0.0.1", () => {
+      const { port } = s.address() as { port: number };
+      s.close(() => resolve(port));
+    });
+  });
+}
+
+/**
+ * A tiny real nginx configuration per environment (the agent's file handling, tests and reloads are
+ * what is under test here, not the renderer): each host answers with its release hash and the key
+ * hashes it knows. A release whose hash starts with "bad" renders a directive nginx refuses.
+ */
+const tinyRenderer =
+  (port: number): RenderAll =>
+  (envs) => ({
+    files: {
+      "nginx.conf": [
+        "worker_processes 1;",
+        "events { worker_connections 64; }",
+        "http {",
+        "  access_log off;",
+        "  client_body_temp_path temp/body; proxy_temp_path temp/proxy; fastcgi_temp_path temp/fastcgi; uwsgi_temp_path temp/uwsgi; scgi_temp_path temp/scgi;",
+        "  include servers/*.conf;",
+        `  server { listen 127.0.0.1:${port} default_server; return 404; }`,
+        "}",
+        "",
+      ].join("\n"),
+      ...Object.fromEntries(
+        envs.map((e) => [
+          `servers/${e.label}.conf`,
+          `server {\n  listen 127.0.0.1:${port};\n  server_name ${e.label}.gitway.test;\n${e.releaseHash.startsWith("bad") ? "  no_such_directive on;\n" : ""}  location / { return 200 "${e.releaseHash} ${e.values.consumers.flatMap((c) => c.keyHashes).join(",")}"; }\n}\n`,
+        ]),
+      ),
+    },
+    hybridRoutes: [],
+  });
+
+const cleanup: (() => Promise<unknown>)[] = [];
+afterEach(async () => {
+  while (cleanup.length) await cleanup.pop()!().catch(() => {});
+});
+
+async function ask(port: number, label: string): Promise<{ status: number; body: string }> {
+  const res = await request(`http://127.0.0.1:${port}/`, { headers: { host: `${label}.gitway.test` }, headersTimeout: 2_000, bodyTimeout: 2_000 });
+  return { status: res.statusCode, body: await res.body.text() };
+}
+
+/** Polls until `check` holds, at most `ms`; returns how long it took. */
+async function within(ms: number, check: () => Promise<boolean>): Promise<number> {
+  const began = Date.now();
+  while (Date.now() - began < ms) {
+    if (await check().catch(() => false)) return Date.now() - began;
+    await new Promise((r) => setTimeout(r, 25));
+  }
+  throw new Error(`not within ${ms} ms`);
+}
+
+describeEachDriver("the nginx agent", (driver) => {
+  async function setup() {
+    const store: Store & { url?: string } = await driver.open();
+    cleanup.push(() => store.close());
+    await migrateStore(store);
+    const records = new StoreRecords(store.db, { label: (o, r, e) => `${o}-${r}-${e}`, url: (l) => `http://${l}.gitway.test/` }, undefined);
+    const repositoryId = await records.repository("acme", "shop");
+    const files = shopFiles({ upstream: "http://127.0.0.1:9" });
+    const deploy = async (name: string, kind: "production" | "stage" | "preview", releaseHash: string) => {
+      const env = await records.environment(repositoryId, { name, kind, ...(kind === "preview" ? { pullRequest: 1 } : {}) });
+      await records.recordDeployment({ environmentId: env.id, commitSha: "a".repeat(40), releaseHash, files, trigger: "push", actor: "test", outcome: "succeeded" });
+      return env;
+    };
+    return { store, records, deploy };
+  }
+
+  async function agent(s: Awaited<ReturnType<typeof setup>>, instanceId: string, port: number) {
+    const root = mkdtempSync(join(tmpdir(), "gitway-nginx-"));
+    const dir = new ConfigDir(root);
+    const a = new NginxAgent({ store: s.store, databaseUrl: s.store.url, records: s.records, dir, control: new ChildNginx(DEFAULT_NGINX_BIN, dir, () => {}), render: tinyRenderer(port), kinds: new Set(["stage", "production"]), instanceId, log: () => {} });
+    cleanup.push(async () => (await a.close(), rmSync(root, { recursive: true, force: true })));
+    await a.start();
+    return a;
+  }
+
+  it("serves production and stages (not previews), and a swapped release answers within 2 s", async () => {
+    const s = await setup();
+    await s.deploy("production", "production", "release-one");
+    await s.deploy("staging", "stage", "stage-one");
+    await s.deploy("pr-1", "preview", "preview-one");
+    const port = await freePort();
+    await agent(s, "nginx-a", port);
+    expect(await ask(port, "acme-shop-production")).toEqual({ status: 200, body: "release-one " });
+    expect((await ask(port, "acme-shop-staging")).body).toBe("stage-one ");
+    expect((await ask(port, "acme-shop-pr-1")).status).toBe(404);
+
+    await s.deploy("production", "production", "release-two");
+    const took = await within(2_000, async () => (await ask(port, "acme-shop-production")).body === "release-two ");
+    expect(took).toBeLessThan(2_000);
+    await within(2_000, async () => (await engineReports(s.store.db)).get("acme-shop-production")?.[0]?.releaseHash === "release-two");
+    expect((await engineReports(s.store.db)).get("acme-shop-production")).toMatchObject([{ instanceId: "nginx-a", engine: "nginx", releaseHash: "release-two", lastError: null }]);
+  });
+
+  it("keeps serving the last good release when nginx refuses the new one, and records nginx's own message", async () => {
+    const s = await setup();
+    await s.deploy("production", "production", "release-one");
+    await s.deploy("staging", "stage", "stage-one");
+    const port = await freePort();
+    await agent(s, "nginx-a", port);
+
+    await s.deploy("production", "production", "bad-release");
+    await s.deploy("staging", "stage", "stage-two");
+    // The good change beside it is applied; the refused one is not.
+    await within(2_000, async () => (await ask(port, "acme-shop-staging")).body === "stage-two ");
+    await within(2_000, async () => Boolean((await engineReports(s.store.db)).get("acme-shop-production")?.[0]?.lastError));
+    expect((await ask(port, "acme-shop-production")).body).toBe("release-one ");
+    const [report] = (await engineReports(s.store.db)).get("acme-shop-production")!;
+    expect(report).toMatchObject({ releaseHash: "release-one" });
+    expect(report!.lastError).toMatch(/^nginx refused release bad-release: \[emerg\] unknown directive "no_such_directive" in gen\/\d+\/servers\/acme-shop-production\.conf:4$/);
+
+    await s.deploy("production", "production", "release-three");
+    await within(2_000, async () => (await ask(port, "acme-shop-production")).body === "release-three ");
+    await within(2_000, async () => (await engineReports(s.store.db)).get("acme-shop-production")?.[0]?.lastError === null);
+  });
+
+  it("lets two agents, each beside its own nginx, follow the same store and report per instance", async () => {
+    const s = await setup();
+    await s.deploy("production", "production", "release-one");
+    const [portA, portB] = [await freePort(), await freePort()];
+    await agent(s, "nginx-a", portA);
+    await agent(s, "nginx-b", portB);
+    await s.deploy("production", "production", "release-two");
+    await within(2_000, async () => (await ask(portA, "acme-shop-production")).body === "release-two " && (await ask(portB, "acme-shop-production")).body === "release-two ");
+    await within(2_000, async () => (await engineReports(s.store.db)).get("acme-shop-production")?.every((r) => r.releaseHash === "release-two") === true);
+    expect((await engineReports(s.store.db)).get("acme-shop-production")!.map((r) => r.instanceId)).toEqual(["nginx-a", "nginx-b"]);
+  });
+
+  it("drops a key from nginx within 2 s of its revocation", async () => {
+    const s = await setup();
+    const production = await s.deploy("production", "production", "release-one");
+    await s.store.db.execute(sql`INSERT INTO api_consumers (environment_id, name) VALUES (${production.id}, 'alice')`);
+    const [consumer] = rowsOf<{ id: number }>(await s.store.db.execute(sql`SELECT id FROM api_consumers WHERE name = 'alice'`));
+    await s.store.db.execute(sql`INSERT INTO api_keys (consumer_id, key_hash) VALUES (${consumer!.id}, 'hash-of-alices-key')`);
+    const port = await freePort();
+    await agent(s, "nginx-a", port);
+    expect((await ask(port, "acme-shop-production")).body).toBe("release-one hash-of-alices-key");
+
+    // What a revocation does to the store: the key row goes and every gateway hears of it.
+    await s.store.db.execute(sql`DELETE FROM api_keys WHERE consumer_id = ${consumer!.id}`);
+    if (s.store.driver === "pg") await s.store.db.execute(sql`SELECT pg_notify('gitway_key_revoked', 'hash-of-alices-key')`);
+    await within(2_000, async () => (await ask(port, "acme-shop-production")).body === "release-one ");
+  });
+
+  it("stops its nginx and forgets its rows when it closes", async () => {
+    const s = await setup();
+    await s.deploy("production", "production", "release-one");
+    const port = await freePort();
+    const a = await agent(s, "nginx-a", port);
+    expect(a.served()).toEqual(new Map([["acme-shop-production", "release-one"]]));
+    await a.close();
+    await expect(ask(port, "acme-shop-production")).rejects.toThrow();
+    expect((await engineReports(s.store.db)).size).toBe(0);
+  });
+});
