@@ -32,6 +32,10 @@ export interface EnvironmentView {
   tryUrl: string;
   /** Release hash the gateway serves now; null when it serves nothing. */
   runningRelease: string | null;
+  /** The data plane that serves it: the Node gateway, or nginx kept in step by gateway agents (GATEWAY_ENGINE). */
+  engine: "node" | "nginx";
+  /** With nginx: what each instance reports it serves, and its refusal of a newer release, if any. */
+  engines: EngineView[];
   /** Release hash Git (or a pin) says it should serve, when known. */
   desiredRelease: string | null;
   /** The commit deployed (what runs). */
@@ -43,6 +47,13 @@ export interface EnvironmentView {
   lastError: string | null;
   /** Unapproved breaking changes the running commit carries (of them, security ones), from its deployment's change report. */
   risk: { breaking: number; security: number };
+  updatedAt: string;
+}
+
+export interface EngineView {
+  instance: string;
+  release: string | null;
+  error: string | null;
   updatedAt: string;
 }
 
