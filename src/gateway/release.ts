@@ -62,8 +62,8 @@ export interface Release {
   body: BodyLimits;
 }
 
-/** `$env(NAME)` filled from the environment; every missing name is collected. */
-function fillEnv<T>(value: T, vars: Readonly<Record<string, string>>, missing: Set<string>): T {
+/** `$env(NAME)` filled from the environment; every missing name is collected (the nginx renderer fills the same way). */
+export function fillEnv<T>(value: T, vars: Readonly<Record<string, string>>, missing: Set<string>): T {
   if (typeof value === "string") {
     return value.replace(/\$env\(\s*([A-Za-z_][A-Za-z0-9_]*)\s*\)/g, (_m, name: string) => {
       const v = vars[name];

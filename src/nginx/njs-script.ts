@@ -1,0 +1,152 @@
+/**
+ * The njs module the rendered configuration imports (njs 0.7, Debian's libnginx-mod-http-js). It
+ * holds only what nginx's own directives cannot do: the request path as the Node gateway reports
+ * it (normalised, still percent-encoded, JSON-escaped for problem bodies), SHA-256 of a presented
+ * API key or basic-auth pair (so no key or password is ever written in clear), and the CORS
+ * preflight answer. Every function is reached through `js_set` (lazily, only when a directive reads
+ * the variable) or `js_content`, so a request that needs none of it never enters njs.
+ */
+
+/** How one api-key policy finds the key: which header and which scheme prefix. */
+export interface KeyExtractor {
+  /** The exported function's name. */
+  fn: string;
+  header: string;
+  scheme: string;
+}
+
+export interface PreflightPolicy {
+  /** Origin patterns as regex sources (case-insensitive); "*" allows any. */
+  origins: string[];
+  any: boolean;
+  credentials: boolean;
+  methods: string[] | "*";
+  headers: string[] | "*";
+  maxAge: number | undefined;
+}
+
+export interface NjsInput {
+  keyExtractors: KeyExtractor[];
+  /** Per location id, per (upper-case) method: the index of its CORS policy in `cors`. */
+  preflight: Record<string, Record<string, number>>;
+  cors: PreflightPolicy[];
+}
+
+const COMMON = String.raw`
+var crypto = require('crypto');
+
+/* The same normalisation as src/gateway/path-match.ts normalizePath: unreserved escapes decoded,
+   repeated slashes folded, dot segments resolved; encoded slashes stay encoded. */
+function normalizedPath(raw) {
+  var q = raw.indexOf('?');
+  if (q !== -1) raw = raw.slice(0, q);
+  if (raw.charCodeAt(0) === 47 && !/%|\/\/|\/\.|\\/.test(raw)) return raw;
+  var p;
+  try {
+    p = raw.replace(/%(2[dDeE]|5[fF]|7[eE]|[46][1-9a-fA-F]|[57][0-9aA]|3[0-9])/g, function (m) { return decodeURIComponent(m); });
+  } catch (e) {
+    return undefined;
+  }
+  if (p.charAt(0) !== '/') return undefined;
+  var out = [];
+  var segs = p.split('/').slice(1);
+  for (var i = 0; i < segs.length; i++) {
+    var seg = segs[i];
+    if (seg === '' || seg === '.') continue;
+    if (seg === '..') {
+      if (out.length === 0) return undefined;
+      out.pop();
+      continue;
+    }
+    out.push(seg);
+  }
+  var trailing = p.length > 1 && p.charAt(p.length - 1) === '/' && out.length > 0 ? '/' : '';
+  return '/' + out.join('/') + trailing;
+}
+
+/* The path for a problem body's "instance" and "detail", already escaped for a JSON string. */
+function pathJson(r) {
+  var p = normalizedPath(r.variables.request_uri || '/');
+  return JSON.stringify(p === undefined ? '/' : p).slice(1, -1);
+}
+
+function sha(s) {
+  return crypto.createHash('sha256').update(s).digest('hex');
+}
+
+/* "-" when no key is presented, else the key's SHA-256: the map of an environment's key hashes
+   names the consumer. */
+function keyHash(r, header, scheme) {
+  var v = r.headersIn[header];
+  if (v === undefined) return '-';
+  var prefix = scheme === '' ? '' : scheme.toLowerCase() + ' ';
+  if (v.toLowerCase().slice(0, prefix.length) !== prefix) return '-';
+  var key = v.slice(prefix.length).trim();
+  return key === '' ? '-' : sha(key);
+}
+
+/* "-" without Basic credentials, else the hash of "user:password" the rendered map looks up. */
+function basicHash(r) {
+  var v = r.headersIn.Authorization;
+  if (v === undefined || v.toLowerCase().slice(0, 6) !== 'basic ') return '-';
+  var decoded;
+  try {
+    decoded = Buffer.from(v.slice(6).trim(), 'base64').toString();
+  } catch (e) {
+    return '-';
+  }
+  var colon = decoded.indexOf(':');
+  var user = colon === -1 ? decoded : decoded.slice(0, colon);
+  var pass = colon === -1 ? '' : decoded.slice(colon + 1);
+  return sha('gitway-basic:' + user + ':' + pass);
+}
+
+function problem(r, status, type, title, detail) {
+  var id = r.variables.gw_request_id;
+  r.headersOut['Content-Type'] = 'application/problem+json';
+  r.headersOut['X-Request-Id'] = id;
+  r.return(status, JSON.stringify({ type: 'https://gitway.dev/problems/' + type, title: title, status: status, detail: detail, instance: JSON.parse('"' + pathJson(r) + '"'), trace: { requestId: id } }));
+}
+
+function allows(c, origin) {
+  if (c.any) return true;
+  for (var i = 0; i < c.origins.length; i++) if (new RegExp(c.origins[i], 'i').test(origin)) return true;
+  return false;
+}
+
+/* The CORS preflight, as src/gateway/server.ts answers it: 204 with the policy's headers, or 403. */
+function preflight(r) {
+  var wanted = (r.headersIn['Access-Control-Request-Method'] || '').toUpperCase();
+  var origin = r.headersIn.Origin;
+  var at = PREFLIGHT[r.variables.gw_location] || {};
+  var c = CORS[at[wanted]];
+  if (c === undefined || origin === undefined) return problem(r, 404, 'route-not-found', 'Not Found', 'No route matches ' + r.method + ' ' + JSON.parse('"' + pathJson(r) + '"'));
+  if (!allows(c, origin) || (c.methods !== '*' && c.methods.indexOf(wanted) === -1)) return problem(r, 403, 'cors-not-allowed', 'Forbidden', "This origin or method is not allowed by the route's CORS policy");
+  var h = r.headersOut;
+  h['Access-Control-Allow-Origin'] = origin;
+  h['Vary'] = 'Origin, Access-Control-Request-Method, Access-Control-Request-Headers';
+  h['Access-Control-Allow-Methods'] = c.methods === '*' ? wanted : c.methods.join(', ');
+  var asked = r.headersIn['Access-Control-Request-Headers'];
+  if (asked) h['Access-Control-Allow-Headers'] = c.headers === '*' ? asked : c.headers.join(', ');
+  if (c.credentials) h['Access-Control-Allow-Credentials'] = 'true';
+  if (c.maxAge !== undefined) h['Access-Control-Max-Age'] = String(c.maxAge);
+  h['X-Request-Id'] = r.variables.gw_request_id;
+  h['Content-Length'] = '0';
+  r.return(204);
+}
+`;
+
+/** The module's text: the shared functions, the CORS tables and one key reader per api-key header/scheme. */
+export function njsScript(input: NjsInput): string {
+  const readers = input.keyExtractors.map((k) => `function ${k.fn}(r) { return keyHash(r, ${JSON.stringify(k.header)}, ${JSON.stringify(k.scheme)}); }`);
+  const exported = ["pathJson", "basicHash", "preflight", ...input.keyExtractors.map((k) => k.fn)];
+  return [
+    "/* Rendered by Gitway (src/nginx/njs-script.ts); do not edit: the next release overwrites it. */",
+    `var PREFLIGHT = ${JSON.stringify(input.preflight)};`,
+    `var CORS = ${JSON.stringify(input.cors)};`,
+    COMMON,
+    ...readers,
+    `export default { ${exported.join(", ")} };`,
+    "",
+  ].join("\n");
+}
