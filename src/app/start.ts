@@ -21,6 +21,8 @@ import { createLogger, type Log } from "./log.js";
 import { MAX_WEBHOOK_BYTES, readWebhookBody } from "../github/webhook-body.js";
 import { createGitHubConnect, type GitHubConnection } from "./github-connect.js";
 import { readiness } from "./health.js";
+import { nginxConfigDir, nginxKinds, startNginxEngine, withNginxPreflight } from "./nginx-engine.js";
+import type { NginxAgent } from "../nginx/index.js";
 
 export interface StartOptions {
   /** Tests give an Octokit with fast retries; production uses Probot's own. */
@@ -43,6 +45,10 @@ export interface Running {
   queue: JobQueue;
   worker: Worker;
   gateway: GatewayServer;
+  /** With GATEWAY_ENGINE=nginx: the agent keeping this process's nginx in step. */
+  engine: NginxAgent | undefined;
+  /** Where the Node gateway listens (the gateway URL itself, unless nginx is in front). */
+  nodeGatewayUrl: string;
   records: StoreRecords;
   operations: Operations;
   reconciler: GitReconciler | undefined;
@@ -164,11 +170,28 @@ export async function startGitway(settings: AppSettings, env: Record<string, str
     let urls: Pick<AppSettings, "publicUrl" | "baseDomain"> = settings;
     const naming = { label: environmentLabel, url: (label: string) => environmentUrl(urls, label) };
     const records = new StoreRecords(store.db, naming, secretKey);
-    const deployer = pipelineDeployer(new GatewayDeployer(gateway, services), log);
+    let deployer = pipelineDeployer(new GatewayDeployer(gateway, services), log);
     for (const f of (await restoreReleases(records, deployer)).failed) log("warn", `environment ${f.label} could not be restored: ${f.reason}`);
     log("info", `gateway: ${gateway.environmentCount} environment(s) restored (${since()})`);
-    const gatewayPort = options.listenGateway === false ? settings.gatewayPort : await listen(gateway.server, settings.gatewayPort, settings.gatewayHost);
+    // With nginx in front, the Node gateway listens on loopback only, for nginx's hybrid routes and the hosts it leaves to Node.
+    const nginxFront = settings.gatewayEngine === "nginx" && options.listenGateway !== false;
+    const nodePort = options.listenGateway === false ? settings.gatewayPort : nginxFront ? await listen(gateway.server, settings.nginx.nodeGatewayPort, "127.0.0.1") : await listen(gateway.server, settings.gatewayPort, settings.gatewayHost);
+    const gatewayPort = nginxFront ? settings.gatewayPort : nodePort;
+    ownPorts.add(nodePort);
     ownPorts.add(gatewayPort);
+    let engine: NginxAgent | undefined;
+    if (nginxFront) {
+      const layout = { listen: { port: gatewayPort, address: settings.gatewayHost }, nodeGatewayUrl: `http://127.0.0.1:${nodePort}`, baseDomain: settings.baseDomain, maxBodyBytes: settings.maxBodyBytes };
+      const preflight = withNginxPreflight(deployer, { layout, nginxBin: settings.nginx.bin, previews: settings.previewEngine === "nginx" });
+      deployer = preflight;
+      closers.unshift(async () => preflight.close());
+      const configDir = nginxConfigDir(settings);
+      if (configDir.temporary) closers.push(async () => rmSync(configDir.path, { recursive: true, force: true }));
+      engine = await startNginxEngine({ store, databaseUrl: settings.databaseUrl, records, layout, kinds: nginxKinds(settings), configDir: configDir.path, nginxBin: settings.nginx.bin, log });
+      const agent = engine;
+      closers.unshift(() => agent.close());
+      log("info", `nginx serves ${[...nginxKinds(settings)].join(", ")} on http://${settings.gatewayHost}:${gatewayPort} from ${configDir.path}; the Node gateway on http://127.0.0.1:${nodePort} (${since()})`);
+    }
     if (settings.baseDomainFollowsPort && settings.gatewayPort === 0) urls = { baseDomain: `localhost:${gatewayPort}`, publicUrl: new URL(`http://localhost:${gatewayPort}`) };
     if (options.listenGateway !== false) closers.unshift(() => gateway.close());
 
@@ -292,6 +315,7 @@ export async function startGitway(settings: AppSettings, env: Record<string, str
       records,
       deployer,
       running: (label) => gateway.releaseOf(label)?.hash,
+      engineOf: (kind) => (kind === "preview" ? settings.previewEngine : settings.gatewayEngine),
       revokeKeys: async (hashes) => {
         for (const h of hashes) revokedKeys.add(h);
         // Gateway worker processes hear it too (a notification carries at most 8000 bytes: 100 hashes).
@@ -389,6 +413,8 @@ export async function startGitway(settings: AppSettings, env: Record<string, str
       queue,
       worker,
       gateway,
+      engine,
+      nodeGatewayUrl: nginxFront ? `http://127.0.0.1:${nodePort}` : `http://${settings.gatewayHost}:${gatewayPort}`,
       records,
       operations,
       reconciler,

@@ -32,6 +32,11 @@ export interface NginxRenderInput {
   /** Where routes nginx cannot serve itself are proxied ("http://127.0.0.1:8787"); the Host header is kept. */
   nodeGatewayUrl: string;
   listen: { port: number; address?: string };
+  /**
+   * Hosts no environment here serves (previews left on the Node gateway) are proxied to the Node
+   * gateway, which answers them or says no environment is there; without it nginx answers 404.
+   */
+  otherHostsToNode?: boolean;
   /** The njs module to load; Debian's path by default. */
   jsModulePath?: string;
   /** The gateway's body cap (GatewayServices.maxBodyBytes); DEFAULT_BODY_LIMITS when absent. */
@@ -360,8 +365,9 @@ export function renderNginx(input: NginxRenderInput): NginxRenderResult {
         `  set $gw_body_limit ${maxBody};`,
         ...SERVER_ERRORS.map((l) => "  " + l),
         "  location / {",
-        "    add_header X-Request-Id $gw_request_id always;",
-        `    return 404 ${problemBody(404, "environment-not-found", "Not Found", "No environment is served at this host name", "/")};`,
+        ...(input.otherHostsToNode
+          ? ["    proxy_http_version 1.1;", '    proxy_set_header Connection "";', "    proxy_set_header Host $http_host;", "    proxy_set_header X-Request-Id $gw_request_id;", `    proxy_pass ${new URL(input.nodeGatewayUrl).protocol}//${new URL(input.nodeGatewayUrl).host};`]
+          : ["    add_header X-Request-Id $gw_request_id always;", `    return 404 ${problemBody(404, "environment-not-found", "Not Found", "No environment is served at this host name", "/")};`]),
         "  }",
         "}",
         ...includes,

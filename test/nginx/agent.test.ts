@@ -1,5 +1,4 @@
 import { mkdtempSync, rmSync } from "node:fs";
-import { createServer } from "node:net";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { request } from "undici";
@@ -9,18 +8,7 @@ import { ChildNginx, ConfigDir, DEFAULT_NGINX_BIN, NginxAgent, type RenderAll } 
 import { engineReports, migrateStore, rowsOf, StoreRecords, type Store } from "../../src/store/index.js";
 import { shopFiles } from "../github/shop-repo.js";
 import { describeEachDriver } from "../store/drivers.js";
-
-/** A free loopback port for nginx (it cannot report the port it got for 0). */
-function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const s = createServer();
-    s.once("error", reject);
-    s.listen(0, "127.0.0.1", () => {
-      const { port } = s.address() as { port: number };
-      s.close(() => resolve(port));
-    });
-  });
-}
+import { freePort } from "./free-port.js";
 
 /**
  * A tiny real nginx configuration per environment (the agent's file handling, tests and reloads are

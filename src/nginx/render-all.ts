@@ -1,0 +1,31 @@
+import type { AgentEnvironment, RenderAll } from "./agent.js";
+import { renderNginx } from "./render.js";
+
+export interface EngineLayout {
+  /** Where nginx listens (the gateway port). */
+  listen: { port: number; address?: string };
+  /** The Node gateway: hybrid routes, and hosts nginx does not serve (previews), go there. */
+  nodeGatewayUrl: string;
+  /** GATEWAY_BASE_DOMAIN: an environment is served at `<label>.<base domain without its port>`. */
+  baseDomain: string;
+  maxBodyBytes?: number;
+  jsModulePath?: string;
+}
+
+/** The host name nginx serves an environment at (nginx matches server_name without the port). */
+export function environmentHost(label: string, baseDomain: string): string {
+  return `${label}.${baseDomain.toLowerCase().replace(/:\d+$/, "")}`;
+}
+
+/** The agent's environments as the renderer takes them: one host each, the release's config and values, its consumers. */
+export function renderAllWith(layout: EngineLayout): RenderAll {
+  return (envs: AgentEnvironment[]) =>
+    renderNginx({
+      environments: envs.map((e) => ({ host: environmentHost(e.label, layout.baseDomain), name: e.label, release: { config: e.config, vars: e.values.vars }, consumers: e.values.consumers })),
+      nodeGatewayUrl: layout.nodeGatewayUrl,
+      listen: layout.listen,
+      otherHostsToNode: true,
+      ...(layout.maxBodyBytes !== undefined ? { maxBodyBytes: layout.maxBodyBytes } : {}),
+      ...(layout.jsModulePath !== undefined ? { jsModulePath: layout.jsModulePath } : {}),
+    });
+}
