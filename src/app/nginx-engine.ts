@@ -94,3 +94,59 @@ export function nginxConfigDir(settings: Pick<AppSettings, "nginx" | "dataDir">)
   if (settings.dataDir.startsWith("memory://")) return { path: mkdtempSync(join(tmpdir(), "gitway-nginx-")), temporary: true };
   return { path: join(settings.dataDir, "nginx"), temporary: false };
 }
+
+export interface AgentCommandOptions {
+  configDir: string;
+  /** Where nginx listens: `port` or `address:port`. */
+  listen: { port: number; address?: string };
+  nodeGatewayUrl: string;
+  reloadCommand?: string;
+  nginxBin: string;
+  instanceId?: string;
+  env: Record<string, string | undefined>;
+  log: Log;
+}
+
+/**
+ * `gitway gateway-agent`: one agent beside one nginx of a fleet, following the PostgreSQL every
+ * Gitway process shares. It decrypts `$env` secrets with GITWAY_SECRET_KEY (upstream URLs may use
+ * them); previews are served only with GATEWAY_PREVIEW_ENGINE=nginx.
+ */
+export async function runGatewayAgent(o: AgentCommandOptions): Promise<{ agent: NginxAgent; close: () => Promise<void> }> {
+  const { environmentLabel } = await import("../gateway/index.js");
+  const { openStore, migrateStore, secretKeyFrom, StoreRecords } = await import("../store/index.js");
+  const { SettingsError } = await import("./settings.js");
+  const databaseUrl = o.env.DATABASE_URL;
+  if (!databaseUrl || !/^postgres(ql)?:\/\//.test(databaseUrl)) throw new SettingsError("DATABASE_URL", "a gateway agent follows the PostgreSQL the Gitway app uses: set DATABASE_URL to its postgres:// URL (PGlite is one process's database)");
+  const previews = o.env.GATEWAY_PREVIEW_ENGINE || "node";
+  if (previews !== "node" && previews !== "nginx") throw new SettingsError("GATEWAY_PREVIEW_ENGINE", `must be node or nginx, not "${previews}"`);
+  let secretKey: Buffer | undefined;
+  try {
+    secretKey = o.env.GITWAY_SECRET_KEY ? secretKeyFrom(o.env.GITWAY_SECRET_KEY) : undefined;
+  } catch (e) {
+    throw new SettingsError("GITWAY_SECRET_KEY", (e as Error).message.replace(/^GITWAY_SECRET_KEY /, ""));
+  }
+  const baseDomain = (o.env.GATEWAY_BASE_DOMAIN || `localhost:${o.listen.port}`).toLowerCase();
+  const store = await openStore({ databaseUrl, poolSize: 2 });
+  try {
+    await migrateStore(store);
+    const records = new StoreRecords(store.db, { label: environmentLabel, url: (label) => `http://${label}.${baseDomain}/` }, secretKey);
+    const agent = await startNginxEngine({
+      store,
+      databaseUrl,
+      records,
+      layout: { listen: o.listen, nodeGatewayUrl: o.nodeGatewayUrl, baseDomain },
+      kinds: nginxKinds({ previewEngine: previews }),
+      configDir: o.configDir,
+      nginxBin: o.nginxBin,
+      ...(o.reloadCommand ? { reloadCommand: o.reloadCommand } : {}),
+      ...(o.instanceId ? { instanceId: o.instanceId } : {}),
+      log: o.log,
+    });
+    o.log("info", `gateway agent: nginx ${o.reloadCommand ? "(the operator's)" : "(its child)"} serves ${[...nginxKinds({ previewEngine: previews })].join(", ")} on ${o.listen.address ?? "*"}:${o.listen.port} from ${o.configDir}; hybrid routes go to ${o.nodeGatewayUrl}`);
+    return { agent, close: async () => (await agent.close(), await store.close()) };
+  } catch (e) {
+    await store.close();
+    throw e;
+  }
+}
