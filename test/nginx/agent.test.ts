@@ -1,13 +1,13 @@
-import { mkdtempSync, rmSync } from "node:fs";
+import { mkdtempSync, readFileSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { request } from "undici";
 import { afterEach, expect, it } from "vitest";
 import { sql } from "drizzle-orm";
-import { ChildNginx, ConfigDir, DEFAULT_NGINX_BIN, NginxAgent, type RenderAll } from "../../src/nginx/index.js";
+import { ChildNginx, ConfigDir, DEFAULT_NGINX_BIN, NginxAgent, OperatorNginx, type RenderAll } from "../../src/nginx/index.js";
 import { engineReports, migrateStore, rowsOf, StoreRecords, type Store } from "../../src/store/index.js";
 import { shopFiles } from "../github/shop-repo.js";
-import { describeEachDriver } from "../store/drivers.js";
+import { describeEachDriver, pglite } from "../store/drivers.js";
 import { freePort } from "./free-port.js";
 
 /**
@@ -164,3 +164,35 @@ describeEachDriver("the nginx agent", (driver) => {
     expect((await engineReports(s.store.db)).size).toBe(0);
   });
 });
+
+describeEachDriver(
+  "the nginx agent driving an operator's nginx",
+  (driver) => {
+    it("tests each generation with nginx -t, points current at it, then runs the reload command; a refused one never reaches the command", async () => {
+      const store = await driver.open();
+      cleanup.push(() => store.close());
+      await migrateStore(store);
+      const records = new StoreRecords(store.db, { label: (o, r, e) => `${o}-${r}-${e}`, url: (l) => `http://${l}.gitway.test/` }, undefined);
+      const env = await records.environment(await records.repository("acme", "shop"), { name: "production", kind: "production" });
+      const deploy = (releaseHash: string) => records.recordDeployment({ environmentId: env.id, commitSha: "a".repeat(40), releaseHash, files: shopFiles({ upstream: "http://127.0.0.1:9" }), trigger: "push", actor: "test", outcome: "succeeded" });
+      await deploy("release-one");
+      const root = mkdtempSync(join(tmpdir(), "gitway-nginx-"));
+      cleanup.push(async () => rmSync(root, { recursive: true, force: true }));
+      const dir = new ConfigDir(root);
+      // The "reload" records which generation `current` named when it ran.
+      const a = new NginxAgent({ store, databaseUrl: undefined, records, dir, control: new OperatorNginx(DEFAULT_NGINX_BIN, dir, `readlink ${root}/current >> ${root}/reloads`), render: tinyRenderer(await freePort()), kinds: new Set(["production"]), instanceId: "edge", log: () => {}, pollMs: 50 });
+      cleanup.push(() => a.close());
+      await a.start();
+      const reloads = () => readFileSync(join(root, "reloads"), "utf8").trim().split("\n");
+      expect(reloads()).toEqual(["gen/1"]);
+
+      await deploy("bad-release");
+      await within(2_000, async () => Boolean((await engineReports(store.db)).get("acme-shop-production")?.[0]?.lastError));
+      await deploy("release-two");
+      await within(2_000, async () => (await engineReports(store.db)).get("acme-shop-production")?.[0]?.releaseHash === "release-two");
+      expect(reloads()).toHaveLength(2);
+      expect(readFileSync(join(root, "current", "servers", "acme-shop-production.conf"), "utf8")).toContain("release-two");
+    });
+  },
+  [pglite],
+);
