@@ -88,7 +88,10 @@ async function main(): Promise<void> {
           const res = await request(`http://127.0.0.1:${port}/items`, { headers: { host: `bench-api-production.${BASE}` }, dispatcher, headersTimeout: 5_000, bodyTimeout: 5_000 });
           await res.body.text();
           if (res.statusCode === 200) ok++;
-          else (failed++, failures.set(String(res.statusCode), (failures.get(String(res.statusCode)) ?? 0) + 1));
+          else {
+            failed++;
+            failures.set(String(res.statusCode), (failures.get(String(res.statusCode)) ?? 0) + 1);
+          }
         } catch (e) {
           failed++;
           const why = (e as { code?: string }).code ?? (e as Error).message;
