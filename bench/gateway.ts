@@ -4,6 +4,7 @@
  *   nginx:   wrk -> nginx proxy (1 worker, keep-alive upstream) -> upstream
  *   gitway:  wrk -> gateway (1 process) -> upstream, forwarding only / seed policies / 100 routes
  *   bare:    wrk -> node:http + undici proxy, nothing else (the floor for any Node.js gateway)
+ *   engine:  wrk -> nginx on the seed release rendered by src/nginx/render.ts (1 worker) -> upstream
  * Medians of RUNS runs of DURATION each; then the latency at half the gateway's peak rate from an
  * open-loop paced client (bench/paced-client.ts: each request timed from when it was due, so no
  * coordinated omission; wrk2 is not in Debian), the top entries of a CPU profile of the gateway
@@ -12,10 +13,11 @@
  */
 import { execFileSync, spawn, spawnSync, type ChildProcess } from "node:child_process";
 import { mkdirSync, readdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
-import { join } from "node:path";
+import { dirname, join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { readConfig } from "../src/config/index.js";
 import { compileRelease, GatewayServer, hashKey, MemoryRateLimitStore, Upstreams } from "../src/gateway/index.js";
+import { renderNginx } from "../src/nginx/render.js";
 import { CACHE, median } from "./bench-data.js";
 import { egressCheckLines, measureEgressCheck } from "./egress-check.js";
 import { seedFiles } from "./gateway-config.js";
@@ -23,7 +25,7 @@ import { seedFiles } from "./gateway-config.js";
 const RUNS = Number(process.env.BENCH_RUNS ?? 3);
 const DURATION = process.env.BENCH_DURATION ?? "6s";
 const CONNECTIONS = 50;
-const PORTS = { upstream: 18801, nginx: 18802, gateway: 18803, bare: 18804 };
+const PORTS = { upstream: 18801, nginx: 18802, gateway: 18803, bare: 18804, engine: 18805 };
 const children: ChildProcess[] = [];
 // nginx's master takes its worker with it on SIGQUIT; SIGKILL would orphan the worker.
 process.on("exit", () => children.forEach((c) => c.kill(c.spawnfile === "nginx" ? "SIGQUIT" : "SIGKILL")));
@@ -123,6 +125,38 @@ const measure = (label: string, url: string, headers: Record<string, string> = {
 
 measure("direct (upstream)", target(PORTS.upstream));
 measure("nginx proxy", target(PORTS.nginx));
+
+// The nginx engine: the seed release (api-key + rate-limit + CORS) rendered and served by nginx, one worker like the plain proxy.
+const ENGINE_HOST = "bench.localhost";
+const engineDir = join(CACHE, "nginx", "engine");
+rmSync(engineDir, { recursive: true, force: true });
+const engineRender = renderNginx({
+  environments: [{ host: ENGINE_HOST, name: "bench", release: { config: readConfig(seedFiles(`http://127.0.0.1:${PORTS.upstream}`, "seed")).config!, vars: {} }, consumers: [{ name: "bench", keyHashes: [hashKey("bench-key")] }] }],
+  nodeGatewayUrl: `http://127.0.0.1:${PORTS.gateway}`,
+  listen: { port: PORTS.engine, address: "127.0.0.1" },
+  workerProcesses: 1,
+});
+for (const [path, content] of Object.entries(engineRender.files)) {
+  mkdirSync(dirname(join(engineDir, path)), { recursive: true });
+  writeFileSync(join(engineDir, path), content);
+}
+children.push(spawn("nginx", ["-p", engineDir, "-c", "nginx.conf", "-e", join(engineDir, "error.log"), "-g", `daemon off; pid ${join(engineDir, "nginx.pid")}; user root;`], { stdio: "ignore" }));
+await waitFor(target(PORTS.engine));
+measure("gitway nginx engine (seed)", target(PORTS.engine), { ...AUTH, Host: ENGINE_HOST });
+
+// Rendering 1,000 environments (the agent times nginx's reload of them).
+const renderTimes: number[] = [];
+let renderedBytes = 0;
+{
+  const config = readConfig(seedFiles(`http://127.0.0.1:${PORTS.upstream}`, "seed")).config!;
+  const environments = Array.from({ length: 1000 }, (_, i) => ({ host: `acme-shop-pr-${i}.localhost`, name: `acme-shop-pr-${i}`, release: { config, vars: {} }, consumers: [{ name: `c${i}`, keyHashes: [hashKey(`key-${i}`)] }] }));
+  for (let i = 0; i < 5; i++) {
+    const t = performance.now();
+    const r = renderNginx({ environments, nodeGatewayUrl: "http://127.0.0.1:8787", listen: { port: 8080 } });
+    renderTimes.push(performance.now() - t);
+    renderedBytes = Object.values(r.files).reduce((a, f) => a + f.length, 0);
+  }
+}
 const startBare = async () => {
   const bare = spawn(process.execPath, ["--import", "tsx", fileURLToPath(new URL("./bare-proxy.ts", import.meta.url)), `http://127.0.0.1:${PORTS.upstream}`, String(PORTS.bare)], { stdio: ["ignore", "pipe", "inherit"] });
   children.push(bare);
@@ -234,6 +268,9 @@ const seedRps = results["gitway seed"]!.rps;
 console.log(`\n- Gitway forwarding vs the bare Node proxy (the floor for any Node.js gateway here): ${(fwd / results[BARE]!.rps).toFixed(2)}x`);
 console.log(`- policies (api-key + rate-limit + CORS) cost: ${((1 - seedRps / fwd) * 100).toFixed(1)}% of forwarding-only throughput (target <= 20%)`);
 console.log(`- gateway with the three policies: ${(seedRps / nginx).toFixed(2)}x nginx (target >= 0.5x)`);
+const engineRps = results["gitway nginx engine (seed)"]!.rps;
+console.log(`- nginx engine with the three policies: ${(engineRps / nginx).toFixed(2)}x plain nginx (target >= 0.8x), ${(engineRps / seedRps).toFixed(2)}x the Node gateway (target >= 1.6x)`);
+console.log(`- 1,000 environments rendered to nginx: median ${median(renderTimes).toFixed(0)} ms, ${(renderedBytes / 2 ** 20).toFixed(1)} MiB of files`);
 console.log(`- 100 routes vs 1 route: ${((1 - results["gitway seed-100-routes"]!.rps / seedRps) * 100).toFixed(1)}% slower (target <= 5%)`);
 console.log(`- gateway with the three policies vs the bare Node proxy in this run: ${(seedRps / results[BARE]!.rps).toFixed(2)}x (target >= 0.9x)`);
 console.log(`\n### latency at half the gateway's peak, open loop (${half.toFixed(0)} req/s offered for ${DURATION}, timed from each request's due time, median of ${RUNS})\n`);

@@ -1,4 +1,5 @@
-import type { GatewayConfig, JsonObject, Route } from "../config/index.js";
+import { createHash } from "node:crypto";
+import { findPolicy, type GatewayConfig, type JsonObject, type Route } from "../config/index.js";
 import { DEFAULT_BODY_LIMITS, fillEnv, type EnvironmentSettings } from "../gateway/release.js";
 import { ReleaseError } from "../gateway/errors.js";
 import { DEFAULT_TIMEOUTS } from "../gateway/upstreams.js";
@@ -41,6 +42,8 @@ export interface NginxRenderInput {
   jsModulePath?: string;
   /** The gateway's body cap (GatewayServices.maxBodyBytes); DEFAULT_BODY_LIMITS when absent. */
   maxBodyBytes?: number;
+  /** nginx's worker_processes; "auto" (one per core) when absent. */
+  workerProcesses?: number;
   /** The upstream connect and read timeouts (Upstreams.timeouts); DEFAULT_TIMEOUTS when absent. */
   timeouts?: { connectMs: number; headersMs: number; bodyMs: number };
 }
@@ -95,21 +98,87 @@ interface Upstream {
   origin: URL;
 }
 
+/** A CORS policy compiled for nginx: the maps that answer an origin, the preflight table entry. */
+interface CorsRender {
+  /** The variable holding the allowed origin ("" when not allowed). */
+  origin: string;
+  credentials: string;
+  expose: string;
+  vary: string;
+  /** Index in the njs CORS table. */
+  index: number;
+}
+
+/** Everything a route needs nginx to do, built while its policies are read in order. */
+interface RouteParts {
+  /** Rewrite-phase checks and assignments, in policy order. */
+  checks: string[];
+  /** Other location directives (limit_req, client_max_body_size...). */
+  directives: string[];
+  /** Request headers to the upstream, lower-case name -> nginx value ("" drops it). */
+  upstreamHeaders: Map<string, string>;
+  addHeaders: string[];
+  hideHeaders: string[];
+}
+
+const NAME_OF_VAR = /^[A-Za-z0-9_-]+$/;
+
+/** The headers every answer carries: the request id and, when the route's CORS policy allows the origin, its headers. */
+const COMMON_HEADERS = [
+  "add_header X-Request-Id $gw_request_id always;",
+  "add_header Access-Control-Allow-Origin $gw_acao always;",
+  "add_header Access-Control-Allow-Credentials $gw_acac always;",
+  "add_header Access-Control-Expose-Headers $gw_aceh always;",
+  "add_header Vary $gw_vary always;",
+];
+
+// nginx refuses a bad request line before it has a URI, and a named location needs one: 400 and 431 go to internal URIs.
+const ERROR_PAGES = ["error_page 400 /__gitway_400;", "error_page 413 @gw_413;", "error_page 429 @gw_429;", "error_page 494 =431 /__gitway_431;", "error_page 502 @gw_502;", "error_page 504 @gw_504;", "error_page 418 = @gw_preflight;"];
+
+/** Shared state of one render: the njs tables every environment adds to. */
+interface Shared {
+  keyExtractors: Map<string, KeyExtractor>;
+  preflight: Record<string, Record<string, number>>;
+  cors: PreflightPolicy[];
+  hybrid: HybridRoute[];
+}
+
 /** One environment's rendering state: the names it gives its upstreams, maps and zones. */
 class EnvironmentRenderer {
   readonly http: string[] = [];
   private readonly upstreams = new Map<string, Upstream>();
+  private readonly corsPolicies = new Map<string, CorsRender>();
+  private readonly zones = new Map<string, string>();
+  private readonly geos = new Map<string, string>();
+  private readonly basicMaps = new Map<string, string>();
+  private keyMap: string | undefined;
   private locationCount = 0;
+  private mapCount = 0;
+  readonly named: string[] = [];
+  private readonly policies: Map<string, { policyType: string; options: JsonObject; name: string }>;
 
   constructor(
     private readonly index: number,
     private readonly env: NginxEnvironment,
     private readonly input: NginxRenderInput,
-    private readonly hybrid: HybridRoute[],
-  ) {}
+    private readonly shared: Shared,
+  ) {
+    const missing = new Set<string>();
+    this.policies = new Map(
+      env.release.config.policies.map((p) => {
+        const builtin = findPolicy(p.export);
+        return [p.name, { name: p.name, policyType: builtin?.policyType ?? "", options: fillEnv(p.options, env.release.vars, missing) as JsonObject }];
+      }),
+    );
+    if (missing.size > 0) throw new ReleaseError("ENV_VARIABLE_MISSING", `environment ${env.name} does not set ${[...missing].map((n) => `$env(${n})`).join(", ")}`);
+  }
 
   private get prefix(): string {
     return `gw_e${this.index}`;
+  }
+
+  private fresh(kind: string): string {
+    return `${this.prefix}_${kind}${this.mapCount++}`;
   }
 
   private upstream(origin: URL): Upstream {
@@ -118,27 +187,239 @@ class EnvironmentRenderer {
       u = { name: `${this.prefix}_u${this.upstreams.size}`, origin };
       this.upstreams.set(origin.origin, u);
       const port = origin.port || (origin.protocol === "https:" ? "443" : "80");
+      const host = origin.hostname.replace(/^\[|\]$/g, "");
+      if (!/^[A-Za-z0-9.:-]+$/.test(host)) throw new NginxRenderError(`environment ${this.env.name}: upstream host ${JSON.stringify(host)} cannot be written to nginx`);
       // Keep-alive connections to the upstream, as the Node gateway's undici pools keep them.
-      this.http.push(`upstream ${u.name} {\n  server ${origin.hostname}:${port};\n  keepalive 64;\n}`);
+      this.http.push(`upstream ${u.name} {\n  server ${host.includes(":") ? `[${host}]` : host}:${port};\n  keepalive 64;\n}`);
     }
     return u;
   }
 
-  /** Why nginx cannot serve this route itself, or undefined when it can. */
-  private hybridReason(route: Route, options: JsonObject): string | undefined {
-    if (route.inbound.length > 0 || route.outbound.length > 0) return `policies ${[...route.inbound, ...route.outbound].join(", ")} are served by the Node gateway`;
-    if (route.corsPolicy !== "none") return `CORS policy ${route.corsPolicy} is served by the Node gateway`;
+  /** The map from a presented key's hash to its consumer: only hashes are written, never a key. */
+  private consumersByKey(): string {
+    if (this.keyMap) return this.keyMap;
+    const name = (this.keyMap = `$${this.prefix}_consumer`);
+    const lines = [`map $gw_key ${name} {`, `  default "";`];
+    for (const c of this.env.consumers) {
+      if (!/^[A-Za-z0-9][A-Za-z0-9._@-]{0,63}$/.test(c.name)) throw new NginxRenderError(`environment ${this.env.name}: consumer name ${JSON.stringify(c.name)} is not 1 to 64 letters, digits, dots, dashes, underscores or @`);
+      for (const h of c.keyHashes) {
+        if (!/^[0-9a-f]{64}$/.test(h)) throw new NginxRenderError(`environment ${this.env.name}: a key hash of consumer ${c.name} is not a SHA-256 in hex`);
+        lines.push(`  ${h} ${c.name};`);
+      }
+    }
+    lines.push("}");
+    this.http.push(lines.join("\n"));
+    return name;
+  }
+
+  private keyExtractor(header: string, scheme: string): KeyExtractor {
+    const id = `${header}\u0000${scheme}`;
+    let k = this.shared.keyExtractors.get(id);
+    if (!k) this.shared.keyExtractors.set(id, (k = { fn: `key${this.shared.keyExtractors.size}`, header, scheme }));
+    return k;
+  }
+
+  private corsOf(name: string): CorsRender | undefined {
+    if (name === "none") return undefined;
+    const cached = this.corsPolicies.get(name);
+    if (cached) return cached;
+    const def = name === "anything-goes" ? { allowedOrigins: ["*"], allowedMethods: ["*"], allowedHeaders: ["*"], exposeHeaders: [] as string[], allowCredentials: true, maxAge: 600 as number | undefined } : this.env.release.config.corsPolicies.find((c) => c.name === name);
+    if (!def) throw new ReleaseError("UNSUPPORTED", `CORS policy ${name} is not defined`);
+    const origin = this.fresh("cors");
+    const any = def.allowedOrigins.includes("*");
+    const patterns = def.allowedOrigins.filter((o) => o !== "*").map((glob) => "^" + glob.replace(/[.+?^${}()|[\]\\]/g, "\\$&").replace(/\*/g, "[^/]*") + "$");
+    this.http.push([`map $http_origin $${origin} {`, `  default ${any ? "$http_origin" : '""'};`, ...(any ? [] : patterns.map((p) => `  ${regex("~*" + p)} $http_origin;`)), "}"].join("\n"));
+    const allowed = (value: string) => {
+      const v = this.fresh("cors");
+      this.http.push(`map $${origin} $${v} {\n  "" "";\n  default ${value};\n}`);
+      return `$${v}`;
+    };
+    const index = this.shared.cors.length;
+    const methods = def.allowedMethods.map((m) => m.toUpperCase());
+    this.shared.cors.push({ origins: patterns, any, credentials: def.allowCredentials, methods: methods.includes("*") ? "*" : methods, headers: def.allowedHeaders.includes("*") ? "*" : def.allowedHeaders, maxAge: def.maxAge });
+    const render: CorsRender = {
+      origin: `$${origin}`,
+      credentials: def.allowCredentials ? allowed('"true"') : '""',
+      expose: def.exposeHeaders.length > 0 ? allowed(literal(def.exposeHeaders.join(", "), `CORS policy ${name}: exposeHeaders`)) : '""',
+      vary: allowed('"Origin"'),
+      index,
+    };
+    this.corsPolicies.set(name, render);
+    return render;
+  }
+
+  /** An `if` answering with a problem: nginx's `return` with the Node gateway's body and status. */
+  private refuse(condition: string, status: number, type: string, title: string, detail: string, also: string[] = []): string[] {
+    return [`if (${condition}) {`, ...also.map((l) => "  " + l), `  return ${status} ${problemBody(status, type, title, jsonText(detail))};`, "}"];
+  }
+
+  /** Compiles one inbound policy into the route's parts; a reason string when nginx cannot express it. */
+  private inbound(name: string, route: Route, parts: RouteParts): string | undefined {
+    const def = this.policies.get(name);
+    if (!def || !def.policyType) throw new ReleaseError("UNSUPPORTED", `${route.id}: policy ${name} is not one the gateway implements`, route.location.file);
+    const o = def.options;
+    switch (def.policyType) {
+      case "api-key-inbound": {
+        const header = String(o.authHeader ?? "authorization").toLowerCase();
+        const scheme = typeof o.authScheme === "string" ? o.authScheme : "Bearer";
+        const optional = o.allowUnauthenticatedRequests === true;
+        const k = this.keyExtractor(header, scheme);
+        const consumer = this.consumersByKey();
+        const www = [`set $gw_www ${literal(`${scheme || "ApiKey"} realm="gitway"`, `${name}: authScheme`)};`];
+        const how = `send it as "${typeof o.authHeader === "string" ? o.authHeader : "Authorization"}: ${scheme ? scheme + " " : ""}<key>"`;
+        parts.checks.push(`set $gw_key $gw_${k.fn};`);
+        if (optional) parts.checks.push(`if (${consumer} != "") {`, `  set $gw_consumer ${consumer};`, "}");
+        else {
+          parts.checks.push(...this.refuse(`$gw_key = "-"`, 401, "unauthorized", "Unauthorized", `An API key is required: ${how}`, www));
+          parts.checks.push(`set $gw_consumer ${consumer};`);
+          parts.checks.push(...this.refuse(`$gw_consumer = ""`, 401, "unauthorized", "Unauthorized", "The API key is not valid for this environment", www));
+        }
+        // The key is not for the upstream: it would leak the gateway's credentials to every backend.
+        parts.upstreamHeaders.set(header, '""');
+        return undefined;
+      }
+      case "basic-auth-inbound": {
+        const accounts = (o.accounts ?? []) as { username: string; password: string }[];
+        if (accounts.some((a) => a.username === "" || a.password === "")) throw new ReleaseError("INVALID_CONFIG", `policy ${name}: an account's username or password is empty in environment ${this.env.name} (an $env value set to "")`);
+        let map = this.basicMaps.get(name);
+        if (!map) {
+          map = `$${this.fresh("basic")}`;
+          this.basicMaps.set(name, map);
+          // Only SHA-256 of "user:password" is written, never a password.
+          this.http.push([`map $gw_basic ${map} {`, `  default "";`, ...accounts.map((a) => `  ${createHash("sha256").update(`gitway-basic:${a.username}:${a.password}`).digest("hex")} ${literal(a.username, `policy ${name}: username`)};`), "}"].join("\n"));
+        }
+        const www = [`set $gw_www 'Basic realm="gitway", charset="UTF-8"';`];
+        if (o.allowUnauthenticatedRequests === true) parts.checks.push(`if (${map} != "") {`, `  set $gw_consumer ${map};`, "}");
+        else {
+          parts.checks.push(...this.refuse(`$gw_basic = "-"`, 401, "unauthorized", "Unauthorized", "Basic authentication is required", www));
+          parts.checks.push(`set $gw_consumer ${map};`);
+          parts.checks.push(...this.refuse(`$gw_consumer = ""`, 401, "unauthorized", "Unauthorized", "The username or password is not valid", www));
+        }
+        parts.upstreamHeaders.set("authorization", '""');
+        return undefined;
+      }
+      case "ip-restriction-inbound": {
+        const geo = (list: string[]) => {
+          const key = list.join(",");
+          let v = this.geos.get(key);
+          if (!v) {
+            v = `$${this.fresh("ip")}`;
+            this.geos.set(key, v);
+            this.http.push([`geo ${v} {`, "  default 0;", ...list.map((a) => `  ${a.replace(/[^0-9A-Fa-f.:/]/g, "")} 1;`), "}"].join("\n"));
+          }
+          return v;
+        };
+        const blocked = Array.isArray(o.blockedIpAddresses) && o.blockedIpAddresses.length > 0 ? geo(o.blockedIpAddresses as string[]) : undefined;
+        const allowed = Array.isArray(o.allowedIpAddresses) && o.allowedIpAddresses.length > 0 ? geo(o.allowedIpAddresses as string[]) : undefined;
+        if (blocked) parts.checks.push(...this.refuse(blocked, 403, "forbidden", "Forbidden", "Requests from this address are not allowed"));
+        if (allowed) parts.checks.push(...this.refuse(`${allowed} = 0`, 403, "forbidden", "Forbidden", "Requests from this address are not allowed"));
+        return undefined;
+      }
+      case "rate-limit-inbound": {
+        const allowed = Number(o.requestsAllowed);
+        const minutes = Number(o.timeWindowMinutes);
+        const perMinute = allowed / minutes;
+        if (!Number.isInteger(perMinute) || perMinute < 1) return `rate limit ${name} (${allowed} per ${minutes} min) is not a whole number of requests per minute, which nginx's limit_req needs`;
+        let zone = this.zones.get(name);
+        if (!zone) {
+          // Named by environment and policy, not position: nginx keeps a zone's counters across a reload only under the same name.
+          zone = `gw_rl_${createHash("sha256").update(`${this.env.name}|${name}`).digest("hex").slice(0, 16)}`;
+          this.zones.set(name, zone);
+          const key = o.rateLimitBy === "all" ? "$gw_everyone" : o.rateLimitBy === "user" ? "$gw_consumer_or_ip" : "$binary_remote_addr";
+          this.http.push(`limit_req_zone ${key} zone=${zone}:1m rate=${perMinute}r/m;`);
+        }
+        // A burst of the whole allowance, then one request per (window / allowance): the nearest leaky bucket to a sliding window.
+        parts.directives.push(`limit_req zone=${zone} burst=${Math.max(0, allowed - 1)} nodelay;`);
+        if (o.headerMode !== "none") parts.checks.push(`set $gw_retry_after ${Math.ceil((minutes * 60) / allowed)};`);
+        return undefined;
+      }
+      case "request-size-limit-inbound": {
+        const cap = this.input.maxBodyBytes ?? DEFAULT_BODY_LIMITS.maxBodyBytes;
+        const max = Math.min(Number(o.maxSizeInBytes), cap);
+        // nginx reads 0 as "no limit".
+        if (max < 1) return `request size limit ${name} of 0 bytes: nginx's client_max_body_size 0 means no limit`;
+        parts.directives.push(`client_max_body_size ${max};`);
+        parts.checks.push(`set $gw_body_limit ${max};`);
+        return undefined;
+      }
+      case "set-headers-inbound": {
+        for (const h of (o.headers ?? []) as { name: string; value: string; overwrite?: boolean }[]) {
+          const lower = h.name.toLowerCase();
+          const value = literal(h.value, `policy ${name}: header ${h.name}`);
+          if (h.overwrite !== false) parts.upstreamHeaders.set(lower, value);
+          else {
+            if (!NAME_OF_VAR.test(lower)) return `set-headers ${name}: header ${h.name} without overwrite has characters nginx variables cannot name`;
+            const v = this.fresh("hdr");
+            const incoming = `$http_${lower.replace(/-/g, "_")}`;
+            this.http.push(`map ${incoming} $${v} {\n  "" ${value};\n  default ${incoming};\n}`);
+            parts.upstreamHeaders.set(lower, `$${v}`);
+          }
+        }
+        return undefined;
+      }
+      case "remove-headers-inbound":
+        for (const h of (o.headers ?? []) as string[]) parts.upstreamHeaders.set(h.toLowerCase(), '""');
+        return undefined;
+      case "request-validation-inbound":
+        return `request validation (${name}) checks bodies and parameters against the OpenAPI schemas`;
+      case "mock-api-inbound":
+        return `mock responses (${name}) come from the OpenAPI examples`;
+      default:
+        throw new ReleaseError("UNSUPPORTED", `${route.id}: ${def.policyType} cannot run as an inbound policy`);
+    }
+  }
+
+  private outbound(name: string, route: Route, parts: RouteParts): string | undefined {
+    const def = this.policies.get(name);
+    if (def?.policyType === "set-headers-outbound") {
+      for (const h of (def.options.headers ?? []) as { name: string; value: string; overwrite?: boolean }[]) {
+        const value = literal(h.value, `policy ${name}: header ${h.name}`);
+        const header = literal(h.name, `policy ${name}: header name`);
+        if (h.overwrite !== false) {
+          parts.hideHeaders.push(`proxy_hide_header ${header};`);
+          parts.addHeaders.push(`add_header ${header} ${value} always;`);
+        } else {
+          if (!NAME_OF_VAR.test(h.name)) return `set-headers ${name}: header ${h.name} without overwrite has characters nginx variables cannot name`;
+          const v = this.fresh("hdr");
+          const upstream = `$upstream_http_${h.name.toLowerCase().replace(/-/g, "_")}`;
+          this.http.push(`map ${upstream} $${v} {\n  "" ${value};\n  default "";\n}`);
+          parts.addHeaders.push(`add_header ${header} $${v} always;`);
+        }
+      }
+      return undefined;
+    }
+    if (def?.policyType === "remove-headers-outbound") {
+      for (const h of (def.options.headers ?? []) as string[]) parts.hideHeaders.push(`proxy_hide_header ${literal(h, `policy ${name}: header name`)};`);
+      return undefined;
+    }
+    throw new ReleaseError("UNSUPPORTED", `${route.id}: policy ${name} cannot run as an outbound policy`);
+  }
+
+  /** Why nginx cannot serve this route's handler itself, or undefined when it can. */
+  private handlerReason(route: Route, options: JsonObject): string | undefined {
     if (route.handler.export === "urlRewriteHandler") return "urlRewriteHandler builds the upstream URL per request";
-    if (route.handler.export !== "urlForwardHandler") return `${route.handler.export} is served by the Node gateway`;
+    if (route.handler.export === "redirectHandler") return undefined;
+    if (route.handler.export !== "urlForwardHandler") throw new ReleaseError("UNSUPPORTED", `${route.id}: handler ${route.handler.export} is not one the gateway implements`);
     if (options.followRedirects === true) return "followRedirects: nginx returns the upstream's redirect instead of following it";
+    let base: URL;
+    try {
+      base = new URL(String(options.baseUrl));
+    } catch {
+      return "the baseUrl is not a URL nginx can proxy to";
+    }
+    if (base.protocol !== "http:" && base.protocol !== "https:") return "the baseUrl is not http(s)";
+    if (!/^[A-Za-z0-9._~!$&'()*+,;=:@%/-]*$/.test(base.pathname)) return "the baseUrl path has characters nginx cannot write";
     if (!segments(route.operation.path).every((s) => /^\{[^}]+\}$/.test(s) || PLAIN_SEGMENT.test(s))) return "the path has characters nginx decodes before matching";
     return undefined;
   }
 
   private proxyToNode(route: Route, reason: string): string[] {
-    this.hybrid.push({ environment: this.env.name, route: route.id, reason });
+    this.shared.hybrid.push({ environment: this.env.name, route: route.id, reason });
     const node = new URL(this.input.nodeGatewayUrl);
     return [
+      ...ERROR_PAGES.filter((e) => !/ (413|429|502|504) /.test(e)),
+      ...COMMON_HEADERS.slice(0, 1),
+      "proxy_hide_header X-Request-Id;",
       `proxy_http_version 1.1;`,
       `proxy_set_header Connection "";`,
       // The Node gateway picks the environment by Host, and keeps the request id nginx chose.
@@ -148,41 +429,77 @@ class EnvironmentRenderer {
     ];
   }
 
-  private forward(route: Route, options: JsonObject): string[] {
+  private routeBody(route: Route, location: string): string[] {
+    const missing = new Set<string>();
+    const options = fillEnv(route.handler.options, this.env.release.vars, missing) as JsonObject;
+    if (missing.size > 0) throw new ReleaseError("ENV_VARIABLE_MISSING", `environment ${this.env.name} does not set ${[...missing].map((n) => `$env(${n})`).join(", ")}`);
+    const parts: RouteParts = { checks: [], directives: [], upstreamHeaders: new Map(), addHeaders: [], hideHeaders: [] };
+    const reason = this.handlerReason(route, options) ?? route.inbound.map((n) => this.inbound(n, route, parts)).find((r) => r !== undefined) ?? route.outbound.map((n) => this.outbound(n, route, parts)).find((r) => r !== undefined);
+    if (reason) {
+      // SECURITY: the Node gateway sees a proxied request coming from nginx's address, so a policy
+      // judging the caller's address would judge nginx instead: such a route cannot be split.
+      const byAddress = route.inbound.find((n) => {
+        const p = this.policies.get(n);
+        return p?.policyType === "ip-restriction-inbound" || (p?.policyType === "rate-limit-inbound" && p.options.rateLimitBy !== "all");
+      });
+      if (byAddress) throw new NginxRenderError(`${route.id} in environment ${this.env.name} needs the Node gateway (${reason}) and its policy ${byAddress} judges the caller's address, which the Node gateway behind nginx would see as nginx's: serve this environment with the Node engine`);
+      return this.proxyToNode(route, reason);
+    }
+    const cors = this.corsOf(route.corsPolicy);
+    if (cors) {
+      this.shared.preflight[location] ??= {};
+      this.shared.preflight[location][route.operation.method.toUpperCase()] = cors.index;
+    }
+    const lines = [
+      ...ERROR_PAGES,
+      ...COMMON_HEADERS,
+      "add_header WWW-Authenticate $gw_www always;",
+      ...parts.addHeaders,
+      ...parts.directives,
+      // CORS headers go on every answer after the route is found, errors included, so a browser can read a 401 or 429.
+      ...(cors ? [`set $gw_acao ${cors.origin};`, `set $gw_acac ${cors.credentials};`, `set $gw_aceh ${cors.expose};`, `set $gw_vary ${cors.vary};`] : []),
+      ...parts.checks,
+    ];
+    if (route.handler.export === "redirectHandler") {
+      const status = Number(options.status ?? 302);
+      const target = String(options.location).replace(/[^\x21-\x7e]/gu, (c) => encodeURIComponent(c));
+      lines.push(`return ${status} ${literal(target, `${route.id}: location`)};`);
+      return lines;
+    }
+    return [...lines, ...this.forward(route, options, parts)];
+  }
+
+  private forward(route: Route, options: JsonObject, parts: RouteParts): string[] {
     const base = new URL(String(options.baseUrl));
     const u = this.upstream(base);
     const prefix = base.pathname.replace(/\/+$/, "");
     const timeouts = this.input.timeouts ?? DEFAULT_TIMEOUTS;
-    const readMs = typeof options.timeoutMs === "number" ? options.timeoutMs : timeouts.headersMs;
+    const timeoutMs = typeof options.timeoutMs === "number" ? options.timeoutMs : undefined;
+    const headers = new Map<string, string>([
+      ["connection", '""'],
+      ["host", literal(base.host, `${route.id}: baseUrl host`)],
+      ["x-forwarded-for", "$proxy_add_x_forwarded_for"],
+      ["x-forwarded-proto", "$scheme"],
+      ["x-forwarded-host", "$http_host"],
+      ["x-request-id", "$gw_request_id"],
+      // Only the gateway says who the consumer is: a caller's own header is replaced or dropped.
+      ["x-consumer-name", "$gw_consumer"],
+    ]);
+    for (const [k, v] of parts.upstreamHeaders) if (k !== "x-consumer-name" || v !== '""') headers.set(k, v);
     const lines = [
       `proxy_connect_timeout ${timeouts.connectMs}ms;`,
-      `proxy_read_timeout ${readMs}ms;`,
-      `proxy_send_timeout ${typeof options.timeoutMs === "number" ? options.timeoutMs : timeouts.bodyMs}ms;`,
+      `proxy_read_timeout ${timeoutMs ?? timeouts.headersMs}ms;`,
+      `proxy_send_timeout ${timeoutMs ?? timeouts.bodyMs}ms;`,
       `proxy_http_version 1.1;`,
-      `proxy_set_header Connection "";`,
-      `proxy_set_header Host ${literal(base.host, `${route.id}: baseUrl host`)};`,
-      `proxy_set_header X-Forwarded-For $proxy_add_x_forwarded_for;`,
-      `proxy_set_header X-Forwarded-Proto $scheme;`,
-      `proxy_set_header X-Forwarded-Host $http_host;`,
-      `proxy_set_header X-Request-Id $gw_request_id;`,
-      // Only the gateway says who the consumer is: a caller's own header is replaced or dropped.
-      `proxy_set_header X-Consumer-Name $gw_consumer;`,
+      ...[...headers].map(([k, v]) => `proxy_set_header ${literal(k, `${route.id}: header name`)} ${v};`),
       `proxy_hide_header X-Request-Id;`,
+      ...parts.hideHeaders,
     ];
     if (base.protocol === "https:") lines.push(`proxy_ssl_server_name on;`, `proxy_ssl_name ${literal(base.hostname, `${route.id}: baseUrl host`)};`);
     // A rewritten URI is sent normalised and re-escaped, as the Node gateway sends its normalised path.
-    lines.push(`rewrite ^ ${prefix ? literal(prefix, `${route.id}: baseUrl path`).slice(1, -1) : ""}$uri${options.forwardSearch === false ? "?" : ""} break;`);
+    lines.push(`rewrite ^ ${prefix.replace(/\$/g, "${gw_dollar}")}$uri${options.forwardSearch === false ? "?" : ""} break;`);
     lines.push(`proxy_pass ${base.protocol}//${u.name};`);
     return lines;
-  }
-
-  private routeBody(route: Route): string[] {
-    const missing = new Set<string>();
-    const options = fillEnv(route.handler.options, this.env.release.vars, missing) as JsonObject;
-    if (missing.size > 0) throw new ReleaseError("ENV_VARIABLE_MISSING", `environment ${this.env.name} does not set ${[...missing].map((n) => `$env(${n})`).join(", ")}`);
-    const reason = this.hybridReason(route, options);
-    if (reason) return this.proxyToNode(route, reason);
-    return this.forward(route, options);
   }
 
   private location(group: PathGroup): string {
@@ -191,44 +508,42 @@ class EnvironmentRenderer {
     const accepts = allowed.includes("GET") && !allowed.includes("HEAD") ? [...allowed, "HEAD"] : allowed;
     const allow = allowed.join(", ");
     const bodies = new Map<string, string[]>();
-    for (const [method, route] of group.routes) bodies.set(method, this.routeBody(route));
-    const lines: string[] = [
-      `set $gw_location ${id};`,
-      `add_header X-Request-Id $gw_request_id always;`,
-      `add_header Allow $gw_allow always;`,
+    for (const [method, route] of group.routes) bodies.set(method, this.routeBody(route, id));
+    const preflight = Object.keys(this.shared.preflight[id] ?? {});
+    if (preflight.includes("GET") && !allowed.includes("HEAD")) preflight.push("HEAD");
+    const lines: string[] = [`set $gw_location ${id};`];
+    if (preflight.length > 0) lines.push(`if ($gw_preflight ~* ${regex(`^(${preflight.join("|")})$`)}) {`, "  return 418;", "}");
+    lines.push(
       `if ($request_method !~ ${regex(`^(${accepts.join("|")})$`)}) {`,
       `  set $gw_allow ${literal(allow, "methods")};`,
       `  return 405 ${problemBody(405, "method-not-allowed", "Method Not Allowed", `$request_method is not allowed here; use ${jsonText(allow)}`)};`,
       `}`,
-    ];
+    );
     const distinct = new Set([...bodies.values()].map((b) => b.join("\n")));
     if (distinct.size === 1) {
-      lines.push(...bodies.values().next().value!);
+      lines.unshift(...bodies.values().next().value!.filter((l) => l.startsWith("error_page") || l.startsWith("add_header")));
+      lines.push(...bodies.values().next().value!.filter((l) => !l.startsWith("error_page") && !l.startsWith("add_header")));
     } else {
       // Methods of one path with different handling: each goes to its own named location.
+      lines.unshift(...ERROR_PAGES, "add_header X-Request-Id $gw_request_id always;");
       let code = 460;
-      const named: string[] = [];
       for (const [method, body] of bodies) {
         const name = `@${id}_${method.toLowerCase()}`;
-        lines.push(`error_page ${code} = ${name};`);
+        lines.unshift(`error_page ${code} = ${name};`);
         lines.push(`if ($request_method = ${method}) { return ${code}; }`);
         if (method === "GET" && !bodies.has("HEAD")) lines.push(`if ($request_method = HEAD) { return ${code}; }`);
-        named.push(`location ${name} {\n${indent(["recursive_error_pages on;", "add_header X-Request-Id $gw_request_id always;", ...body], 2)}\n}`);
+        this.named.push(`location ${name} {\n${indent(["recursive_error_pages on;", ...body], 2)}\n}`);
         code++;
       }
-      this.named.push(...named);
     }
-    const head = group.templated
-      ? `location ~ ${regex("^" + group.segs.map((s) => "/" + (/^\{.*\}$/.test(s) ? "[^/]+" : escapeRegex(s))).join("") + "/?$")}`
-      : undefined;
+    lines.splice(lines.findIndex((l) => !l.startsWith("error_page") && !l.startsWith("add_header")), 0, "add_header Allow $gw_allow always;");
+    const head = group.templated ? `location ~ ${regex("^" + group.segs.map((s) => "/" + (/^\{.*\}$/.test(s) ? "[^/]+" : escapeRegex(s))).join("") + "/?$")}` : undefined;
     const body = indent(lines, 2);
     if (head) return `${head} {\n${body}\n}`;
     const exact = "/" + group.segs.join("/");
     const variants = exact === "/" ? ["/"] : [exact, exact + "/"];
     return variants.map((p) => `location = ${p} {\n${body}\n}`).join("\n");
   }
-
-  readonly named: string[] = [];
 
   render(): string {
     const groups = new Map<string, PathGroup>();
@@ -244,9 +559,9 @@ class EnvironmentRenderer {
     const server = [
       `listen ${listenAddress(this.input)};`,
       `server_name ${literal(this.env.host.toLowerCase(), `environment ${this.env.name}: host`)};`,
-      `set $gw_allow "";`,
-      `set $gw_consumer "";`,
+      ...SERVER_SETS,
       `set $gw_body_limit ${this.input.maxBodyBytes ?? DEFAULT_BODY_LIMITS.maxBodyBytes};`,
+      ...ERROR_PAGES,
       ...SERVER_ERRORS,
       ...locations,
       ...this.named,
@@ -259,35 +574,25 @@ class EnvironmentRenderer {
   }
 }
 
-/** The gateway's own answers for what nginx refuses before a route runs, as problem+json. */
+/** Per-request variables every location reads: empty until a route's policy sets them. */
+const SERVER_SETS = ['set $gw_allow "";', 'set $gw_consumer "";', 'set $gw_www "";', 'set $gw_acao "";', 'set $gw_acac "";', 'set $gw_aceh "";', 'set $gw_vary "";', 'set $gw_retry_after "";', 'set $gw_location "";'];
+
+/** The gateway's own answers for what nginx refuses or fails at, as problem+json with the route's CORS headers. */
 const SERVER_ERRORS = [
-  "error_page 400 @gw_400;",
-  "error_page 413 @gw_413;",
-  "error_page 494 =431 @gw_431;",
-  "error_page 502 @gw_502;",
-  "error_page 504 @gw_504;",
-  "location @gw_400 {",
-  "  add_header X-Request-Id $gw_request_id always;",
-  `  return 400 ${problemBody(400, "bad-path", "Bad Request", "The request path is not valid (it climbs above the root or is badly encoded)", "/")};`,
+  ["/__gitway_400", 400, "bad-path", "Bad Request", "The request path is not valid (it climbs above the root or is badly encoded)", "/"],
+  ["@gw_413", 413, "payload-too-large", "Payload Too Large", "The request body is over $gw_body_limit bytes"],
+  ["@gw_429", 429, "too-many-requests", "Too Many Requests", "Too many requests; try again in $gw_retry_after s"],
+  ["/__gitway_431", 431, "headers-too-large", "Request Header Fields Too Large", "The request headers are too large", "/"],
+  ["@gw_502", 502, "upstream-failed", "Bad Gateway", "The upstream could not be reached or failed"],
+  ["@gw_504", 504, "upstream-timeout", "Gateway Timeout", "The upstream did not answer in time"],
+].flatMap(([name, status, type, title, detail, instance]) => [
+  String(name).startsWith("@") ? `location ${name} {` : `location = ${name} {\n  internal;`,
+  ...COMMON_HEADERS.map((h) => "  " + h),
+  ...(status === 413 ? ["  add_header Connection close always;"] : []),
+  ...(status === 429 ? ["  add_header Retry-After $gw_retry_after always;"] : []),
+  `  return ${status} ${problemBody(status as number, type as string, title as string, detail as string, instance as string | undefined)};`,
   "}",
-  "location @gw_413 {",
-  "  add_header X-Request-Id $gw_request_id always;",
-  "  add_header Connection close always;",
-  `  return 413 ${problemBody(413, "payload-too-large", "Payload Too Large", "The request body is over $gw_body_limit bytes")};`,
-  "}",
-  "location @gw_431 {",
-  "  add_header X-Request-Id $gw_request_id always;",
-  `  return 431 ${problemBody(431, "headers-too-large", "Request Header Fields Too Large", "The request headers are too large", "/")};`,
-  "}",
-  "location @gw_502 {",
-  "  add_header X-Request-Id $gw_request_id always;",
-  `  return 502 ${problemBody(502, "upstream-failed", "Bad Gateway", "The upstream could not be reached or failed")};`,
-  "}",
-  "location @gw_504 {",
-  "  add_header X-Request-Id $gw_request_id always;",
-  `  return 504 ${problemBody(504, "upstream-timeout", "Gateway Timeout", "The upstream did not answer in time")};`,
-  "}",
-];
+]).concat(["location @gw_preflight {", "  js_content gitway.preflight;", "}"]);
 
 function indent(lines: string[], n: number): string {
   const pad = " ".repeat(n);
@@ -296,6 +601,12 @@ function indent(lines: string[], n: number): string {
     .split("\n")
     .map((l) => (l ? pad + l : l))
     .join("\n");
+}
+
+function workers(n: number | undefined): string {
+  if (n === undefined) return "auto";
+  if (!Number.isInteger(n) || n < 1) throw new NginxRenderError(`workerProcesses ${n} is not a whole number >= 1`);
+  return String(n);
 }
 
 function listenAddress(input: NginxRenderInput): string {
@@ -313,7 +624,7 @@ function listenAddress(input: NginxRenderInput): string {
  * statuses) for what nginx refuses. Pure: the caller writes the files and reloads nginx.
  */
 export function renderNginx(input: NginxRenderInput): NginxRenderResult {
-  const hybridRoutes: HybridRoute[] = [];
+  const shared: Shared = { keyExtractors: new Map(), preflight: {}, cors: [], hybrid: [] };
   const files: Record<string, string> = {};
   const includes: string[] = [];
   const hosts = new Set<string>();
@@ -323,17 +634,16 @@ export function renderNginx(input: NginxRenderInput): NginxRenderResult {
     if (hosts.has(host)) throw new NginxRenderError(`two environments are served at ${host}`);
     hosts.add(host);
     const file = `environments/e${i}.conf`;
-    files[file] = new EnvironmentRenderer(i, env, input, hybridRoutes).render();
+    files[file] = new EnvironmentRenderer(i, env, input, shared).render();
     includes.push(`include ${file};`);
   });
-  const keyExtractors: KeyExtractor[] = [];
-  const cors: PreflightPolicy[] = [];
-  files["gitway.js"] = njsScript({ keyExtractors, preflight: {}, cors });
+  const keyExtractors = [...shared.keyExtractors.values()];
+  files["gitway.js"] = njsScript({ keyExtractors, preflight: shared.preflight, cors: shared.cors });
   const maxBody = input.maxBodyBytes ?? DEFAULT_BODY_LIMITS.maxBodyBytes;
   files["nginx.conf"] = [
     "# Rendered by Gitway (src/nginx/render.ts); do not edit: the next release overwrites it.",
     `load_module ${input.jsModulePath ?? DEFAULT_JS_MODULE};`,
-    "worker_processes auto;",
+    `worker_processes ${workers(input.workerProcesses)};`,
     "events {",
     "  worker_connections 4096;",
     "}",
@@ -341,6 +651,8 @@ export function renderNginx(input: NginxRenderInput): NginxRenderResult {
     indent(
       [
         "js_import gitway from gitway.js;",
+        // Temporary files under the prefix nginx runs with (-p), not Debian's /var/lib/nginx.
+        ...["client_body", "proxy", "fastcgi", "uwsgi", "scgi"].map((t) => `${t}_temp_path ${t}_temp;`),
         "js_set $gw_path gitway.pathJson;",
         ...keyExtractors.map((k) => `js_set $gw_${k.fn} gitway.${k.fn};`),
         "js_set $gw_basic gitway.basicHash;",
@@ -349,20 +661,30 @@ export function renderNginx(input: NginxRenderInput): NginxRenderResult {
         "access_log off;",
         "uninitialized_variable_warn off;",
         "map_hash_bucket_size 128;",
+        "map_hash_max_size 65536;",
+        "variables_hash_max_size 4096;",
         `client_max_body_size ${maxBody};`,
         "client_header_timeout 10s;",
         "client_body_timeout 30s;",
         "large_client_header_buffers 4 16k;",
         "keepalive_timeout 5s;",
+        "limit_req_status 429;",
+        "limit_req_log_level warn;",
         // `$` cannot be escaped in an nginx string; literals use this variable instead.
         'geo $gw_dollar { default "$"; }',
+        'geo $gw_everyone { default "all"; }',
         // The caller's request id when it is a safe token (as the Node gateway keeps it), else nginx's own.
         'map $http_x_request_id $gw_request_id { "~^[\\w.-]{1,64}$" $http_x_request_id; default $request_id; }',
+        // The method a CORS preflight asks about (an OPTIONS with Origin and Access-Control-Request-Method), else "".
+        'map "$request_method|$http_origin|$http_access_control_request_method" $gw_preflight { "~^OPTIONS\\|.+\\|([^|]+)$" $1; default ""; }',
+        // rateLimitBy "user": the consumer when one authenticated, else the caller's address.
+        'map $gw_consumer $gw_consumer_or_ip { "" "ip:$remote_addr"; default "u:$gw_consumer"; }',
         "server {",
         `  listen ${listenAddress(input)} default_server;`,
         "  server_name _;",
-        "  set $gw_allow \"\";",
+        ...SERVER_SETS.map((l) => "  " + l),
         `  set $gw_body_limit ${maxBody};`,
+        ...ERROR_PAGES.map((l) => "  " + l),
         ...SERVER_ERRORS.map((l) => "  " + l),
         "  location / {",
         ...(input.otherHostsToNode
@@ -377,5 +699,5 @@ export function renderNginx(input: NginxRenderInput): NginxRenderResult {
     "}",
     "",
   ].join("\n");
-  return { files, hybridRoutes };
+  return { files, hybridRoutes: shared.hybrid };
 }
