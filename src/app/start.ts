@@ -22,7 +22,7 @@ import { MAX_WEBHOOK_BYTES, readWebhookBody } from "../github/webhook-body.js";
 import { createGitHubConnect, type GitHubConnection } from "./github-connect.js";
 import { readiness } from "./health.js";
 import { nginxConfigDir, nginxKinds, startNginxEngine, withNginxPreflight } from "./nginx-engine.js";
-import type { NginxAgent } from "../nginx/index.js";
+import { CLIENT_ADDRESS_HEADER, type NginxAgent } from "../nginx/index.js";
 
 export interface StartOptions {
   /** Tests give an Octokit with fast retries; production uses Probot's own. */
@@ -127,7 +127,8 @@ export async function buildGateway(settings: AppSettings, log: Log): Promise<{ g
   const limits = await rateLimitStore(settings.redisUrl);
   const revokedKeys = new Set<string>();
   const services: GatewayServices = { upstreams, rateLimitStore: limits, log, maxBodyBytes: settings.maxBodyBytes, bodyTimeoutMs: 30_000, revokedKeys, egress: { allow, ownPorts } };
-  const gateway = new GatewayServer({ baseDomain: settings.baseDomain, log });
+  // Behind nginx the Node gateway listens on loopback only and takes the caller's address from nginx.
+  const gateway = new GatewayServer({ baseDomain: settings.baseDomain, log, ...(settings.gatewayEngine === "nginx" ? { clientAddressHeader: CLIENT_ADDRESS_HEADER } : {}) });
   // Pools of upstreams no request used for 5 minutes are closed.
   const idle = setInterval(() => upstreams.closeIdle(5 * 60_000), 60_000);
   idle.unref();

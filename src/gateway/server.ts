@@ -1,5 +1,5 @@
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from "node:http";
-import type { AddressInfo } from "node:net";
+import { isIP, type AddressInfo } from "node:net";
 import { isProblem, type RequestContext } from "./context.js";
 import { baseDomain, labelOfHost, type BaseDomain } from "./host-names.js";
 import { normalizePath } from "./path-match.js";
@@ -33,7 +33,14 @@ export interface GatewayServerOptions {
   maxHeaderBytes?: number;
   accessLog?: (entry: AccessLogEntry) => void;
   log?: (level: "info" | "warn" | "error", message: string) => void;
+  /**
+   * Behind nginx (GATEWAY_ENGINE=nginx) the caller's address arrives in this header: believed only
+   * from a loopback peer (the server then listens on loopback alone, and nginx always sets it).
+   */
+  clientAddressHeader?: string;
 }
+
+const LOOPBACK = new Set(["127.0.0.1", "::1", "::ffff:127.0.0.1"]);
 
 interface Slot {
   release: Release;
@@ -44,6 +51,15 @@ const PREFIX = `${process.pid.toString(36)}-${Date.now().toString(36)}`;
 
 /** One HTTP server for many environments, chosen by host name; releases swap atomically. */
 export class GatewayServer {
+  /** The caller's address: the peer's, or what the nginx in front says when the peer is loopback. */
+  private clientAddress(req: IncomingMessage): string {
+    const peer = req.socket.remoteAddress ?? "";
+    const header = this.options.clientAddressHeader;
+    if (!header || !LOOPBACK.has(peer)) return peer;
+    const said = req.headers[header];
+    return typeof said === "string" && isIP(said) !== 0 ? said : peer;
+  }
+
   private readonly environments = new Map<string, Slot>();
   private readonly base: BaseDomain;
   readonly server: Server;
@@ -179,7 +195,7 @@ export class GatewayServer {
       path,
       search,
       params: found.match.params,
-      ip: req.socket.remoteAddress ?? "",
+      ip: this.clientAddress(req),
       consumer: undefined,
       upstreamHeaders: {},
       responseHeaders: {},

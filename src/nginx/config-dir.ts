@@ -1,9 +1,9 @@
-import { existsSync, mkdirSync, readdirSync, readlinkSync, renameSync, rmSync, symlinkSync, writeFileSync } from "node:fs";
+import { chmodSync, existsSync, mkdirSync, readdirSync, readlinkSync, renameSync, rmSync, symlinkSync, writeFileSync } from "node:fs";
 import { dirname, join, relative, resolve, sep } from "node:path";
 
 /**
  * The agent's folder, nginx's prefix: `gen/<n>/` holds one whole rendered configuration, `current`
- * is a symlink to the generation nginx runs, `logs/` and `temp/` are nginx's own. A generation is
+ * is a symlink to the generation nginx runs, `logs/` and the `*_temp` folders are nginx's own. A generation is
  * written into a temporary folder and renamed whole, and `current` is replaced by renaming a new
  * symlink over it: nginx (or a reload) never reads a half-written set of files.
  */
@@ -13,9 +13,12 @@ export class ConfigDir {
 
   constructor(root: string) {
     this.root = resolve(root);
-    mkdirSync(join(this.root, "gen"), { recursive: true });
-    mkdirSync(join(this.root, "logs"), { recursive: true });
-    mkdirSync(join(this.root, "temp"), { recursive: true });
+    mkdirSync(join(this.root, "gen"), { recursive: true, mode: 0o700 });
+    mkdirSync(join(this.root, "logs"), { recursive: true, mode: 0o700 });
+    // nginx's workers (another user when nginx starts as root) reach their temporary folders under
+    // the prefix, but may not list it; the rendered files (key and password hashes) only the agent's user reads.
+    chmodSync(this.root, 0o711);
+    chmodSync(join(this.root, "gen"), 0o700);
     this.seq = Math.max(0, ...readdirSync(join(this.root, "gen")).map((n) => (/^\d+$/.test(n) ? Number(n) : 0)));
   }
 
@@ -37,8 +40,8 @@ export class ConfigDir {
       const path = resolve(tmp, file);
       // A renderer bug must not write outside the generation's folder.
       if (!path.startsWith(tmp + sep)) throw new Error(`rendered file name ${JSON.stringify(file)} leaves the configuration folder`);
-      mkdirSync(dirname(path), { recursive: true });
-      writeFileSync(path, text);
+      mkdirSync(dirname(path), { recursive: true, mode: 0o700 });
+      writeFileSync(path, text, { mode: 0o600 });
     }
     if (!existsSync(tmp)) mkdirSync(tmp, { recursive: true });
     renameSync(tmp, join(this.root, "gen", name));

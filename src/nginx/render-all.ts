@@ -12,6 +12,9 @@ export interface EngineLayout {
   jsModulePath?: string;
 }
 
+/** The header nginx tells the Node gateway behind it the caller's address in (the Node gateway believes it from loopback only). */
+export const CLIENT_ADDRESS_HEADER = "x-gitway-client-address";
+
 /** The host name nginx serves an environment at (nginx matches server_name without the port). */
 export function environmentHost(label: string, baseDomain: string): string {
   return `${label}.${baseDomain.toLowerCase().replace(/:\d+$/, "")}`;
@@ -25,6 +28,7 @@ export function renderAllWith(layout: EngineLayout): RenderAll {
       nodeGatewayUrl: layout.nodeGatewayUrl,
       listen: layout.listen,
       otherHostsToNode: true,
+      clientAddressHeader: CLIENT_ADDRESS_HEADER,
       ...(layout.maxBodyBytes !== undefined ? { maxBodyBytes: layout.maxBodyBytes } : {}),
       ...(layout.jsModulePath !== undefined ? { jsModulePath: layout.jsModulePath } : {}),
     });

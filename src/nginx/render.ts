@@ -38,6 +38,12 @@ export interface NginxRenderInput {
    * gateway, which answers them or says no environment is there; without it nginx answers 404.
    */
   otherHostsToNode?: boolean;
+  /**
+   * The Node gateway behind takes the caller's address from this header (GatewayServerOptions
+   * clientAddressHeader), which nginx sets on every request it hands over: a route left to Node may
+   * then judge the caller's address (rate limit by address, IP restriction).
+   */
+  clientAddressHeader?: string;
   /** The njs module to load; Debian's path by default. */
   jsModulePath?: string;
   /** The gateway's body cap (GatewayServices.maxBodyBytes); DEFAULT_BODY_LIMITS when absent. */
@@ -425,6 +431,7 @@ class EnvironmentRenderer {
       // The Node gateway picks the environment by Host, and keeps the request id nginx chose.
       `proxy_set_header Host $http_host;`,
       `proxy_set_header X-Request-Id $gw_request_id;`,
+      ...(this.input.clientAddressHeader ? [`proxy_set_header ${this.input.clientAddressHeader} $remote_addr;`] : []),
       `proxy_pass ${node.protocol}//${node.host};`,
     ];
   }
@@ -442,7 +449,7 @@ class EnvironmentRenderer {
         const p = this.policies.get(n);
         return p?.policyType === "ip-restriction-inbound" || (p?.policyType === "rate-limit-inbound" && p.options.rateLimitBy !== "all");
       });
-      if (byAddress) throw new NginxRenderError(`${route.id} in environment ${this.env.name} needs the Node gateway (${reason}) and its policy ${byAddress} judges the caller's address, which the Node gateway behind nginx would see as nginx's: serve this environment with the Node engine`);
+      if (byAddress && !this.input.clientAddressHeader) throw new NginxRenderError(`${route.id} in environment ${this.env.name} needs the Node gateway (${reason}) and its policy ${byAddress} judges the caller's address, which the Node gateway behind nginx would see as nginx's: serve this environment with the Node engine`);
       return this.proxyToNode(route, reason);
     }
     const cors = this.corsOf(route.corsPolicy);
@@ -688,7 +695,7 @@ export function renderNginx(input: NginxRenderInput): NginxRenderResult {
         ...SERVER_ERRORS.map((l) => "  " + l),
         "  location / {",
         ...(input.otherHostsToNode
-          ? ["    proxy_http_version 1.1;", '    proxy_set_header Connection "";', "    proxy_set_header Host $http_host;", "    proxy_set_header X-Request-Id $gw_request_id;", `    proxy_pass ${new URL(input.nodeGatewayUrl).protocol}//${new URL(input.nodeGatewayUrl).host};`]
+          ? ["    proxy_http_version 1.1;", '    proxy_set_header Connection "";', "    proxy_set_header Host $http_host;", "    proxy_set_header X-Request-Id $gw_request_id;", ...(input.clientAddressHeader ? [`    proxy_set_header ${input.clientAddressHeader} $remote_addr;`] : []), `    proxy_pass ${new URL(input.nodeGatewayUrl).protocol}//${new URL(input.nodeGatewayUrl).host};`]
           : ["    add_header X-Request-Id $gw_request_id always;", `    return 404 ${problemBody(404, "environment-not-found", "Not Found", "No environment is served at this host name", "/")};`]),
         "  }",
         "}",

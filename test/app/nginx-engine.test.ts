@@ -70,6 +70,16 @@ describe("GATEWAY_ENGINE=nginx with the bundled example", () => {
     expect(Date.now() - began).toBeLessThan(2_000);
   });
 
+  it("passes a body too big for nginx's memory buffer to the Node gateway whole, through its temporary files under the prefix", async () => {
+    const { key } = await app.operations.createKey("production", "big-body", "test");
+    const big = { method: "POST", headers: { authorization: `Bearer ${key}`, "content-type": "application/json" }, body: JSON.stringify({ productId: "p-200", quantity: 1, note: "x".repeat(100_000) }) };
+    await within(2_000, async () => (await call("production", "/v1/orders", big)).status !== 401);
+    // The Node gateway read and parsed the whole body: its validation refuses the extra property.
+    const answer = await call("production", "/v1/orders", big);
+    expect(answer.status).toBe(400);
+    expect(JSON.parse(answer.body)).toMatchObject({ type: "https://gitway.dev/problems/request-validation-failed", detail: expect.stringContaining("additional properties") });
+  });
+
   it("refuses a release nginx cannot load with nginx's own message, and production keeps serving the last good one", async () => {
     const before = (await app.operations.environment("production")).desiredRelease;
     const files = { ...(await productionFiles()) };
