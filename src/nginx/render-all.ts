@@ -15,6 +15,11 @@ export interface EngineLayout {
 /** The header nginx tells the Node gateway behind it the caller's address in (the Node gateway believes it from loopback only). */
 export const CLIENT_ADDRESS_HEADER = "x-gitway-client-address";
 
+function isLoopback(url: string): boolean {
+  const host = new URL(url).hostname;
+  return host === "localhost" || host === "[::1]" || /^127\.\d+\.\d+\.\d+$/.test(host);
+}
+
 /** The host name nginx serves an environment at (nginx matches server_name without the port). */
 export function environmentHost(label: string, baseDomain: string): string {
   return `${label}.${baseDomain.toLowerCase().replace(/:\d+$/, "")}`;
@@ -28,7 +33,9 @@ export function renderAllWith(layout: EngineLayout): RenderAll {
       nodeGatewayUrl: layout.nodeGatewayUrl,
       listen: layout.listen,
       otherHostsToNode: true,
-      clientAddressHeader: CLIENT_ADDRESS_HEADER,
+      // Only a Node gateway on this host believes the header (from a loopback peer); a remote one
+      // would judge nginx's address, so the renderer then refuses routes that judge the caller's.
+      ...(isLoopback(layout.nodeGatewayUrl) ? { clientAddressHeader: CLIENT_ADDRESS_HEADER } : {}),
       ...(layout.maxBodyBytes !== undefined ? { maxBodyBytes: layout.maxBodyBytes } : {}),
       ...(layout.jsModulePath !== undefined ? { jsModulePath: layout.jsModulePath } : {}),
     });

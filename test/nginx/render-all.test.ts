@@ -33,3 +33,10 @@ describe("what the agent renders", () => {
     expect(fallback).not.toContain("environment-not-found");
   });
 });
+
+describe("an agent whose Node gateway is on another host", () => {
+  it("refuses a route it would hand over when a policy there judges the caller's address: that Node gateway would judge nginx's", () => {
+    const render = renderAllWith({ listen: { port: 8787 }, nodeGatewayUrl: "http://10.0.0.5:8788", baseDomain: "gitway.example.com" });
+    expect(() => render([validatedAndLimited()])).toThrow(/judges the caller's address/);
+  });
+});
