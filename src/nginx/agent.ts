@@ -221,6 +221,8 @@ export class NginxAgent {
     this.o.dir.activate(generation);
     await this.o.control.apply();
     this.lastFiles = text;
+    const hybrid = rendered.hybridRoutes.map((h) => `${h.environment} ${h.route} (${h.reason})`);
+    if (JSON.stringify(hybrid) !== JSON.stringify(this.hybrid.map((h) => `${h.environment} ${h.route} (${h.reason})`)) && hybrid.length > 0) this.o.log("info", `nginx agent: ${hybrid.length} route(s) go to the Node gateway behind nginx: ${hybrid.slice(0, 20).join("; ")}${hybrid.length > 20 ? "; ..." : ""}`);
     this.hybrid = rendered.hybridRoutes;
     this.o.log("info", `nginx agent: serving ${envs.size} environment(s) from ${generation}`);
     return undefined;
