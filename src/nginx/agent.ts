@@ -60,10 +60,17 @@ export class NginxAgent {
   private closed = false;
   private listener: pg.Client | undefined;
   private poller: NodeJS.Timeout | undefined;
-  private fingerprint = "";
-  /** Syncs run one at a time; requests made meanwhile collapse into one more. */
+  /** What the store says should be served (kept between syncs: a notification re-reads its label alone). */
+  private wanted = new Map<string, AgentEnvironment>();
+  private unreadable = new Map<string, { releaseHash: string; error: string }>();
+  /** A release's files never change: each hash is parsed once. */
+  private configs = new Map<string, GatewayConfig | undefined>();
+  /** Per label, its deployed release and status, and the keys table's count and last id, as last read (polling compares them). */
+  private prints = new Map<string, string>();
+  private keysPrint = "";
+  /** Syncs run one at a time; labels asked for meanwhile collect into the next one ("all": everything). */
   private running: Promise<void> | undefined;
-  private again = false;
+  private pending: Set<string> | "all" = new Set();
 
   constructor(private readonly o: NginxAgentOptions) {}
 
@@ -87,23 +94,28 @@ export class NginxAgent {
     return this.hybrid;
   }
 
-  /** Re-reads the store and brings nginx in step (also what a notification or a poll does). */
-  sync(): Promise<void> {
-    if (this.running) {
-      this.again = true;
-      return this.running;
-    }
+  /** Re-reads the store (every environment, or these labels) and brings nginx in step: what a notification or a poll does. */
+  sync(labels?: Iterable<string>): Promise<void> {
+    if (labels === undefined) this.pending = "all";
+    else if (this.pending !== "all") for (const l of labels) this.pending.add(l);
+    if (this.running) return this.running.then(() => (this.pendingWork() ? this.sync([]) : undefined));
     this.running = (async () => {
       try {
-        do {
-          this.again = false;
+        while (this.pendingWork() && !this.closed) {
+          const todo = this.pending;
+          this.pending = new Set();
+          await this.refresh(todo);
           await this.syncOnce();
-        } while (this.again && !this.closed);
+        }
       } finally {
         this.running = undefined;
       }
     })();
     return this.running;
+  }
+
+  private pendingWork(): boolean {
+    return this.pending === "all" || this.pending.size > 0;
   }
 
   async close(): Promise<void> {
@@ -115,30 +127,55 @@ export class NginxAgent {
     await forgetEngine(this.o.store.db, this.o.instanceId).catch(() => {});
   }
 
+  /** Each label's deployed release and status, and the keys' count and last id: what polling compares. */
+  private async readPrints(): Promise<{ prints: Map<string, string>; keys: string }> {
+    const rows = rowsOf<{ host_name: string; p: string }>(await this.o.store.db.execute(sql`SELECT host_name, coalesce(deployed_release_id::text, '-') || ':' || status AS p FROM environments`));
+    const [keys] = rowsOf<{ k: string }>(await this.o.store.db.execute(sql`SELECT count(*) || ':' || coalesce(max(id), 0) AS k FROM api_keys`));
+    return { prints: new Map(rows.map((r) => [r.host_name, r.p])), keys: keys?.k ?? "" };
+  }
+
   private async poll(): Promise<void> {
     if (this.closed) return;
     try {
-      const rows = rowsOf<{ f: string | null }>(await this.o.store.db.execute(sql`SELECT string_agg(host_name || ':' || coalesce(deployed_release_id::text, '-') || ':' || status, ',' ORDER BY id) || '|' || (SELECT count(*) || ':' || coalesce(max(id), 0) FROM api_keys) AS f FROM environments`));
-      const f = rows[0]?.f ?? "";
-      if (f !== this.fingerprint) await this.sync();
+      const { prints, keys } = await this.readPrints();
+      // A key created or revoked may touch any environment (previews inherit keys): everything is re-read.
+      if (keys !== this.keysPrint) return await this.sync();
+      const changed = [...new Set([...prints.keys(), ...this.prints.keys()])].filter((label) => prints.get(label) !== this.prints.get(label));
+      if (changed.length > 0) await this.sync(changed);
     } catch (e) {
       this.o.log("warn", `nginx agent: polling the store failed: ${(e as Error).message}`);
     }
   }
 
-  /** What the store says should be served, of the kinds this engine serves. */
-  private async desired(): Promise<{ environments: Map<string, AgentEnvironment>; unreadable: Map<string, { releaseHash: string; error: string }> }> {
+  /** Re-reads from the store what should be served: every environment, or the labels given. */
+  private async refresh(todo: Set<string> | "all"): Promise<void> {
     const { records } = this.o;
-    const environments = new Map<string, AgentEnvironment>();
-    const unreadable = new Map<string, { releaseHash: string; error: string }>();
-    const before = rowsOf<{ f: string | null }>(await this.o.store.db.execute(sql`SELECT string_agg(host_name || ':' || coalesce(deployed_release_id::text, '-') || ':' || status, ',' ORDER BY id) || '|' || (SELECT count(*) || ':' || coalesce(max(id), 0) FROM api_keys) AS f FROM environments`));
-    this.fingerprint = before[0]?.f ?? "";
+    const { prints, keys } = await this.readPrints();
+    let rows: Awaited<ReturnType<StoreRecords["servingReleases"]>>;
+    if (todo === "all") {
+      this.prints = prints;
+      this.keysPrint = keys;
+      this.wanted.clear();
+      this.unreadable.clear();
+      rows = await records.servingReleases();
+    } else {
+      rows = [];
+      for (const label of todo) {
+        const p = prints.get(label);
+        if (p === undefined) this.prints.delete(label);
+        else this.prints.set(label, p);
+        this.wanted.delete(label);
+        this.unreadable.delete(label);
+        rows.push(...(await records.servingReleases(label)));
+      }
+    }
     const inherits = new Map<number, string | undefined>();
-    for (const r of await records.servingReleases()) {
+    for (const r of rows) {
       if (!this.o.kinds.has(r.kind)) continue;
-      const { config } = readConfig(new Map(Object.entries(r.files)));
+      if (!this.configs.has(r.hash)) this.configs.set(r.hash, readConfig(new Map(Object.entries(r.files))).config);
+      const config = this.configs.get(r.hash);
       if (!config) {
-        unreadable.set(r.label, { releaseHash: r.hash, error: "its stored config no longer reads" });
+        this.unreadable.set(r.label, { releaseHash: r.hash, error: "its stored config no longer reads" });
         continue;
       }
       // A preview gets the values of the environment production's settings name, as the Node gateway does.
@@ -153,13 +190,15 @@ export class NginxAgent {
         if (name) inherit = { repositoryId: r.repositoryId, name };
       }
       const values = await records.values(r.environmentId, inherit);
-      environments.set(r.label, { label: r.label, kind: r.kind, releaseHash: r.hash, config, values: r.fork ? withoutSecrets(values) : values });
+      this.wanted.set(r.label, { label: r.label, kind: r.kind, releaseHash: r.hash, config, values: r.fork ? withoutSecrets(values) : values });
     }
-    return { environments, unreadable };
+    const live = new Set([...this.wanted.values()].map((e) => e.releaseHash));
+    for (const hash of this.configs.keys()) if (!live.has(hash)) this.configs.delete(hash);
   }
 
   private async syncOnce(): Promise<void> {
-    const { environments: wanted, unreadable } = await this.desired();
+    const wanted = new Map(this.wanted);
+    const unreadable = this.unreadable;
     // Environments whose release (or values and keys) differ from what nginx serves.
     const changed = [...wanted.values()].filter((e) => {
       const g = this.good.get(e.label);
@@ -253,7 +292,8 @@ export class NginxAgent {
     };
     client.on("error", (e) => onLost(e.message));
     client.on("end", () => onLost("connection ended"));
-    client.on("notification", () => void this.sync().catch((e: unknown) => this.o.log("warn", `nginx agent: sync failed: ${(e as Error).message}`)));
+    // A release changed: its label alone is re-read; a key revoked: everything (previews inherit keys).
+    client.on("notification", (n) => void this.sync(n.channel === "gitway_release" && n.payload ? [n.payload] : undefined).catch((e: unknown) => this.o.log("warn", `nginx agent: sync failed: ${(e as Error).message}`)));
     try {
       await client.connect();
       await client.query("LISTEN gitway_release");

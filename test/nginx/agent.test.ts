@@ -24,7 +24,7 @@ const tinyRenderer =
         "events { worker_connections 64; }",
         "http {",
         "  access_log off;",
-        "  client_body_temp_path temp/body; proxy_temp_path temp/proxy; fastcgi_temp_path temp/fastcgi; uwsgi_temp_path temp/uwsgi; scgi_temp_path temp/scgi;",
+        "  client_body_temp_path client_body_temp; proxy_temp_path proxy_temp; fastcgi_temp_path fastcgi_temp; uwsgi_temp_path uwsgi_temp; scgi_temp_path scgi_temp;",
         "  include servers/*.conf;",
         `  server { listen 127.0.0.1:${port} default_server; return 404; }`,
         "}",
