@@ -110,7 +110,7 @@ const AUTH = { authorization: "Bearer bench-key", origin: "https://app.example" 
 ensureTool("nginx", "nginx");
 ensureTool("wrk", "wrk");
 startNginx("upstream", `server { listen 127.0.0.1:${PORTS.upstream}; location / { default_type application/json; return 200 '${JSON_1K}'; } }`);
-startNginx("proxy", `upstream up { server 127.0.0.1:${PORTS.upstream}; keepalive 64; } server { listen 127.0.0.1:${PORTS.nginx}; location / { proxy_pass http://up; proxy_http_version 1.1; proxy_set_header Connection ""; } }`);
+const plainProxy = startNginx("proxy", `upstream up { server 127.0.0.1:${PORTS.upstream}; keepalive 64; } server { listen 127.0.0.1:${PORTS.nginx}; location / { proxy_pass http://up; proxy_http_version 1.1; proxy_set_header Connection ""; } }`);
 await waitFor(`http://127.0.0.1:${PORTS.upstream}/api/v1/orders`);
 await waitFor(`http://127.0.0.1:${PORTS.nginx}/api/v1/orders`);
 
@@ -140,9 +140,32 @@ for (const [path, content] of Object.entries(engineRender.files)) {
   mkdirSync(dirname(join(engineDir, path)), { recursive: true });
   writeFileSync(join(engineDir, path), content);
 }
-children.push(spawn("nginx", ["-p", engineDir, "-c", "nginx.conf", "-e", join(engineDir, "error.log"), "-g", `daemon off; pid ${join(engineDir, "nginx.pid")}; user root;`], { stdio: "ignore" }));
+const engine = spawn("nginx", ["-p", engineDir, "-c", "nginx.conf", "-e", join(engineDir, "error.log"), "-g", `daemon off; pid ${join(engineDir, "nginx.pid")}; user root;`], { stdio: "ignore" });
+children.push(engine);
 await waitFor(target(PORTS.engine));
 measure("gitway nginx engine (seed)", target(PORTS.engine), { ...AUTH, Host: ENGINE_HOST });
+
+/**
+ * CPU time nginx's worker spends per request (user + system, from /proc), beside throughput: on a
+ * shared machine throughput swings with the neighbours' load, the work per request much less.
+ */
+function workerCpuPerRequest(master: ChildProcess, url: string, headers: Record<string, string>): number {
+  const ticks = () =>
+    execFileSync("ps", ["--ppid", String(master.pid), "-o", "pid="], { encoding: "utf8" })
+      .trim()
+      .split(/\s+/)
+      .reduce((sum, pid) => {
+        const f = readFileSync(`/proc/${pid}/stat`, "utf8").split(") ")[1]!.split(" ");
+        return sum + Number(f[11]) + Number(f[12]);
+      }, 0);
+  const before = ticks();
+  const out = execFileSync("wrk", ["-t1", `-c${CONNECTIONS}`, `-d${DURATION}`, ...Object.entries(headers).flatMap(([k, v]) => ["-H", `${k}: ${v}`]), url], { encoding: "utf8", timeout: 120_000 });
+  const requests = Number(/(\d+) requests in/.exec(out)?.[1] ?? NaN);
+  // A clock tick is 10 ms (USER_HZ 100 on Linux).
+  return ((ticks() - before) * 10_000) / requests;
+}
+const cpuPlain = median(Array.from({ length: RUNS }, () => workerCpuPerRequest(plainProxy, target(PORTS.nginx), {})));
+const cpuEngine = median(Array.from({ length: RUNS }, () => workerCpuPerRequest(engine, target(PORTS.engine), { ...AUTH, Host: ENGINE_HOST })));
 
 // Rendering 1,000 environments (the agent times nginx's reload of them).
 const renderTimes: number[] = [];
@@ -270,6 +293,7 @@ console.log(`- policies (api-key + rate-limit + CORS) cost: ${((1 - seedRps / fw
 console.log(`- gateway with the three policies: ${(seedRps / nginx).toFixed(2)}x nginx (target >= 0.5x)`);
 const engineRps = results["gitway nginx engine (seed)"]!.rps;
 console.log(`- nginx engine with the three policies: ${(engineRps / nginx).toFixed(2)}x plain nginx (target >= 0.8x), ${(engineRps / seedRps).toFixed(2)}x the Node gateway (target >= 1.6x)`);
+console.log(`- nginx worker CPU per request: plain proxy ${cpuPlain.toFixed(1)} us, nginx engine with the three policies ${cpuEngine.toFixed(1)} us (${(cpuPlain / cpuEngine).toFixed(2)}x the plain proxy's work rate)`);
 console.log(`- 1,000 environments rendered to nginx: median ${median(renderTimes).toFixed(0)} ms, ${(renderedBytes / 2 ** 20).toFixed(1)} MiB of files`);
 console.log(`- 100 routes vs 1 route: ${((1 - results["gitway seed-100-routes"]!.rps / seedRps) * 100).toFixed(1)}% slower (target <= 5%)`);
 console.log(`- gateway with the three policies vs the bare Node proxy in this run: ${(seedRps / results[BARE]!.rps).toFixed(2)}x (target >= 0.9x)`);

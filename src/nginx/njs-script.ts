@@ -27,9 +27,6 @@ export interface PreflightPolicy {
 
 export interface NjsInput {
   keyExtractors: KeyExtractor[];
-  /** Per location id, per (upper-case) method: the index of its CORS policy in `cors`. */
-  preflight: Record<string, Record<string, number>>;
-  cors: PreflightPolicy[];
 }
 
 const COMMON = String.raw`
@@ -74,16 +71,6 @@ function sha(s) {
   return crypto.createHash('sha256').update(s).digest('hex');
 }
 
-/* "-" when no key is presented, else the key's SHA-256: the map of an environment's key hashes
-   names the consumer. */
-function keyHash(r, header, scheme) {
-  var v = r.headersIn[header];
-  if (v === undefined) return '-';
-  var prefix = scheme === '' ? '' : scheme.toLowerCase() + ' ';
-  if (v.toLowerCase().slice(0, prefix.length) !== prefix) return '-';
-  var key = v.slice(prefix.length).trim();
-  return key === '' ? '-' : sha(key);
-}
 
 /* "-" without Basic credentials, else the hash of "user:password" the rendered map looks up. */
 function basicHash(r) {
@@ -118,8 +105,8 @@ function allows(c, origin) {
 function preflight(r) {
   var wanted = (r.headersIn['Access-Control-Request-Method'] || '').toUpperCase();
   var origin = r.headersIn.Origin;
-  var at = PREFLIGHT[r.variables.gw_location] || {};
-  var c = CORS[at[wanted]];
+  /* The location puts its table (method -> CORS policy) in $gw_cors_table before it hands over. */
+  var c = JSON.parse(r.variables.gw_cors_table || '{}')[wanted];
   if (c === undefined || origin === undefined) return problem(r, 404, 'route-not-found', 'Not Found', 'No route matches ' + r.method + ' ' + JSON.parse('"' + pathJson(r) + '"'));
   if (!allows(c, origin) || (c.methods !== '*' && c.methods.indexOf(wanted) === -1)) return problem(r, 403, 'cors-not-allowed', 'Forbidden', "This origin or method is not allowed by the route's CORS policy");
   var h = r.headersOut;
@@ -136,14 +123,29 @@ function preflight(r) {
 }
 `;
 
-/** The module's text: the shared functions, the CORS tables and one key reader per api-key header/scheme. */
+/**
+ * One key reader per api-key header and scheme, specialised (no per-request arguments or string
+ * building): it runs on every request of an api-key route. "-" when no key is presented, else the
+ * key's SHA-256, which the environment's map of key hashes turns into a consumer.
+ */
+function keyReader(k: KeyExtractor): string {
+  const prefix = k.scheme === "" ? "" : k.scheme.toLowerCase() + " ";
+  return [
+    `function ${k.fn}(r) {`,
+    `  var v = r.headersIn[${JSON.stringify(k.header)}];`,
+    prefix ? `  if (v === undefined || v.slice(0, ${prefix.length}).toLowerCase() !== ${JSON.stringify(prefix)}) return '-';` : `  if (v === undefined) return '-';`,
+    `  var key = v.slice(${prefix.length}).trim();`,
+    `  return key === '' ? '-' : crypto.createHash('sha256').update(key).digest('hex');`,
+    `}`,
+  ].join("\n");
+}
+
+/** The module's text: the shared functions and one key reader per api-key header/scheme. */
 export function njsScript(input: NjsInput): string {
-  const readers = input.keyExtractors.map((k) => `function ${k.fn}(r) { return keyHash(r, ${JSON.stringify(k.header)}, ${JSON.stringify(k.scheme)}); }`);
+  const readers = input.keyExtractors.map(keyReader);
   const exported = ["pathJson", "basicHash", "preflight", ...input.keyExtractors.map((k) => k.fn)];
   return [
     "/* Rendered by Gitway (src/nginx/njs-script.ts); do not edit: the next release overwrites it. */",
-    `var PREFLIGHT = ${JSON.stringify(input.preflight)};`,
-    `var CORS = ${JSON.stringify(input.cors)};`,
     COMMON,
     ...readers,
     `export default { ${exported.join(", ")} };`,

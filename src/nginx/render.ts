@@ -76,8 +76,8 @@ function problemBody(status: number, type: string, title: string, detail: string
 /** The segment-by-segment order of src/gateway/path-match.ts: static segments before parameters. */
 function matchOrder(a: string[], b: string[]): number {
   for (let i = 0; i < Math.min(a.length, b.length); i++) {
-    const pa = /^\{.*\}$/.test(a[i]!) ? 1 : 0;
-    const pb = /^\{.*\}$/.test(b[i]!) ? 1 : 0;
+    const pa = PARAM.test(a[i]!) ? 1 : 0;
+    const pb = PARAM.test(b[i]!) ? 1 : 0;
     if (pa !== pb) return pa - pb;
   }
   return a.length - b.length;
@@ -88,8 +88,11 @@ function segments(template: string): string[] {
   return trimmed.split("/").slice(1);
 }
 
+/** A whole-segment path parameter, as src/gateway/path-match.ts reads one. */
+const PARAM = /^\{[^}]+\}$/;
+
 /** Path characters that mean the same thing decoded (nginx's $uri) and encoded (the Node gateway's path). */
-const PLAIN_SEGMENT = /^[A-Za-z0-9._~-]*$/;
+const PLAIN_SEGMENT = /^[A-Za-z0-9._~!$&'()*+,;=:@-]*$/;
 
 interface PathGroup {
   template: string;
@@ -415,26 +418,17 @@ class EnvironmentRenderer {
     }
     if (base.protocol !== "http:" && base.protocol !== "https:") return "the baseUrl is not http(s)";
     if (!/^[A-Za-z0-9._~!$&'()*+,;=:@%/-]*$/.test(base.pathname)) return "the baseUrl path has characters nginx cannot write";
-    if (!segments(route.operation.path).every((s) => /^\{[^}]+\}$/.test(s) || PLAIN_SEGMENT.test(s))) return "the path has characters nginx decodes before matching";
     return undefined;
   }
 
   private proxyToNode(route: Route, reason: string): string[] {
     this.shared.hybrid.push({ environment: this.env.name, route: route.id, reason });
-    const node = new URL(this.input.nodeGatewayUrl);
-    return [
-      ...ERROR_PAGES.filter((e) => !/ (413|429|502|504) /.test(e)),
-      ...COMMON_HEADERS.slice(0, 1),
-      "proxy_hide_header X-Request-Id;",
-      `proxy_http_version 1.1;`,
-      `proxy_set_header Connection "";`,
-      // The Node gateway picks the environment by Host, and keeps the request id nginx chose.
-      `proxy_set_header Host $http_host;`,
-      `proxy_set_header X-Request-Id $gw_request_id;`,
-      ...(this.input.clientAddressHeader ? [`proxy_set_header ${this.input.clientAddressHeader} $remote_addr;`] : []),
-      `proxy_pass ${node.protocol}//${node.host};`,
-    ];
+    if (route.corsPolicy !== "none") this.nodePreflight.add(route.operation.method.toUpperCase());
+    return nodeProxy(this.input.nodeGatewayUrl, this.input.clientAddressHeader);
   }
+
+  /** Methods of the location being rendered whose route, left to the Node gateway, has a CORS policy: their preflights go there too. */
+  private nodePreflight = new Set<string>();
 
   private routeBody(route: Route, location: string): string[] {
     const missing = new Set<string>();
@@ -515,11 +509,22 @@ class EnvironmentRenderer {
     const accepts = allowed.includes("GET") && !allowed.includes("HEAD") ? [...allowed, "HEAD"] : allowed;
     const allow = allowed.join(", ");
     const bodies = new Map<string, string[]>();
+    this.nodePreflight = new Set();
     for (const [method, route] of group.routes) bodies.set(method, this.routeBody(route, id));
     const preflight = Object.keys(this.shared.preflight[id] ?? {});
     if (preflight.includes("GET") && !allowed.includes("HEAD")) preflight.push("HEAD");
-    const lines: string[] = [`set $gw_location ${id};`];
-    if (preflight.length > 0) lines.push(`if ($gw_preflight ~* ${regex(`^(${preflight.join("|")})$`)}) {`, "  return 418;", "}");
+    const lines: string[] = [];
+    if (this.nodePreflight.size > 0) {
+      const methods = [...this.nodePreflight];
+      if (methods.includes("GET") && !allowed.includes("HEAD")) methods.push("HEAD");
+      lines.push("error_page 419 = @gw_node;", `if ($gw_preflight ~* ${regex(`^(${methods.join("|")})$`)}) {`, "  return 419;", "}");
+    }
+    if (preflight.length > 0) {
+      // The preflight's table travels in a variable set only on a preflight, so ordinary requests carry none of it.
+      const table = Object.fromEntries(Object.entries(this.shared.preflight[id]!).map(([m, i]) => [m, this.shared.cors[i]]));
+      if (table.GET && !allowed.includes("HEAD")) table.HEAD = table.GET;
+      lines.push(`if ($gw_preflight ~* ${regex(`^(${preflight.join("|")})$`)}) {`, `  set $gw_cors_table ${literal(JSON.stringify(table), "CORS policy")};`, "  return 418;", "}");
+    }
     lines.push(
       `if ($request_method !~ ${regex(`^(${accepts.join("|")})$`)}) {`,
       `  set $gw_allow ${literal(allow, "methods")};`,
@@ -544,7 +549,7 @@ class EnvironmentRenderer {
       }
     }
     lines.splice(lines.findIndex((l) => !l.startsWith("error_page") && !l.startsWith("add_header")), 0, "add_header Allow $gw_allow always;");
-    const head = group.templated ? `location ~ ${regex("^" + group.segs.map((s) => "/" + (/^\{.*\}$/.test(s) ? "[^/]+" : escapeRegex(s))).join("") + "/?$")}` : undefined;
+    const head = group.templated ? `location ~ ${regex("^" + group.segs.map((s) => "/" + (PARAM.test(s) ? "[^/]+" : escapeRegex(s))).join("") + "/?$")}` : undefined;
     const body = indent(lines, 2);
     if (head) return `${head} {\n${body}\n}`;
     const exact = "/" + group.segs.join("/");
@@ -556,13 +561,18 @@ class EnvironmentRenderer {
     const groups = new Map<string, PathGroup>();
     for (const route of this.env.release.config.routes) {
       const segs = segments(route.operation.path);
-      const key = segs.map((s) => (/^\{.*\}$/.test(s) ? "{}" : s)).join("/");
+      const key = segs.map((s) => (PARAM.test(s) ? "{}" : s)).join("/");
       let g = groups.get(key);
-      if (!g) groups.set(key, (g = { template: route.operation.path, segs, templated: segs.some((s) => /^\{.*\}$/.test(s)), routes: new Map() }));
+      if (!g) groups.set(key, (g = { template: route.operation.path, segs, templated: segs.some((s) => PARAM.test(s)), routes: new Map() }));
       g.routes.set(route.operation.method.toUpperCase(), route);
     }
-    const ordered = [...groups.values()].sort((a, b) => matchOrder(a.segs, b.segs));
+    // A path nginx would match decoded (escapes, non-ASCII, braces inside a segment) gets no location:
+    // nginx's fallback hands such requests to the Node gateway, which matches them as it always does.
+    const plain = (g: PathGroup) => g.segs.every((s) => PARAM.test(s) || PLAIN_SEGMENT.test(s));
+    for (const g of groups.values()) if (!plain(g)) for (const route of g.routes.values()) this.shared.hybrid.push({ environment: this.env.name, route: route.id, reason: "the path has characters nginx decodes before matching" });
+    const ordered = [...groups.values()].filter(plain).sort((a, b) => matchOrder(a.segs, b.segs));
     const locations = ordered.map((g) => this.location(g));
+    const fallback = ordered.length < groups.size ? nodeProxy(this.input.nodeGatewayUrl, this.input.clientAddressHeader) : [`add_header X-Request-Id $gw_request_id always;`, `return 404 ${problemBody(404, "route-not-found", "Not Found", "No route matches $request_method $gw_path")};`];
     const server = [
       `listen ${listenAddress(this.input)};`,
       `server_name ${literal(this.env.host.toLowerCase(), `environment ${this.env.name}: host`)};`,
@@ -570,19 +580,17 @@ class EnvironmentRenderer {
       `set $gw_body_limit ${this.input.maxBodyBytes ?? DEFAULT_BODY_LIMITS.maxBodyBytes};`,
       ...ERROR_PAGES,
       ...SERVER_ERRORS,
+      `location @gw_node {\n${indent(nodeProxy(this.input.nodeGatewayUrl, this.input.clientAddressHeader), 2)}\n}`,
       ...locations,
       ...this.named,
-      `location / {`,
-      `  add_header X-Request-Id $gw_request_id always;`,
-      `  return 404 ${problemBody(404, "route-not-found", "Not Found", "No route matches $request_method $gw_path")};`,
-      `}`,
+      `location / {\n${indent(fallback, 2)}\n}`,
     ];
     return [`# environment ${this.env.name.replace(/[^\w.-]/g, "?")}`, ...this.http, `server {\n${indent(server, 2)}\n}`, ""].join("\n");
   }
 }
 
 /** Per-request variables every location reads: empty until a route's policy sets them. */
-const SERVER_SETS = ['set $gw_allow "";', 'set $gw_consumer "";', 'set $gw_www "";', 'set $gw_acao "";', 'set $gw_acac "";', 'set $gw_aceh "";', 'set $gw_vary "";', 'set $gw_retry_after "";', 'set $gw_location "";'];
+const SERVER_SETS = ['set $gw_allow "";', 'set $gw_consumer "";', 'set $gw_www "";', 'set $gw_acao "";', 'set $gw_acac "";', 'set $gw_aceh "";', 'set $gw_vary "";', 'set $gw_retry_after "";'];
 
 /** The gateway's own answers for what nginx refuses or fails at, as problem+json with the route's CORS headers. */
 const SERVER_ERRORS = [
@@ -600,6 +608,23 @@ const SERVER_ERRORS = [
   `  return ${status} ${problemBody(status as number, type as string, title as string, detail as string, instance as string | undefined)};`,
   "}",
 ]).concat(["location @gw_preflight {", "  js_content gitway.preflight;", "}"]);
+
+/** A route (or a preflight) the Node gateway answers: proxied whole, the Host kept (it picks the environment) and the request id passed on. */
+function nodeProxy(nodeGatewayUrl: string, clientAddressHeader: string | undefined): string[] {
+  const node = new URL(nodeGatewayUrl);
+  return [
+    ...ERROR_PAGES,
+    "add_header X-Request-Id $gw_request_id always;",
+    "proxy_hide_header X-Request-Id;",
+    "proxy_http_version 1.1;",
+    'proxy_set_header Connection "";',
+    "proxy_set_header Host $http_host;",
+    "proxy_set_header X-Request-Id $gw_request_id;",
+    // The Node gateway behind believes the caller's address only when told (GatewayServerOptions).
+    ...(clientAddressHeader ? [`proxy_set_header ${clientAddressHeader} $remote_addr;`] : []),
+    `proxy_pass ${node.protocol}//${node.host};`,
+  ];
+}
 
 function indent(lines: string[], n: number): string {
   const pad = " ".repeat(n);
@@ -631,6 +656,7 @@ function listenAddress(input: NginxRenderInput): string {
  * statuses) for what nginx refuses. Pure: the caller writes the files and reloads nginx.
  */
 export function renderNginx(input: NginxRenderInput): NginxRenderResult {
+  if (!/^https?:\/\/[A-Za-z0-9.:[\]-]+\/?$/.test(input.nodeGatewayUrl)) throw new NginxRenderError(`nodeGatewayUrl ${JSON.stringify(input.nodeGatewayUrl)} is not an http(s) origin such as http://127.0.0.1:8787`);
   const shared: Shared = { keyExtractors: new Map(), preflight: {}, cors: [], hybrid: [] };
   const files: Record<string, string> = {};
   const includes: string[] = [];
@@ -645,7 +671,7 @@ export function renderNginx(input: NginxRenderInput): NginxRenderResult {
     includes.push(`include ${file};`);
   });
   const keyExtractors = [...shared.keyExtractors.values()];
-  files["gitway.js"] = njsScript({ keyExtractors, preflight: shared.preflight, cors: shared.cors });
+  files["gitway.js"] = njsScript({ keyExtractors });
   const maxBody = input.maxBodyBytes ?? DEFAULT_BODY_LIMITS.maxBodyBytes;
   files["nginx.conf"] = [
     "# Rendered by Gitway (src/nginx/render.ts); do not edit: the next release overwrites it.",
@@ -680,8 +706,10 @@ export function renderNginx(input: NginxRenderInput): NginxRenderResult {
         // `$` cannot be escaped in an nginx string; literals use this variable instead.
         'geo $gw_dollar { default "$"; }',
         'geo $gw_everyone { default "all"; }',
-        // The caller's request id when it is a safe token (as the Node gateway keeps it), else nginx's own.
-        'map $http_x_request_id $gw_request_id { "~^[\\w.-]{1,64}$" $http_x_request_id; default $request_id; }',
+        // The caller's request id when it is a safe token (as the Node gateway keeps it), else one made
+        // as the Node gateway makes its own: process, connection and sequence (nginx's random $request_id
+        // costs a call into OpenSSL's RNG on every request).
+        'map $http_x_request_id $gw_request_id { "~^[\\w.-]{1,64}$" $http_x_request_id; default "$pid-$msec-$connection-$connection_requests"; }',
         // The method a CORS preflight asks about (an OPTIONS with Origin and Access-Control-Request-Method), else "".
         'map "$request_method|$http_origin|$http_access_control_request_method" $gw_preflight { "~^OPTIONS\\|.+\\|([^|]+)$" $1; default ""; }',
         // rateLimitBy "user": the consumer when one authenticated, else the caller's address.

@@ -1,4 +1,5 @@
 import { connect } from "node:net";
+import { Readable } from "node:stream";
 import { request } from "undici";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { readConfig } from "../../src/config/index.js";
@@ -15,6 +16,8 @@ import { freePort, JS_MODULE, startNginx, type RunningNginx } from "./nginx-proc
  * lists the difference with its reason.
  */
 const HOST = "local.gitway.test";
+/** A second environment, whose path nginx cannot match itself. */
+const ESCAPED_HOST = "escaped.gitway.test";
 const KEY = "k-alice-0123456789";
 const BASIC = "Basic " + Buffer.from("ops:s3cret$").toString("base64");
 
@@ -35,12 +38,13 @@ function files(upstream: string, closed: string) {
     { ...route("/small", forward(upstream), ["size"]), method: "post" },
     route("/headers", forward(upstream), ["add", "strip"], { outbound: ["out-add", "out-strip"] }),
     {
-      ...route("/validated", forward(upstream), ["validate"]),
+      ...route("/validated", forward(upstream), ["validate"], { corsPolicy: "app" }),
       method: "post",
       requestBody: { required: true, content: { "application/json": { schema: { type: "object", required: ["item"], properties: { item: { type: "string" } } } } } },
     },
     route("/moved", { export: "redirectHandler", module: "$import(@zuplo/runtime)", options: { location: "https://docs.example.com/moved", status: 301 } }),
     route("/down", forward(closed)),
+    route("/slow", { ...forward(upstream), options: { baseUrl: upstream, timeoutMs: 300 } }),
     route("/mixed", forward(upstream)),
     { ...route("/mixed", forward(upstream), ["auth"]), method: "post" },
   ];
@@ -60,7 +64,7 @@ function files(upstream: string, closed: string) {
   ];
   return {
     "config/routes.oas.json": routesFile(routes),
-    "config/policies.json": JSON.stringify({ policies, corsPolicies: [{ name: "app", allowedOrigins: ["https://app.example.com"], allowedMethods: ["GET"], allowedHeaders: ["authorization"], exposeHeaders: ["x-upstream"], allowCredentials: true, maxAge: 60 }] }),
+    "config/policies.json": JSON.stringify({ policies, corsPolicies: [{ name: "app", allowedOrigins: ["https://app.example.com"], allowedMethods: ["GET", "POST"], allowedHeaders: ["authorization"], exposeHeaders: ["x-upstream"], allowCredentials: true, maxAge: 60 }] }),
   };
 }
 
@@ -118,14 +122,26 @@ let rendered: NginxRenderResult;
 const engines: Engine[] = [];
 
 beforeAll(async () => {
-  upstream = await startUpstream();
+  upstream = await startUpstream((req, res) => {
+    // /slow answers after the route's timeout; everything else at once, with what reached it.
+    const body = JSON.stringify({ ok: true, path: req.url });
+    const answer = () => {
+      if (res.destroyed) return;
+      res.writeHead(200, { "content-type": "application/json", "content-length": Buffer.byteLength(body), "x-upstream": "yes" });
+      res.end(body);
+    };
+    if (req.url.startsWith("/slow")) setTimeout(answer, 1_500).unref();
+    else answer();
+  });
   const closedPort = await freePort();
   const f = files(upstream.url, `http://127.0.0.1:${closedPort}`);
   const consumers = [consumer("alice", KEY)];
   node = await startGateway(f, { name: "local", consumers }, { strictHosts: true });
   const { config } = readConfig(snapshot(f));
+  const escaped = { "config/routes.oas.json": routesFile([route("/caf%C3%A9", forward(upstream.url))]), "config/policies.json": JSON.stringify({ policies: [] }) };
+  node.gateway.deploy("escaped", node.release(escaped, { name: "escaped" }));
   const port = await freePort();
-  rendered = renderNginx({ environments: [{ host: HOST, name: "local", release: { config: config!, vars: {} }, consumers }], nodeGatewayUrl: node.url, listen: { port, address: "127.0.0.1" }, jsModulePath: JS_MODULE, maxBodyBytes: 1024 * 1024 });
+  rendered = renderNginx({ environments: [{ host: HOST, name: "local", release: { config: config!, vars: {} }, consumers }, { host: ESCAPED_HOST, name: "escaped", release: { config: readConfig(snapshot(escaped)).config!, vars: {} }, consumers: [] }], nodeGatewayUrl: node.url, listen: { port, address: "127.0.0.1" }, jsModulePath: JS_MODULE, maxBodyBytes: 1024 * 1024 });
   nginx = await startNginx(rendered.files, port);
   engines.push({ name: "node", port: Number(new URL(node.url).port) }, { name: "nginx", port });
 }, 20_000);
@@ -194,6 +210,10 @@ describe.each(["node", "nginx"] as const)("the %s engine", (name) => {
       expect(a.headers.location).toBe("https://docs.example.com/moved");
     });
 
+    it("answers 504 upstream-timeout when the upstream is slower than the route's timeout", async () => {
+      expectProblem(await send(engine(), "/slow"), 504, "upstream-timeout");
+    });
+
     it("answers 502 upstream-failed when the upstream is down", async () => {
       expectProblem(await send(engine(), "/down"), 502, "upstream-failed");
     });
@@ -234,7 +254,7 @@ describe.each(["node", "nginx"] as const)("the %s engine", (name) => {
       const a = await send(engine(), "/keyed", { method: "OPTIONS", headers: { origin: "https://app.example.com", "access-control-request-method": "GET", "access-control-request-headers": "authorization" } });
       expect(a.status).toBe(204);
       expect(a.headers["access-control-allow-origin"]).toBe("https://app.example.com");
-      expect(a.headers["access-control-allow-methods"]).toBe("GET");
+      expect(a.headers["access-control-allow-methods"]).toBe("GET, POST");
       expect(a.headers["access-control-allow-headers"]).toBe("authorization");
       expect(a.headers["access-control-allow-credentials"]).toBe("true");
       expect(a.headers["access-control-max-age"]).toBe("60");
@@ -303,6 +323,13 @@ describe.each(["node", "nginx"] as const)("the %s engine", (name) => {
       expectProblem(await send(engine(), "/open", { method: "POST", body: "x".repeat(1024 * 1024 + 1) }), 413, "payload-too-large");
     });
 
+    it("refuses a chunked body over the route's size limit", async () => {
+      const body = Readable.from([Buffer.from("123456"), Buffer.from("789012")]);
+      const r = await request(`http://127.0.0.1:${engine().port}/small`, { method: "POST", headers: { host: HOST }, body, headersTimeout: 5_000, bodyTimeout: 5_000 });
+      await r.body.text();
+      expect(r.statusCode).toBe(413);
+    });
+
     it("forwards a body within the cap unchanged", async () => {
       const id = `body.${name}`;
       await send(engine(), "/open", { method: "POST", body: '{"a":1}', headers: { "content-type": "application/json", "x-request-id": id } });
@@ -329,6 +356,12 @@ describe.each(["node", "nginx"] as const)("the %s engine", (name) => {
       expect(a.status).toBe(400);
       expect((await send(engine(), "/validated", { method: "POST", body: '{"item": "book"}', headers: { "content-type": "application/json" } })).status).toBe(200);
     });
+
+    it("answers the preflight of such a route as the Node gateway does", async () => {
+      const a = await send(engine(), "/validated", { method: "OPTIONS", headers: { origin: "https://app.example.com", "access-control-request-method": "POST" } });
+      expect(a.status).toBe(204);
+      expect(a.headers["access-control-allow-origin"]).toBe("https://app.example.com");
+    });
   });
 
   describe("hostile requests", () => {
@@ -353,6 +386,12 @@ describe.each(["node", "nginx"] as const)("the %s engine", (name) => {
       else expectProblem(a, 404, "route-not-found");
     });
 
+    it("serves a path written with escapes (nginx hands it to the Node gateway)", async () => {
+      const host = { host: ESCAPED_HOST };
+      expect((await send(engine(), "/caf%C3%A9", { headers: host })).json().path).toBe("/caf%C3%A9");
+      expectProblem(await send(engine(), "/nope%C3%A9", { headers: host }), 404, "route-not-found");
+    });
+
     it("answers a bad Host with 404, not another environment", async () => {
       expect((await raw(engine(), `GET /open HTTP/1.1\r\nHost: ${HOST}.evil.example\r\nConnection: close`)).status).toBe(404);
     });
@@ -361,7 +400,10 @@ describe.each(["node", "nginx"] as const)("the %s engine", (name) => {
 
 describe("the rendered configuration", () => {
   it("lists the routes it leaves to the Node gateway, with the reason", () => {
-    expect(rendered.hybridRoutes).toEqual([{ environment: "local", route: "POST /validated", reason: "request validation (validate) checks bodies and parameters against the OpenAPI schemas" }]);
+    expect(rendered.hybridRoutes).toEqual([
+      { environment: "local", route: "POST /validated", reason: "request validation (validate) checks bodies and parameters against the OpenAPI schemas" },
+      { environment: "escaped", route: "GET /caf%C3%A9", reason: "the path has characters nginx decodes before matching" },
+    ]);
   });
 
   it("holds key hashes and a basic-auth hash, never a key or a password", () => {

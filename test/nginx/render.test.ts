@@ -58,6 +58,14 @@ describe("renderNginx", () => {
     expect(r.files["environments/e0.conf"]).toContain("proxy_pass http://127.0.0.1:8787;");
   });
 
+  it("hands a path with characters nginx decodes to the Node gateway through its fallback location", () => {
+    const r = render([environment([{ path: "/caf%C3%A9", ...one([]) }, { path: "/v1/items:batch", method: "post", ...one([]) }])]);
+    expect(r.hybridRoutes).toEqual([{ environment: "shop", route: "GET /caf%C3%A9", reason: "the path has characters nginx decodes before matching" }]);
+    const conf = r.files["environments/e0.conf"]!;
+    expect(conf).toContain("location = /v1/items:batch {");
+    expect(conf.slice(conf.indexOf("location / {"))).toContain("proxy_pass http://127.0.0.1:8787;");
+  });
+
   it("refuses a route it would leave to the Node gateway when a policy there judges the caller's address", () => {
     const policies = [policy("validate", "request-validation-inbound", "RequestValidationInboundPolicy", { validateBody: "reject-and-log" }), policy("office", "ip-restriction-inbound", "IPRestrictionInboundPolicy", { allowedIpAddresses: ["10.0.0.0/8"] })];
     expect(() => render([environment([one(["office", "validate"])], policies)])).toThrow(/judges the caller's address/);
@@ -86,11 +94,12 @@ describe("renderNginx", () => {
     expect(() => render([set("a\nb")])).toThrow(/control character/);
   });
 
-  it("refuses two environments at one host, a host that is not a host name and a bad worker count", () => {
+  it("refuses two environments at one host, a host that is not a host name, a bad worker count or Node gateway URL", () => {
     const env = environment([one([])]);
     expect(() => render([env, { ...env, name: "other" }])).toThrow(/two environments are served at shop.gitway.test/);
     expect(() => render([{ ...env, host: "shop.test; include /etc/passwd" }])).toThrow(/not a host name/);
     expect(() => render([env], { workerProcesses: 0 })).toThrow(/workerProcesses/);
+    expect(() => render([env], { nodeGatewayUrl: "http://127.0.0.1:8787/x; deny all" })).toThrow(/nodeGatewayUrl/);
     expect(render([env], { workerProcesses: 2 }).files["nginx.conf"]).toContain("worker_processes 2;");
   });
 
