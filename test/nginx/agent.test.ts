@@ -1,10 +1,11 @@
-import { mkdtempSync, readFileSync, rmSync } from "node:fs";
+import { mkdtempSync, readFileSync, readlinkSync, rmSync } from "node:fs";
+import { createServer as createHttpServer } from "node:http";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { request } from "undici";
 import { afterEach, expect, it } from "vitest";
 import { sql } from "drizzle-orm";
-import { ChildNginx, ConfigDir, DEFAULT_NGINX_BIN, NginxAgent, OperatorNginx, type RenderAll } from "../../src/nginx/index.js";
+import { ChildNginx, ConfigDir, DEFAULT_NGINX_BIN, NginxAgent, OperatorNginx, renderAllWith, type RenderAll } from "../../src/nginx/index.js";
 import { engineReports, migrateStore, rowsOf, StoreRecords, type Store } from "../../src/store/index.js";
 import { shopFiles } from "../github/shop-repo.js";
 import { describeEachDriver, pglite } from "../store/drivers.js";
@@ -193,6 +194,74 @@ describeEachDriver(
       expect(reloads()).toHaveLength(2);
       expect(readFileSync(join(root, "current", "servers", "acme-shop-production.conf"), "utf8")).toContain("release-two");
     });
+  },
+  [pglite],
+);
+
+describeEachDriver(
+  "the nginx agent under load",
+  (driver) => {
+    it("swaps production's release 10 times while clients keep requesting, and no request fails (a GET on a connection closed at a reload retried once)", async () => {
+      const store: Store & { url?: string } = await driver.open();
+      cleanup.push(() => store.close());
+      await migrateStore(store);
+      // Two upstreams, taken in turn: every swap changes nginx's configuration, so every swap reloads it.
+      const upstreamUrls: string[] = [];
+      for (let i = 0; i < 2; i++) {
+        const upstream = createHttpServer((_req, res) => res.writeHead(200, { "content-type": "application/json" }).end('{"ok":true}'));
+        await new Promise<void>((r) => upstream.listen(0, "127.0.0.1", r));
+        cleanup.push(() => new Promise((r) => upstream.close(r)));
+        upstreamUrls.push(`http://127.0.0.1:${(upstream.address() as { port: number }).port}`);
+      }
+      const records = new StoreRecords(store.db, { label: (o, r, e) => `${o}-${r}-${e}`, url: (l) => `http://${l}.gitway.test/` }, undefined);
+      const env = await records.environment(await records.repository("acme", "shop"), { name: "production", kind: "production" });
+      const deploy = (n: number) => records.recordDeployment({ environmentId: env.id, commitSha: "a".repeat(40), releaseHash: `release-${n}`, files: shopFiles({ upstream: upstreamUrls[n % 2]!, products: true }), trigger: "push", actor: "test", outcome: "succeeded" });
+      await deploy(0);
+      const port = await freePort();
+      const root = mkdtempSync(join(tmpdir(), "gitway-nginx-"));
+      const dir = new ConfigDir(root);
+      // The real renderer this time: the files nginx reloads are what production would get.
+      const a = new NginxAgent({ store, databaseUrl: store.url, records, dir, control: new ChildNginx(DEFAULT_NGINX_BIN, dir, () => {}), render: renderAllWith({ listen: { port, address: "127.0.0.1" }, nodeGatewayUrl: "http://127.0.0.1:9", baseDomain: "gitway.test" }), kinds: new Set(["production"]), instanceId: "edge", log: () => {} });
+      cleanup.push(async () => (await a.close(), rmSync(root, { recursive: true, force: true })));
+      await a.start();
+      const generation = () => readlinkSync(join(root, "current"));
+      const first = generation();
+
+      let ok = 0;
+      let retried = 0;
+      const failed: string[] = [];
+      let loading = true;
+      const until = Date.now() + 30_000;
+      const get = () => request(`http://127.0.0.1:${port}/api/v1/products`, { headers: { host: "acme-shop-production.gitway.test" }, headersTimeout: 5_000, bodyTimeout: 5_000 });
+      const client = async () => {
+        while (loading && Date.now() < until) {
+          try {
+            // A reload closes keep-alive connections idle in the old workers; a GET sent on one at that
+            // instant sees it close before any answer, which HTTP lets a client retry (RFC 9112 9.3.1).
+            const res = await get().catch((e: unknown) => {
+              if ((e as { code?: string }).code !== "UND_ERR_SOCKET") throw e;
+              retried++;
+              return get();
+            });
+            await res.body.text();
+            if (res.statusCode === 200) ok++;
+            else failed.push(String(res.statusCode));
+          } catch (e) {
+            failed.push((e as Error).message);
+          }
+        }
+      };
+      const clients = Array.from({ length: 4 }, client);
+      for (let n = 1; n <= 10; n++) {
+        await deploy(n);
+        await within(5_000, async () => a.served().get("acme-shop-production") === `release-${n}`);
+      }
+      loading = false;
+      await Promise.all(clients);
+      expect(failed).toEqual([]);
+      expect(ok).toBeGreaterThan(0);
+      expect(Number(generation().split("/")[1]) - Number(first.split("/")[1])).toBeGreaterThanOrEqual(10);
+    }, 60_000);
   },
   [pglite],
 );
