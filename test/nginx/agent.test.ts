@@ -239,7 +239,7 @@ describeEachDriver(
             // A reload closes keep-alive connections idle in the old workers; a GET sent on one at that
             // instant sees it close before any answer, which HTTP lets a client retry (RFC 9112 9.3.1).
             const res = await get().catch((e: unknown) => {
-              if ((e as { code?: string }).code !== "UND_ERR_SOCKET") throw e;
+              if (!["UND_ERR_SOCKET", "ECONNRESET"].includes((e as { code?: string }).code ?? "")) throw e;
               retried++;
               return get();
             });
@@ -259,7 +259,7 @@ describeEachDriver(
       loading = false;
       await Promise.all(clients);
       expect(failed).toEqual([]);
-      expect(ok).toBeGreaterThan(0);
+      expect(ok).toBeGreaterThan(retried);
       expect(Number(generation().split("/")[1]) - Number(first.split("/")[1])).toBeGreaterThanOrEqual(10);
     }, 60_000);
   },
