@@ -5,10 +5,10 @@ import { join } from "node:path";
 import { request } from "undici";
 import { afterEach, expect, it } from "vitest";
 import { sql } from "drizzle-orm";
-import { ChildNginx, ConfigDir, DEFAULT_NGINX_BIN, NginxAgent, OperatorNginx, renderAllWith, type RenderAll } from "../../src/nginx/index.js";
+import { AGENT_APPLICATION_NAME, ChildNginx, ConfigDir, DEFAULT_NGINX_BIN, NginxAgent, OperatorNginx, renderAllWith, type RenderAll } from "../../src/nginx/index.js";
 import { engineReports, migrateStore, rowsOf, StoreRecords, type Store } from "../../src/store/index.js";
 import { shopFiles } from "../github/shop-repo.js";
-import { describeEachDriver, pglite } from "../store/drivers.js";
+import { describeEachDriver, pglite, postgres } from "../store/drivers.js";
 import { freePort } from "./free-port.js";
 
 /**
@@ -264,4 +264,35 @@ describeEachDriver(
     }, 60_000);
   },
   [pglite],
+);
+
+describeEachDriver(
+  "the nginx agent after a lost database connection",
+  (driver) => {
+    it("listens again and re-reads every release, so a change made while it was away is served", async () => {
+      const store: Store & { url?: string } = await driver.open();
+      cleanup.push(() => store.close());
+      await migrateStore(store);
+      const records = new StoreRecords(store.db, { label: (o, r, e) => `${o}-${r}-${e}`, url: (l) => `http://${l}.gitway.test/` }, undefined);
+      const env = await records.environment(await records.repository("acme", "shop"), { name: "production", kind: "production" });
+      const deploy = (releaseHash: string) => records.recordDeployment({ environmentId: env.id, commitSha: "a".repeat(40), releaseHash, files: shopFiles({ upstream: "http://127.0.0.1:9" }), trigger: "push", actor: "test", outcome: "succeeded" });
+      await deploy("release-one");
+      const port = await freePort();
+      const root = mkdtempSync(join(tmpdir(), "gitway-nginx-"));
+      const dir = new ConfigDir(root);
+      // Polling off: only LISTEN, and the re-read after reconnecting, can bring the change.
+      const a = new NginxAgent({ store, databaseUrl: store.url, records, dir, control: new ChildNginx(DEFAULT_NGINX_BIN, dir, () => {}), render: tinyRenderer(port), kinds: new Set(["production"]), instanceId: "edge", log: () => {}, pollMs: 600_000 });
+      cleanup.push(async () => (await a.close(), rmSync(root, { recursive: true, force: true })));
+      await a.start();
+
+      await store.db.execute(sql`SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE application_name = ${AGENT_APPLICATION_NAME} AND datname = current_database()`);
+      await deploy("release-two");
+      await within(5_000, async () => (await ask(port, "acme-shop-production")).body === "release-two ");
+      // And it listens again: the next change arrives by notification.
+      await within(5_000, async () => rowsOf<{ n: number }>(await store.db.execute(sql`SELECT count(*)::int AS n FROM pg_stat_activity WHERE application_name = ${AGENT_APPLICATION_NAME} AND datname = current_database()`))[0]!.n === 1);
+      await deploy("release-three");
+      await within(2_000, async () => (await ask(port, "acme-shop-production")).body === "release-three ");
+    });
+  },
+  [postgres],
 );
