@@ -1,9 +1,11 @@
 #!/usr/bin/env node
 /**
  * `npm start`: 1. read the settings; 2. start the store, gateway, app server and worker (with
- * GATEWAY_WORKERS, gateway processes share the gateway port); 3. stop cleanly on SIGTERM/SIGINT.
+ * GATEWAY_WORKERS, gateway processes share the gateway port; GITWAY_ROLE=app leaves the gateway
+ * out, GITWAY_ROLE=gateway runs only it); 3. stop cleanly on SIGTERM/SIGINT.
  */
 import cluster from "node:cluster";
+import { runGatewayRole } from "./app/gateway-role.js";
 import { runGatewayWorker } from "./app/gateway-worker.js";
 import { createLogger } from "./app/log.js";
 import { readAppSettings, SettingsError } from "./app/settings.js";
@@ -16,10 +18,19 @@ async function main(): Promise<void> {
   const stops: (() => Promise<unknown>)[] = [];
   if (settings.gatewayWorkers > 1 && !cluster.isPrimary) {
     stops.push((await runGatewayWorker(settings, log)).close);
+  } else if (settings.role === "gateway") {
+    // Only the gateway: the first process migrates and answers the probes; it or its workers serve.
+    const workers = settings.gatewayWorkers > 1;
+    stops.push((await runGatewayRole(settings, log, { serveGateway: !workers })).close);
+    if (workers) {
+      const handle = await startCluster({ workers: settings.gatewayWorkers, runWorker: async () => {}, log });
+      if (handle) stops.unshift(() => handle.stop());
+      log("info", `${settings.gatewayWorkers} gateway processes share port ${settings.gatewayPort}`);
+    }
   } else {
     const workers = settings.gatewayWorkers > 1;
-    // The app migrates before any gateway worker opens the database.
-    const running = await startGitway(settings, process.env, { log, listenGateway: !workers });
+    // The app migrates before any gateway worker opens the database. GITWAY_ROLE=app serves no gateway port.
+    const running = await startGitway(settings, process.env, { log, listenGateway: !workers && settings.role !== "app" });
     stops.push(() => running.close());
     if (workers) {
       const handle = await startCluster({ workers: settings.gatewayWorkers, runWorker: async () => {}, log });

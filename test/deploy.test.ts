@@ -62,6 +62,10 @@ describe("the Kubernetes manifests", () => {
     const byName = Object.fromEntries(deployments.map((d) => [d.metadata.name, d]));
     expect(byName["gitway-app"].spec.replicas).toBe(2);
     expect(containers(byName["gitway-gateway"])[0]!.env).toContainEqual({ name: "GATEWAY_WORKERS", value: "2" });
+    // Each Deployment runs only its part: the gateway takes no jobs and the app serves no gateway port.
+    expect(settingsOf(containers(byName["gitway-gateway"])[0]!).settings).toMatchObject({ role: "gateway", gatewayWorkers: 2, github: undefined, example: false });
+    expect(settingsOf(containers(byName["gitway-app"])[0]!).settings.role).toBe("app");
+    expect(containers(byName["gitway-app"])[0]!.ports.map((p: Json) => p.name)).toEqual(["http"]);
   });
 
   it.each(deployments.map((d) => [d.metadata.name as string, d]))("%s sets only settings the code reads, and the settings are accepted", (_name, doc) => {

@@ -17,7 +17,7 @@ export const LISTENER_APPLICATION_NAME = "gitway-gateway-listener";
  * made meanwhile were never announced: the worker reconnects (backing off up to 5 s), listens
  * again and then re-reads every release, so none is served stale for longer than the outage.
  */
-export async function runGatewayWorker(settings: AppSettings, log: Log): Promise<{ close: () => Promise<void> }> {
+export async function runGatewayWorker(settings: AppSettings, log: Log): Promise<{ url: string; close: () => Promise<void> }> {
   const store = await openStore({ databaseUrl: settings.databaseUrl!, poolSize: 2 });
   const { gateway, services, revokedKeys, close } = await buildGateway(settings, log);
   const secretKey = settings.secretKey ? secretKeyFromSetting(settings.secretKey) : undefined;
@@ -99,6 +99,7 @@ export async function runGatewayWorker(settings: AppSettings, log: Log): Promise
   const port = await listen(gateway.server, settings.gatewayPort, settings.gatewayHost);
   log("info", `gateway worker ${process.pid} on http://${settings.gatewayHost}:${port}`);
   return {
+    url: `http://${settings.gatewayHost}:${port}`,
     close: async () => {
       closed = true;
       await gateway.close();

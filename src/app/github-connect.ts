@@ -20,10 +20,8 @@ export interface ConnectOptions {
   /** APP_PUBLIC_URL, when set: the default of where Gitway is reachable (else the request's own). */
   publicUrl?: URL | undefined;
   connection: () => GitHubConnection;
-  /** Starts the app from the stored credentials, in this process, without a restart. */
-  connected: (app: StoredGitHubApp) => Promise<void>;
-  /** Stops running as the stored app (after it was forgotten). */
-  disconnected: () => void;
+  /** Reads the stored app back and runs as it (or, once forgotten, as none), in this process, without a restart. */
+  followStored: () => Promise<void>;
   log: (level: "info" | "warn" | "error", message: string) => void;
   timeoutMs?: number;
 }
@@ -124,7 +122,7 @@ export function createGitHubConnect(options: ConnectOptions): (req: IncomingMess
     if (connection.from === "none") return json(res, 409, { error: { code: "CONFLICT", message: "no GitHub App is connected" } });
     const actor = String(req.headers["x-gitway-actor"] ?? "").replace(/[^\w.@-]/g, "").slice(0, 64) || "admin";
     await forgetGitHubApp(options.db, actor);
-    options.disconnected();
+    await options.followStored();
     options.log("info", `GitHub App ${connection.app.appId} disconnected by ${actor}`);
     json(res, 200, { disconnected: { appId: connection.app.appId, slug: connection.app.slug }, note: `the app stays registered on GitHub until its owner deletes it: ${connection.app.htmlUrl}` });
   }
@@ -231,7 +229,9 @@ export function createGitHubConnect(options: ConnectOptions): (req: IncomingMess
     };
     try {
       await saveGitHubApp(options.db, options.secretKey, app);
-      await options.connected(app);
+      await options.followStored();
+      const now = options.connection();
+      if (now.from !== "store" || now.app.appId !== app.appId) throw new Error("the stored app did not start");
     } catch (e) {
       // Said here, without the request's URL: its code is a credential until GitHub forgets it.
       options.log("error", `GitHub App ${app.appId} could not be stored or started: ${(e as Error).message.split("\n")[0]}`);

@@ -22,7 +22,17 @@ export interface GitHubAppSettings {
   webhookPath: string;
 }
 
+/**
+ * GITWAY_ROLE: what one process runs. `all` (the default) runs everything; `app` runs the webhook
+ * endpoint, the admin API, the dashboard, the job worker and the pollers and deploys into the
+ * store without serving the gateway port; `gateway` only serves, from PostgreSQL, what app
+ * processes deployed: no webhook endpoint, no jobs, no polling.
+ */
+export type Role = "all" | "app" | "gateway";
+export const ROLES: readonly Role[] = ["all", "app", "gateway"];
+
 export interface AppSettings {
+  role: Role;
   host: string;
   port: number;
   gatewayHost: string;
@@ -129,21 +139,32 @@ export function readAppSettings(env: Env): AppSettings {
   if (env.DATABASE_URL && !/^postgres(ql)?:\/\//.test(env.DATABASE_URL)) throw new SettingsError("DATABASE_URL", "must be a postgres:// URL");
   if (env.REDIS_URL && !/^rediss?:\/\//.test(env.REDIS_URL)) throw new SettingsError("REDIS_URL", "must be a redis:// URL");
   const github = githubSettings(env);
+  const role = (env.GITWAY_ROLE || "all") as Role;
+  if (!ROLES.includes(role)) throw new SettingsError("GITWAY_ROLE", `must be one of ${ROLES.join(", ")}, not "${env.GITWAY_ROLE}"`);
+  if (role === "gateway") {
+    if (!env.DATABASE_URL) throw new SettingsError("GITWAY_ROLE", "gateway serves what app processes deploy into PostgreSQL: set DATABASE_URL");
+    // What only an app process acts on is refused, so a gateway's settings never promise webhooks or polling.
+    for (const name of ["APP_ID", "GITWAY_REPOS", "GITWAY_SOURCES_FILE"]) if (env[name]) throw new SettingsError(name, "is read by app processes only; a GITWAY_ROLE=gateway process neither takes webhooks nor polls");
+  }
   if (env.GITWAY_ADMIN_TOKEN !== undefined && env.GITWAY_ADMIN_TOKEN.length < 16) throw new SettingsError("GITWAY_ADMIN_TOKEN", "must be at least 16 characters (openssl rand -base64 24)");
   if (env.GITWAY_DASHBOARD_PUBLIC && !["true", "false"].includes(env.GITWAY_DASHBOARD_PUBLIC)) throw new SettingsError("GITWAY_DASHBOARD_PUBLIC", "must be true or false");
   const gatewayWorkers = positive(env, "GATEWAY_WORKERS", 1);
   if (!Number.isInteger(gatewayWorkers) || gatewayWorkers > 64) throw new SettingsError("GATEWAY_WORKERS", "must be a whole number from 1 to 64");
+  if (role === "app" && !env.DATABASE_URL) throw new SettingsError("GITWAY_ROLE", "app deploys into PostgreSQL for GITWAY_ROLE=gateway processes to serve: set DATABASE_URL (with PGlite, nothing else could serve what it deploys)");
+  if (gatewayWorkers > 1 && role === "app") throw new SettingsError("GATEWAY_WORKERS", "a GITWAY_ROLE=app process serves no gateway: set GATEWAY_WORKERS on the gateway processes");
   if (gatewayWorkers > 1 && !env.DATABASE_URL) throw new SettingsError("GATEWAY_WORKERS", "more than one gateway process needs DATABASE_URL: PGlite is one process's database");
   if (gatewayWorkers > 1 && gatewayPortIsZero(env)) throw new SettingsError("GATEWAY_PORT", "with GATEWAY_WORKERS, choose the port (0 would give each process its own)");
   const gatewayEngine = engine(env, "GATEWAY_ENGINE");
   const previewEngine = engine(env, "GATEWAY_PREVIEW_ENGINE");
   if (previewEngine === "nginx" && gatewayEngine !== "nginx") throw new SettingsError("GATEWAY_PREVIEW_ENGINE", "nginx for previews needs GATEWAY_ENGINE=nginx too (nginx is in front of the gateway port)");
   if (gatewayEngine === "nginx" && gatewayWorkers > 1) throw new SettingsError("GATEWAY_WORKERS", "with GATEWAY_ENGINE=nginx, nginx's worker processes serve the gateway port; leave GATEWAY_WORKERS at 1");
+  if (gatewayEngine === "nginx" && role !== "all") throw new SettingsError("GATEWAY_ENGINE", "nginx runs inside a process with every role (GITWAY_ROLE=all); with split roles, run `gitway gateway-agent` beside the gateway processes");
   if (gatewayEngine === "nginx" && gatewayPortIsZero(env)) throw new SettingsError("GATEWAY_PORT", "with GATEWAY_ENGINE=nginx, choose the port (nginx cannot tell which one 0 gave it)");
   if (gatewayEngine === "node") for (const name of ["NGINX_BIN", "NGINX_CONFIG_DIR", "GATEWAY_NODE_PORT"]) if (env[name]) throw new SettingsError(name, "is only read with GATEWAY_ENGINE=nginx");
   const workerConcurrency = positive(env, "GITWAY_WORKER_CONCURRENCY", 4);
   if (!Number.isInteger(workerConcurrency) || workerConcurrency > 64) throw new SettingsError("GITWAY_WORKER_CONCURRENCY", "must be a whole number from 1 to 64");
   return {
+    role,
     host: env.HOST || "127.0.0.1",
     port: port(env, "PORT", 3000),
     gatewayHost: env.GATEWAY_HOST || env.HOST || "127.0.0.1",
@@ -169,7 +190,7 @@ export function readAppSettings(env: Env): AppSettings {
     gitRepos: env.GITWAY_REPOS || undefined,
     sourcesFile: env.GITWAY_SOURCES_FILE || undefined,
     pollSeconds: positive(env, "GITWAY_POLL_SECONDS", 15),
-    example: !github && !env.GITWAY_REPOS && !env.GITWAY_SOURCES_FILE,
+    example: role !== "gateway" && !github && !env.GITWAY_REPOS && !env.GITWAY_SOURCES_FILE,
     adminToken: env.GITWAY_ADMIN_TOKEN || undefined,
     dashboardPublic: env.GITWAY_DASHBOARD_PUBLIC !== "false",
     gatewayWorkers,

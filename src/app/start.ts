@@ -7,10 +7,10 @@ import { createServer, type IncomingMessage, type Server, type ServerResponse } 
 import type { AddressInfo } from "node:net";
 import { openPolicy, parseAllowList, type HostRule } from "../gateway/egress.js";
 import { GatewayDeployer, GatewayServer, MemoryRateLimitStore, RedisRateLimitStore, ReleaseError, Upstreams, environmentLabel, type GatewayServices, type RateLimitStore } from "../gateway/index.js";
-import { boundRequests, gitwayApp, WEBHOOK_PATH, JOB_KIND, runGitHubWork, safeReason, waitsOutRateLimit, withJobSignal, type GitHubWork, type Octokit, type QueuedWork } from "../github/index.js";
+import { boundRequests, gitwayApp, webUrlOf, WEBHOOK_PATH, JOB_KIND, runGitHubWork, safeReason, waitsOutRateLimit, withJobSignal, type GitHubWork, type Octokit, type QueuedWork } from "../github/index.js";
 import { fairShare, JobQueue, Worker, type Job, type QueueOptions } from "../jobs/index.js";
 import { DeployError, type Deployer, type EnvironmentValues } from "../pipeline/index.js";
-import { loadGitHubApp, migrateStore, openStore, pruneOlderThan, secretKeyFrom, setVariable, StorePublisher, StoreRecords, SweepMemory, type Store } from "../store/index.js";
+import { loadGitHubApp, migrateStore, openStore, pruneOlderThan, secretKeyFrom, setVariable, StorePublisher, StoreRecords, SweepMemory, type Store, type StoredGitHubApp } from "../store/index.js";
 import { adminToken, createAdminApi, Operations, type GitView } from "../admin/index.js";
 import { answerClientError, createDashboard } from "../web/index.js";
 import { GIT_JOB_KIND, GitReconciler, runGitWork, sourcesFromList, sourcesFromYaml, SourcesError, type GitSource, type GitWork } from "../git/index.js";
@@ -23,6 +23,7 @@ import { createGitHubConnect, type GitHubConnection } from "./github-connect.js"
 import { readiness } from "./health.js";
 import { nginxConfigDir, nginxKinds, startNginxEngine, withNginxPreflight } from "./nginx-engine.js";
 import { CLIENT_ADDRESS_HEADER, type NginxAgent } from "../nginx/index.js";
+import { listenToStore } from "./store-notifications.js";
 
 export interface StartOptions {
   /** Tests give an Octokit with fast retries; production uses Probot's own. */
@@ -36,6 +37,19 @@ export interface StartOptions {
   listenGateway?: boolean;
   /** How long `close` lets running jobs finish before handing their leases back. */
   stopGraceMs?: number;
+  /** How often the app connected from the Connect GitHub page is read again, should a notification be lost. */
+  githubRecheckMs?: number;
+}
+
+/** The re-check behind gitway_github_app's notifications: a lost one delays a replica by at most this. */
+export const GITHUB_RECHECK_MS = 60_000;
+/** One read of the connected app: a store that does not answer within this is tried again at the next re-check. */
+const GITHUB_READ_TIMEOUT_MS = 10_000;
+
+function withTimeout<T>(work: Promise<T>, ms: number, message: string): Promise<T> {
+  let timer: NodeJS.Timeout | undefined;
+  const late = new Promise<never>((_, reject) => (timer = setTimeout(() => reject(new Error(`${message} within ${ms / 1000} s`)), ms)));
+  return Promise.race([work, late]).finally(() => clearTimeout(timer));
 }
 
 export interface Running {
@@ -263,15 +277,85 @@ export async function startGitway(settings: AppSettings, env: Record<string, str
         closers.unshift(async () => clearInterval(timer));
       }
     };
+    /** Stops running as the GitHub App: no webhook endpoint, no GitHub jobs, no sweep from this process. */
+    const stopGitHub = () => {
+      stopSweep();
+      stopSweep = () => {};
+      for (const kind of Object.values(JOB_KIND)) delete handlers[kind];
+      webhooks = undefined;
+      probot = undefined;
+      githubKey = undefined;
+      github = { from: "none" };
+    };
+    // The app connected through the Connect GitHub page is one row every process reads: the process
+    // that took GitHub's callback, and every other one on the same PostgreSQL when the row's trigger
+    // announces it (gitway_github_app) or, should that be lost, at the next re-check.
+    const identity = (app: StoredGitHubApp) => `${app.appId} ${app.apiUrl} ${app.connectedAt.getTime()}`;
+    let followed: string | undefined;
+    /** Why the app the store holds does not run here (unreadable, or it failed to start); undefined when all is well. */
+    let notRunning: string | undefined;
+    /** One read of the stored app and the switch it calls for; never rejects (a failure is logged, the next read tries again). */
+    const followOnce = async (): Promise<void> => {
+      // Said once per reason, not at every re-check; /readyz says not ready meanwhile.
+      const cannotRun = (reason: string) => {
+        if (reason !== notRunning) log("error", (notRunning = reason));
+      };
+      let stored: StoredGitHubApp | undefined;
+      try {
+        stored = await withTimeout(loadGitHubApp(store.db, secretKey!), GITHUB_READ_TIMEOUT_MS, "the store did not answer");
+      } catch (e) {
+        return cannotRun(`the connected GitHub App cannot be read: ${safeReason(e)}`);
+      }
+      const now = stored ? identity(stored) : undefined;
+      if (now === followed) return void (notRunning = undefined);
+      if (github.from === "store") {
+        log("info", `no longer running as GitHub App ${github.app.appId}: ${stored ? "another app was connected" : "it was disconnected"}`);
+        stopGitHub();
+      }
+      followed = undefined;
+      if (!stored) return void (notRunning = undefined);
+      try {
+        await connectGitHub({ appId: stored.appId, privateKey: stored.privateKey, webhookSecret: stored.webhookSecret, baseUrl: stored.apiUrl });
+      } catch (e) {
+        stopGitHub();
+        return cannotRun(`GitHub App ${stored.appId} could not be started: ${safeReason(e)}`);
+      }
+      github = { from: "store", app: stored };
+      followed = now;
+      notRunning = undefined;
+      log("info", `running as GitHub App ${stored.appId} (${stored.slug}) at ${stored.apiUrl}, connected from the Connect GitHub page`);
+    };
+    // One read at a time and at most one waiting behind it: however many notifications and
+    // re-checks arrive while the store is slow, they share the next read, which starts after the
+    // current one ends and so sees every change made before it was asked for.
+    let reading: Promise<void> | undefined;
+    let waiting: Promise<void> | undefined;
+    const followStoredApp = (): Promise<void> => {
+      if (waiting) return waiting;
+      if (!reading) {
+        reading = followOnce().finally(() => (reading = undefined));
+        return reading;
+      }
+      waiting = reading.then(() => {
+        waiting = undefined;
+        return followStoredApp();
+      });
+      return waiting;
+    };
     if (settings.github) {
       await connectGitHub({ appId: settings.github.appId, privateKey: privateKey!, webhookSecret: settings.github.webhookSecret, baseUrl: settings.github.baseUrl });
       github = { from: "environment", appId: settings.github.appId, apiUrl: settings.github.baseUrl };
     } else if (secretKey) {
-      const stored = await loadGitHubApp(store.db, secretKey).catch((e: unknown) => void log("error", `the connected GitHub App cannot be read: ${safeReason(e)}`));
-      if (stored) {
-        await connectGitHub({ appId: stored.appId, privateKey: stored.privateKey, webhookSecret: stored.webhookSecret, baseUrl: stored.apiUrl });
-        github = { from: "store", app: stored };
+      // PGlite is one process's database: only PostgreSQL has other processes to hear from. Listen
+      // before the first read, so no change between the two is missed.
+      if (settings.databaseUrl) {
+        const listening = await listenToStore({ databaseUrl: settings.databaseUrl, channels: ["gitway_github_app"], applicationName: "gitway-app-listener", onNotify: () => void followStoredApp(), resync: followStoredApp, log });
+        closers.unshift(() => listening.close());
+        const recheck = setInterval(() => void followStoredApp(), options.githubRecheckMs ?? GITHUB_RECHECK_MS);
+        recheck.unref();
+        closers.unshift(async () => clearInterval(recheck));
       }
+      await followStoredApp();
     }
     // Git mode: the sources' branches are environments, kept in sync by polling.
     const sources = await gitSources(settings, workDir);
@@ -324,8 +408,14 @@ export async function startGitway(settings: AppSettings, env: Record<string, str
       },
       secretKey,
       ...(reconciler ? { git: gitView(reconciler) } : {}),
-      ...(settings.github ? { githubSync: async () => void (await enqueue({ kind: JOB_KIND.sweep, environmentKey: "gh:sweep", commitOrder: Date.now(), payload: { type: "sweep" } })) } : {}),
-      commitUrl: (owner, name, sha) => (reconciler?.stateFor(owner, name) ? undefined : settings.github ? `${settings.github.baseUrl === "https://api.github.com" ? "https://github.com" : settings.github.baseUrl.replace(/\/api\/v3$/, "")}/${owner}/${name}/commit/${sha}` : undefined),
+      // Whichever app runs now: from the environment, or connected from the page (in any process).
+      githubSync: async () => {
+        if (github.from !== "none") await enqueue({ kind: JOB_KIND.sweep, environmentKey: "gh:sweep", commitOrder: Date.now(), payload: { type: "sweep" } });
+      },
+      commitUrl: (owner, name, sha) => {
+        const apiUrl = github.from === "environment" ? github.apiUrl : github.from === "store" ? github.app.apiUrl : undefined;
+        return reconciler?.stateFor(owner, name) || !apiUrl ? undefined : `${webUrlOf(apiUrl)}/${owner}/${name}/commit/${sha}`;
+      },
     });
     const api = createAdminApi({ operations, token: token.token, publicRead: settings.dashboardPublic, version: VERSION, log });
     const dashboard = createDashboard({ operations, adminToken: token.token, publicRead: settings.dashboardPublic, log });
@@ -338,18 +428,8 @@ export async function startGitway(settings: AppSettings, env: Record<string, str
       appYml: readFileSync(new URL("../../app.yml", import.meta.url), "utf8"),
       publicUrl: settings.appPublicUrl,
       connection: () => github,
-      connected: async (app) => {
-        await connectGitHub({ appId: app.appId, privateKey: app.privateKey, webhookSecret: app.webhookSecret, baseUrl: app.apiUrl });
-        github = { from: "store", app };
-      },
-      disconnected: () => {
-        stopSweep();
-        for (const kind of Object.values(JOB_KIND)) delete handlers[kind];
-        webhooks = undefined;
-        probot = undefined;
-        githubKey = undefined;
-        github = { from: "none" };
-      },
+      // Read back from the store, as the other processes read it.
+      followStored: followStoredApp,
       log,
     });
     const server = createServer((req, res) => {
@@ -370,7 +450,9 @@ export async function startGitway(settings: AppSettings, env: Record<string, str
         return;
       }
       if (req.url === "/readyz") {
-        const ready = await readiness(store, github.from === "none" ? undefined : (githubKey ?? null));
+        // A connected app this process cannot read (another GITWAY_SECRET_KEY) is credentials not loaded:
+        // GitHub's deliveries must not be sent to a replica that would answer them 404.
+        const ready = await readiness(store, github.from === "none" && notRunning === undefined ? undefined : (githubKey ?? null));
         res.writeHead(ready.ok ? 200 : 503, { "content-type": "application/json", "cache-control": "no-store" });
         res.end(JSON.stringify(ready));
         return;
@@ -406,7 +488,7 @@ export async function startGitway(settings: AppSettings, env: Record<string, str
       closers.unshift(async () => clearInterval(timer));
     }
 
-    log("info", `app on http://${settings.host}:${appPort}${settings.github ? ` (GitHub App ${settings.github.appId} at ${settings.github.baseUrl}, webhooks at ${settings.github.webhookPath})` : ""}; gateway on http://${settings.gatewayHost}:${gatewayPort} for *.${urls.baseDomain} (listening after ${since()})`);
+    log("info", `app on http://${settings.host}:${appPort}${settings.github ? ` (GitHub App ${settings.github.appId} at ${settings.github.baseUrl}, webhooks at ${settings.github.webhookPath})` : ""}; ${settings.role === "app" ? `environments at *.${urls.baseDomain}, served by GITWAY_ROLE=gateway processes` : `gateway on http://${settings.gatewayHost}:${gatewayPort} for *.${urls.baseDomain}`} (listening after ${since()})`);
     return {
       appUrl: `http://${settings.host}:${appPort}`,
       gatewayUrl: `http://${settings.gatewayHost}:${gatewayPort}`,

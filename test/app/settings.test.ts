@@ -40,6 +40,7 @@ describe("the settings npm start reads", () => {
     expect(refused({ GATEWAY_ENGINE: "envoy" })).toBe("GATEWAY_ENGINE");
     expect(refused({ GATEWAY_PREVIEW_ENGINE: "nginx" })).toBe("GATEWAY_PREVIEW_ENGINE");
     expect(refused({ GATEWAY_ENGINE: "nginx", GATEWAY_PORT: "0" })).toBe("GATEWAY_PORT");
+    expect(refused({ GATEWAY_ENGINE: "nginx", GITWAY_ROLE: "app", DATABASE_URL: "postgres://x/y" })).toBe("GATEWAY_ENGINE");
     expect(refused({ GATEWAY_ENGINE: "nginx", GATEWAY_WORKERS: "2", DATABASE_URL: "postgres://x/y", GATEWAY_PORT: "8787" })).toBe("GATEWAY_WORKERS");
     expect(refused({ NGINX_CONFIG_DIR: "/srv/nginx" })).toBe("NGINX_CONFIG_DIR");
     expect(refused({ GATEWAY_ENGINE: "nginx", GATEWAY_NODE_PORT: "http" })).toBe("GATEWAY_NODE_PORT");

@@ -12,7 +12,7 @@ export interface Started {
 }
 
 /** Starts `node <script>` as `npm start` does and waits for the line that says where it listens. */
-export function startProcess(args: string[], env: Record<string, string>, cwd = ROOT, timeoutMs = 60_000): Promise<Started> {
+export function startProcess(args: string[], env: Record<string, string>, cwd = ROOT, timeoutMs = 60_000, ready = /app on (http:\/\/[^\s;]+)[^\n]*gateway on (http:\/\/[^\s;]+)/): Promise<Started> {
   const child = spawn(process.execPath, args, { cwd, env: { PATH: process.env.PATH ?? "", HOME: process.env.HOME ?? "/tmp", ...env }, stdio: ["ignore", "pipe", "pipe"] });
   let out = "";
   child.stdout!.on("data", (c: Buffer) => (out += c.toString()));
@@ -33,10 +33,11 @@ export function startProcess(args: string[], env: Record<string, string>, cwd = 
       reject(new Error(`did not start in ${timeoutMs} ms:\n${out}`));
     }, timeoutMs);
     const check = () => {
-      const m = /app on (http:\/\/[^\s;]+)[^\n]*gateway on (http:\/\/[^\s;]+)/.exec(out);
+      // `ready` names the app's URL and the gateway's, in that order (either may be absent in a role).
+      const m = ready.exec(out);
       if (m) {
         clearTimeout(timer);
-        resolve({ child, appUrl: m[1]!, gatewayUrl: m[2]!, output: () => out, stop });
+        resolve({ child, appUrl: m[1] ?? "", gatewayUrl: m[2] ?? "", output: () => out, stop });
       }
     };
     child.stdout!.on("data", check);
