@@ -38,7 +38,7 @@ export default tseslint.config(
   // The runtime and the adapters do I/O, but keep to their own neighbours.
   boundary(["src/gateway/**/*.ts"], ["diff", "report", "pipeline", "github", "git", "store", "jobs", "web", "main", "cli"], false),
   // The nginx renderer is pure (releases in, file texts out); the process that writes and reloads is an adapter.
-  boundary(["src/nginx/render.ts", "src/nginx/nginx-text.ts", "src/nginx/njs-script.ts"], ["diff", "report", "pipeline", "github", "git", "store", "jobs", "web", "app", "main", "cli"]),
+  boundary(["src/nginx/render.ts", "src/nginx/answers.ts", "src/nginx/paths.ts", "src/nginx/nginx-text.ts", "src/nginx/njs-script.ts"], ["diff", "report", "pipeline", "github", "git", "store", "jobs", "web", "app", "main", "cli"]),
   boundary(["src/store/**/*.ts"], ["config", "diff", "report", "gateway", "pipeline", "github", "git", "jobs", "web", "main", "cli"], false),
   boundary(["src/jobs/**/*.ts"], ["config", "diff", "report", "gateway", "pipeline", "github", "git", "web", "main", "cli"], false),
   boundary(["src/git/**/*.ts"], ["diff", "report", "gateway", "github", "store", "jobs", "web", "app", "main", "cli"], false),

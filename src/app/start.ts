@@ -142,7 +142,7 @@ export async function buildGateway(settings: AppSettings, log: Log): Promise<{ g
   const revokedKeys = new Set<string>();
   const services: GatewayServices = { upstreams, rateLimitStore: limits, log, maxBodyBytes: settings.maxBodyBytes, bodyTimeoutMs: 30_000, revokedKeys, egress: { allow, ownPorts } };
   // Behind nginx the Node gateway listens on loopback only and takes the caller's address from nginx.
-  const gateway = new GatewayServer({ baseDomain: settings.baseDomain, log, ...(settings.gatewayEngine === "nginx" ? { clientAddressHeader: CLIENT_ADDRESS_HEADER } : {}) });
+  const gateway = new GatewayServer({ baseDomain: settings.baseDomain, log, ...(settings.gatewayEngine === "nginx" ? { trustedProxy: { header: CLIENT_ADDRESS_HEADER, addresses: ["127.0.0.1", "::1"] } } : {}) });
   // Pools of upstreams no request used for 5 minutes are closed.
   const idle = setInterval(() => upstreams.closeIdle(5 * 60_000), 60_000);
   idle.unref();

@@ -34,13 +34,12 @@ export interface GatewayServerOptions {
   accessLog?: (entry: AccessLogEntry) => void;
   log?: (level: "info" | "warn" | "error", message: string) => void;
   /**
-   * Behind nginx (GATEWAY_ENGINE=nginx) the caller's address arrives in this header: believed only
-   * from a loopback peer (the server then listens on loopback alone, and nginx always sets it).
+   * A proxy in front whose word on the caller's address is taken (the nginx engine handing a route
+   * over): requests from one of `addresses` carry the caller's address in `header`. From anywhere
+   * else the header is ignored, so a caller cannot choose the address its policies judge.
    */
-  clientAddressHeader?: string;
+  trustedProxy?: { header: string; addresses: readonly string[] };
 }
-
-const LOOPBACK = new Set(["127.0.0.1", "::1", "::ffff:127.0.0.1"]);
 
 interface Slot {
   release: Release;
@@ -51,15 +50,6 @@ const PREFIX = `${process.pid.toString(36)}-${Date.now().toString(36)}`;
 
 /** One HTTP server for many environments, chosen by host name; releases swap atomically. */
 export class GatewayServer {
-  /** The caller's address: the peer's, or what the nginx in front says when the peer is loopback. */
-  private clientAddress(req: IncomingMessage): string {
-    const peer = req.socket.remoteAddress ?? "";
-    const header = this.options.clientAddressHeader;
-    if (!header || !LOOPBACK.has(peer)) return peer;
-    const said = req.headers[header];
-    return typeof said === "string" && isIP(said) !== 0 ? said : peer;
-  }
-
   private readonly environments = new Map<string, Slot>();
   private readonly base: BaseDomain;
   readonly server: Server;
@@ -116,6 +106,16 @@ export class GatewayServer {
       this.server.close(() => resolve());
       this.server.closeIdleConnections();
     });
+  }
+
+  private callerAddress(req: IncomingMessage): string {
+    const socket = req.socket.remoteAddress ?? "";
+    const proxy = this.options.trustedProxy;
+    if (!proxy) return socket;
+    const from = socket.startsWith("::ffff:") ? socket.slice(7) : socket;
+    if (!proxy.addresses.includes(from)) return socket;
+    const said = req.headers[proxy.header.toLowerCase()];
+    return typeof said === "string" && isIP(said) !== 0 ? said : socket;
   }
 
   private serve(req: IncomingMessage, res: ServerResponse, expectsContinue: boolean): void {
@@ -195,7 +195,7 @@ export class GatewayServer {
       path,
       search,
       params: found.match.params,
-      ip: this.clientAddress(req),
+      ip: this.callerAddress(req),
       consumer: undefined,
       upstreamHeaders: {},
       responseHeaders: {},

@@ -32,3 +32,13 @@ export function jsonText(value: string): string {
 export function escapeRegex(text: string): string {
   return text.replace(/[.*+?^${}()|[\]\\/]/g, "\\$&");
 }
+
+/** Lines indented by n spaces (blank lines stay empty). */
+export function indent(lines: string[], n: number): string {
+  const pad = " ".repeat(n);
+  return lines
+    .join("\n")
+    .split("\n")
+    .map((l) => (l ? pad + l : l))
+    .join("\n");
+}

@@ -35,7 +35,7 @@ export function renderAllWith(layout: EngineLayout): RenderAll {
       otherHostsToNode: true,
       // Only a Node gateway on this host believes the header (from a loopback peer); a remote one
       // would judge nginx's address, so the renderer then refuses routes that judge the caller's.
-      ...(isLoopback(layout.nodeGatewayUrl) ? { clientAddressHeader: CLIENT_ADDRESS_HEADER } : {}),
+      ...(isLoopback(layout.nodeGatewayUrl) ? { nodeClientAddressHeader: CLIENT_ADDRESS_HEADER } : {}),
       ...(layout.maxBodyBytes !== undefined ? { maxBodyBytes: layout.maxBodyBytes } : {}),
       ...(layout.jsModulePath !== undefined ? { jsModulePath: layout.jsModulePath } : {}),
     });

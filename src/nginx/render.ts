@@ -3,7 +3,9 @@ import { findPolicy, type GatewayConfig, type JsonObject, type Route } from "../
 import { DEFAULT_BODY_LIMITS, fillEnv, type EnvironmentSettings } from "../gateway/release.js";
 import { ReleaseError } from "../gateway/errors.js";
 import { DEFAULT_TIMEOUTS } from "../gateway/upstreams.js";
-import { escapeRegex, jsonText, literal, NginxRenderError, regex } from "./nginx-text.js";
+import { COMMON_HEADERS, ERROR_PAGES, nodeProxy, problemBody, SERVER_ERRORS, SERVER_SETS } from "./answers.js";
+import { escapeRegex, indent, jsonText, literal, NginxRenderError, regex } from "./nginx-text.js";
+import { matchOrder, PARAM, PLAIN_SEGMENT, segments } from "./paths.js";
 import { njsScript, type KeyExtractor, type PreflightPolicy } from "./njs-script.js";
 
 export { NginxRenderError } from "./nginx-text.js";
@@ -33,21 +35,21 @@ export interface NginxRenderInput {
   /** Where routes nginx cannot serve itself are proxied ("http://127.0.0.1:8787"); the Host header is kept. */
   nodeGatewayUrl: string;
   listen: { port: number; address?: string };
+  /** The njs module to load; Debian's path by default. */
+  jsModulePath?: string;
+  /** The gateway's body cap (GatewayServices.maxBodyBytes); DEFAULT_BODY_LIMITS when absent. */
+  maxBodyBytes?: number;
+  /**
+   * The header in which nginx tells the Node gateway the caller's address on the routes it hands
+   * over, when that gateway trusts it (GatewayServerOptions.trustedProxy). Without it, a handed-over
+   * route whose policies judge the caller's address is refused: the Node gateway would judge nginx's.
+   */
+  nodeClientAddressHeader?: string;
   /**
    * Hosts no environment here serves (previews left on the Node gateway) are proxied to the Node
    * gateway, which answers them or says no environment is there; without it nginx answers 404.
    */
   otherHostsToNode?: boolean;
-  /**
-   * The Node gateway behind takes the caller's address from this header (GatewayServerOptions
-   * clientAddressHeader), which nginx sets on every request it hands over: a route left to Node may
-   * then judge the caller's address (rate limit by address, IP restriction).
-   */
-  clientAddressHeader?: string;
-  /** The njs module to load; Debian's path by default. */
-  jsModulePath?: string;
-  /** The gateway's body cap (GatewayServices.maxBodyBytes); DEFAULT_BODY_LIMITS when absent. */
-  maxBodyBytes?: number;
   /** nginx's worker_processes; "auto" (one per core) when absent. */
   workerProcesses?: number;
   /** The upstream connect and read timeouts (Upstreams.timeouts); DEFAULT_TIMEOUTS when absent. */
@@ -67,32 +69,6 @@ export interface NginxRenderResult {
 }
 
 export const DEFAULT_JS_MODULE = "/usr/lib/nginx/modules/ngx_http_js_module.so";
-
-/** A problem+json body as src/gateway/problem.ts writes it; `detail` is nginx text (it may hold `$gw_path`). */
-function problemBody(status: number, type: string, title: string, detail: string, instance = "$gw_path"): string {
-  return `'{"type":"https://gitway.dev/problems/${type}","title":"${jsonText(title)}","status":${status},"detail":"${detail}","instance":"${instance}","trace":{"requestId":"$gw_request_id"}}'`;
-}
-
-/** The segment-by-segment order of src/gateway/path-match.ts: static segments before parameters. */
-function matchOrder(a: string[], b: string[]): number {
-  for (let i = 0; i < Math.min(a.length, b.length); i++) {
-    const pa = PARAM.test(a[i]!) ? 1 : 0;
-    const pb = PARAM.test(b[i]!) ? 1 : 0;
-    if (pa !== pb) return pa - pb;
-  }
-  return a.length - b.length;
-}
-
-function segments(template: string): string[] {
-  const trimmed = template.length > 1 && template.endsWith("/") ? template.slice(0, -1) : template;
-  return trimmed.split("/").slice(1);
-}
-
-/** A whole-segment path parameter, as src/gateway/path-match.ts reads one. */
-const PARAM = /^\{[^}]+\}$/;
-
-/** Path characters that mean the same thing decoded (nginx's $uri) and encoded (the Node gateway's path). */
-const PLAIN_SEGMENT = /^[A-Za-z0-9._~!$&'()*+,;=:@-]*$/;
 
 interface PathGroup {
   template: string;
@@ -128,25 +104,23 @@ interface RouteParts {
   upstreamHeaders: Map<string, string>;
   addHeaders: string[];
   hideHeaders: string[];
+  /** The rate-limit zones this route uses already (a second policy of the same rate takes another). */
+  zones: Set<string>;
 }
 
+/** Shared memory per rate-limit zone: about 80,000 callers' states (environment, policy and caller). */
+const RATE_ZONE_SIZE = "10m";
+
 const NAME_OF_VAR = /^[A-Za-z0-9_-]+$/;
-
-/** The headers every answer carries: the request id and, when the route's CORS policy allows the origin, its headers. */
-const COMMON_HEADERS = [
-  "add_header X-Request-Id $gw_request_id always;",
-  "add_header Access-Control-Allow-Origin $gw_acao always;",
-  "add_header Access-Control-Allow-Credentials $gw_acac always;",
-  "add_header Access-Control-Expose-Headers $gw_aceh always;",
-  "add_header Vary $gw_vary always;",
-];
-
-// nginx refuses a bad request line before it has a URI, and a named location needs one: 400 and 431 go to internal URIs.
-const ERROR_PAGES = ["error_page 400 /__gitway_400;", "error_page 413 @gw_413;", "error_page 429 @gw_429;", "error_page 494 =431 /__gitway_431;", "error_page 502 @gw_502;", "error_page 504 @gw_504;", "error_page 418 = @gw_preflight;"];
 
 /** Shared state of one render: the njs tables every environment adds to. */
 interface Shared {
   keyExtractors: Map<string, KeyExtractor>;
+  /** http-level maps every environment may use (CORS policies, by content). */
+  http: string[];
+  corsByContent: Map<string, CorsRender>;
+  mapCount: number;
+  zones: Set<string>;
   preflight: Record<string, Record<string, number>>;
   cors: PreflightPolicy[];
   hybrid: HybridRoute[];
@@ -156,8 +130,6 @@ interface Shared {
 class EnvironmentRenderer {
   readonly http: string[] = [];
   private readonly upstreams = new Map<string, Upstream>();
-  private readonly corsPolicies = new Map<string, CorsRender>();
-  private readonly zones = new Map<string, string>();
   private readonly geos = new Map<string, string>();
   private readonly basicMaps = new Map<string, string>();
   private keyMap: string | undefined;
@@ -230,17 +202,21 @@ class EnvironmentRenderer {
 
   private corsOf(name: string): CorsRender | undefined {
     if (name === "none") return undefined;
-    const cached = this.corsPolicies.get(name);
-    if (cached) return cached;
     const def = name === "anything-goes" ? { allowedOrigins: ["*"], allowedMethods: ["*"], allowedHeaders: ["*"], exposeHeaders: [] as string[], allowCredentials: true, maxAge: 600 as number | undefined } : this.env.release.config.corsPolicies.find((c) => c.name === name);
     if (!def) throw new ReleaseError("UNSUPPORTED", `CORS policy ${name} is not defined`);
-    const origin = this.fresh("cors");
+    // Environments with the same policy share its maps: a thousand previews of one API write them once.
+    const key = JSON.stringify([def.allowedOrigins, def.allowedMethods, def.allowedHeaders, def.exposeHeaders, def.allowCredentials, def.maxAge]);
+    const cached = this.shared.corsByContent.get(key);
+    if (cached) return cached;
+    const http = this.shared.http;
+    const fresh = () => `gw_cors${this.shared.mapCount++}`;
+    const origin = fresh();
     const any = def.allowedOrigins.includes("*");
     const patterns = def.allowedOrigins.filter((o) => o !== "*").map((glob) => "^" + glob.replace(/[.+?^${}()|[\]\\]/g, "\\$&").replace(/\*/g, "[^/]*") + "$");
-    this.http.push([`map $http_origin $${origin} {`, `  default ${any ? "$http_origin" : '""'};`, ...(any ? [] : patterns.map((p) => `  ${regex("~*" + p)} $http_origin;`)), "}"].join("\n"));
+    http.push([`map $http_origin $${origin} {`, `  default ${any ? "$http_origin" : '""'};`, ...(any ? [] : patterns.map((p) => `  ${regex("~*" + p)} $http_origin;`)), "}"].join("\n"));
     const allowed = (value: string) => {
-      const v = this.fresh("cors");
-      this.http.push(`map $${origin} $${v} {\n  "" "";\n  default ${value};\n}`);
+      const v = fresh();
+      http.push(`map $${origin} $${v} {\n  "" "";\n  default ${value};\n}`);
       return `$${v}`;
     };
     const index = this.shared.cors.length;
@@ -253,7 +229,7 @@ class EnvironmentRenderer {
       vary: allowed('"Origin"'),
       index,
     };
-    this.corsPolicies.set(name, render);
+    this.shared.corsByContent.set(key, render);
     return render;
   }
 
@@ -329,14 +305,22 @@ class EnvironmentRenderer {
         const minutes = Number(o.timeWindowMinutes);
         const perMinute = allowed / minutes;
         if (!Number.isInteger(perMinute) || perMinute < 1) return `rate limit ${name} (${allowed} per ${minutes} min) is not a whole number of requests per minute, which nginx's limit_req needs`;
-        let zone = this.zones.get(name);
-        if (!zone) {
-          // Named by environment and policy, not position: nginx keeps a zone's counters across a reload only under the same name.
-          zone = `gw_rl_${createHash("sha256").update(`${this.env.name}|${name}`).digest("hex").slice(0, 16)}`;
-          this.zones.set(name, zone);
-          const key = o.rateLimitBy === "all" ? "$gw_everyone" : o.rateLimitBy === "user" ? "$gw_consumer_or_ip" : "$binary_remote_addr";
-          this.http.push(`limit_req_zone ${key} zone=${zone}:1m rate=${perMinute}r/m;`);
+        // One zone per rate and key kind, shared by every environment and policy with them, the key
+        // scoped to "environment|policy|" as the Node gateway scopes its counters: a thousand
+        // environments do not mean a thousand shared-memory zones. Named by content, so a reload
+        // (which keeps a zone's counters only under the same name and size) keeps the counts.
+        const by = o.rateLimitBy === "all" ? "all" : o.rateLimitBy === "user" ? "user" : "ip";
+        let slot = 0;
+        let zone: string;
+        do zone = `gw_rl_${createHash("sha256").update(`${perMinute}|${by}|${slot++}`).digest("hex").slice(0, 12)}`;
+        while (parts.zones.has(zone));
+        parts.zones.add(zone);
+        if (!this.shared.zones.has(zone)) {
+          this.shared.zones.add(zone);
+          const key = `$${zone}_scope${by === "all" ? "" : by === "user" ? "$gw_consumer_or_ip" : "$binary_remote_addr"}`;
+          this.shared.http.push(`limit_req_zone "${key}" zone=${zone}:${RATE_ZONE_SIZE} rate=${perMinute}r/m;`);
         }
+        parts.checks.push(`set $${zone}_scope ${literal(`${this.env.name}|${name}|`, `rate limit ${name}`)};`);
         // A burst of the whole allowance, then one request per (window / allowance): the nearest leaky bucket to a sliding window.
         parts.directives.push(`limit_req zone=${zone} burst=${Math.max(0, allowed - 1)} nodelay;`);
         if (o.headerMode !== "none") parts.checks.push(`set $gw_retry_after ${Math.ceil((minutes * 60) / allowed)};`);
@@ -424,7 +408,7 @@ class EnvironmentRenderer {
   private proxyToNode(route: Route, reason: string): string[] {
     this.shared.hybrid.push({ environment: this.env.name, route: route.id, reason });
     if (route.corsPolicy !== "none") this.nodePreflight.add(route.operation.method.toUpperCase());
-    return nodeProxy(this.input.nodeGatewayUrl, this.input.clientAddressHeader);
+    return nodeProxy(this.input);
   }
 
   /** Methods of the location being rendered whose route, left to the Node gateway, has a CORS policy: their preflights go there too. */
@@ -434,7 +418,7 @@ class EnvironmentRenderer {
     const missing = new Set<string>();
     const options = fillEnv(route.handler.options, this.env.release.vars, missing) as JsonObject;
     if (missing.size > 0) throw new ReleaseError("ENV_VARIABLE_MISSING", `environment ${this.env.name} does not set ${[...missing].map((n) => `$env(${n})`).join(", ")}`);
-    const parts: RouteParts = { checks: [], directives: [], upstreamHeaders: new Map(), addHeaders: [], hideHeaders: [] };
+    const parts: RouteParts = { checks: [], directives: [], upstreamHeaders: new Map(), addHeaders: [], hideHeaders: [], zones: new Set() };
     const reason = this.handlerReason(route, options) ?? route.inbound.map((n) => this.inbound(n, route, parts)).find((r) => r !== undefined) ?? route.outbound.map((n) => this.outbound(n, route, parts)).find((r) => r !== undefined);
     if (reason) {
       // SECURITY: the Node gateway sees a proxied request coming from nginx's address, so a policy
@@ -443,7 +427,7 @@ class EnvironmentRenderer {
         const p = this.policies.get(n);
         return p?.policyType === "ip-restriction-inbound" || (p?.policyType === "rate-limit-inbound" && p.options.rateLimitBy !== "all");
       });
-      if (byAddress && !this.input.clientAddressHeader) throw new NginxRenderError(`${route.id} in environment ${this.env.name} needs the Node gateway (${reason}) and its policy ${byAddress} judges the caller's address, which the Node gateway behind nginx would see as nginx's: serve this environment with the Node engine`);
+      if (byAddress && this.input.nodeClientAddressHeader === undefined) throw new NginxRenderError(`${route.id} in environment ${this.env.name} needs the Node gateway (${reason}) and its policy ${byAddress} judges the caller's address, which the Node gateway behind nginx would see as nginx's unless it trusts nginx's word on it (nodeClientAddressHeader)`);
       return this.proxyToNode(route, reason);
     }
     const cors = this.corsOf(route.corsPolicy);
@@ -452,7 +436,6 @@ class EnvironmentRenderer {
       this.shared.preflight[location][route.operation.method.toUpperCase()] = cors.index;
     }
     const lines = [
-      ...ERROR_PAGES,
       ...COMMON_HEADERS,
       "add_header WWW-Authenticate $gw_www always;",
       ...parts.addHeaders,
@@ -517,7 +500,8 @@ class EnvironmentRenderer {
     if (this.nodePreflight.size > 0) {
       const methods = [...this.nodePreflight];
       if (methods.includes("GET") && !allowed.includes("HEAD")) methods.push("HEAD");
-      lines.push("error_page 419 = @gw_node;", `if ($gw_preflight ~* ${regex(`^(${methods.join("|")})$`)}) {`, "  return 419;", "}");
+      // A location with an error_page of its own inherits none of the server's: it repeats them.
+      lines.push(...ERROR_PAGES, "error_page 419 = @gw_node;", `if ($gw_preflight ~* ${regex(`^(${methods.join("|")})$`)}) {`, "  return 419;", "}");
     }
     if (preflight.length > 0) {
       // The preflight's table travels in a variable set only on a preflight, so ordinary requests carry none of it.
@@ -554,7 +538,10 @@ class EnvironmentRenderer {
     if (head) return `${head} {\n${body}\n}`;
     const exact = "/" + group.segs.join("/");
     const variants = exact === "/" ? ["/"] : [exact, exact + "/"];
-    return variants.map((p) => `location = ${p} {\n${body}\n}`).join("\n");
+    // An exact location's normalised path is the location itself: proxy_pass with that URI sends it
+    // (re-escaped, with the query) without a rewrite on every request. A `$` would make it a variable.
+    const direct = (p: string) => body.replace(/^( *)rewrite \^ ([^$\s]*)\$uri break;\n( *)proxy_pass ([a-z]+:\/\/\w+);$/m, (m, _i, prefix: string, pad: string, to: string) => (p.includes("$") || prefix.includes("$") ? m : `${pad}proxy_pass ${to}${prefix}${p};`));
+    return variants.map((p) => `location = ${p} {\n${direct(p)}\n}`).join("\n");
   }
 
   render(): string {
@@ -572,7 +559,7 @@ class EnvironmentRenderer {
     for (const g of groups.values()) if (!plain(g)) for (const route of g.routes.values()) this.shared.hybrid.push({ environment: this.env.name, route: route.id, reason: "the path has characters nginx decodes before matching" });
     const ordered = [...groups.values()].filter(plain).sort((a, b) => matchOrder(a.segs, b.segs));
     const locations = ordered.map((g) => this.location(g));
-    const fallback = ordered.length < groups.size ? nodeProxy(this.input.nodeGatewayUrl, this.input.clientAddressHeader) : [`add_header X-Request-Id $gw_request_id always;`, `return 404 ${problemBody(404, "route-not-found", "Not Found", "No route matches $request_method $gw_path")};`];
+    const fallback = ordered.length < groups.size ? nodeProxy(this.input) : [`add_header X-Request-Id $gw_request_id always;`, `return 404 ${problemBody(404, "route-not-found", "Not Found", "No route matches $request_method $gw_path")};`];
     const server = [
       `listen ${listenAddress(this.input)};`,
       `server_name ${literal(this.env.host.toLowerCase(), `environment ${this.env.name}: host`)};`,
@@ -580,59 +567,13 @@ class EnvironmentRenderer {
       `set $gw_body_limit ${this.input.maxBodyBytes ?? DEFAULT_BODY_LIMITS.maxBodyBytes};`,
       ...ERROR_PAGES,
       ...SERVER_ERRORS,
-      `location @gw_node {\n${indent(nodeProxy(this.input.nodeGatewayUrl, this.input.clientAddressHeader), 2)}\n}`,
+      `location @gw_node {\n${indent(nodeProxy(this.input), 2)}\n}`,
       ...locations,
       ...this.named,
       `location / {\n${indent(fallback, 2)}\n}`,
     ];
     return [`# environment ${this.env.name.replace(/[^\w.-]/g, "?")}`, ...this.http, `server {\n${indent(server, 2)}\n}`, ""].join("\n");
   }
-}
-
-/** Per-request variables every location reads: empty until a route's policy sets them. */
-const SERVER_SETS = ['set $gw_allow "";', 'set $gw_consumer "";', 'set $gw_www "";', 'set $gw_acao "";', 'set $gw_acac "";', 'set $gw_aceh "";', 'set $gw_vary "";', 'set $gw_retry_after "";'];
-
-/** The gateway's own answers for what nginx refuses or fails at, as problem+json with the route's CORS headers. */
-const SERVER_ERRORS = [
-  ["/__gitway_400", 400, "bad-path", "Bad Request", "The request path is not valid (it climbs above the root or is badly encoded)", "/"],
-  ["@gw_413", 413, "payload-too-large", "Payload Too Large", "The request body is over $gw_body_limit bytes"],
-  ["@gw_429", 429, "too-many-requests", "Too Many Requests", "Too many requests; try again in $gw_retry_after s"],
-  ["/__gitway_431", 431, "headers-too-large", "Request Header Fields Too Large", "The request headers are too large", "/"],
-  ["@gw_502", 502, "upstream-failed", "Bad Gateway", "The upstream could not be reached or failed"],
-  ["@gw_504", 504, "upstream-timeout", "Gateway Timeout", "The upstream did not answer in time"],
-].flatMap(([name, status, type, title, detail, instance]) => [
-  String(name).startsWith("@") ? `location ${name} {` : `location = ${name} {\n  internal;`,
-  ...COMMON_HEADERS.map((h) => "  " + h),
-  ...(status === 413 ? ["  add_header Connection close always;"] : []),
-  ...(status === 429 ? ["  add_header Retry-After $gw_retry_after always;"] : []),
-  `  return ${status} ${problemBody(status as number, type as string, title as string, detail as string, instance as string | undefined)};`,
-  "}",
-]).concat(["location @gw_preflight {", "  js_content gitway.preflight;", "}"]);
-
-/** A route (or a preflight) the Node gateway answers: proxied whole, the Host kept (it picks the environment) and the request id passed on. */
-function nodeProxy(nodeGatewayUrl: string, clientAddressHeader: string | undefined): string[] {
-  const node = new URL(nodeGatewayUrl);
-  return [
-    ...ERROR_PAGES,
-    "add_header X-Request-Id $gw_request_id always;",
-    "proxy_hide_header X-Request-Id;",
-    "proxy_http_version 1.1;",
-    'proxy_set_header Connection "";',
-    "proxy_set_header Host $http_host;",
-    "proxy_set_header X-Request-Id $gw_request_id;",
-    // The Node gateway behind believes the caller's address only when told (GatewayServerOptions).
-    ...(clientAddressHeader ? [`proxy_set_header ${clientAddressHeader} $remote_addr;`] : []),
-    `proxy_pass ${node.protocol}//${node.host};`,
-  ];
-}
-
-function indent(lines: string[], n: number): string {
-  const pad = " ".repeat(n);
-  return lines
-    .join("\n")
-    .split("\n")
-    .map((l) => (l ? pad + l : l))
-    .join("\n");
 }
 
 function workers(n: number | undefined): string {
@@ -657,7 +598,7 @@ function listenAddress(input: NginxRenderInput): string {
  */
 export function renderNginx(input: NginxRenderInput): NginxRenderResult {
   if (!/^https?:\/\/[A-Za-z0-9.:[\]-]+\/?$/.test(input.nodeGatewayUrl)) throw new NginxRenderError(`nodeGatewayUrl ${JSON.stringify(input.nodeGatewayUrl)} is not an http(s) origin such as http://127.0.0.1:8787`);
-  const shared: Shared = { keyExtractors: new Map(), preflight: {}, cors: [], hybrid: [] };
+  const shared: Shared = { keyExtractors: new Map(), http: [], corsByContent: new Map(), mapCount: 0, zones: new Set(), preflight: {}, cors: [], hybrid: [] };
   const files: Record<string, string> = {};
   const includes: string[] = [];
   const hosts = new Set<string>();
@@ -695,7 +636,11 @@ export function renderNginx(input: NginxRenderInput): NginxRenderResult {
         "uninitialized_variable_warn off;",
         "map_hash_bucket_size 128;",
         "map_hash_max_size 65536;",
-        "variables_hash_max_size 4096;",
+        // Every environment adds variables (maps) and a server name: the hashes grow with them.
+        "variables_hash_max_size 2048;",
+        "variables_hash_bucket_size 512;",
+        "server_names_hash_max_size 2048;",
+        "server_names_hash_bucket_size 512;",
         `client_max_body_size ${maxBody};`,
         "client_header_timeout 10s;",
         "client_body_timeout 30s;",
@@ -705,13 +650,14 @@ export function renderNginx(input: NginxRenderInput): NginxRenderResult {
         "limit_req_log_level warn;",
         // `$` cannot be escaped in an nginx string; literals use this variable instead.
         'geo $gw_dollar { default "$"; }',
-        'geo $gw_everyone { default "all"; }',
         // The caller's request id when it is a safe token (as the Node gateway keeps it), else one made
         // as the Node gateway makes its own: process, connection and sequence (nginx's random $request_id
         // costs a call into OpenSSL's RNG on every request).
         'map $http_x_request_id $gw_request_id { "~^[\\w.-]{1,64}$" $http_x_request_id; default "$pid-$msec-$connection-$connection_requests"; }',
         // The method a CORS preflight asks about (an OPTIONS with Origin and Access-Control-Request-Method), else "".
-        'map "$request_method|$http_origin|$http_access_control_request_method" $gw_preflight { "~^OPTIONS\\|.+\\|([^|]+)$" $1; default ""; }',
+        // Only an OPTIONS request pays for the regular expression.
+        'map $request_method $gw_preflight { OPTIONS $gw_preflight_method; default ""; }',
+        'map "$http_origin|$http_access_control_request_method" $gw_preflight_method { "~^.+\\|([^|]+)$" $1; default ""; }',
         // rateLimitBy "user": the consumer when one authenticated, else the caller's address.
         'map $gw_consumer $gw_consumer_or_ip { "" "ip:$remote_addr"; default "u:$gw_consumer"; }',
         "server {",
@@ -723,10 +669,11 @@ export function renderNginx(input: NginxRenderInput): NginxRenderResult {
         ...SERVER_ERRORS.map((l) => "  " + l),
         "  location / {",
         ...(input.otherHostsToNode
-          ? ["    proxy_http_version 1.1;", '    proxy_set_header Connection "";', "    proxy_set_header Host $http_host;", "    proxy_set_header X-Request-Id $gw_request_id;", ...(input.clientAddressHeader ? [`    proxy_set_header ${input.clientAddressHeader} $remote_addr;`] : []), `    proxy_pass ${new URL(input.nodeGatewayUrl).protocol}//${new URL(input.nodeGatewayUrl).host};`]
+          ? nodeProxy(input).map((l) => "    " + l)
           : ["    add_header X-Request-Id $gw_request_id always;", `    return 404 ${problemBody(404, "environment-not-found", "Not Found", "No environment is served at this host name", "/")};`]),
         "  }",
         "}",
+        ...shared.http.flatMap((block) => block.split("\n")),
         ...includes,
       ],
       2,

@@ -13,7 +13,7 @@ async function officeOnly(clientAddressHeader?: string) {
   const u = await startUpstream();
   closers.push(u.close);
   const files = { "config/routes.oas.json": routesFile([{ route: route(["office"], forward(u.url)) }]), "config/policies.json": policiesFile([policy("office", "ip-restriction-inbound", "IPRestrictionInboundPolicy", { allowedIpAddresses: ["203.0.113.0/24"] })]) };
-  const g = await startGateway(files, {}, clientAddressHeader ? { clientAddressHeader } : {});
+  const g = await startGateway(files, {}, clientAddressHeader ? { trustedProxy: { header: clientAddressHeader, addresses: ["127.0.0.1", "::1"] } } : {});
   closers.push(g.close);
   return async (headers: Record<string, string>) => {
     const r = await request(`${g.url}/api/v1/orders`, { headers });

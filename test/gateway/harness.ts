@@ -1,7 +1,7 @@
 import { createServer, type IncomingHttpHeaders, type Server } from "node:http";
 import type { AddressInfo } from "node:net";
 import { readConfig } from "../../src/config/index.js";
-import { compileRelease, GatewayServer, hashKey, MemoryRateLimitStore, Upstreams, type EnvironmentSettings, type GatewayServices, type RateLimitStore, type Release } from "../../src/gateway/index.js";
+import { compileRelease, GatewayServer, hashKey, MemoryRateLimitStore, Upstreams, type EnvironmentSettings, type GatewayServerOptions, type GatewayServices, type RateLimitStore, type Release } from "../../src/gateway/index.js";
 import { snapshot } from "../helpers.js";
 
 export interface SeenRequest {
@@ -49,7 +49,7 @@ export interface GatewayUnderTest {
 }
 
 /** A gateway on loopback serving `files` as environment `local` (any host falls back to it unless `strictHosts`). */
-export async function startGateway(files: Record<string, string>, env: Partial<EnvironmentSettings> = {}, options: { store?: RateLimitStore; strictHosts?: boolean; timeouts?: { connectMs: number; headersMs: number; bodyMs: number }; egress?: GatewayServices["egress"]; clientAddressHeader?: string } = {}): Promise<GatewayUnderTest> {
+export async function startGateway(files: Record<string, string>, env: Partial<EnvironmentSettings> = {}, options: { store?: RateLimitStore; strictHosts?: boolean; timeouts?: { connectMs: number; headersMs: number; bodyMs: number }; egress?: GatewayServices["egress"]; trustedProxy?: GatewayServerOptions["trustedProxy"] } = {}): Promise<GatewayUnderTest> {
   const logs: string[] = [];
   const upstreams = new Upstreams(options.timeouts);
   const store = options.store ?? new MemoryRateLimitStore();
@@ -60,7 +60,7 @@ export async function startGateway(files: Record<string, string>, env: Partial<E
     if (!config || errors.length > 0) throw new Error("fixture has errors: " + errors.map((d) => `${d.rule} ${d.message}`).join("; "));
     return compileRelease(config, { name: e.name ?? "local", vars: e.vars ?? {}, consumers: e.consumers ?? [], ...(e.egress ? { egress: e.egress } : {}) }, services);
   };
-  const gateway = new GatewayServer({ baseDomain: "gitway.test", ...(options.strictHosts ? {} : { fallbackEnvironment: "local" }), log: (_l, m) => void logs.push(m), headersTimeoutMs: 2_000, requestTimeoutMs: 5_000, ...(options.clientAddressHeader ? { clientAddressHeader: options.clientAddressHeader } : {}) });
+  const gateway = new GatewayServer({ baseDomain: "gitway.test", ...(options.strictHosts ? {} : { fallbackEnvironment: "local" }), log: (_l, m) => void logs.push(m), headersTimeoutMs: 2_000, requestTimeoutMs: 5_000, ...(options.trustedProxy ? { trustedProxy: options.trustedProxy } : {}) });
   gateway.deploy("local", release(files, env));
   const port = await gateway.listen(0);
   return {

@@ -18,6 +18,7 @@ import { freePort, JS_MODULE, startNginx, type RunningNginx } from "./nginx-proc
 const HOST = "local.gitway.test";
 /** A second environment, whose path nginx cannot match itself. */
 const ESCAPED_HOST = "escaped.gitway.test";
+const CLIENT_HEADER = "X-Gitway-Client-Address";
 const KEY = "k-alice-0123456789";
 const BASIC = "Basic " + Buffer.from("ops:s3cret$").toString("base64");
 
@@ -45,15 +46,21 @@ function files(upstream: string, closed: string) {
     route("/moved", { export: "redirectHandler", module: "$import(@zuplo/runtime)", options: { location: "https://docs.example.com/moved", status: 301 } }),
     route("/down", forward(closed)),
     route("/slow", { ...forward(upstream), options: { baseUrl: upstream, timeoutMs: 300 } }),
+    { ...route("/office", forward(upstream), ["no-ten", "validate"]), method: "post", requestBody: { required: true, content: { "application/json": { schema: { type: "object" } } } } },
+    route("/optional", forward(upstream), ["maybe-key"]),
+    { ...route("/mocked", forward(upstream), ["mock"]), responses: { "200": { description: "ok", content: { "application/json": { example: { mocked: true } } } } } },
     route("/mixed", forward(upstream)),
     { ...route("/mixed", forward(upstream), ["auth"]), method: "post" },
   ];
   const policies = [
     policy("auth", "api-key-inbound", "ApiKeyInboundPolicy"),
     policy("limit", "rate-limit-inbound", "RateLimitInboundPolicy", { rateLimitBy: "user", requestsAllowed: 100, timeWindowMinutes: 1 }),
+    policy("maybe-key", "api-key-inbound", "ApiKeyInboundPolicy", { allowUnauthenticatedRequests: true }),
+    policy("mock", "mock-api-inbound", "MockApiInboundPolicy"),
     policy("tight", "rate-limit-inbound", "RateLimitInboundPolicy", { rateLimitBy: "ip", requestsAllowed: 3, timeWindowMinutes: 1 }),
     policy("basic", "basic-auth-inbound", "BasicAuthInboundPolicy", { accounts: [{ username: "ops", password: "s3cret$" }] }),
     policy("block-loopback", "ip-restriction-inbound", "IPRestrictionInboundPolicy", { blockedIpAddresses: ["127.0.0.0/8"] }),
+    policy("no-ten", "ip-restriction-inbound", "IPRestrictionInboundPolicy", { blockedIpAddresses: ["10.0.0.0/8"] }),
     policy("only-ten", "ip-restriction-inbound", "IPRestrictionInboundPolicy", { allowedIpAddresses: ["10.0.0.0/8"] }),
     policy("size", "request-size-limit-inbound", "RequestSizeLimitInboundPolicy", { maxSizeInBytes: 10 }),
     policy("add", "set-headers-inbound", "SetHeadersInboundPolicy", { headers: [{ name: "X-Added", value: "v$1 'q'" }, { name: "X-Kept", value: "default", overwrite: false }] }),
@@ -136,12 +143,13 @@ beforeAll(async () => {
   const closedPort = await freePort();
   const f = files(upstream.url, `http://127.0.0.1:${closedPort}`);
   const consumers = [consumer("alice", KEY)];
-  node = await startGateway(f, { name: "local", consumers }, { strictHosts: true });
+  // As the nginx engine runs it: the Node gateway takes nginx's word on the caller's address.
+  node = await startGateway(f, { name: "local", consumers }, { strictHosts: true, trustedProxy: { header: CLIENT_HEADER, addresses: ["127.0.0.1"] } });
   const { config } = readConfig(snapshot(f));
   const escaped = { "config/routes.oas.json": routesFile([route("/caf%C3%A9", forward(upstream.url))]), "config/policies.json": JSON.stringify({ policies: [] }) };
   node.gateway.deploy("escaped", node.release(escaped, { name: "escaped" }));
   const port = await freePort();
-  rendered = renderNginx({ environments: [{ host: HOST, name: "local", release: { config: config!, vars: {} }, consumers }, { host: ESCAPED_HOST, name: "escaped", release: { config: readConfig(snapshot(escaped)).config!, vars: {} }, consumers: [] }], nodeGatewayUrl: node.url, listen: { port, address: "127.0.0.1" }, jsModulePath: JS_MODULE, maxBodyBytes: 1024 * 1024 });
+  rendered = renderNginx({ environments: [{ host: HOST, name: "local", release: { config: config!, vars: {} }, consumers }, { host: ESCAPED_HOST, name: "escaped", release: { config: readConfig(snapshot(escaped)).config!, vars: {} }, consumers: [] }], nodeGatewayUrl: node.url, listen: { port, address: "127.0.0.1" }, jsModulePath: JS_MODULE, maxBodyBytes: 1024 * 1024, nodeClientAddressHeader: CLIENT_HEADER });
   nginx = await startNginx(rendered.files, port);
   engines.push({ name: "node", port: Number(new URL(node.url).port) }, { name: "nginx", port });
 }, 20_000);
@@ -240,6 +248,15 @@ describe.each(["node", "nginx"] as const)("the %s engine", (name) => {
       const s = upstream.seen.find((r) => r.headers["x-request-id"] === id)!;
       expect(s.headers["x-consumer-name"]).toBe("alice");
       expect(s.headers.authorization).toBeUndefined();
+    });
+
+    it("lets a request without a valid key through when unauthenticated requests are allowed, naming no consumer", async () => {
+      for (const [auth, expected] of [[undefined, undefined], ["Bearer wrong", undefined], [`Bearer ${KEY}`, "alice"]] as const) {
+        const id = `optional.${name}.${expected ?? "none"}.${auth ? auth.length : 0}`;
+        const a = await send(engine(), "/optional", { headers: { ...(auth ? { authorization: auth } : {}), "x-request-id": id } });
+        expect(a.status).toBe(200);
+        expect(upstream.seen.find((r) => r.headers["x-request-id"] === id)!.headers["x-consumer-name"]).toBe(expected);
+      }
     });
 
     it("drops a caller's own X-Consumer-Name on a route without authentication", async () => {
@@ -357,6 +374,12 @@ describe.each(["node", "nginx"] as const)("the %s engine", (name) => {
       expect((await send(engine(), "/validated", { method: "POST", body: '{"item": "book"}', headers: { "content-type": "application/json" } })).status).toBe(200);
     });
 
+    it("answers from the operation's example (nginx passes the route to the Node gateway)", async () => {
+      const a = await send(engine(), "/mocked");
+      expect(a.status).toBe(200);
+      expect(a.json()).toEqual({ mocked: true });
+    });
+
     it("answers the preflight of such a route as the Node gateway does", async () => {
       const a = await send(engine(), "/validated", { method: "OPTIONS", headers: { origin: "https://app.example.com", "access-control-request-method": "POST" } });
       expect(a.status).toBe(204);
@@ -398,11 +421,21 @@ describe.each(["node", "nginx"] as const)("the %s engine", (name) => {
   });
 });
 
+describe("nginx handing a route to the Node gateway", () => {
+  it("tells it the caller's real address, whatever the caller claims", async () => {
+    const nginxEngine = engines.find((e) => e.name === "nginx")!;
+    const a = await send(nginxEngine, "/office", { method: "POST", body: "{}", headers: { "content-type": "application/json", [CLIENT_HEADER]: "10.1.2.3" } });
+    expect(a.status).toBe(200);
+  });
+});
+
 describe("the rendered configuration", () => {
   it("lists the routes it leaves to the Node gateway, with the reason", () => {
-    expect(rendered.hybridRoutes).toEqual([
-      { environment: "local", route: "POST /validated", reason: "request validation (validate) checks bodies and parameters against the OpenAPI schemas" },
+    expect([...rendered.hybridRoutes].sort((a, b) => a.route.localeCompare(b.route))).toEqual([
       { environment: "escaped", route: "GET /caf%C3%A9", reason: "the path has characters nginx decodes before matching" },
+      { environment: "local", route: "GET /mocked", reason: "mock responses (mock) come from the OpenAPI examples" },
+      { environment: "local", route: "POST /office", reason: "request validation (validate) checks bodies and parameters against the OpenAPI schemas" },
+      { environment: "local", route: "POST /validated", reason: "request validation (validate) checks bodies and parameters against the OpenAPI schemas" },
     ]);
   });
 

@@ -66,9 +66,11 @@ describe("renderNginx", () => {
     expect(conf.slice(conf.indexOf("location / {"))).toContain("proxy_pass http://127.0.0.1:8787;");
   });
 
-  it("refuses a route it would leave to the Node gateway when a policy there judges the caller's address", () => {
+  it("refuses a route it would leave to the Node gateway when a policy there judges the caller's address, unless nginx may tell it the address", () => {
     const policies = [policy("validate", "request-validation-inbound", "RequestValidationInboundPolicy", { validateBody: "reject-and-log" }), policy("office", "ip-restriction-inbound", "IPRestrictionInboundPolicy", { allowedIpAddresses: ["10.0.0.0/8"] })];
     expect(() => render([environment([one(["office", "validate"])], policies)])).toThrow(/judges the caller's address/);
+    const told = render([environment([one(["office", "validate"])], policies)], { nodeClientAddressHeader: "X-Gitway-Client-Address" });
+    expect(told.files["environments/e0.conf"]).toContain("proxy_set_header X-Gitway-Client-Address $remote_addr;");
   });
 
   it("fills $env values into handler options and refuses an environment that lacks one", () => {
@@ -101,6 +103,17 @@ describe("renderNginx", () => {
     expect(() => render([env], { workerProcesses: 0 })).toThrow(/workerProcesses/);
     expect(() => render([env], { nodeGatewayUrl: "http://127.0.0.1:8787/x; deny all" })).toThrow(/nodeGatewayUrl/);
     expect(render([env], { workerProcesses: 2 }).files["nginx.conf"]).toContain("worker_processes 2;");
+  });
+
+  it("shares one rate-limit zone and one set of CORS maps among environments with the same policies, counting each apart", () => {
+    const limit = policy("limit", "rate-limit-inbound", "RateLimitInboundPolicy", { rateLimitBy: "ip", requestsAllowed: 60, timeWindowMinutes: 1 });
+    const spec: RouteSpec = { route: { corsPolicy: "anything-goes", handler: forward("http://127.0.0.1:9000"), policies: { inbound: ["limit"] } } };
+    const envs = ["a", "b", "c"].map((n) => ({ ...environment([spec], [limit]), host: `${n}.gitway.test`, name: n }));
+    const r = render(envs);
+    const all = Object.values(r.files).join("\n");
+    expect(all.match(/limit_req_zone /g)).toHaveLength(1);
+    expect(all.match(/map \$http_origin /g)).toHaveLength(1);
+    for (const n of ["a", "b", "c"]) expect(all).toContain(`_scope '${n}|limit|';`);
   });
 
   it("orders templated locations as the Node gateway matches: static segments first", () => {

@@ -1,0 +1,63 @@
+import { jsonText, NginxRenderError } from "./nginx-text.js";
+
+/**
+ * What the rendered configuration answers itself, as the Node gateway does (src/gateway/problem.ts,
+ * server.ts): problem+json bodies with the same statuses, the headers every answer carries, and the
+ * hand-over of a route to the Node gateway.
+ */
+
+/** A problem+json body as src/gateway/problem.ts writes it; `detail` is nginx text (it may hold `$gw_path`). */
+export function problemBody(status: number, type: string, title: string, detail: string, instance = "$gw_path"): string {
+  return `'{"type":"https://gitway.dev/problems/${type}","title":"${jsonText(title)}","status":${status},"detail":"${detail}","instance":"${instance}","trace":{"requestId":"$gw_request_id"}}'`;
+}
+
+/** The headers every answer carries: the request id and, when the route's CORS policy allows the origin, its headers. */
+export const COMMON_HEADERS = [
+  "add_header X-Request-Id $gw_request_id always;",
+  "add_header Access-Control-Allow-Origin $gw_acao always;",
+  "add_header Access-Control-Allow-Credentials $gw_acac always;",
+  "add_header Access-Control-Expose-Headers $gw_aceh always;",
+  "add_header Vary $gw_vary always;",
+];
+
+// nginx refuses a bad request line before it has a URI, and a named location needs one: 400 and 431 go to internal URIs.
+export const ERROR_PAGES = ["error_page 400 /__gitway_400;", "error_page 413 @gw_413;", "error_page 429 @gw_429;", "error_page 494 =431 /__gitway_431;", "error_page 502 @gw_502;", "error_page 504 @gw_504;", "error_page 418 = @gw_preflight;"];
+
+/** Per-request variables every location reads: empty until a route's policy sets them. */
+export const SERVER_SETS = ['set $gw_allow "";', 'set $gw_consumer "";', 'set $gw_www "";', 'set $gw_acao "";', 'set $gw_acac "";', 'set $gw_aceh "";', 'set $gw_vary "";', 'set $gw_retry_after "";'];
+
+/** The gateway's own answers for what nginx refuses or fails at, as problem+json with the route's CORS headers. */
+export const SERVER_ERRORS = [
+  ["/__gitway_400", 400, "bad-path", "Bad Request", "The request path is not valid (it climbs above the root or is badly encoded)", "/"],
+  ["@gw_413", 413, "payload-too-large", "Payload Too Large", "The request body is over $gw_body_limit bytes"],
+  ["@gw_429", 429, "too-many-requests", "Too Many Requests", "Too many requests; try again in $gw_retry_after s"],
+  ["/__gitway_431", 431, "headers-too-large", "Request Header Fields Too Large", "The request headers are too large", "/"],
+  ["@gw_502", 502, "upstream-failed", "Bad Gateway", "The upstream could not be reached or failed"],
+  ["@gw_504", 504, "upstream-timeout", "Gateway Timeout", "The upstream did not answer in time"],
+].flatMap(([name, status, type, title, detail, instance]) => [
+  String(name).startsWith("@") ? `location ${name} {` : `location = ${name} {\n  internal;`,
+  ...COMMON_HEADERS.map((h) => "  " + h),
+  ...(status === 413 ? ["  add_header Connection close always;"] : []),
+  ...(status === 429 ? ["  add_header Retry-After $gw_retry_after always;"] : []),
+  `  return ${status} ${problemBody(status as number, type as string, title as string, detail as string, instance as string | undefined)};`,
+  "}",
+]).concat(["location @gw_preflight {", "  js_content gitway.preflight;", "}"]);
+
+/** A route (or a preflight) the Node gateway answers: proxied whole, the Host kept (it picks the environment) and the request id passed on. */
+export function nodeProxy(input: { nodeGatewayUrl: string; nodeClientAddressHeader?: string }): string[] {
+  const node = new URL(input.nodeGatewayUrl);
+  const header = input.nodeClientAddressHeader;
+  if (header !== undefined && !/^[A-Za-z0-9-]+$/.test(header)) throw new NginxRenderError(`nodeClientAddressHeader ${JSON.stringify(header)} is not a header name`);
+  return [
+    // Set on every handed-over request, so a caller's own header of that name never reaches the Node gateway.
+    ...(header ? [`proxy_set_header ${header} $remote_addr;`] : []),
+    "add_header X-Request-Id $gw_request_id always;",
+    "proxy_hide_header X-Request-Id;",
+    "proxy_http_version 1.1;",
+    'proxy_set_header Connection "";',
+    "proxy_set_header Host $http_host;",
+    "proxy_set_header X-Request-Id $gw_request_id;",
+    `proxy_pass ${node.protocol}//${node.host};`,
+  ];
+}
+
