@@ -8,6 +8,15 @@ export const DEFAULT_NGINX_BIN = "/usr/sbin/nginx";
 /** Debian's njs module (libnginx-mod-http-js), loaded by the rendered nginx.conf. */
 export const NJS_MODULE = "/usr/lib/nginx/modules/ngx_http_js_module.so";
 
+/** nginx could not be started (its own message: a port in use, a missing module); callers match on `code`. */
+export class NginxStartError extends Error {
+  readonly code = "NGINX_START";
+  constructor(message: string) {
+    super(message);
+    this.name = "NginxStartError";
+  }
+}
+
 /** How the agent tests and applies a configuration: an nginx it runs as its child, or an operator's. */
 export interface NginxControl {
   /** `nginx -t` of a generation: undefined when nginx accepts it, else nginx's own message. */
@@ -90,10 +99,12 @@ export class ChildNginx implements NginxControl {
     let stderr = "";
     child.stderr!.on("data", (d: Buffer) => (stderr = (stderr + d.toString()).slice(-4000)));
     const born = Date.now();
+    // Only a master that served is started again; one that fails its start reports it to the caller.
+    let up = false;
     const exited = new Promise<number | null>((resolve) => child.once("exit", (code) => resolve(code)));
     child.once("error", (e) => (stderr += e.message));
     void exited.then((code) => {
-      if (this.stopping || this.child !== child) return;
+      if (this.stopping || this.child !== child || !up) return;
       this.restartDelay = Date.now() - born < 5_000 ? Math.min(30_000, this.restartDelay * 2) : 1_000;
       this.log("error", `nginx exited (code ${code}): ${nginxMessage(stderr, this.dir.root) || "no message"}; starting it again in ${this.restartDelay} ms`);
       setTimeout(() => void (this.stopping ? undefined : this.start().catch((e: unknown) => this.log("error", `nginx did not start again: ${(e as Error).message}`))), this.restartDelay).unref();
@@ -101,13 +112,14 @@ export class ChildNginx implements NginxControl {
     // nginx writes its pid file once its listening sockets are open: then it serves.
     const until = Date.now() + 10_000;
     while (!existsSync(this.pidFile) || readFileSync(this.pidFile, "utf8").trim() !== String(child.pid)) {
-      if (child.exitCode !== null || child.signalCode !== null) throw new Error(`nginx did not start: ${nginxMessage(stderr, this.dir.root) || `exit ${child.exitCode}`}`);
+      if (child.exitCode !== null || child.signalCode !== null) throw new NginxStartError(`nginx did not start: ${nginxMessage(stderr, this.dir.root) || `exit ${child.exitCode}`}`);
       if (Date.now() > until) {
         child.kill("SIGKILL");
-        throw new Error("nginx did not start within 10 s");
+        throw new NginxStartError("nginx did not start within 10 s");
       }
       await new Promise((r) => setTimeout(r, 20));
     }
+    up = true;
   }
 
   /** Graceful stop (SIGQUIT: workers finish their requests), then SIGKILL after the grace. */

@@ -1,11 +1,12 @@
 import { mkdtempSync, readFileSync, readlinkSync, rmSync } from "node:fs";
 import { createServer as createHttpServer } from "node:http";
+import { createServer as createNetServer } from "node:net";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { request } from "undici";
 import { afterEach, expect, it } from "vitest";
 import { sql } from "drizzle-orm";
-import { AGENT_APPLICATION_NAME, ChildNginx, ConfigDir, DEFAULT_NGINX_BIN, NginxAgent, OperatorNginx, renderAllWith, type RenderAll } from "../../src/nginx/index.js";
+import { AGENT_APPLICATION_NAME, ChildNginx, ConfigDir, DEFAULT_NGINX_BIN, NginxAgent, NginxStartError, OperatorNginx, renderAllWith, type RenderAll } from "../../src/nginx/index.js";
 import { engineReports, migrateStore, rowsOf, StoreRecords, type Store } from "../../src/store/index.js";
 import { shopFiles } from "../github/shop-repo.js";
 import { describeEachDriver, pglite, postgres } from "../store/drivers.js";
@@ -295,4 +296,28 @@ describeEachDriver(
     });
   },
   [postgres],
+);
+
+describeEachDriver(
+  "the nginx agent when nginx cannot start",
+  (driver) => {
+    it("fails its start with nginx's own message (a port in use), and leaves no nginx behind", async () => {
+      const store = await driver.open();
+      cleanup.push(() => store.close());
+      await migrateStore(store);
+      const records = new StoreRecords(store.db, { label: (o, r, e) => `${o}-${r}-${e}`, url: (l) => `http://${l}.gitway.test/` }, undefined);
+      const taken = createNetServer();
+      await new Promise<void>((r) => taken.listen(0, "127.0.0.1", r));
+      cleanup.push(() => new Promise((r) => taken.close(r)));
+      const root = mkdtempSync(join(tmpdir(), "gitway-nginx-"));
+      cleanup.push(async () => rmSync(root, { recursive: true, force: true }));
+      const dir = new ConfigDir(root);
+      const a = new NginxAgent({ store, databaseUrl: undefined, records, dir, control: new ChildNginx(DEFAULT_NGINX_BIN, dir, () => {}), render: tinyRenderer((taken.address() as { port: number }).port), kinds: new Set(["production"]), instanceId: "edge", log: () => {} });
+      const failure = await a.start().then(() => undefined, (e: unknown) => e);
+      expect(failure).toBeInstanceOf(NginxStartError);
+      expect((failure as Error).message).toMatch(/^nginx did not start: .*\[emerg\] bind\(\) to 127\.0\.0\.1:\d+ failed \(98: Address already in use\)/);
+      await a.close();
+    });
+  },
+  [pglite],
 );
