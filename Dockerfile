@@ -5,11 +5,12 @@ RUN apt-get update && apt-get install -y --no-install-recommends git ca-certific
 WORKDIR /app
 COPY package.json package-lock.json tsconfig.json tsconfig.build.json ./
 COPY src ./src
+COPY scripts ./scripts
 COPY migrations ./migrations
 COPY app.yml ./
 COPY examples ./examples
-# `prepare` compiles TypeScript; dev dependencies are then dropped from the image.
-RUN npm ci --no-audit --no-fund && npm prune --omit=dev && rm -rf src
+# `prepare` compiles TypeScript and writes the OpenAPI validators as code (scripts/); dev dependencies are then dropped from the image.
+RUN npm ci --no-audit --no-fund && npm prune --omit=dev && rm -rf src scripts
 ENV NODE_ENV=production GITWAY_DATA_DIR=/data HOST=0.0.0.0 GATEWAY_HOST=0.0.0.0
 VOLUME /data
 EXPOSE 3000 8787

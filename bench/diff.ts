@@ -8,7 +8,9 @@
  *     size; fresh process per run;
  *     and the floor (reading both files and JSON.parse alone), then the report's entries, breaking
  *     entries, markdown size and time beside the figures before issue 20;
- *  3. GHES counts by rule id and the breaking changes for a hand check.
+ *  3. `gitway diff --format markdown` as a user runs it (the built command: npm run build first),
+ *     timed from outside, beside the floor process (node reading both files and JSON.parse), as ratios;
+ *  4. GHES counts by rule id and the breaking changes for a hand check.
  * openapi-diff runs with a 4 GB heap cap, a time limit, and no network.
  */
 import { spawnSync } from "node:child_process";
@@ -17,6 +19,7 @@ import { availableParallelism, loadavg } from "node:os";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { CACHE, corpusDir, median, octokitSpec } from "./bench-data.js";
+import { builtCli, figuresRow, measureCli, measureFloor } from "./cli-runs.js";
 import { runOasdiffCorpus } from "./oasdiff-corpus.js";
 
 const RUNS = Number(process.env.BENCH_RUNS ?? 3);
@@ -80,6 +83,7 @@ function row(label: string, engine: string, m: { runs: Run[] } | { failure: stri
 
 // 1. oasdiff's corpus
 const CORPUS = corpusDir();
+builtCli();
 const corpus = await runOasdiffCorpus(CORPUS);
 console.log("## oasdiff fixture corpus\n");
 console.log(`recall:       ${corpus.recalled}/${corpus.recallPairs} = ${(corpus.recalled / corpus.recallPairs).toFixed(3)}  (target >= 0.95)`);
@@ -127,7 +131,15 @@ for (const [label, run] of Object.entries(details)) {
   const floor = floors[label];
   console.log(`| ${label} | ${run.entries}${was(before?.entries)} | ${run.breakingEntries}${was(before?.breaking)} | ${run.markdownChars}${was(before?.markdownChars)} | ${run.ms.toFixed(0)}${was(before?.ms)} | ${run.cpuMs.toFixed(0)}${was(before?.cpuMs)} | ${floor ? `${(run.cpuMs / floor).toFixed(1)}x` : ""} |`);
 }
-console.log("");
+console.log(`\n## gitway diff as a user runs it (built command, --format markdown; fresh process timed from outside, median of ${RUNS}; ratios to the floor of the same run)\n`);
+console.log("| pair | command | wall ms median (runs) | CPU ms median | peak RSS MB | wall vs floor | CPU vs floor |");
+console.log("| --- | --- | --- | --- | --- | --- | --- |");
+for (const [label, base, head] of pairs.filter(([, b]) => b.endsWith(".json"))) {
+  const floor = measureFloor([base, head], RUNS);
+  console.log(figuresRow([label, "gitway diff (built)"], measureCli(["diff", base, head, "--format", "markdown"], RUNS), floor));
+  console.log(figuresRow([label, "floor: node, read both + JSON.parse"], floor, floor));
+}
+console.log("\ntargets: gitway diff GHES 3.17 -> 3.18 within 1200 ms wall and 400 MB peak RSS on a quiet machine\n");
 const ghes = details["GHES 3.17 -> 3.18"];
 if (ghes?.byRule) {
   console.log("## GHES 3.17 -> 3.18: changes by rule\n");

@@ -2,7 +2,8 @@
  * npm run bench:gateway — side by side, on loopback, in one run:
  *   direct:  wrk -> upstream (nginx answering 1 KiB JSON)
  *   nginx:   wrk -> nginx proxy (1 worker, keep-alive upstream) -> upstream
- *   gitway:  wrk -> gateway (1 process) -> upstream, forwarding only / seed policies / 100 routes
+ *   gitway:  wrk -> gateway (1 process) -> upstream, forwarding only / seed policies / 100 routes /
+ *            seed policies with usage counting on (the same run, so the ratio compares like with like)
  *   bare:    wrk -> node:http + undici proxy, nothing else (the floor for any Node.js gateway)
  *   engine:  wrk -> nginx on the seed release rendered by src/nginx/render.ts (1 worker) -> upstream
  * Medians of RUNS runs of DURATION each; then the latency at half the gateway's peak rate from an
@@ -189,7 +190,7 @@ const startBare = async () => {
 // The bare floor and the gateway modes take turns within each run, so none is always measured
 // last on a drifting (shared) machine and the ratio to the floor compares like with like.
 const BARE = "node:http + undici, no gateway";
-const modes = ["bare", "forward", "seed", "seed-100-routes"];
+const modes = ["bare", "forward", "seed", "seed+usage", "seed-100-routes"];
 const perMode = new Map<string, WrkResult[]>(modes.map((m) => [m, []]));
 for (let run = 0; run < RUNS; run++) {
   for (const mode of run % 2 === 0 ? modes : [...modes].reverse()) {
@@ -295,6 +296,8 @@ const engineRps = results["gitway nginx engine (seed)"]!.rps;
 console.log(`- nginx engine with the three policies: ${(engineRps / nginx).toFixed(2)}x plain nginx (target >= 0.8x), ${(engineRps / seedRps).toFixed(2)}x the Node gateway (target >= 1.6x)`);
 console.log(`- nginx worker CPU per request: plain proxy ${cpuPlain.toFixed(1)} us, nginx engine with the three policies ${cpuEngine.toFixed(1)} us (${(cpuPlain / cpuEngine).toFixed(2)}x the plain proxy's work rate)`);
 console.log(`- 1,000 environments rendered to nginx: median ${median(renderTimes).toFixed(0)} ms, ${(renderedBytes / 2 ** 20).toFixed(1)} MiB of files`);
+const usageRps = results["gitway seed+usage"]!.rps;
+console.log(`- usage counting on vs off (seed config, same run): ${(usageRps / seedRps).toFixed(3)}x, costs ${((1 - usageRps / seedRps) * 100).toFixed(1)}% of throughput (target <= 3%)`);
 console.log(`- 100 routes vs 1 route: ${((1 - results["gitway seed-100-routes"]!.rps / seedRps) * 100).toFixed(1)}% slower (target <= 5%)`);
 console.log(`- gateway with the three policies vs the bare Node proxy in this run: ${(seedRps / results[BARE]!.rps).toFixed(2)}x (target >= 0.9x)`);
 console.log(`\n### latency at half the gateway's peak, open loop (${half.toFixed(0)} req/s offered for ${DURATION}, timed from each request's due time, median of ${RUNS})\n`);

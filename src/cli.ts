@@ -6,7 +6,7 @@ import { Command, CommanderError, InvalidArgumentError } from "commander";
 import { ConfigReadError, DEFAULT_LIMITS, type ConfigReadLimits, hasErrors, parseEnvFile, readConfig, sortDiagnostics, type ConfigResult, type Diagnostic } from "./config/index.js";
 import { checkDiffSettings, diffConfigs } from "./diff/index.js";
 import { isRevision, readPathSnapshot, readRevisionSnapshot, SnapshotReadError } from "./git/index.js";
-import { compileRelease, DEFAULT_BODY_LIMITS, GatewayServer, hashKey, MemoryRateLimitStore, RedisRateLimitStore, ReleaseError, Upstreams, type RateLimitStore } from "./gateway/index.js";
+import type { RateLimitStore } from "./gateway/index.js";
 import { formatDiagnosticLine, renderChangesMarkdown, renderChangesText, summarizeDiagnostics } from "./report/index.js";
 import { OperatorError, registerOperatorCommands } from "./operator-cli.js";
 
@@ -126,7 +126,9 @@ export function buildCli(): Command {
         process.exitCode = 1;
         return;
       }
-      const consumers = opts.consumers ? readConsumers(opts.consumers) : [];
+      // The gateway runtime (and its HTTP client) loads only for serve: validate and diff start faster without it.
+      const { compileRelease, DEFAULT_BODY_LIMITS, GatewayServer, hashKey, ReleaseError, Upstreams } = await import("./gateway/index.js");
+      const consumers = opts.consumers ? readConsumers(opts.consumers, hashKey) : [];
       const store = await rateLimitStore();
       const upstreams = new Upstreams();
       const log = (level: string, message: string) => process.stderr.write(`${level}: ${message}\n`);
@@ -288,7 +290,7 @@ function serveVars(files: string[], names: string[]): Record<string, string> {
 }
 
 /** Consumers with plain keys from a local file; only their hashes go into the release. */
-function readConsumers(file: string): { name: string; keyHashes: string[] }[] {
+function readConsumers(file: string, hashKey: (key: string) => string): { name: string; keyHashes: string[] }[] {
   let raw: unknown;
   try {
     raw = JSON.parse(readFileSync(file, "utf8"));
@@ -303,6 +305,7 @@ function readConsumers(file: string): { name: string; keyHashes: string[] }[] {
 
 /** Redis when REDIS_URL is set (limits shared by every gateway process), else this process's memory. */
 async function rateLimitStore(): Promise<RateLimitStore> {
+  const { MemoryRateLimitStore, RedisRateLimitStore } = await import("./gateway/index.js");
   const url = process.env.REDIS_URL;
   if (!url) return new MemoryRateLimitStore();
   const { Redis } = await import("ioredis");

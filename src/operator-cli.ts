@@ -1,8 +1,9 @@
 import { existsSync, readFileSync } from "node:fs";
 import { join } from "node:path";
 import { InvalidArgumentError, type Command } from "commander";
-import type { EnvironmentView, KeyView } from "./admin/index.js";
+import type { EnvironmentView, KeyView, UsageView } from "./admin/index.js";
 import { readDirectorySnapshot } from "./git/index.js";
+import { formatCount } from "./report/index.js";
 
 /**
  * The operator's commands: clients of the admin API (GITWAY_URL), never of the database, so they
@@ -88,6 +89,19 @@ function formatArgument(value: string): string {
   return value;
 }
 
+function daysArgument(value: string): number {
+  if (!/^\d{1,3}$/.test(value) || Number(value) < 1 || Number(value) > 366) throw new InvalidArgumentError(`must be a whole number of days from 1 to 366, not ${JSON.stringify(value.slice(0, 20))}`);
+  return Number(value);
+}
+
+/** Calls per operation and consumer, most first, then the total. */
+function usageText(u: UsageView, operation: string | undefined): string {
+  const window = `in the last ${u.days} day${u.days === 1 ? "" : "s"}`;
+  if (u.rows.length === 0) return `No calls${operation ? ` to ${operation}` : ""} ${window} on ${u.environment}.\n`;
+  const rows = u.rows.map((r) => [r.operation, r.consumer, formatCount(r.calls), ["2xx", "3xx", "4xx", "5xx"].map((c) => `${c} ${formatCount(r.byStatus[c] ?? 0)}`).join("  ")]);
+  return table([["OPERATION", "CONSUMER", "CALLS", "BY STATUS"], ...rows]) + `${formatCount(u.total)} call${u.total === 1 ? "" : "s"} ${window} on ${u.environment}.\n`;
+}
+
 /** Environments that need the operator: what `gitway status` exits 1 for. */
 export function needsAttention(e: EnvironmentView): boolean {
   return e.status === "failed" || e.status === "out-of-sync";
@@ -146,6 +160,19 @@ export function registerOperatorCommands(program: Command): void {
     const result = await call<{ revoked: number; rebuild?: { ok: boolean; failed: { environment: string; reason: string }[] } }>("DELETE", `/api/environments/${enc(o.env)}/keys/${enc(o.consumer)}`);
     const failed = (result.rebuild?.failed ?? []).map((f) => `Not rebuilt: ${f.environment}: ${f.reason} (the key is refused all the same).\n`).join("");
     print(o.format, result, () => `Revoked ${result.revoked} key${result.revoked === 1 ? "" : "s"} of ${o.consumer}.\n${failed}`);
+  });
+
+  formatOption(
+    program
+      .command("usage")
+      .description("Calls an environment's gateway answered, per operation and consumer (names and counts only)")
+      .argument("<env>", "environment")
+      .option("--operation <id>", "only this operationId (or METHOD /path)")
+      .option("--days <n>", "the window, in days", daysArgument, 30),
+  ).action(async (name: string, o: { format: string; operation?: string; days: number }) => {
+    const query = new URLSearchParams({ days: String(o.days), ...(o.operation ? { operation: o.operation } : {}) });
+    const { usage } = await call<{ usage: UsageView }>("GET", `/api/environments/${enc(name)}/usage?${query}`);
+    print(o.format, { usage }, () => usageText(usage, o.operation));
   });
 
   formatOption(program.command("sync").description("Reconcile now: every environment, or one").argument("[env]", "environment")).action(async (name: string | undefined, o: { format: string }) => {

@@ -111,6 +111,12 @@ export function createAdminApi(options: AdminApiOptions): (req: IncomingMessage,
           return send(res, 201, await ops.createKey(ref!, text(body, "consumer", 64), actor)), true;
         case "DELETE environments/:ref/keys/:item":
           return send(res, 200, await ops.revokeKey(ref!, item!, actor)), true;
+        case "GET environments/:ref/usage": {
+          const q = url.searchParams;
+          const days = q.get("days");
+          if (days !== null && !/^\d{1,4}$/.test(days)) throw new AdminError("BAD_REQUEST", "days must be a whole number");
+          return send(res, 200, { usage: await ops.usage(ref!, { ...(q.get("operation") ? { operation: q.get("operation")! } : {}), ...(days !== null ? { days: Number(days) } : {}) }) }), true;
+        }
         case "GET environments/:ref/values":
           return send(res, 200, { values: await ops.variables(ref!) }), true;
         case "PUT environments/:ref/values/:item":

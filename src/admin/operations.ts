@@ -3,8 +3,8 @@ import { and, count, desc, eq, gte, inArray, lte, ne, sql, type SQL } from "driz
 import { readConfig, hasErrors, tryPath, type GatewayConfig } from "../config/index.js";
 import type { Deployer } from "../pipeline/index.js";
 import { formatDiagnosticLine } from "../report/index.js";
-import { engineReports, listVariables, rowsOf, saveRelease, setVariable, tables, type Db, type EngineReport, type StoreRecords } from "../store/index.js";
-import { AdminError, type AdminOperations, type AuditEntry, type AuditFilter, type CheckView, type CommitView, type DeploymentView, type EngineView, type EnvironmentView, type KeyView, type Page, type SyncStatus, type VariableView } from "./types.js";
+import { engineReports, listVariables, rowsOf, saveRelease, setVariable, tables, usageTotals, type Db, type EngineReport, type StoreRecords } from "../store/index.js";
+import { AdminError, type AdminOperations, type AuditEntry, type AuditFilter, type CheckView, type CommitView, type DeploymentView, type EngineView, type EnvironmentView, type KeyView, type Page, type SyncStatus, type UsageFilter, type UsageView, type VariableView } from "./types.js";
 
 const { apiConsumers, apiKeys, auditLog, checkResults, deployments, environments, releases, repositories } = tables;
 
@@ -284,6 +284,8 @@ export class Operations implements AdminOperations {
 
   async createKey(ref: string, consumer: string, actor: string): Promise<{ consumer: string; key: string }> {
     if (!/^[A-Za-z0-9][A-Za-z0-9._@-]{0,63}$/.test(consumer)) throw new AdminError("BAD_REQUEST", "a consumer name is 1 to 64 letters, digits, dots, dashes, underscores or @");
+    // Usage counts calls without a key under this name: a consumer of that name would be mixed up with them.
+    if (consumer === "anonymous") throw new AdminError("BAD_REQUEST", 'the consumer name "anonymous" is reserved: usage counts calls without a key under it');
     const env = await this.resolve(ref);
     const key = KEY_PREFIX + randomBytes(24).toString("base64url");
     await this.deps.db.transaction(async (tx) => {
@@ -463,6 +465,15 @@ export class Operations implements AdminOperations {
   }
 
   /** Every repository Gitway knows. */
+  async usage(ref: string, query: UsageFilter): Promise<UsageView> {
+    const env = await this.resolve(ref);
+    const days = query.days ?? 30;
+    if (!Number.isInteger(days) || days < 1 || days > 366) throw new AdminError("BAD_REQUEST", `days must be a whole number from 1 to 366, not ${days}`);
+    if (query.operation !== undefined && (query.operation === "" || query.operation.length > 2048)) throw new AdminError("BAD_REQUEST", "operation must be an operationId or METHOD /path of at most 2048 characters");
+    const rows = await usageTotals(this.deps.db, { environment: env.hostName, days, ...(query.operation !== undefined ? { operation: query.operation } : {}) });
+    return { environment: env.hostName, days, total: rows.reduce((n, r) => n + r.calls, 0), rows };
+  }
+
   async repositories(): Promise<{ repository: string; source: string }[]> {
     const rows = await this.deps.db.select({ owner: repositories.owner, name: repositories.name, source: repositories.source }).from(repositories).where(inArray(repositories.id, this.deps.db.select({ id: environments.repositoryId }).from(environments)));
     return rows.map((r) => ({ repository: `${r.owner}/${r.name}`, source: r.source }));

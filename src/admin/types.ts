@@ -167,4 +167,20 @@ export interface AdminOperations {
   /** Serve a directory's config outside Git (drift, corrected at the next tick unless report-only). */
   deployFiles(ref: string, files: Record<string, string>, actor: string): Promise<{ release: string }>;
   setReportOnly(ref: string, reportOnly: boolean, actor: string): Promise<void>;
+  /** Calls the environment's gateway answered in the last `days` days (default 30), per operation and consumer. */
+  usage(ref: string, query: UsageFilter): Promise<UsageView>;
+}
+
+export interface UsageFilter {
+  /** An operationId, or "METHOD /path/{template}". */
+  operation?: string;
+  days?: number;
+}
+
+/** Calls per operation and consumer over a window: consumer names and counts, never keys or addresses. */
+export interface UsageView {
+  environment: string;
+  days: number;
+  total: number;
+  rows: { operation: string; route: string; consumer: string; calls: number; byStatus: Record<string, number> }[];
 }

@@ -1,6 +1,7 @@
 import pg from "pg";
 import { environmentLabel, GatewayDeployer } from "../gateway/index.js";
-import { openStore, StoreRecords } from "../store/index.js";
+import { addUsage, openStore, StoreRecords } from "../store/index.js";
+import { UsageFlusher } from "./usage-flusher.js";
 import type { Log } from "./log.js";
 import { restoreReleases } from "./restore.js";
 import { environmentUrl, type AppSettings } from "./settings.js";
@@ -19,7 +20,10 @@ export const LISTENER_APPLICATION_NAME = "gitway-gateway-listener";
  */
 export async function runGatewayWorker(settings: AppSettings, log: Log): Promise<{ url: string; close: () => Promise<void> }> {
   const store = await openStore({ databaseUrl: settings.databaseUrl!, poolSize: 2 });
-  const { gateway, services, revokedKeys, close } = await buildGateway(settings, log);
+  const { gateway, services, revokedKeys, usage, close } = await buildGateway(settings, log);
+  // Each process writes its own counts; the store adds them up.
+  const flusher = new UsageFlusher({ counter: usage, write: (rows) => addUsage(store.db, rows), log });
+  flusher.start();
   const secretKey = settings.secretKey ? secretKeyFromSetting(settings.secretKey) : undefined;
   const records = new StoreRecords(store.db, { label: environmentLabel, url: (label) => environmentUrl(settings, label) }, secretKey);
   const deployer = pipelineDeployer(new GatewayDeployer(gateway, services), log);
@@ -103,6 +107,7 @@ export async function runGatewayWorker(settings: AppSettings, log: Log): Promise
     close: async () => {
       closed = true;
       await gateway.close();
+      await flusher.stop();
       await listener?.end().catch(() => {});
       await close();
       await store.close();

@@ -76,6 +76,8 @@ export interface AppSettings {
   jobTimeoutSeconds: number;
   /** Finished jobs, webhook deliveries and check results older than this are deleted; 0 keeps them. */
   retentionDays: number;
+  /** Hourly usage counts (calls per operation and consumer) older than this many days are deleted. */
+  usageDays: number;
   /** GITWAY_UPSTREAM_ALLOW: hosts, `*.suffix` patterns and CIDRs a preview may reach beyond public addresses. */
   upstreamAllow: HostRule[];
   /** APP_PUBLIC_URL: where GitHub reaches the app port; the Connect GitHub page's default. */
@@ -198,6 +200,7 @@ export function readAppSettings(env: Env): AppSettings {
     githubTimeoutSeconds: positive(env, "GITWAY_GITHUB_TIMEOUT_SECONDS", 30),
     jobTimeoutSeconds: positive(env, "GITWAY_JOB_TIMEOUT_SECONDS", 300),
     retentionDays: positive(env, "GITWAY_RETENTION_DAYS", 30, true),
+    usageDays: wholePositive(env, "GITWAY_USAGE_DAYS", 90),
     upstreamAllow: allowList(env.GITWAY_UPSTREAM_ALLOW),
     appPublicUrl: appPublicUrl(env),
     gatewayEngine,

@@ -6,11 +6,11 @@ import { join } from "node:path";
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from "node:http";
 import type { AddressInfo } from "node:net";
 import { openPolicy, parseAllowList, type HostRule } from "../gateway/egress.js";
-import { GatewayDeployer, GatewayServer, MemoryRateLimitStore, RedisRateLimitStore, ReleaseError, Upstreams, environmentLabel, type GatewayServices, type RateLimitStore } from "../gateway/index.js";
-import { boundRequests, gitwayApp, webUrlOf, WEBHOOK_PATH, JOB_KIND, runGitHubWork, safeReason, waitsOutRateLimit, withJobSignal, type GitHubWork, type Octokit, type QueuedWork } from "../github/index.js";
+import { GatewayDeployer, GatewayServer, MemoryRateLimitStore, RedisRateLimitStore, ReleaseError, Upstreams, UsageCounter, environmentLabel, type GatewayServices, type RateLimitStore } from "../gateway/index.js";
+import { boundRequests, GitHubWriters, gitwayApp, webUrlOf, WEBHOOK_PATH, JOB_KIND, runGitHubWork, safeReason, waitsOutRateLimit, withJobSignal, type GitHubWork, type Octokit, type QueuedWork } from "../github/index.js";
 import { fairShare, JobQueue, Worker, type Job, type QueueOptions } from "../jobs/index.js";
 import { DeployError, type Deployer, type EnvironmentValues } from "../pipeline/index.js";
-import { loadGitHubApp, migrateStore, openStore, pruneOlderThan, secretKeyFrom, setVariable, StorePublisher, StoreRecords, SweepMemory, type Store, type StoredGitHubApp } from "../store/index.js";
+import { addUsage, usageReader, loadGitHubApp, migrateStore, openStore, pruneOlderThan, pruneUsageOlderThan, secretKeyFrom, setVariable, StorePublisher, StoreRecords, SweepMemory, type Store, type StoredGitHubApp } from "../store/index.js";
 import { adminToken, createAdminApi, Operations, type GitView } from "../admin/index.js";
 import { answerClientError, createDashboard } from "../web/index.js";
 import { GIT_JOB_KIND, GitReconciler, runGitWork, sourcesFromList, sourcesFromYaml, SourcesError, type GitSource, type GitWork } from "../git/index.js";
@@ -24,6 +24,7 @@ import { readiness } from "./health.js";
 import { nginxConfigDir, nginxKinds, startNginxEngine, withNginxPreflight } from "./nginx-engine.js";
 import { CLIENT_ADDRESS_HEADER, type NginxAgent } from "../nginx/index.js";
 import { listenToStore } from "./store-notifications.js";
+import { UsageFlusher } from "./usage-flusher.js";
 
 export interface StartOptions {
   /** Tests give an Octokit with fast retries; production uses Probot's own. */
@@ -68,6 +69,8 @@ export interface Running {
   reconciler: GitReconciler | undefined;
   adminToken: string;
   settings: AppSettings;
+  /** Writes the gateway's usage counts now rather than at the next 10 s tick (tests, operators' tools). */
+  flushUsage(): Promise<void>;
   /** Resolves when nothing is queued or running (tests, and a graceful stop). */
   idle(timeoutMs?: number): Promise<void>;
   close(): Promise<void>;
@@ -133,7 +136,7 @@ function pipelineDeployer(inner: GatewayDeployer, log: Log): Deployer {
  * The gateway of a process: upstream pools, rate-limit counters (Redis when set) and the server.
  * `ownPorts` starts with the configured ports; a process that binds port 0 adds what it bound.
  */
-export async function buildGateway(settings: AppSettings, log: Log): Promise<{ gateway: GatewayServer; services: GatewayServices; revokedKeys: Set<string>; ownPorts: Set<number>; allow: HostRule[]; close: () => Promise<void> }> {
+export async function buildGateway(settings: AppSettings, log: Log): Promise<{ gateway: GatewayServer; services: GatewayServices; revokedKeys: Set<string>; ownPorts: Set<number>; allow: HostRule[]; usage: UsageCounter; close: () => Promise<void> }> {
   const ownPorts = new Set([settings.port, settings.gatewayPort].filter((p) => p !== 0));
   // A copy the process may add to (the embedded example's upstream), read by every release built after.
   const allow = [...settings.upstreamAllow];
@@ -142,11 +145,12 @@ export async function buildGateway(settings: AppSettings, log: Log): Promise<{ g
   const revokedKeys = new Set<string>();
   const services: GatewayServices = { upstreams, rateLimitStore: limits, log, maxBodyBytes: settings.maxBodyBytes, bodyTimeoutMs: 30_000, revokedKeys, egress: { allow, ownPorts } };
   // Behind nginx the Node gateway listens on loopback only and takes the caller's address from nginx.
-  const gateway = new GatewayServer({ baseDomain: settings.baseDomain, log, ...(settings.gatewayEngine === "nginx" ? { trustedProxy: { header: CLIENT_ADDRESS_HEADER, addresses: ["127.0.0.1", "::1"] } } : {}) });
+  const usage = new UsageCounter();
+  const gateway = new GatewayServer({ baseDomain: settings.baseDomain, log, usage, ...(settings.gatewayEngine === "nginx" ? { trustedProxy: { header: CLIENT_ADDRESS_HEADER, addresses: ["127.0.0.1", "::1"] } } : {}) });
   // Pools of upstreams no request used for 5 minutes are closed.
   const idle = setInterval(() => upstreams.closeIdle(5 * 60_000), 60_000);
   idle.unref();
-  return { gateway, services, revokedKeys, ownPorts, allow, close: async () => void (clearInterval(idle), await Promise.all([upstreams.close(), limits.close()])) };
+  return { gateway, services, revokedKeys, ownPorts, allow, usage, close: async () => void (clearInterval(idle), await Promise.all([upstreams.close(), limits.close()])) };
 }
 
 export { pipelineDeployer, secretKeyFromSetting };
@@ -179,8 +183,12 @@ export async function startGitway(settings: AppSettings, env: Record<string, str
     log("info", migrated.applied > 0 ? `applied ${migrated.applied} migration(s) on ${store.driver === "pg" ? "PostgreSQL" : "PGlite"} (${since()})` : `migrations up to date (${since()})`);
 
     // The gateway, with every environment's release rebuilt from the store.
-    const { gateway, services, revokedKeys, ownPorts, allow, close: closeGateway } = await buildGateway(settings, log);
+    const { gateway, services, revokedKeys, ownPorts, allow, usage, close: closeGateway } = await buildGateway(settings, log);
     closers.unshift(closeGateway);
+    // Counts reach the store every 10 s, and at stop once the gateway has answered its last request.
+    const flusher = new UsageFlusher({ counter: usage, write: (rows) => addUsage(store.db, rows), log });
+    flusher.start();
+    closers.unshift(() => flusher.stop());
     // URLs follow the port the gateway really bound (GATEWAY_PORT=0 picks one) unless the domain is set.
     let urls: Pick<AppSettings, "publicUrl" | "baseDomain"> = settings;
     const naming = { label: environmentLabel, url: (label: string) => environmentUrl(urls, label) };
@@ -221,6 +229,8 @@ export async function startGitway(settings: AppSettings, env: Record<string, str
     const queue = new JobQueue(store, options.queue);
     const enqueue = (work: QueuedWork) => queue.enqueue({ ...work });
     const workerId = `worker-${process.pid}-${randomUUID().slice(0, 8)}`;
+    // Jobs hand their GitHub writes to these (one per installation) and give their slot back at once.
+    const writers = new GitHubWriters(log);
     let probot: import("probot").Probot | undefined;
     let webhooks: ((req: IncomingMessage, res: ServerResponse) => Promise<boolean>) | undefined;
     let github: GitHubConnection = { from: "none" };
@@ -247,12 +257,14 @@ export async function startGitway(settings: AppSettings, env: Record<string, str
             auth: async (id?: number) => boundRequests((await app.auth(id)) as Octokit, githubTimeoutMs),
             records,
             deployer,
+            writers,
             enqueue,
             memory,
             maxFileBytes: settings.maxFileBytes,
             readLimits: settings.readLimits,
             previewTtlHours: settings.previewTtlHours,
             log,
+            usage: usageReader(store.db, settings.usageDays),
           },
           job.payload as GitHubWork,
           { fence: async () => (await queue.holdsLease(job, workerId)) && !(await queue.superseded(job)), finalAttempt: job.attempts >= job.maxAttempts },
@@ -375,19 +387,29 @@ export async function startGitway(settings: AppSettings, env: Record<string, str
       const git = new GitReconciler(sources, workDir, { records, enqueue: (job) => queue.enqueue(job), isServing: (label) => gateway.releaseOf(label) !== undefined, log, maxFileBytes: settings.maxFileBytes, readLimits: settings.readLimits });
       reconciler = git;
       handlers[GIT_JOB_KIND] = (job) =>
-        runGitWork({ reconciler: git, records, deployer, publisherFor: (id) => new StorePublisher(store.db, id), fence: async () => (await queue.holdsLease(job, workerId)) && !(await queue.superseded(job)) }, job.payload as GitWork);
+        runGitWork({ reconciler: git, records, deployer, usage: usageReader(store.db, settings.usageDays), publisherFor: (id) => new StorePublisher(store.db, id), fence: async () => (await queue.holdsLease(job, workerId)) && !(await queue.superseded(job)) }, job.payload as GitWork);
     }
     const worker = new Worker(queue, handlers, { id: workerId, idleMs: options.workerIdleMs ?? 200, concurrency: settings.workerConcurrency, jobTimeoutMs: settings.jobTimeoutSeconds * 1000, onError: (job, e) => log("warn", `job ${job.id} (${job.kind}) attempt ${job.attempts} of ${job.maxAttempts} failed: ${safeReason(e)}`) });
     if (options.runWorker !== false) worker.start();
-    closers.unshift(() => worker.stop(options.stopGraceMs ?? 8_000));
+    // After the jobs, the GitHub writes they handed over get what is left of the 9 s a stop may take.
+    let stopBegan = 0;
+    closers.unshift(() => writers.close(Math.max(1_000, 9_000 - (performance.now() - stopBegan))));
+    closers.unshift(() => ((stopBegan = performance.now()), worker.stop(options.stopGraceMs ?? 8_000)));
 
     // Retention: at start, then every hour (every process may do it; a second run finds nothing).
-    if (settings.retentionDays > 0 && options.runWorker !== false) {
-      const prune = () =>
-        pruneOlderThan(store.db, settings.retentionDays).then(
-          (n) => n.jobs + n.deliveries + n.checkResults > 0 && log("info", `pruned what is older than ${settings.retentionDays} days: ${n.jobs} jobs, ${n.deliveries} webhook deliveries, ${n.checkResults} check results`),
-          (e: unknown) => log("warn", `pruning old rows failed: ${safeReason(e)}`),
+    if (options.runWorker !== false) {
+      const prune = async () => {
+        if (settings.retentionDays > 0) {
+          await pruneOlderThan(store.db, settings.retentionDays).then(
+            (n) => n.jobs + n.deliveries + n.checkResults > 0 && log("info", `pruned what is older than ${settings.retentionDays} days: ${n.jobs} jobs, ${n.deliveries} webhook deliveries, ${n.checkResults} check results`),
+            (e: unknown) => log("warn", `pruning old rows failed: ${safeReason(e)}`),
+          );
+        }
+        await pruneUsageOlderThan(store.db, settings.usageDays).then(
+          (n) => n > 0 && log("info", `pruned ${n} hourly usage row(s) older than ${settings.usageDays} days`),
+          (e: unknown) => log("warn", `pruning old usage failed: ${safeReason(e)}`),
         );
+      };
       void prune();
       const timer = setInterval(() => void prune(), 3_600_000);
       timer.unref();
@@ -503,7 +525,8 @@ export async function startGitway(settings: AppSettings, env: Record<string, str
       reconciler,
       adminToken: token.token,
       settings,
-      idle: (timeoutMs = 15_000) => waitIdle(queue, timeoutMs),
+      flushUsage: () => flusher.flush(),
+      idle: (timeoutMs = 15_000) => waitIdle(queue, timeoutMs, writers),
       close: async () => {
         for (const close of closers) await close().catch(() => {});
       },
@@ -593,10 +616,11 @@ function gitView(reconciler: GitReconciler): GitView {
   };
 }
 
-async function waitIdle(queue: JobQueue, timeoutMs: number): Promise<void> {
+async function waitIdle(queue: JobQueue, timeoutMs: number, writers?: GitHubWriters): Promise<void> {
   const until = Date.now() + timeoutMs;
   while (Date.now() < until) {
-    if ((await queue.pendingCount()) === 0) return;
+    // Idle means the GitHub writes the jobs handed over are sent too.
+    if ((await queue.pendingCount()) === 0 && (writers?.pending ?? 0) === 0 && !writers?.sending) return;
     await new Promise((r) => setTimeout(r, 50));
   }
   throw new Error(`jobs still queued or running after ${timeoutMs} ms`);

@@ -21,6 +21,7 @@ const MAX_REF_HOPS = 64;
  */
 export class DocumentSet {
   private readonly files = new Map<string, SourceFile | null>();
+  private readonly resolved = new Map<string, RefResult>();
   readonly diagnostics: Diagnostic[] = [];
 
   constructor(
@@ -53,8 +54,19 @@ export class DocumentSet {
     return diagnostic(rule, message, { file: location.file, pointer: location.pointer, ...this.locate(location, part) });
   }
 
-  /** Resolves one $ref string written in `fromFile`. */
+  /**
+   * Resolves one $ref string written in `fromFile`. Remembered per file and $ref text: a large
+   * description's few thousand $refs are followed hundreds of thousands of times by the checks and the diff.
+   */
   resolve(fromFile: string, ref: unknown): RefResult {
+    if (typeof ref !== "string") return this.resolveOnce(fromFile, ref);
+    const key = fromFile + "\u0000" + ref;
+    let result = this.resolved.get(key);
+    if (result === undefined) this.resolved.set(key, (result = this.resolveOnce(fromFile, ref)));
+    return result;
+  }
+
+  private resolveOnce(fromFile: string, ref: unknown): RefResult {
     if (typeof ref !== "string") return { ok: false, rule: "ref-invalid", message: "$ref must be a string" };
     if (/^[a-zA-Z][a-zA-Z0-9+.-]*:/.test(ref) || ref.startsWith("//")) {
       return { ok: false, rule: "ref-external-url", message: `$ref ${JSON.stringify(ref)} points to a URL; Gitway never fetches one. Copy the schema into the repository and refer to it by a relative path` };

@@ -1,3 +1,4 @@
+import type { ValidateFunction } from "ajv";
 import type { Diagnostic } from "./diagnostics.js";
 import type { DocumentSet } from "./documents.js";
 import { explainAjvError, pickAjvErrors } from "./ajv-errors.js";
@@ -23,6 +24,10 @@ export interface RepoSettings {
     ignore: { fingerprint: string; reason: string }[];
     /** Breaking changes are accepted when info.version's major number went up. */
     allowBreakingOnMajorVersion: boolean;
+    /** Days of production traffic a breaking change's impact is counted over. */
+    impactDays: number;
+    /** Whether the impact names the consumers (false: counts only). */
+    impactNames: boolean;
   };
   /** Where the config is promoted: stages in order, then production. */
   production: {
@@ -61,7 +66,7 @@ export type ApprovalPermission = (typeof APPROVAL_PERMISSIONS)[number];
 export const DEFAULT_SETTINGS: RepoSettings = {
   openapi: undefined,
   configDir: "config",
-  diff: { severity: {}, ignore: [], allowBreakingOnMajorVersion: false },
+  diff: { severity: {}, ignore: [], allowBreakingOnMajorVersion: false, impactDays: 30, impactNames: true },
   production: { branch: undefined, requireApproval: false },
   stages: [],
   checks: { breaking: "failure" },
@@ -107,11 +112,15 @@ const schema = {
           items: { type: "object", additionalProperties: false, required: ["fingerprint", "reason"], properties: { fingerprint: { type: "string", minLength: 1 }, reason: { type: "string", minLength: 1 } } },
         },
         allowBreakingOnMajorVersion: { type: "boolean" },
+        // Usage is kept GITWAY_USAGE_DAYS (90 by default); a longer window could only show less than it says.
+        impactDays: { type: "integer", minimum: 1, maximum: 90 },
+        impactNames: { type: "boolean" },
       },
     },
   },
 };
-const validate = schemaValidator(schema);
+/** Compiled when a settings file is first read, not when the module loads. */
+let compiledSettings: ValidateFunction | undefined;
 
 export function readSettings(docs: DocumentSet): { settings: RepoSettings; diagnostics: Diagnostic[] } {
   if (!docs.has(SETTINGS_PATH)) return { settings: DEFAULT_SETTINGS, diagnostics: [] };
@@ -119,6 +128,7 @@ export function readSettings(docs: DocumentSet): { settings: RepoSettings; diagn
   if (!file) return { settings: DEFAULT_SETTINGS, diagnostics: [] };
   const value = file.value ?? {};
   readFingerprintsAsText(docs, value);
+  const validate = (compiledSettings ??= schemaValidator(schema));
   if (!validate(value)) {
     const diagnostics = pickAjvErrors(validate.errors ?? []).map((e) => {
       const { pointer, part, message } = explainAjvError(e, "");
@@ -136,6 +146,8 @@ export function readSettings(docs: DocumentSet): { settings: RepoSettings; diagn
         severity: (diff.severity as Record<string, ChangeLevelOverride> | undefined) ?? {},
         ignore: (diff.ignore as { fingerprint: string; reason: string }[] | undefined) ?? [],
         allowBreakingOnMajorVersion: diff.allowBreakingOnMajorVersion === true,
+        impactDays: typeof diff.impactDays === "number" ? diff.impactDays : DEFAULT_SETTINGS.diff.impactDays,
+        impactNames: diff.impactNames !== false,
       },
       ...promotionSettings(v),
     },

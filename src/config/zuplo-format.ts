@@ -1,3 +1,4 @@
+import type { ValidateFunction } from "ajv";
 import { BUILTIN_CORS, closest, findHandler, findPolicy, HANDLERS, POLICIES, RUNTIME_MODULE } from "./builtins.js";
 import { clip, type Diagnostic } from "./diagnostics.js";
 import type { DocumentSet, Location } from "./documents.js";
@@ -46,7 +47,8 @@ const policiesFileSchema = {
     },
   },
 };
-const validatePoliciesFile = schemaValidator(policiesFileSchema);
+/** Compiled when a policies file is first read, not when the module loads (every CLI run loads it). */
+let compiledPoliciesFile: ValidateFunction | undefined;
 
 export interface PoliciesFile {
   policies: PolicyDefinition[];
@@ -62,6 +64,7 @@ export function readPoliciesFile(docs: DocumentSet, path: string, env: EnvRefere
   if (!docs.has(path)) return { file: { ...empty, missing: path }, diagnostics: out };
   const file = docs.get(path);
   if (!file) return { file: empty, diagnostics: out };
+  const validatePoliciesFile = (compiledPoliciesFile ??= schemaValidator(policiesFileSchema));
   if (!validatePoliciesFile(file.value)) {
     for (const e of pickAjvErrors(validatePoliciesFile.errors ?? [])) {
       const { pointer, part, message } = explainAjvError(e);

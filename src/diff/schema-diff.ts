@@ -126,6 +126,17 @@ function deepEqual(a: unknown, b: unknown): boolean {
   return true;
 }
 
+/** A comparison remembered by the pair of schema objects: where they were, and the result (undefined while it runs). */
+interface NodeMemo {
+  base: Location;
+  head: Location;
+  out: SchemaChange[] | undefined;
+}
+
+function samePlace(a: Location, b: Location): boolean {
+  return a.pointer === b.pointer && a.file === b.file;
+}
+
 /**
  * Compares two JSON Schemas (OpenAPI 3.0 or 3.1) by what they allow. Each pair of schema
  * locations is compared once per direction and remembered: large APIs reuse components across
@@ -134,6 +145,8 @@ function deepEqual(a: unknown, b: unknown): boolean {
 export class SchemaDiffer {
   private readonly memo = new Map<string, SchemaChange[]>();
   private readonly active = new Set<string>();
+  private readonly nodeMemo = new Map<string, WeakMap<object, WeakMap<object, NodeMemo>>>();
+  private readonly refFreeNodes = new WeakMap<object, boolean>();
   private readonly switches = new Map<string, SchemaChange[]>();
 
   constructor(
@@ -172,7 +185,33 @@ export class SchemaDiffer {
     const b = base ? this.baseDocs.deref(base.value, base.location) : undefined;
     const h = head ? this.headDocs.deref(head.value, head.location) : undefined;
     if (!b || !h || depth > MAX_DEPTH) return [];
-    const key = `${direction}${textual === true ? "|t" : textual ? "|p" : ""}|${b.location.file}#${b.location.pointer}|${h.location.file}#${h.location.pointer}`;
+    const mode = `${direction}${textual === true ? "|t" : textual ? "|p" : ""}`;
+    // Parsed JSON has one object per place, so the pair of objects names the pair of places without
+    // building (and hashing) a key of two long pointers on every visit; a place check keeps a YAML
+    // alias (one object at two places) on the keyed path below.
+    const bn = b.value;
+    const hn = h.value;
+    if (bn !== null && typeof bn === "object" && hn !== null && typeof hn === "object") {
+      let byBase = this.nodeMemo.get(mode);
+      if (!byBase) this.nodeMemo.set(mode, (byBase = new WeakMap()));
+      let byHead = byBase.get(bn);
+      if (!byHead) byBase.set(bn, (byHead = new WeakMap()));
+      const known = byHead.get(hn);
+      if (known === undefined) {
+        // Written alike and reaching no other schema: nothing to find, whatever the rules.
+        if (this.refFree(bn) && this.refFree(hn) && deepEqual(bn, hn)) {
+          byHead.set(hn, { base: b.location, head: h.location, out: [] });
+          return [];
+        }
+        const entry: NodeMemo = { base: b.location, head: h.location, out: undefined };
+        byHead.set(hn, entry);
+        const out = uniqueByPlace(this.compare(b, h, direction, depth, textual));
+        entry.out = out;
+        return out;
+      }
+      if (samePlace(known.base, b.location) && samePlace(known.head, h.location)) return known.out ?? []; // undefined: being compared higher up, a cycle
+    }
+    const key = `${mode}|${b.location.file}#${b.location.pointer}|${h.location.file}#${h.location.pointer}`;
     const cached = this.memo.get(key);
     if (cached) return cached;
     if (this.active.has(key)) return [];
@@ -413,6 +452,24 @@ export class SchemaDiffer {
     return undefined;
   }
 
+  /** Does no $ref appear anywhere under this node? Known once per node. */
+  private refFree(node: object): boolean {
+    const known = this.refFreeNodes.get(node);
+    if (known !== undefined) return known;
+    let free = !Object.hasOwn(node, "$ref");
+    if (free) {
+      for (const k in node) {
+        const v = (node as Record<string, unknown>)[k];
+        if (v !== null && typeof v === "object" && !this.refFree(v)) {
+          free = false;
+          break;
+        }
+      }
+    }
+    this.refFreeNodes.set(node, free);
+    return free;
+  }
+
   private change(suffix: string, path: string[], detail: string, b: SchemaSide, h: SchemaSide, kw: string): SchemaChange {
     const base = kw && isObject(b.value) && b.value[kw] !== undefined ? { file: b.location.file, pointer: joinPointer(b.location.pointer, kw) } : b.location;
     const head = kw && isObject(h.value) && h.value[kw] !== undefined ? { file: h.location.file, pointer: joinPointer(h.location.pointer, kw) } : h.location;
@@ -565,10 +622,13 @@ function mayOverlap(a: unknown, b: unknown): boolean {
   return within(ta, tb) || within(tb, ta) || [...ta].some((t) => tb.has(t) || (t === "integer" && tb.has("number")) || (t === "number" && tb.has("integer")));
 }
 
-/** How alike two alternatives look: 0 for different types, more for each property name or enum value in common. */
+/** How alike two alternatives look: 0 for different types, much more for the same title, else more for each property name or enum value in common. */
 function shapeScore(a: unknown, b: unknown): number {
   if (!isObject(a) || !isObject(b) || typeKey(a) !== typeKey(b)) return 0;
   if (deepEqual(a, b)) return 10_000;
+  // An inline alternative's title names it as a component's name would: the same title on both
+  // sides is the same alternative, changed (an open object that gained its first properties, say).
+  if (typeof a.title === "string" && a.title !== "" && a.title === b.title) return 5_000;
   const names = (v: JsonObject) => (isObject(v.properties) ? Object.keys(v.properties) : []);
   const values = (v: JsonObject) => (Array.isArray(v.enum) ? v.enum : []);
   const an = names(a);

@@ -10,3 +10,4 @@ export { normalizePath } from "./path-match.js";
 export { GatewayDeployer } from "./deployer.js";
 export { startCluster, type ClusterOptions, type ClusterHandle } from "./cluster.js";
 export { AllowListError, classifyAddress, EgressPolicy, EGRESS_SETTING, hostPortOf, parseAllowList, type HostRule } from "./egress.js";
+export { UsageCounter, ANONYMOUS, DEFAULT_MAX_USAGE_ROWS, HOUR_MS, statusClassOf, type UsageRow, type StatusClass, type CountedRoute } from "./usage.js";

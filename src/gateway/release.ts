@@ -47,7 +47,10 @@ export interface GatewayServices {
 
 
 export interface CompiledRoute {
+  /** "METHOD /path/{template}". */
   id: string;
+  /** What usage is counted under: the operationId, or the id when the operation has none. */
+  operation: string;
   inbound: readonly Inbound[];
   handler: Handler;
   cors: Cors | undefined;
@@ -200,7 +203,7 @@ export function compileRelease(config: GatewayConfig, settings: EnvironmentSetti
         throw new ReleaseError("UNSUPPORTED", `${route.id}: handler ${route.handler.export} is not one the gateway implements`);
     }
     const cors = route.corsPolicy === "none" ? undefined : route.corsPolicy === "anything-goes" ? ANYTHING_GOES : corsPolicies.get(route.corsPolicy);
-    matcher.add(route.operation.method, route.operation.path, { id: route.id, inbound: route.inbound.map((n) => inboundOf(n, route)), handler, cors });
+    matcher.add(route.operation.method, route.operation.path, { id: route.id, operation: route.operation.operationId ?? route.id, inbound: route.inbound.map((n) => inboundOf(n, route)), handler, cors });
   }
   if (missing.size > 0) throw new ReleaseError("ENV_VARIABLE_MISSING", `environment ${settings.name} does not set ${[...missing].map((n) => `$env(${n})`).join(", ")}`);
   return { hash: contentHash(config, settings), environment: settings.name, routeCount: config.routes.length, matcher, body };

@@ -7,6 +7,7 @@ import { corsResponseHeaders, preflightHeaders } from "./policies/cors.js";
 import { problem, sendProblem } from "./problem.js";
 import { declaredTooLarge } from "./request-body.js";
 import type { Release } from "./release.js";
+import type { UsageCounter } from "./usage.js";
 
 export interface AccessLogEntry {
   time: string;
@@ -32,6 +33,8 @@ export interface GatewayServerOptions {
   requestTimeoutMs?: number;
   maxHeaderBytes?: number;
   accessLog?: (entry: AccessLogEntry) => void;
+  /** Counts every answered call of a route, per operation and consumer (absent: nothing counted). */
+  usage?: UsageCounter;
   log?: (level: "info" | "warn" | "error", message: string) => void;
   /**
    * A proxy in front whose word on the caller's address is taken (the nginx engine handing a route
@@ -206,6 +209,10 @@ export class GatewayServer {
       res.once("finish", () =>
         log({ time: new Date().toISOString(), requestId, environment: release.environment, method, path, route: route.id, status: res.statusCode, ms: Math.round((performance.now() - started) * 10) / 10, consumer: ctx.consumer?.name, ip: ctx.ip }),
       );
+    }
+    if (this.options.usage) {
+      const usage = this.options.usage;
+      res.once("finish", () => usage.count(release.environment, route, ctx.consumer?.name, res.statusCode));
     }
     // CORS headers go on every answer, errors included, so a browser can read a 401 or 429.
     if (route.cors && origin !== undefined) corsResponseHeaders(route.cors, origin, ctx.responseHeaders);

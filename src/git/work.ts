@@ -1,4 +1,4 @@
-import { previewChange, promoteCommit, retireEnvironment, type Deployer, type Fence, type Publisher, type Records } from "../pipeline/index.js";
+import { previewChange, promoteCommit, retireEnvironment, type Deployer, type Fence, type Publisher, type Records, type UsageReader } from "../pipeline/index.js";
 import type { GitReconciler, GitWork } from "./reconciler.js";
 
 export interface GitWorkDeps {
@@ -8,6 +8,8 @@ export interface GitWorkDeps {
   /** Where results go: the store, for the admin API and the dashboard. */
   publisherFor(repositoryId: number): Publisher;
   fence: Fence;
+  /** Production's calls per operation and consumer: change reports say who a breaking change would hit. */
+  usage?: UsageReader;
 }
 
 /** Runs one job of the Git mode through the same use cases the GitHub App uses. */
@@ -19,7 +21,7 @@ export async function runGitWork(deps: GitWorkDeps, work: GitWork): Promise<void
   // Before production has a deployment, its branch's head holds the trusted settings; a branch's
   // own .github/gitway.yml never decides where it deploys (the sources file maps branches).
   const defaultBranchHead = async () => (state.production ? state.heads.get(state.production) : undefined) ?? ("productionSha" in work ? work.productionSha : undefined);
-  const pipeline = { source: deps.reconciler.configSource(state), publisher: deps.publisherFor(repositoryId), deployer: deps.deployer, records: deps.records, fence: deps.fence, defaultBranchHead };
+  const pipeline = { source: deps.reconciler.configSource(state), publisher: deps.publisherFor(repositoryId), deployer: deps.deployer, records: deps.records, fence: deps.fence, defaultBranchHead, ...(deps.usage ? { usage: deps.usage } : {}) };
   if (work.type === "retire") {
     await retireEnvironment(pipeline, { owner, repo: name, environment: work.environment, actor: work.actor, reason: "branch deleted" });
     return;

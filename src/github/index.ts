@@ -2,6 +2,7 @@
 export { gitwayApp, JOB_KIND, prKey, branchKey, type GitHubWork, type Enqueue, type QueuedWork } from "./events.js";
 export { runGitHubWork, matchesBranch, safeReason, type GitHubWorkDeps, type JobContext } from "./work.js";
 export { GitHubPublisher, CHECK_PREFIX } from "./publisher.js";
+export { GitHubWriters, InstallationWriter } from "./writer.js";
 export { GitHubSource, SourceError } from "./source.js";
 export type { Octokit } from "./octokit.js";
 export { boundRequests, outsideJobSignal, rateLimitReset, RateLimitedError, RATE_LIMIT_WAIT_IN_PLACE_SECONDS, waitsOutRateLimit, withJobSignal } from "./request-limits.js";

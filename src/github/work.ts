@@ -1,11 +1,13 @@
 import { APPROVAL_PERMISSIONS, type ApprovalPermission, type ConfigReadLimits } from "../config/index.js";
-import { approveBreaking, approveForkPreview, branchPreviewName, previewChange, pullRequestPreviewName, promoteCommit, readCommit, retireEnvironment, trustedSettingsOf, type ConfigSource, type Deployer, type EnvironmentRef, type Fence, type PipelineDeps, type PreviewResult, type PromoteResult, type Publisher, type Records } from "../pipeline/index.js";
+import { approveBreaking, approveForkPreview, branchPreviewName, previewChange, pullRequestPreviewName, promoteCommit, readCommit, retireEnvironment, trustedSettingsOf, type ConfigSource, type Deployer, type EnvironmentRef, type Fence, type PipelineDeps, type PreviewResult, type PromoteResult, type Publisher, type Records, type UsageReader } from "../pipeline/index.js";
 import { fitText } from "../report/index.js";
 import { branchKey, JOB_KIND, prKey, type Enqueue, type GitHubWork } from "./events.js";
 import type { Octokit, RepoId } from "./octokit.js";
+import { webUrlOf } from "./manifest.js";
 import { GitHubPublisher } from "./publisher.js";
 import { outsideJobSignal, RateLimitedError } from "./request-limits.js";
 import { GitHubSource } from "./source.js";
+import type { GitHubWriters } from "./writer.js";
 import { retryAfter, sweepAction, type JobStatus, type Remembered, type SweepDecision } from "./sweep-rules.js";
 
 /** What the sweep remembers per environment and head (the store's sweep_decisions), and what the queue holds. */
@@ -23,6 +25,8 @@ export interface GitHubWorkDeps {
     environmentsOf(repositoryId: number): Promise<(EnvironmentRef & { pullRequest: number | null; branch: string | null; deployedCommitSha: string | null; lastActivityAt: Date })[]>;
   };
   deployer: Deployer;
+  /** The process's per-installation writers: a job hands its GitHub writes to them and does not wait. */
+  writers: GitHubWriters;
   enqueue: Enqueue;
   memory: SweepMemoryPort;
   maxFileBytes: number;
@@ -31,6 +35,8 @@ export interface GitHubWorkDeps {
   /** Previews with no activity for this long are removed by the sweep; 0 never. */
   previewTtlHours: number;
   log: (level: "info" | "warn" | "error", message: string) => void;
+  /** Production's calls per operation and consumer: change reports say who a breaking change would hit. */
+  usage?: UsageReader;
 }
 
 export interface JobContext {
@@ -59,8 +65,10 @@ export async function runGitHubWork(deps: GitHubWorkDeps, work: GitHubWork, job:
   const octokit = await deps.auth(work.installationId);
   const repo: RepoId = { owner: work.owner, repo: work.repo };
   const source = new GitHubSource(octokit, repo, { maxFileBytes: deps.maxFileBytes, ...(deps.readLimits ? { limits: deps.readLimits } : {}) });
-  const publisher = new GitHubPublisher(octokit, repo, { botLogin: () => botLoginOf(deps) });
-  const pipeline: PipelineDeps = { source, publisher, deployer: deps.deployer, records: deps.records, fence: job.fence, defaultBranchHead: defaultBranchHead(octokit, repo, "defaultBranch" in work ? work.defaultBranch : undefined) };
+  const publisher = new GitHubPublisher(deps.writers.of(work.installationId, octokit), repo, { botLogin: () => botLoginOf(deps) });
+  // The API root this installation's client talks to names the host whose web pages show the files.
+  const web = { webUrl: webUrlOf(octokit.request.endpoint.DEFAULTS.baseUrl), ...repo };
+  const pipeline: PipelineDeps = { source, publisher, deployer: deps.deployer, records: deps.records, fence: job.fence, defaultBranchHead: defaultBranchHead(octokit, repo, "defaultBranch" in work ? work.defaultBranch : undefined), web, ...(deps.usage ? { usage: deps.usage } : {}) };
   try {
     switch (work.type) {
       case "pull_request":
@@ -78,7 +86,7 @@ export async function runGitHubWork(deps: GitHubWorkDeps, work: GitHubWork, job:
         }
         return;
       case "approve":
-        return await approve(pipeline, octokit, work);
+        return await approve(pipeline, octokit, publisher, work);
       case "push":
         return await branchHead(deps, pipeline, octokit, work.owner, work.repo, work.branch, work.sha, work.defaultBranch, work.actor);
       case "rerun_commit":
@@ -93,6 +101,8 @@ export async function runGitHubWork(deps: GitHubWorkDeps, work: GitHubWork, job:
     // The job's signal may be what ended it: completing the checks must not end with it.
     if (!(e instanceof RateLimitedError)) await outsideJobSignal(() => publisher.failOpen(safeReason(e), job.finalAttempt, fallback)).catch(() => {});
     throw e;
+  } finally {
+    publisher.handOver();
   }
 }
 
@@ -136,7 +146,7 @@ const ACTION_WORDS = {
  * A reviewer pressed Approve breaking or Deploy preview: allowed only with the approval permission
  * the trusted settings name (never the pull request's own), then the checks run again.
  */
-async function approve(pipeline: PipelineDeps, octokit: Octokit, work: Extract<GitHubWork, { type: "approve" }>): Promise<void> {
+async function approve(pipeline: PipelineDeps, octokit: Octokit, publisher: GitHubPublisher, work: Extract<GitHubWork, { type: "approve" }>): Promise<void> {
   const repo = { owner: work.owner, repo: work.repo };
   const action = work.action ?? "approve-breaking";
   const words = ACTION_WORDS[action];
@@ -146,7 +156,7 @@ async function approve(pipeline: PipelineDeps, octokit: Octokit, work: Extract<G
   const held = (data.role_name in RANK ? data.role_name : data.permission) as ApprovalPermission;
   if (!(held in RANK) || RANK[held] < RANK[needed]) {
     const note = `**@${work.actor} cannot ${words.verb} here**: ${words.approving} needs the \`${needed}\` permission on this repository, and they have \`${data.permission}\`. ${words.nothing}`;
-    await octokit.rest.checks.update({ ...repo, check_run_id: work.checkRunId, output: { title: work.title || words.title, summary: fitText(`${note}\n\n${work.summary}`) } });
+    publisher.retitle(work.checkRunId, { title: work.title || words.title, summary: fitText(`${note}\n\n${work.summary}`) });
     await pipeline.records.audit({ actor: work.actor, action: words.refused, commitSha: work.headSha, details: { pullRequest: work.number, needed, held: data.permission } });
     return;
   }

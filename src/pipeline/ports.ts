@@ -1,3 +1,4 @@
+import type { RepositoryWeb } from "../report/index.js";
 import type { Diagnostic, GatewayConfig, Snapshot } from "../config/index.js";
 import type { ChangeReport } from "../diff/index.js";
 import type { CheckAnnotation, CheckText } from "../report/index.js";
@@ -105,6 +106,16 @@ export interface Records {
   audit(e: { actor: string; action: string; environmentId?: number; commitSha?: string; details?: Record<string, unknown> }): Promise<void>;
 }
 
+/**
+ * Calls an environment's gateway answered, per route ("METHOD /template") and consumer, summed
+ * over the last `days` days: what a breaking change's impact is counted from.
+ */
+export interface UsageReader {
+  /** How many days of usage are kept (GITWAY_USAGE_DAYS): a longer window is shortened to it, and says so. */
+  keptDays?: number;
+  calls(environmentLabel: string, routes: readonly string[], days: number): Promise<{ route: string; consumer: string; calls: number }[]>;
+}
+
 /** Whether the job still may act: its lease is held and no newer job for the same environment waits. */
 export type Fence = () => Promise<boolean>;
 
@@ -121,6 +132,10 @@ export interface PipelineDeps {
    * deployed yet: the trusted settings then come from it (see trusted-settings.ts).
    */
   defaultBranchHead?: () => Promise<string | undefined>;
+  /** Production's usage; absent, a change report says nothing of who would be hit. */
+  usage?: UsageReader;
+  /** Where the repository's files are shown on the web, when the report is posted to GitHub: its "Where" column links there. */
+  web?: RepositoryWeb;
 }
 
 /** A side of a change: the config read at a commit, or why it could not be read. */

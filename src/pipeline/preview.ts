@@ -1,5 +1,6 @@
 import { diagnostic, hasErrors, sortDiagnostics, tryPath } from "../config/index.js";
-import { changesCheck, noConfigCheck, pullRequestComment, unapprovedBreaking, validationCheck, type PreviewState } from "../report/index.js";
+import { blobLinks, changesCheck, impactBullets, noConfigCheck, pullRequestComment, unapprovedBreaking, validationCheck, type PreviewState } from "../report/index.js";
+import { readImpact } from "./impact.js";
 import type { CheckOutcome, DeploymentRecord, EnvironmentSpec, PipelineDeps, ReadSide } from "./ports.js";
 import { readCommit } from "./read-commit.js";
 import { applyApprovals, compare, deployTo, protectedRouteCount, unreadableReason, withoutSecrets } from "./steps.js";
@@ -28,7 +29,8 @@ const CHECKS = ["validate", "changes", "preview"] as const;
 
 /**
  * A change under review (a pull request or a previewed branch):
- * 1. read head and base; 2. validate; 3. diff, with the approvals given so far;
+ * 1. read head and base; 2. validate; 3. diff, with the approvals given so far and who production's
+ * traffic says each breaking change would hit;
  * 4. deploy the head as a preview; 5. publish the checks; 6. sum them up in one comment.
  */
 export async function previewChange(deps: PipelineDeps, req: PreviewRequest): Promise<PreviewResult> {
@@ -38,8 +40,8 @@ export async function previewChange(deps: PipelineDeps, req: PreviewRequest): Pr
   // at GitHub's pace of about one a second), and nothing is written before the preview serves.
 
   // 1. Read
-  const head = await readCommit(deps.source, req.headSha);
-  const base = req.baseSha ? await readCommit(deps.source, req.baseSha) : undefined;
+  // Head and base at once: on GitHub each read is a round trip, and the preview waits for both.
+  const [head, base] = await Promise.all([readCommit(deps.source, req.headSha), req.baseSha ? readCommit(deps.source, req.baseSha) : undefined]);
   if (!head.config && !base?.config && head.diagnostics.every((d) => d.rule === "config-not-found")) {
     for (const name of CHECKS) await deps.publisher.finished(req.headSha, { name, ...noConfigCheck() });
     return "no-config";
@@ -56,9 +58,11 @@ export async function previewChange(deps: PipelineDeps, req: PreviewRequest): Pr
   let report = headReadable ? compare(base, head, now, settings) : undefined;
   const pullRequest = req.environment.pullRequest;
   if (report && pullRequest !== undefined) report = applyApprovals(report, await deps.records.approvedFingerprints(repositoryId, pullRequest));
+  // Who production's traffic says each breaking change would hit.
+  const impact = await readImpact(deps, repositoryId, report, settings);
   const changes: CheckOutcome = {
     name: "changes",
-    ...changesCheck(report, { pullRequest: pullRequest !== undefined, breakingConclusion: settings.checks.breaking, baseUnreadable: headReadable ? baseNote(base) : "The head's gateway config could not be read (see Gitway / validate), so there is no change report for it.", compared: req.baseSha ? { base: req.baseSha.slice(0, 7), head: req.headSha.slice(0, 7) } : undefined }),
+    ...changesCheck(report, { ...(impact ? { impact } : {}), pullRequest: pullRequest !== undefined, breakingConclusion: settings.checks.breaking, baseUnreadable: headReadable ? baseNote(base) : "The head's gateway config could not be read (see Gitway / validate), so there is no change report for it.", compared: req.baseSha ? { base: req.baseSha.slice(0, 7), head: req.headSha.slice(0, 7) } : undefined, ...(deps.web ? { link: blobLinks(deps.web, { base: req.baseSha, head: req.headSha }) } : {}) }),
     details: report ? { summary: report.summary } : {},
   };
   if (report && pullRequest !== undefined && unapprovedBreaking(report).length > 0) changes.actions = [APPROVE_ACTION];
@@ -75,7 +79,7 @@ export async function previewChange(deps: PipelineDeps, req: PreviewRequest): Pr
 
   // 6. Comment
   if (pullRequest !== undefined && settings.comment && preview.environment) {
-    await deps.publisher.comment(pullRequest, preview.environment, pullRequestComment({ validate, changes, preview: preview.state, headSha: req.headSha }));
+    await deps.publisher.comment(pullRequest, preview.environment, pullRequestComment({ validate, changes, preview: preview.state, headSha: req.headSha, ...(impact && report ? { impact: impactBullets(report.changes, impact) } : {}) }));
   }
   return preview.result;
 }

@@ -1,5 +1,6 @@
 import { changeKind, type AffectedPlace, type Change, type ChangePlace, type ChangeReport } from "../diff/index.js";
 import { escapeMarkdown } from "./escape.js";
+import { formatCount, impactMarkdown, impactOfOperations, impactRoutes, type ImpactTable } from "./impact.js";
 
 /** GitHub refuses a check run's summary or text, and a comment body, longer than this. */
 export const GITHUB_TEXT_LIMIT = 65_535;
@@ -140,13 +141,15 @@ function whereCell(c: Change, link: MarkdownOptions["link"]): string {
 }
 
 /** `allFingerprints`: a change that needs an approval shows every fingerprint it stands for. */
-function rowLine(r: Row, detail: Detail, allFingerprints: boolean, link: MarkdownOptions["link"]): string {
+function rowLine(r: Row, detail: Detail, allFingerprints: boolean, link: MarkdownOptions["link"], impact?: ImpactTable): string {
   const c = r.first;
+  // Who production traffic says would be hit: the row's operations summed (a shared source's too).
+  const hit = impact && c.level === "breaking" && !c.accepted && r.operations.length > 0 ? `<br>👥 ${impactMarkdown(impactOfOperations(rowRoutes(r), impact), impact)}` : "";
   const kind = changeKind(c.rule);
   const reason = c.accepted ? ` — accepted: ${escapeMarkdown(c.accepted.reason)}` : "";
   const fingerprints = allFingerprints || r.fingerprints.length === 1 ? folded(`${r.fingerprints.length} fingerprints`, r.fingerprints, ", ") : `${r.fingerprints[0]} +${r.fingerprints.length - 1}`;
   const why = detail === "full" && c.level === "breaking" && kind.why ? `<br><sub>why: ${escapeMarkdown(kind.why)}</sub>` : "";
-  const cells = [`${MARK[c.category]}${kind.label}`, operationsCell(r, detail), `${escapeMarkdown(c.message)}${why} ${detail === "full" ? detailsOf(c) : ""}<sub>${c.rule} · ${fingerprints}</sub>${reason}`];
+  const cells = [`${MARK[c.category]}${kind.label}`, operationsCell(r, detail), `${escapeMarkdown(c.message)}${hit}${why} ${detail === "full" ? detailsOf(c) : ""}<sub>${c.rule} · ${fingerprints}</sub>${reason}`];
   // Compact rows (when the breaking changes alone would not fit) leave out the places: the column goes too.
   if (detail === "full") cells.push(whereCell(c, link));
   return `| ${cells.join(" | ")} |`;
@@ -186,11 +189,11 @@ const NOTE_ROOM = 1200;
  * A table of rows, cut with a note when the budget ends. Returns false when rows were left out.
  * `maxRows` bounds the rows even when there is room (a reviewer reads the first ones).
  */
-function table(out: Budget, title: string, count: number, list: Row[], detail: Detail, allFingerprints: boolean, maxRows: number, what: string, link?: MarkdownOptions["link"]): boolean {
+function table(out: Budget, title: string, count: number, list: Row[], detail: Detail, allFingerprints: boolean, maxRows: number, what: string, link?: MarkdownOptions["link"], impact?: ImpactTable): boolean {
   if (!out.push(`#### ${title} (${count})`, "", ...TABLE_HEAD[detail])) return false;
   let shown = 0;
   for (const r of list) {
-    if (shown >= maxRows || !out.push(rowLine(r, detail, allFingerprints, link))) break;
+    if (shown >= maxRows || !out.push(rowLine(r, detail, allFingerprints, link, impact))) break;
     shown++;
   }
   const left = list.length - shown;
@@ -209,6 +212,33 @@ export interface MarkdownOptions {
   head?: string;
   /** A link to a place (given when the app posts the report: the file and line on GitHub). */
   link?: (place: ChangePlace, side: "base" | "head") => string | undefined;
+  /** Production's calls per operation and consumer: breaking changes then say who they would hit, most called first. */
+  impact?: ImpactTable;
+}
+
+/** The routes whose callers a row's changes would hit (a moved operation's old path included). */
+function rowRoutes(r: Row): string[] {
+  return [...new Set([...r.operations, ...impactRoutes(r.first)])];
+}
+
+/** Breaking rows with their calls, most called first: a change nobody called sorts last. */
+function byCalls(list: Row[], impact: ImpactTable): { row: Row; calls: number; consumers: number }[] {
+  return list
+    .map((row) => {
+      const i = impactOfOperations(rowRoutes(row), impact);
+      return { row, calls: i.total, consumers: i.consumers.length };
+    })
+    .sort((a, b) => b.calls - a.calls);
+}
+
+/** The header's ranking: which breaking changes production traffic would feel, and which nobody would. */
+function rankedLine(list: Row[], impact: ImpactTable): string {
+  const ranked = byCalls(list, impact);
+  const name = (r: Row) => (r.operations.length === 1 ? `\`${r.operations[0]!.replace(/`/g, "'")}\`` : r.operations.length > 1 ? `${r.first.rule} (${r.operations.length} operations)` : escapeMarkdown(r.first.message));
+  const count = (x: { calls: number; consumers: number }) => (x.calls === 0 ? "no calls" : `${formatCount(x.calls)} call${x.calls === 1 ? "" : "s"} from ${plural(x.consumers, "consumer")}`);
+  const shown = ranked.slice(0, 5).map((x) => `${name(x.row)}: ${count(x)}`);
+  const more = ranked.length > shown.length ? `; and ${ranked.length - shown.length} more` : "";
+  return `Breaking changes by production calls in the last ${plural(impact.days, "day")}: ${shown.join("; ")}${more}.`;
 }
 
 /**
@@ -227,6 +257,7 @@ function opening(report: ChangeReport, options: MarkdownOptions): string[] {
   if (breaking > 0) decide.push(`${plural(breaking, "breaking change")}: keep the old behaviour, bump the major version, or accept each by fingerprint in \`diff.ignore\``);
   if (security > 0) decide.push(`${plural(security, "security change")} to check`);
   if (decide.length > 0) lines.push(`To decide: ${decide.join("; ")}.`);
+  if (options.impact && breaking > 0) lines.push(rankedLine(rows(open.filter((c) => c.level === "breaking")), options.impact));
   return [...lines.flatMap((l) => [l, ""])];
 }
 
@@ -242,7 +273,8 @@ export function renderChangesMarkdown(report: ChangeReport, options: MarkdownOpt
   const summary = opening(report, options);
   if (report.changes.length === 0) return [...summary, "No changes to the API contract or the gateway's policies.", ""].join("\n");
   const open = report.changes.filter((c) => !c.accepted);
-  const breaking = rows(open.filter((c) => c.level === "breaking"));
+  const worstFirst = rows(open.filter((c) => c.level === "breaking"));
+  const breaking = options.impact ? byCalls(worstFirst, options.impact).map((x) => x.row) : worstFirst;
   const security = rows(open.filter((c) => c.level !== "breaking" && c.category === "security"));
   const warnings = rows(open.filter((c) => c.level === "warning" && c.category !== "security"));
   const info = open.filter((c) => c.level === "info" && c.category !== "security");
@@ -252,7 +284,7 @@ export function renderChangesMarkdown(report: ChangeReport, options: MarkdownOpt
   // Breaking and security changes in full when they fit, else without the operation list and places.
   const mustShow = (detail: Detail) => {
     const b = new Budget(Number.POSITIVE_INFINITY);
-    if (breaking.length) table(b, "Breaking", count(breaking), breaking, detail, true, Infinity, "");
+    if (breaking.length) table(b, "Breaking", count(breaking), breaking, detail, true, Infinity, "", undefined, options.impact);
     if (security.length) table(b, "Security", count(security), security, detail, true, Infinity, "");
     return b.lines.join("\n").length;
   };
@@ -262,7 +294,7 @@ export function renderChangesMarkdown(report: ChangeReport, options: MarkdownOpt
   const out = new Budget(room);
   out.push(...summary);
   const cut: string[] = [];
-  if (breaking.length && !table(out, "Breaking", count(breaking), breaking, detail, true, Infinity, "breaking changes", options.link)) cut.push("breaking");
+  if (breaking.length && !table(out, "Breaking", count(breaking), breaking, detail, true, Infinity, "breaking changes", options.link, options.impact)) cut.push("breaking");
   if (security.length && !table(out, "Security", count(security), security, detail, true, Infinity, "security changes", options.link)) cut.push("security");
   const infoLines: string[] = [];
   if (info.length) {

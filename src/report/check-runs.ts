@@ -1,8 +1,9 @@
 import type { Diagnostic } from "../config/index.js";
 import type { Change, ChangeReport } from "../diff/index.js";
-import { renderChangesMarkdown, summaryLine } from "./changes.js";
+import { renderChangesMarkdown, summaryLine, type MarkdownOptions } from "./changes.js";
 import { formatDiagnosticLine, summarizeDiagnostics } from "./diagnostics-text.js";
 import { escapeMarkdown } from "./escape.js";
+import type { ImpactTable } from "./impact.js";
 
 /** GitHub refuses check-run summaries and texts over this many characters. */
 export const CHECK_TEXT_LIMIT = 65_535;
@@ -76,13 +77,13 @@ export function unapprovedBreaking(report: ChangeReport): Change[] {
  * The changes check: unapproved breaking changes make it `breakingConclusion` (failure unless the
  * repository says neutral); approvals and accepted changes are listed with who accepted them.
  */
-export function changesCheck(report: ChangeReport | undefined, options: { breakingConclusion: "failure" | "neutral"; baseUnreadable?: string; approvers?: readonly string[]; compared?: { base: string; head: string }; pullRequest?: boolean }): CheckText {
+export function changesCheck(report: ChangeReport | undefined, options: { breakingConclusion: "failure" | "neutral"; baseUnreadable?: string; approvers?: readonly string[]; compared?: { base: string; head: string }; pullRequest?: boolean; link?: MarkdownOptions["link"]; impact?: ImpactTable }): CheckText {
   if (!report) {
     return { conclusion: "neutral", title: "No comparison", summary: options.baseUnreadable ?? "There is no base config to compare with: every route is new." };
   }
   const open = unapprovedBreaking(report).length;
   // Room is left for the approval note below; the renderer keeps every breaking and security change within it.
-  const markdown = renderChangesMarkdown(report, { maxChars: CHECK_TEXT_LIMIT - 1_000, ...options.compared });
+  const markdown = renderChangesMarkdown(report, { maxChars: CHECK_TEXT_LIMIT - 1_000, ...options.compared, ...(options.link ? { link: options.link } : {}), ...(options.impact ? { impact: options.impact } : {}) });
   const how = open > 0 ? `\n\n${open} breaking change${open === 1 ? "" : "s"} need${open === 1 ? "s" : ""} approval: ${options.pullRequest === false ? "a branch has no approval button; list the change's fingerprint under `diff.ignore` in `.github/gitway.yml` to accept it" : "a maintainer with the required permission presses **Approve breaking** above, or the change is listed under `diff.ignore` in `.github/gitway.yml`"}.` : "";
   return {
     conclusion: open > 0 ? options.breakingConclusion : "success",

@@ -3,5 +3,7 @@ export { formatDiagnosticLine, summarizeDiagnostics } from "./diagnostics-text.j
 export { renderChangesText, renderChangesMarkdown, summaryLine, GITHUB_TEXT_LIMIT, type MarkdownOptions } from "./changes.js";
 export { escapeMarkdown } from "./escape.js";
 export { validationCheck, changesCheck, noConfigCheck, unapprovedBreaking, fitText, annotationOf, CHECK_TEXT_LIMIT, ANNOTATIONS_PER_REQUEST, type CheckText, type CheckAnnotation, type CheckConclusion } from "./check-runs.js";
+export { blobLinks, type RepositoryWeb } from "./source-links.js";
 export { pullRequestComment, COMMENT_MARKER, type PreviewState } from "./pull-request-comment.js";
 export { changeKind, type ChangeKind } from "../diff/index.js";
+export { impactOf, impactOfOperations, impactText, impactBullets, impactRoutes, changeOperations, formatCount, rankByCalls, type ImpactTable, type ConsumerCalls, type Impact } from "./impact.js";

@@ -36,11 +36,13 @@ function previewSection(p: PreviewState): string[] {
   }
 }
 
-/** The one pull-request comment: the validate and changes verdicts and where the preview runs. */
-export function pullRequestComment(input: { validate?: CheckText; changes?: CheckText; preview: PreviewState; headSha?: string }): string {
+/** The one pull-request comment: the validate and changes verdicts, who the breaking changes would hit, and where the preview runs. */
+export function pullRequestComment(input: { validate?: CheckText; changes?: CheckText; preview: PreviewState; headSha?: string; impact?: readonly string[] }): string {
   const out = [COMMENT_MARKER, "### Gitway", ""];
   if (input.validate) out.push(`${ICON[input.validate.conclusion]} **Validate**: ${escapeMarkdown(input.validate.title)}`);
   if (input.changes) out.push(`${ICON[input.changes.conclusion]} **Changes**: ${escapeMarkdown(input.changes.title)}`);
+  // Who production traffic says the breaking changes would hit (markdown bullets from impactBullets).
+  if (input.impact && input.impact.length > 0) out.push("", ...input.impact);
   if (input.validate || input.changes) out.push("");
   out.push(...previewSection(input.preview));
   if (input.headSha) out.push("", `<sub>Updated for ${input.headSha.slice(0, 7)}. The checks hold the details.</sub>`);

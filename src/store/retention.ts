@@ -1,5 +1,6 @@
 import { sql } from "drizzle-orm";
 import { rowsOf, type Db } from "./db.js";
+import { usage } from "./schema.js";
 
 export interface Pruned {
   jobs: number;
@@ -23,4 +24,13 @@ export async function pruneOlderThan(db: Db, days: number): Promise<Pruned> {
       AND id NOT IN (SELECT max(id) FROM check_results GROUP BY repository_id, environment_id, name) RETURNING id`),
   );
   return { jobs, deliveries, checkResults };
+}
+
+/**
+ * Usage counts have their own window (GITWAY_USAGE_DAYS, longer than the rest): a change report
+ * asks who called an operation lately. Returns how many hourly rows went.
+ */
+export async function pruneUsageOlderThan(db: Db, days: number): Promise<number> {
+  const rows = await db.delete(usage).where(sql`${usage.hour} < now() - ${days} * interval '1 day'`).returning({ hour: usage.hour });
+  return rows.length;
 }

@@ -233,6 +233,24 @@ export const sweepDecisions = pgTable(
 );
 
 /**
+ * Calls the gateway answered, per hour, environment label, route ("METHOD /template"), consumer
+ * and status class; `operation` is the operationId (or the route). Gateway processes add to a row.
+ */
+export const usage = pgTable(
+  "usage",
+  {
+    environment: text("environment").notNull(),
+    hour: timestamp("hour", { withTimezone: true }).notNull(),
+    route: text("route").notNull(),
+    operation: text("operation").notNull(),
+    consumer: text("consumer").notNull(),
+    statusClass: text("status_class").notNull(),
+    calls: bigint("calls", { mode: "number" }).notNull(),
+  },
+  (t) => [primaryKey({ name: "usage_pkey", columns: [t.environment, t.hour, t.route, t.consumer, t.statusClass] }), index("usage_hour").on(t.hour)],
+);
+
+/**
  * What one data-plane engine instance (an nginx beside its gateway agent) serves per environment
  * label: the release hash it loaded, or the engine's own message when it refused a configuration.
  */

@@ -19,6 +19,7 @@ h1 { font-size: 1.5rem; margin: 16px 0 8px; } h2 { font-size: 1.15rem; margin: 2
 code, pre { font: 13px/1.45 ui-monospace, SFMono-Regular, Menlo, Consolas, monospace; }
 pre { white-space: pre-wrap; word-break: break-word; background: var(--panel); padding: 8px; border-radius: 4px; }
 .scroll { overflow-x: auto; }
+table.usage td.num { text-align: right; font-variant-numeric: tabular-nums; } table.usage td.bar { width: 30%; } table.usage meter { width: 100%; }
 table { border-collapse: collapse; width: 100%; }
 th, td { text-align: left; vertical-align: top; padding: 6px 8px; border-bottom: 1px solid var(--line); }
 thead th { font-size: .85rem; color: var(--muted); font-weight: 600; }

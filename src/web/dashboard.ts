@@ -281,16 +281,17 @@ export function createDashboard(options: DashboardOptions): DashboardHandler {
 
   async function environmentData(label: string, pageNo: number, notice: string | null, createdKey: { consumer: string; key: string } | null) {
     const env = await ops.environment(label);
-    const [deployments, checks, keys, variables] = await Promise.all([
+    const [deployments, checks, keys, variables, usage] = await Promise.all([
       ops.deployments(env.label, { limit: DEPLOYMENTS_PER_PAGE + 1, offset: (pageNo - 1) * DEPLOYMENTS_PER_PAGE }),
       ops.checks(env.label),
       ops.keys(env.label),
       ops.variables(env.label),
+      ops.usage(env.label, { days: 30 }),
     ]);
     // The repository's checks, cut to the commits this environment runs, should run or ran here.
     const commits = [env.commit?.sha, env.desiredCommit, ...deployments.map((d) => d.commit)].filter((c): c is string => !!c);
     const ours = checks.filter((c) => commits.some((sha) => sha.startsWith(c.commit) || c.commit.startsWith(sha)));
-    return { env, deployments: deployments.slice(0, DEPLOYMENTS_PER_PAGE), hasMore: deployments.length > DEPLOYMENTS_PER_PAGE, page: pageNo, checks: ours, keys, variables, notice, createdKey };
+    return { env, deployments: deployments.slice(0, DEPLOYMENTS_PER_PAGE), hasMore: deployments.length > DEPLOYMENTS_PER_PAGE, page: pageNo, checks: ours, keys, variables, usage, notice, createdKey };
   }
 
   async function auditData(query: URLSearchParams): Promise<AuditData> {

@@ -113,4 +113,23 @@ describe.skipIf(POSTGRES_SKIPPED !== undefined || !REDIS_URL)(`GATEWAY_WORKERS=2
     } while (statuses.some((s) => s !== 200) && Date.now() < until);
     expect(statuses).toEqual(Array(10).fill(200));
   });
+
+  it("adds up the usage each gateway process counted and wrote on its own", async () => {
+    for (let i = 0; i < 30; i++) expect(await get("/api/v1/products")).toBe(200);
+    // Both processes answered (the upstream's answer carries no request id; the 429s above did).
+    expect(app.output()).not.toContain("usage: counts kept in memory");
+    // Every answer of the route in this file (the swap test's too) is a counted call, whichever process gave it.
+    const before = answers.filter((a) => a.includes('"path":"/api/v1/products"')).length;
+    expect(before).toBeGreaterThanOrEqual(30);
+    // Each process writes every 10 s: wait for both processes' counts to arrive.
+    const until = Date.now() + 30_000;
+    let total = 0;
+    while (Date.now() < until) {
+      const body = (await (await fetch(`${app.appUrl}/api/environments/production/usage?operation=listProducts`)).json()) as { usage: { total: number } };
+      total = body.usage.total;
+      if (total >= before) break;
+      await new Promise((r) => setTimeout(r, 500));
+    }
+    expect(total).toBe(before);
+  }, 60_000);
 });

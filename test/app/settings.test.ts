@@ -21,7 +21,8 @@ describe("the settings npm start reads", () => {
   });
 
   it("bound the work by default: 4 jobs at once, 30 s per GitHub request, 300 s per job, 30 days of history", () => {
-    expect(readAppSettings({})).toMatchObject({ workerConcurrency: 4, githubTimeoutSeconds: 30, jobTimeoutSeconds: 300, retentionDays: 30 });
+    expect(readAppSettings({})).toMatchObject({ workerConcurrency: 4, githubTimeoutSeconds: 30, jobTimeoutSeconds: 300, retentionDays: 30, usageDays: 90 });
+    expect(readAppSettings({ GITWAY_USAGE_DAYS: "400" }).usageDays).toBe(400);
     expect(readAppSettings({ GITWAY_WORKER_CONCURRENCY: "8", GITWAY_GITHUB_TIMEOUT_SECONDS: "2.5", GITWAY_JOB_TIMEOUT_SECONDS: "60", GITWAY_RETENTION_DAYS: "0" })).toMatchObject({
       workerConcurrency: 8,
       githubTimeoutSeconds: 2.5,
@@ -73,6 +74,8 @@ describe("the settings npm start reads", () => {
     [{ GITWAY_GITHUB_TIMEOUT_SECONDS: "0" }, "GITWAY_GITHUB_TIMEOUT_SECONDS"],
     [{ GITWAY_JOB_TIMEOUT_SECONDS: "soon" }, "GITWAY_JOB_TIMEOUT_SECONDS"],
     [{ GITWAY_RETENTION_DAYS: "-1" }, "GITWAY_RETENTION_DAYS"],
+    [{ GITWAY_USAGE_DAYS: "0" }, "GITWAY_USAGE_DAYS"],
+    [{ GITWAY_USAGE_DAYS: "1.5" }, "GITWAY_USAGE_DAYS"],
   ])("refuse %o, naming %s", (env, name) => {
     expect(refused(env as Record<string, string>)).toBe(name);
   });

@@ -1,6 +1,7 @@
-import { mkdirSync, mkdtempSync, writeFileSync } from "node:fs";
+import { mkdirSync, mkdtempSync, readFileSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
+import { fileURLToPath } from "node:url";
 import { describe, expect, it } from "vitest";
 import { SEED_DIR } from "../helpers.js";
 import { gitway } from "./run-cli.js";
@@ -102,5 +103,14 @@ describe("gitway validate", () => {
     expect(JSON.parse(r.stdout).diagnostics.map((d: { rule: string }) => d.rule)).toEqual(["file-too-large"]);
     expect(r.code).toBe(1);
     expect(gitway(["validate", dir], { env: { GITWAY_MAX_FILE_BYTES: "1000" } }).stdout).toMatch(/file-too-large/);
+  });
+});
+
+describe("the built command's OpenAPI schema check", () => {
+  it("ships each version's validator as generated code, so no run compiles the OpenAPI schema", () => {
+    for (const version of ["3.0", "3.1"]) {
+      const file = fileURLToPath(new URL(`../../dist/config/generated/openapi-${version}-validator.cjs`, import.meta.url));
+      expect(readFileSync(file, "utf8")).toMatch(/^"use strict";module\.exports = validate\d+;/);
+    }
   });
 });

@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { JsonLocator, scanJson } from "../../src/config/source/json-source.js";
+import { ContainerSpans, JsonLocator, scanJson } from "../../src/config/source/json-source.js";
 import { LineIndex } from "../../src/config/source/line-index.js";
 
 function firstProblem(text: string) {
@@ -65,5 +65,41 @@ describe("the JSON locator", () => {
 
   it("falls back to the deepest node that exists", () => {
     expect(locator.locate("/paths/~1missing/get")).toEqual({ line: 3, column: 12 });
+  });
+});
+
+describe("the JSON locator with the container spans its scan recorded", () => {
+  // Strings holding brackets and escaped quotes, empty containers and nesting: every shape a span must step over.
+  const text = '{"a": {"s": "} ] \\" {", "e": {}, "n": [[], [1, {"x": [2]}]]},\n "b": [{"c": "]"}, {}],\n "z": {"deep": {"er": true}}}';
+
+  it("places every node where the locator without spans places it", () => {
+    const spans = new ContainerSpans();
+    expect(scanJson(text, 256, spans)).toEqual([]);
+    const fast = new JsonLocator(text, spans);
+    const plain = new JsonLocator(text);
+    for (const pointer of ["/a/s", "/a/e", "/a/n/1/1/x/0", "/b/0/c", "/b/1", "/z/deep/er", "/z/missing"]) {
+      expect(fast.locate(pointer)).toEqual(plain.locate(pointer));
+      expect(fast.locate(pointer, "key")).toEqual(plain.locate(pointer, "key"));
+    }
+    expect(fast.locate("/z/deep/er")).toEqual({ line: 3, column: 23 });
+  });
+
+  it("records where each container ends, empty ones included", () => {
+    const spans = new ContainerSpans();
+    scanJson('{"e": [], "o": {"k": [1]}}', 256, spans);
+    expect(spans.starts.map((s, i) => [s, spans.ends[i]])).toEqual([[0, 26], [6, 8], [15, 25], [21, 24]]);
+  });
+});
+
+describe("duplicate keys in objects of every size", () => {
+  it("reports a key repeated in a small object and in a large one, early keys included, with where each was first written", () => {
+    const keys = Array.from({ length: 12 }, (_, k) => `"k${k}": ${k}`).join(", ");
+    const text = `{"small": {"a": 1, "a": 2}, "large": {${keys}, "k0": 0, "k11": 11, "k12": 12}}`;
+    const problems = scanJson(text, 256);
+    expect(problems.map((p) => [p.pointer, p.firstOffset === undefined ? undefined : text.slice(p.firstOffset, p.firstOffset + 5)])).toEqual([
+      ["/small/a", '"a": '],
+      ["/large/k0", '"k0":'],
+      ["/large/k11", '"k11"'],
+    ]);
   });
 });

@@ -280,4 +280,14 @@ describe("finding the config", () => {
       [4, 32],
     ]);
   });
+
+  it("reads the impact window and names, and refuses a window usage is not kept for", () => {
+    const openapi = "openapi: 3.0.3\ninfo:\n  title: Pets\n  version: 1.0.0\npaths:\n  /pets:\n    get:\n      responses:\n        '200':\n          description: the pets\n";
+    expect(readConfig(snapshot({ "openapi.yaml": openapi })).config!.settings.diff).toMatchObject({ impactDays: 30, impactNames: true });
+    expect(readConfig(snapshot({ ".github/gitway.yml": "diff:\n  impactDays: 7\n  impactNames: false\n", "openapi.yaml": openapi })).config!.settings.diff).toMatchObject({ impactDays: 7, impactNames: false });
+    for (const bad of ["impactDays: 91", "impactDays: 0", "impactDays: 1.5", "impactNames: sometimes"]) {
+      const d = errorsOf({ ".github/gitway.yml": `diff:\n  ${bad}\n`, "openapi.yaml": openapi }).filter((x) => x.rule === "settings-invalid");
+      expect(d.map((x) => [x.line, x.message])).toEqual([[2, expect.any(String)]]);
+    }
+  });
 });

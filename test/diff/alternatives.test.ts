@@ -78,6 +78,18 @@ const CASES: { name: string; base: string; head: string; expected: string[] }[] 
     expected: ["breaking response-body-property-became-optional"],
   },
   {
+    name: "an inline alternative that keeps its title is the same alternative: an open object that gained a property is compared inside",
+    base: doc(body(obj({ alipay: { anyOf: [{ type: "object", title: "options_param", properties: {} }, { type: "string", enum: [""] }] } }))),
+    head: doc(body(obj({ alipay: { anyOf: [{ type: "object", title: "options_param", properties: { usage: { type: "string", enum: ["none", "off_session"] } } }, { type: "string", enum: [""] }] } }))),
+    expected: ["info request-body-property-added"],
+  },
+  {
+    name: "inline alternatives with different titles and no property in common are one removed and one added",
+    base: doc(body(obj({ alipay: { anyOf: [{ type: "object", title: "options_param", properties: {} }, { type: "string", enum: [""] }] } }))),
+    head: doc(body(obj({ alipay: { anyOf: [{ type: "object", title: "usage_param", properties: { usage: { type: "string", enum: ["none", "off_session"] } } }, { type: "string", enum: [""] }] } }))),
+    expected: ["breaking request-body-any-of-removed", "info request-body-any-of-added"],
+  },
+  {
     name: "an alternative replaced by an unrelated one is one removed and one added",
     base: doc(response(obj({ pet: { anyOf: [cat, dog] } }))),
     head: doc(response(obj({ pet: { anyOf: [cat, obj({ wings: { type: "integer" } })] } }))),

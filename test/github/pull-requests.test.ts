@@ -157,6 +157,8 @@ describe("a pull request", () => {
       expect(changes.conclusion).toBe("failure");
       expect(changes.output.title).toBe("1 unapproved breaking change");
       expect(changes.output.summary).toContain("route-authentication-removed");
+      // "Where" links to the file and line at the head commit on the host the app talks to.
+      expect(changes.output.summary).toMatch(new RegExp(`\\[config/[^\\]]+:\\d+\\]\\(https://github\\.com/acme/${repo.name}/blob/${head}/config/[^)#]+#L\\d+\\)`));
       expect(changes.actions).toEqual([{ identifier: "approve-breaking", label: "Approve breaking", description: "Accept these breaking changes" }]);
     });
 

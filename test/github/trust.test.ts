@@ -136,6 +136,8 @@ describe("a pull request from a fork", () => {
     const again = await app.waitFor("the next preview check", completed(next, "Gitway / preview"), 60_000);
     expect(again.conclusion).toBe("neutral");
     expect(again.actions.map((a) => a.identifier)).toEqual(["deploy-preview"]);
+    // Deployments follow a job's checks and comment: the approved head's is there once the writes are sent.
+    await app.waitFor("the approved head's deployment", () => app.github.deploymentsOf(repo, "pr-12").length > 0);
     expect(app.github.deploymentsOf(repo, "pr-12").map((d) => d.ref)).toEqual([head]);
     expect(app.github.unexpected).toEqual([]);
   }, 180_000);

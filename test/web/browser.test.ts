@@ -161,6 +161,27 @@ describe("the dashboard in a real browser, against the app as npm start runs it"
     await expect(page.locator("table.keys").textContent()).resolves.toContain("e2e-partner");
   }, 60_000);
 
+  it("shows the environment's calls per operation and consumer, each with a bar, once the gateway has written them", async () => {
+    // The gateway writes its counts every 10 s: reload until the key's calls are there.
+    const table = await until(
+      "the usage table to list the new consumer",
+      async () => {
+        await page.reload();
+        const rows = page.locator("table.usage tbody tr");
+        return (await rows.filter({ hasText: "e2e-partner" }).count()) > 0 ? rows : undefined;
+      },
+      40_000,
+    );
+    const partner = table.filter({ hasText: "e2e-partner" }).first();
+    await expect(partner.locator("th code").textContent()).resolves.toBe("getStock");
+    expect(Number((await partner.locator("td.num").first().textContent())!.replace(/,/g, ""))).toBeGreaterThanOrEqual(1);
+    await expect(partner.locator("meter").count()).resolves.toBe(1);
+    // The call without a key was answered too (401): counted as anonymous, in the 4xx/5xx column.
+    const anonymous = table.filter({ hasText: "anonymous" }).filter({ hasText: "getStock" }).first();
+    expect(Number((await anonymous.locator("td.num").last().textContent())!.replace(/,/g, ""))).toBeGreaterThanOrEqual(1);
+    expect(await page.content()).not.toContain(key);
+  }, 60_000);
+
   it("revokes the key: the gateway refuses it", async () => {
     await page.locator("table.keys tr", { hasText: "e2e-partner" }).getByRole("button", { name: "Revoke" }).click();
     // Revoking asks once more.

@@ -163,6 +163,23 @@ describe("an environment's page", () => {
     expect(body).toContain('<span class="badge status-failed">failed</span>');
   });
 
+  it("shows calls per operation and consumer for the last 30 days, most first, each with a bar and no script", async () => {
+    ops.usageRows.set("acme-shop-production", [
+      { operation: "listOrders", route: "GET /orders", consumer: "mobile-app", calls: 41_200, byStatus: { "2xx": 41_000, "4xx": 200 } },
+      { operation: "GET /health", route: "GET /health", consumer: "<b>anonymous</b>", calls: 12, byStatus: { "2xx": 12 } },
+    ]);
+    const { body } = await browser.get("/environments/acme-shop-production");
+    expect(body).toContain("<h2>Usage <span class=\"muted small\">last 30 days</span></h2>");
+    expect(body).toContain('<tr><th scope="row"><code>listOrders</code> <span class="muted small">GET /orders</span></th><td>mobile-app</td><td class="num">41,200</td><td class="bar"><meter min="0" max="41200" value="41200" aria-label="41,200 of 41,200 calls">41,200</meter></td><td class="num">200</td></tr>');
+    expect(body).toContain('<td>&lt;b&gt;anonymous&lt;/b&gt;</td><td class="num">12</td><td class="bar"><meter min="0" max="41200" value="12"');
+    expect(body).toContain("41,212 calls in all");
+  });
+
+  it("says when no calls were counted", async () => {
+    const { body } = await browser.get("/environments/acme-shop-production");
+    expect(body).toContain("No calls counted in the last 30 days.");
+  });
+
   it("lists the names of its values and never a value", async () => {
     const { body } = await browser.get("/environments/acme-shop-production");
     expect(body).toContain("<code>UPSTREAM_URL</code>");

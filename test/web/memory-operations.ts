@@ -1,5 +1,5 @@
 import { randomBytes } from "node:crypto";
-import { AdminError, type AdminOperations, type AuditEntry, type AuditFilter, type CheckView, type DeploymentView, type EnvironmentView, type KeyView, type Page, type VariableView } from "../../src/admin/types.js";
+import { AdminError, type AdminOperations, type AuditEntry, type AuditFilter, type CheckView, type DeploymentView, type EnvironmentView, type KeyView, type Page, type UsageFilter, type UsageView, type VariableView } from "../../src/admin/types.js";
 
 /**
  * A small in-memory AdminOperations for the dashboard's tests: environments, deployments, keys
@@ -11,6 +11,7 @@ export class MemoryOperations implements AdminOperations {
   readonly checkList = new Map<string, CheckView[]>();
   readonly keyList = new Map<string, (KeyView & { key: string })[]>();
   readonly vars = new Map<string, VariableView[]>();
+  readonly usageRows = new Map<string, UsageView["rows"]>();
   readonly log: AuditEntry[] = [];
   syncs: { ref: string | undefined; actor: string }[] = [];
 
@@ -70,6 +71,11 @@ export class MemoryOperations implements AdminOperations {
       .filter((e) => (!filter.since || e.at >= filter.since) && (!filter.until || e.at <= filter.until))
       .reverse();
     return { entries: match.slice(page.offset, page.offset + page.limit), total: match.length };
+  }
+  async usage(ref: string, query: UsageFilter): Promise<UsageView> {
+    const env = this.find(ref);
+    const rows = (this.usageRows.get(env.label) ?? []).filter((r) => query.operation === undefined || r.operation === query.operation || r.route === query.operation);
+    return { environment: env.label, days: query.days ?? 30, total: rows.reduce((n, r) => n + r.calls, 0), rows };
   }
   async keys(ref: string) {
     return (this.keyList.get(this.find(ref).label) ?? []).map(({ id, consumer, createdAt }) => ({ id, consumer, createdAt }));

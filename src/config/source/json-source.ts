@@ -25,8 +25,77 @@ const enum Ch {
 
 interface Frame {
   isObject: boolean;
+  /** Keys seen so far and where, as a list while the object is small, a map once it is not. */
+  names: string[] | undefined;
+  offsets: number[] | undefined;
   keys: Map<string, number> | undefined;
   count: number;
+  /** Index of this container in ContainerSpans, or -1 when spans are not recorded. */
+  span: number;
+}
+
+/**
+ * Where every object and array starts and ends, recorded by scanJson's one pass so the locator can
+ * step over a container without reading it again: without it, locating a change deep in a 10 MB
+ * description re-reads every sibling that comes before it, level by level.
+ */
+export class ContainerSpans {
+  /** Opening offsets, ascending (containers are numbered in the order they open). */
+  readonly starts: number[] = [];
+  /** Offset just past the closing bracket of the container with the same number. */
+  readonly ends: number[] = [];
+
+  open(at: number): number {
+    this.starts.push(at);
+    this.ends.push(-1);
+    return this.starts.length - 1;
+  }
+
+  close(span: number, end: number): void {
+    if (span >= 0) this.ends[span] = end;
+  }
+
+  /** Offset just past the container opening at `at`, or -1 when none was recorded there. */
+  endOf(at: number): number {
+    const starts = this.starts;
+    let lo = 0;
+    let hi = starts.length - 1;
+    while (lo <= hi) {
+      const mid = (lo + hi) >> 1;
+      const s = starts[mid]!;
+      if (s === at) return this.ends[mid]!;
+      if (s < at) lo = mid + 1;
+      else hi = mid - 1;
+    }
+    return -1;
+  }
+}
+
+/** Beyond this many keys an object's duplicate check switches from a list to a map; most objects are smaller, and a map each would cost more than the search. */
+const SMALL_OBJECT_KEYS = 8;
+
+function firstKeyOffset(frame: Frame, key: string): number | undefined {
+  if (frame.keys) return frame.keys.get(key);
+  const names = frame.names;
+  if (names === undefined) return undefined;
+  for (let k = 0; k < names.length; k++) if (names[k] === key) return frame.offsets![k];
+  return undefined;
+}
+
+function addKey(frame: Frame, key: string, offset: number): void {
+  if (frame.keys) {
+    frame.keys.set(key, offset);
+  } else if (frame.names === undefined) {
+    frame.names = [key];
+    frame.offsets = [offset];
+  } else if (frame.names.length < SMALL_OBJECT_KEYS) {
+    frame.names.push(key);
+    frame.offsets!.push(offset);
+  } else {
+    frame.keys = new Map(frame.names.map((n, k) => [n, frame.offsets![k]!]));
+    frame.keys.set(key, offset);
+    frame.names = frame.offsets = undefined;
+  }
 }
 
 class ScanError extends Error {
@@ -49,11 +118,19 @@ function describe(text: string, i: number): string {
   return JSON.stringify(c);
 }
 
+/** A run of characters that need no attention inside a string: most of a long description. */
+// Control characters are what a JSON string may not hold unescaped: the class names them on purpose.
+// eslint-disable-next-line no-control-regex
+const PLAIN_RUN = /[^"\\\u0000-\u001f]+/y;
+
 /** Returns the index just past the closing quote. */
 function skipString(text: string, start: number, pointer: () => string): number {
   let i = start + 1;
   const n = text.length;
   for (;;) {
+    // The regex engine skips a plain run far faster than a loop over its characters.
+    PLAIN_RUN.lastIndex = i;
+    if (PLAIN_RUN.test(text)) i = PLAIN_RUN.lastIndex;
     if (i >= n) throw new ScanError({ rule: "json-syntax", message: "Unterminated string", offset: start, pointer: pointer() });
     const c = text.charCodeAt(i);
     if (c === Ch.Quote) return i + 1;
@@ -118,7 +195,7 @@ function isDigit(c: number): boolean {
  * Checks a JSON text completely without building values. Stops at the first syntax error or at
  * the depth limit (both make the rest meaningless); duplicate keys are collected and scanning goes on.
  */
-export function scanJson(text: string, maxDepth: number): JsonProblem[] {
+export function scanJson(text: string, maxDepth: number, spans?: ContainerSpans): JsonProblem[] {
   const problems: JsonProblem[] = [];
   const frames: Frame[] = [];
   const path: string[] = [];
@@ -141,12 +218,11 @@ export function scanJson(text: string, maxDepth: number): JsonProblem[] {
     if (frame.count === 0) path.push(key);
     else path[path.length - 1] = key;
     frame.count++;
-    frame.keys ??= new Map();
-    const first = frame.keys.get(key);
+    const first = firstKeyOffset(frame, key);
     if (first !== undefined) {
       problems.push({ rule: "duplicate-key", message: `Duplicate key ${JSON.stringify(key)} at ${pointer() || "/"}: JSON parsers keep only one of them`, offset: i, pointer: pointer(), firstOffset: first });
     } else {
-      frame.keys.set(key, i);
+      addKey(frame, key, i);
     }
     const colon = skipWs(text, end);
     if (text.charCodeAt(colon) !== Ch.Colon) {
@@ -166,13 +242,14 @@ export function scanJson(text: string, maxDepth: number): JsonProblem[] {
           problems.push({ rule: "nesting-too-deep", message: `Nesting is deeper than ${maxDepth} levels`, offset: i, pointer: pointer() });
           return problems;
         }
-        const frame: Frame = { isObject: c === Ch.LBrace, keys: undefined, count: 0 };
+        const frame: Frame = { isObject: c === Ch.LBrace, names: undefined, offsets: undefined, keys: undefined, count: 0, span: spans ? spans.open(i) : -1 };
         frames.push(frame);
         i = skipWs(text, i + 1);
         const close = frame.isObject ? Ch.RBrace : Ch.RBracket;
         if (text.charCodeAt(i) === close) {
           frames.pop();
           closedAt = i + 1;
+          spans?.close(frame.span, closedAt);
         } else if (frame.isObject) {
           i = expectKey(i, frame);
           continue;
@@ -223,6 +300,7 @@ export function scanJson(text: string, maxDepth: number): JsonProblem[] {
           frames.pop();
           path.pop();
           i++;
+          spans?.close(frame.span, i);
           continue;
         }
         const closer = frame.isObject ? "'}'" : "']'";
@@ -257,7 +335,11 @@ export class JsonLocator {
   private readonly index = new Map<number, Map<string, Member>>();
   private readonly lines: LineIndex;
 
-  constructor(private readonly text: string) {
+  /** `spans`, when given, must come from scanJson over the same text. */
+  constructor(
+    private readonly text: string,
+    private readonly spans?: ContainerSpans,
+  ) {
     this.lines = new LineIndex(text);
   }
 
@@ -313,6 +395,13 @@ export class JsonLocator {
   /** Index just past the value starting at i, by counting brackets outside strings. */
   private skipValue(i: number): number {
     const text = this.text;
+    if (this.spans) {
+      const c = text.charCodeAt(i);
+      if (c === Ch.LBrace || c === Ch.LBracket) {
+        const end = this.spans.endOf(i);
+        if (end >= 0) return end;
+      }
+    }
     let depth = 0;
     for (;;) {
       const c = text.charCodeAt(i);

@@ -19,9 +19,18 @@ export class LineIndex {
   }
 
   private build(): Uint32Array {
-    const list: number[] = [0];
+    // Filled in place and grown by doubling: a 10 MB description has hundreds of thousands of lines.
     const text = this.text;
-    for (let i = text.indexOf("\n"); i !== -1; i = text.indexOf("\n", i + 1)) list.push(i + 1);
-    return Uint32Array.from(list);
+    let starts = new Uint32Array(1024);
+    let n = 1;
+    for (let i = text.indexOf("\n"); i !== -1; i = text.indexOf("\n", i + 1)) {
+      if (n === starts.length) {
+        const grown = new Uint32Array(n * 2);
+        grown.set(starts);
+        starts = grown;
+      }
+      starts[n++] = i + 1;
+    }
+    return starts.subarray(0, n);
   }
 }

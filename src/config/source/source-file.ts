@@ -1,6 +1,6 @@
 import { diagnostic, type Diagnostic, type Position } from "../diagnostics.js";
 import { decodeText } from "./decode.js";
-import { JsonLocator, scanJson } from "./json-source.js";
+import { ContainerSpans, JsonLocator, scanJson } from "./json-source.js";
 import { LineIndex } from "./line-index.js";
 import { findShapeProblem } from "./shape-guard.js";
 import { parseYaml } from "./yaml-source.js";
@@ -42,14 +42,15 @@ export function parseSource(path: string, content: FileContent, limits: ReadLimi
 }
 
 function parseJsonSource(path: string, text: string, limits: ReadLimits): { file?: SourceFile; diagnostics: Diagnostic[] } {
-  const problems = scanJson(text, limits.maxDepth);
+  const spans = new ContainerSpans();
+  const problems = scanJson(text, limits.maxDepth, spans);
   const lines = new LineIndex(text);
   const diagnostics = problems.map((p) => {
     const message = p.firstOffset === undefined ? p.message : p.message.replace(/: JSON parsers/, ` (first defined at line ${lines.position(p.firstOffset).line}): JSON parsers`);
     return diagnostic(p.rule, message, { file: path, pointer: p.pointer, ...lines.position(p.offset) });
   });
   if (problems.some((p) => p.rule !== "duplicate-key")) return { diagnostics };
-  const locator = new JsonLocator(text);
+  const locator = new JsonLocator(text, spans);
   return {
     file: { path, value: JSON.parse(text) as unknown, locate: (pointer, part) => locator.locate(pointer, part) },
     diagnostics,

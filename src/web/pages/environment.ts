@@ -1,4 +1,5 @@
-import type { CheckView, DeploymentView, EnvironmentView, KeyView, VariableView } from "../../admin/types.js";
+import type { CheckView, DeploymentView, EnvironmentView, KeyView, UsageView, VariableView } from "../../admin/types.js";
+import { formatCount } from "../../report/index.js";
 import { changeReport } from "../change-report.js";
 import { reportMarkdown } from "../markdown.js";
 import { age, firstLine, shortRelease, shortSha, when } from "../format.js";
@@ -13,6 +14,8 @@ export interface EnvironmentData {
   checks: CheckView[];
   keys: KeyView[];
   variables: VariableView[];
+  /** Calls per operation and consumer over the last days. */
+  usage: UsageView;
   /** A fixed sentence after an action (never text from the request). */
   notice: string | null;
   /** A key just created: shown on this one response and never again. */
@@ -112,6 +115,23 @@ function keys(ctx: PageContext, data: EnvironmentData): Html {
   return html`<section><h2>API keys</h2>${created}${table}${form}</section>`;
 }
 
+/** Rows shown; `gitway usage <env> --format json` lists them all. */
+const USAGE_ROWS = 100;
+
+/** Calls per operation and consumer, most first, each with a bar (a meter: no script, no inline style). */
+function usage(u: UsageView): Html {
+  const title = html`<h2>Usage <span class="muted small">last ${u.days} days</span></h2>`;
+  if (u.rows.length === 0) return html`<section class="usage">${title}<p class="muted">No calls counted in the last ${u.days} days.</p></section>`;
+  const max = Math.max(...u.rows.map((r) => r.calls));
+  const shown = u.rows.slice(0, USAGE_ROWS);
+  const rows = shown.map((r) => {
+    const errors = (r.byStatus["4xx"] ?? 0) + (r.byStatus["5xx"] ?? 0);
+    return html`<tr><th scope="row"><code>${r.operation}</code>${r.operation !== r.route ? html` <span class="muted small">${r.route}</span>` : ""}</th><td>${r.consumer}</td><td class="num">${formatCount(r.calls)}</td><td class="bar"><meter min="0" max="${max}" value="${r.calls}" aria-label="${formatCount(r.calls)} of ${formatCount(max)} calls">${formatCount(r.calls)}</meter></td><td class="num">${errors > 0 ? formatCount(errors) : ""}</td></tr>`;
+  });
+  const more = u.rows.length > shown.length ? html`<p class="muted small">and ${u.rows.length - shown.length} more rows: <code>gitway usage ${u.environment} --format json</code> lists them all.</p>` : "";
+  return html`<section class="usage">${title}<p class="muted small">${formatCount(u.total)} calls in all, counted by the gateway per hour.</p><div class="scroll"><table class="usage"><thead><tr><th scope="col">Operation</th><th scope="col">Consumer</th><th scope="col">Calls</th><th scope="col"><span class="visually-hidden">Share</span></th><th scope="col">4xx/5xx</th></tr></thead><tbody>${rows}</tbody></table></div>${more}</section>`;
+}
+
 function variables(list: VariableView[]): Html {
   return html`<section><h2>Values</h2>${
     list.length
@@ -128,6 +148,6 @@ export function environmentPage(ctx: PageContext, data: EnvironmentData): Html {
     env.name,
     html`<p class="crumbs"><a href="/">Environments</a> / ${env.repository}</p>
 <h1>${env.name} <span class="muted small">${env.label}</span></h1>
-${notice}${summary(ctx, env)}${actions(ctx, env)}${checks(data.checks)}${deployments(ctx, data)}${keys(ctx, data)}${variables(data.variables)}`,
+${notice}${summary(ctx, env)}${actions(ctx, env)}${checks(data.checks)}${usage(data.usage)}${deployments(ctx, data)}${keys(ctx, data)}${variables(data.variables)}`,
   );
 }
