@@ -21,27 +21,28 @@ export const COMMON_HEADERS = [
 ];
 
 // nginx refuses a bad request line before it has a URI, and a named location needs one: 400 and 431 go to internal URIs.
-export const ERROR_PAGES = ["error_page 400 /__gitway_400;", "error_page 413 @gw_413;", "error_page 429 @gw_429;", "error_page 494 =431 /__gitway_431;", "error_page 502 @gw_502;", "error_page 504 @gw_504;", "error_page 418 = @gw_preflight;"];
+// The other errors share one location whose njs answer follows $status: one location per server, not
+// one per status, keeps a thousand environments' configuration quick for nginx to load.
+export const ERROR_PAGES = ["error_page 400 /__gitway_400;", "error_page 494 =431 /__gitway_431;", "error_page 413 429 502 504 /__gitway_error;", "error_page 418 = @gw_preflight;"];
 
-/** Per-request variables every location reads: empty until a route's policy sets them. */
-export const SERVER_SETS = ['set $gw_allow "";', 'set $gw_consumer "";', 'set $gw_www "";', 'set $gw_acao "";', 'set $gw_acac "";', 'set $gw_aceh "";', 'set $gw_vary "";', 'set $gw_retry_after "";'];
+/**
+ * The variables routes set and every location reads. nginx knows a variable only once some `set`
+ * names it; these sets sit in a location no request reaches, because a server-level `set` would
+ * run again on the internal redirect to an error page and wipe what the route had set.
+ */
+export const DECLARED_VARIABLES = ['set $gw_allow "";', 'set $gw_consumer "";', 'set $gw_www "";', 'set $gw_acao "";', 'set $gw_acac "";', 'set $gw_aceh "";', 'set $gw_vary "";', 'set $gw_retry_after "";'];
 
 /** The gateway's own answers for what nginx refuses or fails at, as problem+json with the route's CORS headers. */
 export const SERVER_ERRORS = [
   ["/__gitway_400", 400, "bad-path", "Bad Request", "The request path is not valid (it climbs above the root or is badly encoded)", "/"],
-  ["@gw_413", 413, "payload-too-large", "Payload Too Large", "The request body is over $gw_body_limit bytes"],
-  ["@gw_429", 429, "too-many-requests", "Too Many Requests", "Too many requests; try again in $gw_retry_after s"],
   ["/__gitway_431", 431, "headers-too-large", "Request Header Fields Too Large", "The request headers are too large", "/"],
-  ["@gw_502", 502, "upstream-failed", "Bad Gateway", "The upstream could not be reached or failed"],
-  ["@gw_504", 504, "upstream-timeout", "Gateway Timeout", "The upstream did not answer in time"],
 ].flatMap(([name, status, type, title, detail, instance]) => [
-  String(name).startsWith("@") ? `location ${name} {` : `location = ${name} {\n  internal;`,
+  `location = ${name} {`,
+  "  internal;",
   ...COMMON_HEADERS.map((h) => "  " + h),
-  ...(status === 413 ? ["  add_header Connection close always;"] : []),
-  ...(status === 429 ? ["  add_header Retry-After $gw_retry_after always;"] : []),
   `  return ${status} ${problemBody(status as number, type as string, title as string, detail as string, instance as string | undefined)};`,
   "}",
-]).concat(["location @gw_preflight {", "  js_content gitway.preflight;", "}"]);
+]).concat(["location = /__gitway_error {", "  internal;", "  js_content gitway.errorPage;", "}", "location @gw_preflight {", "  js_content gitway.preflight;", "}"]);
 
 /** A route (or a preflight) the Node gateway answers: proxied whole, the Host kept (it picks the environment) and the request id passed on. */
 export function nodeProxy(input: { nodeGatewayUrl: string; nodeClientAddressHeader?: string }): string[] {

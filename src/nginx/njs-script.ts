@@ -27,6 +27,8 @@ export interface PreflightPolicy {
 
 export interface NjsInput {
   keyExtractors: KeyExtractor[];
+  /** The gateway's body cap: the 413 detail of a route with no size limit of its own. */
+  maxBodyBytes: number;
 }
 
 const COMMON = String.raw`
@@ -101,6 +103,30 @@ function allows(c, origin) {
   return false;
 }
 
+/* 413, 429, 502 and 504 as the Node gateway answers them, with the headers the route set up
+   (CORS, Retry-After) in variables before nginx handed the error here. */
+var ERRORS = {
+  413: ['payload-too-large', 'Payload Too Large', function (v, r) { return 'The request body is over ' + (r.args.limit || MAX_BODY_BYTES) + ' bytes'; }],
+  429: ['too-many-requests', 'Too Many Requests', function (v) { return 'Too many requests; try again in ' + v.gw_retry_after + ' s'; }],
+  502: ['upstream-failed', 'Bad Gateway', function () { return 'The upstream could not be reached or failed'; }],
+  504: ['upstream-timeout', 'Gateway Timeout', function () { return 'The upstream did not answer in time'; }]
+};
+
+function errorPage(r) {
+  var v = r.variables;
+  var status = Number(v.status);
+  var e = ERRORS[status] || ERRORS[502];
+  var h = r.headersOut;
+  if (v.gw_acao) {
+    h['Access-Control-Allow-Origin'] = v.gw_acao;
+    h['Vary'] = v.gw_vary;
+    if (v.gw_acac) h['Access-Control-Allow-Credentials'] = v.gw_acac;
+    if (v.gw_aceh) h['Access-Control-Expose-Headers'] = v.gw_aceh;
+  }
+  if (status === 429 && v.gw_retry_after) h['Retry-After'] = v.gw_retry_after;
+  problem(r, ERRORS[status] ? status : 502, e[0], e[1], e[2](v, r));
+}
+
 /* The CORS preflight, as src/gateway/server.ts answers it: 204 with the policy's headers, or 403. */
 function preflight(r) {
   var wanted = (r.headersIn['Access-Control-Request-Method'] || '').toUpperCase();
@@ -143,9 +169,10 @@ function keyReader(k: KeyExtractor): string {
 /** The module's text: the shared functions and one key reader per api-key header/scheme. */
 export function njsScript(input: NjsInput): string {
   const readers = input.keyExtractors.map(keyReader);
-  const exported = ["pathJson", "basicHash", "preflight", ...input.keyExtractors.map((k) => k.fn)];
+  const exported = ["pathJson", "basicHash", "preflight", "errorPage", ...input.keyExtractors.map((k) => k.fn)];
   return [
     "/* Rendered by Gitway (src/nginx/njs-script.ts); do not edit: the next release overwrites it. */",
+    `var MAX_BODY_BYTES = ${Math.floor(input.maxBodyBytes)};`,
     COMMON,
     ...readers,
     `export default { ${exported.join(", ")} };`,

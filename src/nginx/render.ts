@@ -3,7 +3,7 @@ import { findPolicy, type GatewayConfig, type JsonObject, type Route } from "../
 import { DEFAULT_BODY_LIMITS, fillEnv, type EnvironmentSettings } from "../gateway/release.js";
 import { ReleaseError } from "../gateway/errors.js";
 import { DEFAULT_TIMEOUTS } from "../gateway/upstreams.js";
-import { COMMON_HEADERS, ERROR_PAGES, nodeProxy, problemBody, SERVER_ERRORS, SERVER_SETS } from "./answers.js";
+import { COMMON_HEADERS, ERROR_PAGES, nodeProxy, problemBody, SERVER_ERRORS, DECLARED_VARIABLES } from "./answers.js";
 import { escapeRegex, indent, jsonText, literal, NginxRenderError, regex } from "./nginx-text.js";
 import { matchOrder, PARAM, PLAIN_SEGMENT, segments } from "./paths.js";
 import { njsScript, type KeyExtractor, type PreflightPolicy } from "./njs-script.js";
@@ -332,7 +332,8 @@ class EnvironmentRenderer {
         // nginx reads 0 as "no limit".
         if (max < 1) return `request size limit ${name} of 0 bytes: nginx's client_max_body_size 0 means no limit`;
         parts.directives.push(`client_max_body_size ${max};`);
-        parts.checks.push(`set $gw_body_limit ${max};`);
+        // nginx refuses the body before the location's own directives run: the limit rides on the error page's URI.
+        parts.directives.push(...ERROR_PAGES.map((e) => e.replace("error_page 413 429 502 504 /__gitway_error;", `error_page 413 /__gitway_error?limit=${max};\nerror_page 429 502 504 /__gitway_error;`)));
         return undefined;
       }
       case "set-headers-inbound": {
@@ -563,8 +564,6 @@ class EnvironmentRenderer {
     const server = [
       `listen ${listenAddress(this.input)};`,
       `server_name ${literal(this.env.host.toLowerCase(), `environment ${this.env.name}: host`)};`,
-      ...SERVER_SETS,
-      `set $gw_body_limit ${this.input.maxBodyBytes ?? DEFAULT_BODY_LIMITS.maxBodyBytes};`,
       ...ERROR_PAGES,
       ...SERVER_ERRORS,
       `location @gw_node {\n${indent(nodeProxy(this.input), 2)}\n}`,
@@ -612,7 +611,7 @@ export function renderNginx(input: NginxRenderInput): NginxRenderResult {
     includes.push(`include ${file};`);
   });
   const keyExtractors = [...shared.keyExtractors.values()];
-  files["gitway.js"] = njsScript({ keyExtractors });
+  files["gitway.js"] = njsScript({ keyExtractors, maxBodyBytes: input.maxBodyBytes ?? DEFAULT_BODY_LIMITS.maxBodyBytes });
   const maxBody = input.maxBodyBytes ?? DEFAULT_BODY_LIMITS.maxBodyBytes;
   files["nginx.conf"] = [
     "# Rendered by Gitway (src/nginx/render.ts); do not edit: the next release overwrites it.",
@@ -663,8 +662,10 @@ export function renderNginx(input: NginxRenderInput): NginxRenderResult {
         "server {",
         `  listen ${listenAddress(input)} default_server;`,
         "  server_name _;",
-        ...SERVER_SETS.map((l) => "  " + l),
-        `  set $gw_body_limit ${maxBody};`,
+        "  location @gw_declare {",
+        ...DECLARED_VARIABLES.map((l) => "    " + l),
+        "    return 404;",
+        "  }",
         ...ERROR_PAGES.map((l) => "  " + l),
         ...SERVER_ERRORS.map((l) => "  " + l),
         "  location / {",
