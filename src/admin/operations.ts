@@ -1,9 +1,9 @@
 import { randomBytes, createHash } from "node:crypto";
 import { and, count, desc, eq, gte, inArray, lte, ne, sql, type SQL } from "drizzle-orm";
 import { readConfig, hasErrors, tryPath, type GatewayConfig } from "../config/index.js";
-import type { Deployer } from "../pipeline/index.js";
+import { swapRelease, type Deployer, type SwapPlan, type SwapResult } from "../pipeline/index.js";
 import { formatDiagnosticLine } from "../report/index.js";
-import { engineReports, listVariables, rowsOf, saveRelease, setVariable, tables, usageTotals, type Db, type EngineReport, type StoreRecords } from "../store/index.js";
+import { engineReports, listVariables, revokeConsumer, rowsOf, setVariable, tables, usageTotals, type Db, type EngineReport, type StoreRecords } from "../store/index.js";
 import { AdminError, type AdminOperations, type AuditEntry, type AuditFilter, type CheckView, type CommitView, type DeploymentView, type EngineView, type EnvironmentView, type KeyView, type Page, type SyncStatus, type UsageFilter, type UsageView, type VariableView } from "./types.js";
 
 const { apiConsumers, apiKeys, auditLog, checkResults, deployments, environments, releases, repositories } = tables;
@@ -15,6 +15,8 @@ export interface GitView {
   commit(owner: string, name: string, sha: string): Promise<{ message: string; author: string; at: string } | undefined>;
   /** An operator changed the environment: reconcile it afresh (and now, when `now`). */
   forget(owner: string, name: string, environment: string): void;
+  /** Whether the repository is one the Git mode polls. */
+  polls(owner: string, name: string): boolean;
   sync(): Promise<void>;
 }
 
@@ -32,6 +34,10 @@ export interface AdminDeps {
   git?: GitView;
   /** GitHub's catch-up sweep, for `sync` of GitHub App repositories. */
   githubSync?: () => Promise<void>;
+  /** Queues the deployment of a GitHub App repository's production branch head (after an unpin). */
+  githubRedeploy?: (owner: string, name: string, actor: string) => Promise<void>;
+  /** How long an operator's change waits for the environment's turn (default 30 s). */
+  turnWaitMs?: number;
   /** Web address of a commit, where the repository has one. */
   commitUrl?: (owner: string, name: string, sha: string) => string | undefined;
 }
@@ -303,10 +309,9 @@ export class Operations implements AdminOperations {
     const env = await this.resolve(ref);
     const [row] = await this.deps.db.select({ id: apiConsumers.id }).from(apiConsumers).where(and(eq(apiConsumers.environmentId, env.id), eq(apiConsumers.name, consumer)));
     if (!row) throw new AdminError("NOT_FOUND", `${env.hostName} has no consumer ${consumer}`);
-    const gone = await this.deps.db.delete(apiKeys).where(eq(apiKeys.consumerId, row.id)).returning({ id: apiKeys.id, hash: apiKeys.keyHash });
-    await this.deps.db.delete(apiConsumers).where(eq(apiConsumers.id, row.id));
+    const gone = await revokeConsumer(this.deps.db, row.id);
     // Refused at once, before and whatever the rebuild: a rebuild that fails must not leave the key working.
-    await this.deps.revokeKeys?.(gone.map((k) => k.hash));
+    await this.deps.revokeKeys?.(gone);
     await this.deps.records.audit({ actor, action: "key.revoked", environmentId: env.id, details: { consumer, keys: gone.length } });
     const rebuild = await this.redeployAffected(env, actor);
     return { revoked: gone.length, rebuild };
@@ -340,12 +345,11 @@ export class Operations implements AdminOperations {
   }
 
   async rollback(ref: string, target: string, actor: string): Promise<{ release: string; commit: string | null; from: string }> {
+    const given = Date.now();
     const env = await this.resolve(ref);
     const release = await this.ownRelease(env, target);
-    const hash = await this.deployBundle(env, release.commitSha, (release.bundle as { files: Record<string, string> }).files, "rollback", actor);
     // The pin names the release that now runs (values and keys of today), which is a listed deployment.
-    const [pinned] = await this.deps.db.select({ id: releases.id }).from(releases).where(and(eq(releases.repositoryId, env.repositoryId), eq(releases.contentHash, hash)));
-    await this.deps.db.update(environments).set({ pinnedReleaseId: pinned?.id ?? release.id }).where(eq(environments.id, env.id));
+    const hash = await this.deployBundle(env, release.commitSha, (release.bundle as { files: Record<string, string> }).files, "rollback", actor, { order: given, pin: true });
     await this.deps.records.audit({ actor, action: "environment.pinned", environmentId: env.id, commitSha: release.commitSha, details: { release: hash, ...(hash !== release.contentHash ? { from: release.contentHash } : {}) } });
     return { release: hash, commit: release.commitSha || null, from: release.contentHash };
   }
@@ -381,13 +385,17 @@ export class Operations implements AdminOperations {
     if (env.pinnedReleaseId === null) throw new AdminError("CONFLICT", `${env.hostName} is not pinned`);
     await this.deps.db.update(environments).set({ pinnedReleaseId: null }).where(eq(environments.id, env.id));
     await this.deps.records.audit({ actor, action: "environment.unpinned", environmentId: env.id });
-    this.deps.git?.forget(env.owner, env.repoName, env.name);
-    await this.deps.git?.sync();
+    // What Git says runs again: the Git mode's next poll, or in App mode the production branch's head, queued now.
+    if (this.deps.git?.polls(env.owner, env.repoName)) {
+      this.deps.git.forget(env.owner, env.repoName, env.name);
+      await this.deps.git.sync();
+    } else if (env.kind !== "preview") await this.deps.githubRedeploy?.(env.owner, env.repoName, actor);
   }
 
   async deployFiles(ref: string, files: Record<string, string>, actor: string): Promise<{ release: string }> {
+    const given = Date.now();
     const env = await this.resolve(ref);
-    const hash = await this.deployBundle(env, "", files, "operator", actor);
+    const hash = await this.deployBundle(env, "", files, "operator", actor, { order: given });
     this.deps.git?.forget(env.owner, env.repoName, env.name);
     return { release: hash };
   }
@@ -399,22 +407,25 @@ export class Operations implements AdminOperations {
     this.deps.git?.forget(env.owner, env.repoName, env.name);
   }
 
-  /** Builds files into a release for the environment and serves it; a config with errors is refused whole. */
-  private async deployBundle(env: EnvRow, commitSha: string, files: Record<string, string>, trigger: "rollback" | "operator", actor: string): Promise<string> {
+  /**
+   * Builds files into a release for the environment and serves it, through the same turn and
+   * compare-and-set as jobs (given at the request's time): a config with errors is refused whole,
+   * and so is the request when something given after it already runs.
+   */
+  private async deployBundle(env: EnvRow, commitSha: string, files: Record<string, string>, trigger: "rollback" | "operator", actor: string, guard: { order: number; pin?: boolean }): Promise<string> {
     const { config, diagnostics } = readConfig(new Map(Object.entries(files)));
     if (!config || hasErrors(diagnostics)) {
       const lines = diagnostics.filter((d) => d.severity === "error").slice(0, 20).map((d) => formatDiagnosticLine(d));
       throw new AdminError("BAD_REQUEST", `the config has errors; nothing was deployed:\n${lines.join("\n")}`);
     }
-    const values = await this.deps.records.values(env.id, await this.inheritOf(env, config));
-    let releaseHash: string;
+    let result: SwapResult;
     try {
-      ({ releaseHash } = await this.deps.deployer.deploy(env.hostName, config, values));
+      result = await swapRelease(this.deps, { id: env.id, label: env.hostName }, async () => ({ config, values: await this.deps.records.values(env.id, await this.inheritOf(env, config)), record: { commitSha, files, trigger, actor, guard } }));
     } catch (e) {
       throw new AdminError("CONFLICT", `not deployed: ${(e as Error).message}`);
     }
-    await this.deps.records.recordDeployment({ environmentId: env.id, commitSha, releaseHash, files, trigger, actor, outcome: "succeeded" });
-    return releaseHash;
+    if (!result.swapped) throw new AdminError("CONFLICT", `not deployed: ${env.hostName} already runs a deployment given after this request; look at it and try again`);
+    return result.releaseHash;
   }
 
   private async inheritOf(env: EnvRow, config: GatewayConfig): Promise<{ repositoryId: number; name: string } | undefined> {
@@ -430,35 +441,22 @@ export class Operations implements AdminOperations {
     const failed: RebuildOutcome["failed"] = [];
     const live = await this.rows(and(eq(environments.repositoryId, changed.repositoryId), sql`${environments.deployedReleaseId} IS NOT NULL`));
     for (const env of live) {
-      // Compare-and-set on the release rebuilt: when a job deployed a newer one meanwhile, rebuild that
-      // one instead, so a rebuild never writes an older release back over it (a few rounds at most).
-      let current = env.deployedReleaseId;
-      for (let round = 0; round < 3 && current !== null; round++) {
-        const [release] = await this.deps.db.select().from(releases).where(eq(releases.id, current));
-        if (!release) break;
-        const files = (release.bundle as { files: Record<string, string> }).files;
-        const { config } = readConfig(new Map(Object.entries(files)));
-        if (!config) break;
+      // In the environment's turn, the release rebuilt is the one that runs then (a job may have
+      // swapped a newer one meanwhile), and the compare-and-set replaces exactly that one.
+      const plan = async (): Promise<SwapPlan | undefined> => {
+        const release = await this.deps.records.deployedRelease(env.id);
+        if (!release) return undefined;
+        const { config } = readConfig(new Map(Object.entries(release.files)));
+        if (!config) return undefined;
         const inherit = await this.inheritOf(env, config);
-        if (env.id !== changed.id && inherit?.name !== changed.name) break;
-        try {
-          const { releaseHash } = await this.deps.deployer.deploy(env.hostName, config, await this.deps.records.values(env.id, inherit));
-          const releaseId = await saveRelease(this.deps.db, { repositoryId: env.repositoryId, contentHash: releaseHash, commitSha: release.commitSha, bundle: { files } });
-          const swapped = await this.deps.db.update(environments).set({ deployedReleaseId: releaseId }).where(and(eq(environments.id, env.id), eq(environments.deployedReleaseId, current))).returning({ id: environments.id });
-          if (swapped.length === 1) {
-            // Recorded as a deployment, so the release that runs is always a listed one; a pin follows it.
-            await this.deps.records.recordDeployment({ environmentId: env.id, commitSha: release.commitSha, releaseHash, files, trigger: "operator", actor, outcome: "succeeded" });
-            // A rebuild of what runs does not settle a failed newer commit.
-            if (env.status === "failed") await this.deps.db.update(environments).set({ status: "failed", lastError: env.lastError }).where(eq(environments.id, env.id));
-            if (env.pinnedReleaseId !== null) await this.deps.db.update(environments).set({ pinnedReleaseId: releaseId }).where(eq(environments.id, env.id));
-            break;
-          }
-          [{ current = null } = {}] = await this.deps.db.select({ current: environments.deployedReleaseId }).from(environments).where(eq(environments.id, env.id));
-        } catch (e) {
-          await this.deps.records.audit({ actor, action: "deployment.failed", environmentId: env.id, details: { reason: (e as Error).message } });
-          failed.push({ environment: env.hostName, reason: (e as Error).message });
-          break;
-        }
+        if (env.id !== changed.id && inherit?.name !== changed.name) return undefined;
+        return { config, values: await this.deps.records.values(env.id, inherit), record: { commitSha: release.commitSha, files: release.files, trigger: "operator", actor, guard: { rebuildOf: release.id } } };
+      };
+      try {
+        await swapRelease(this.deps, { id: env.id, label: env.hostName }, plan);
+      } catch (e) {
+        await this.deps.records.audit({ actor, action: "deployment.failed", environmentId: env.id, details: { reason: (e as Error).message } });
+        failed.push({ environment: env.hostName, reason: (e as Error).message });
       }
     }
     return { ok: failed.length === 0, failed };

@@ -1,6 +1,6 @@
 import pg from "pg";
 import { environmentLabel, GatewayDeployer } from "../gateway/index.js";
-import { addUsage, openStore, StoreRecords } from "../store/index.js";
+import { addUsage, openStore, revokedKeyHashes, StoreRecords } from "../store/index.js";
 import { UsageFlusher } from "./usage-flusher.js";
 import type { Log } from "./log.js";
 import { restoreReleases } from "./restore.js";
@@ -30,8 +30,13 @@ export async function runGatewayWorker(settings: AppSettings, log: Log): Promise
   let closed = false;
   let listener: pg.Client | undefined;
 
-  /** Rebuilds every release the store says is deployed and drops what it no longer lists. */
+  /**
+   * Rebuilds every release the store says is deployed and drops what it no longer lists. Revoked
+   * keys are read first: one revoked while this process was not listening stays refused even in a
+   * release that cannot be rebuilt now (and so keeps serving as it was built).
+   */
   const reloadAll = async () => {
+    for (const h of await revokedKeyHashes(store.db)) revokedKeys.add(h);
     const { restored, failed } = await restoreReleases(records, deployer);
     for (const f of failed) log("warn", `environment ${f.label} could not be restored: ${f.reason}`);
     const keep = new Set([...restored, ...failed.map((f) => f.label)]);

@@ -78,10 +78,10 @@ export function withNginxPreflight(inner: Deployer, o: { layout: EngineLayout; n
     }
   };
   return {
-    async deploy(label, config, values) {
+    async build(label, config, values) {
       // A preview is fenced; only stages and production are (unless previews are too) nginx's.
       if (!values.egress?.fenced || o.previews) await check(label, config, values);
-      return inner.deploy(label, config, values);
+      return inner.build(label, config, values);
     },
     remove: (label) => inner.remove(label),
     close: () => rmSync(root, { recursive: true, force: true }),

@@ -35,7 +35,8 @@ export async function restoreReleases(records: StoreRecords, deployer: Deployer,
     try {
       const values = await records.values(r.environmentId, inherit);
       // A fork's preview was deployed without secrets; restored, it stays without them.
-      await deployer.deploy(r.label, config, r.fork ? withoutSecrets(values) : values);
+      // What the store says runs is served as it is: a restore decides nothing, so it is no swap.
+      (await deployer.build(r.label, config, r.fork ? withoutSecrets(values) : values)).install();
       restored.push(r.label);
     } catch (e) {
       failed.push({ label: r.label, reason: e instanceof Error ? e.message : String(e) });

@@ -10,7 +10,7 @@ import { GatewayDeployer, GatewayServer, MemoryRateLimitStore, RedisRateLimitSto
 import { boundRequests, GitHubWriters, gitwayApp, webUrlOf, WEBHOOK_PATH, JOB_KIND, runGitHubWork, safeReason, waitsOutRateLimit, withJobSignal, type GitHubWork, type Octokit, type QueuedWork } from "../github/index.js";
 import { fairShare, JobQueue, Worker, type Job, type QueueOptions } from "../jobs/index.js";
 import { DeployError, type Deployer, type EnvironmentValues } from "../pipeline/index.js";
-import { addUsage, usageReader, loadGitHubApp, migrateStore, openStore, pruneOlderThan, pruneUsageOlderThan, secretKeyFrom, setVariable, StorePublisher, StoreRecords, SweepMemory, type Store, type StoredGitHubApp } from "../store/index.js";
+import { addUsage, usageReader, loadGitHubApp, migrateStore, openStore, pruneOlderThan, pruneUsageOlderThan, revokedKeyHashes, secretKeyFrom, setVariable, StorePublisher, StoreRecords, SweepMemory, type Store, type StoredGitHubApp } from "../store/index.js";
 import { adminToken, createAdminApi, Operations, type GitView } from "../admin/index.js";
 import { answerClientError, createDashboard } from "../web/index.js";
 import { GIT_JOB_KIND, GitReconciler, runGitWork, sourcesFromList, sourcesFromYaml, SourcesError, type GitSource, type GitWork } from "../git/index.js";
@@ -115,10 +115,10 @@ function redact(text: string, values: EnvironmentValues): string {
 /** The gateway as the pipeline's deployer: release errors become DeployErrors a reviewer may read. */
 function pipelineDeployer(inner: GatewayDeployer, log: Log): Deployer {
   return {
-    async deploy(label, config, values) {
+    async build(label, config, values) {
       try {
-        const { releaseHash } = await inner.deploy(label, config, values);
-        return { releaseHash };
+        const { releaseHash, install } = await inner.build(label, config, values);
+        return { releaseHash, install };
       } catch (e) {
         if (e instanceof ReleaseError) {
           const at = e.code === "UPSTREAM_NOT_ALLOWED" ? /^(.*):(\d+)$/.exec(e.where ?? "") : null;
@@ -192,8 +192,10 @@ export async function startGitway(settings: AppSettings, env: Record<string, str
     // URLs follow the port the gateway really bound (GATEWAY_PORT=0 picks one) unless the domain is set.
     let urls: Pick<AppSettings, "publicUrl" | "baseDomain"> = settings;
     const naming = { label: environmentLabel, url: (label: string) => environmentUrl(urls, label) };
-    const records = new StoreRecords(store.db, naming, secretKey);
+    // Swaps of one environment take turns across app processes sharing a PostgreSQL too.
+    const records = new StoreRecords(store.db, naming, secretKey, store.driver === "pg" ? (key, fn) => store.withLock(key, () => fn()) : undefined);
     let deployer = pipelineDeployer(new GatewayDeployer(gateway, services), log);
+    for (const h of await revokedKeyHashes(store.db)) revokedKeys.add(h);
     for (const f of (await restoreReleases(records, deployer)).failed) log("warn", `environment ${f.label} could not be restored: ${f.reason}`);
     log("info", `gateway: ${gateway.environmentCount} environment(s) restored (${since()})`);
     // With nginx in front, the Node gateway listens on loopback only, for nginx's hybrid routes and the hosts it leaves to Node.
@@ -267,7 +269,7 @@ export async function startGitway(settings: AppSettings, env: Record<string, str
             usage: usageReader(store.db, settings.usageDays),
           },
           job.payload as GitHubWork,
-          { fence: async () => (await queue.holdsLease(job, workerId)) && !(await queue.superseded(job)), finalAttempt: job.attempts >= job.maxAttempts },
+          { fence: async () => (await queue.holdsLease(job, workerId)) && !(await queue.superseded(job)), order: job.commitOrder, finalAttempt: job.attempts >= job.maxAttempts },
         );
       // Every GitHub request of a job ends with the job (its deadline, a lost lease, a stop). One
       // installation, paced at a write a second, leaves a slot to the others' waiting jobs.
@@ -386,8 +388,8 @@ export async function startGitway(settings: AppSettings, env: Record<string, str
       }
       const git = new GitReconciler(sources, workDir, { records, enqueue: (job) => queue.enqueue(job), isServing: (label) => gateway.releaseOf(label) !== undefined, log, maxFileBytes: settings.maxFileBytes, readLimits: settings.readLimits });
       reconciler = git;
-      handlers[GIT_JOB_KIND] = (job) =>
-        runGitWork({ reconciler: git, records, deployer, usage: usageReader(store.db, settings.usageDays), publisherFor: (id) => new StorePublisher(store.db, id), fence: async () => (await queue.holdsLease(job, workerId)) && !(await queue.superseded(job)) }, job.payload as GitWork);
+      handlers[GIT_JOB_KIND] = (job, signal) =>
+        runGitWork({ reconciler: git, records, deployer, usage: usageReader(store.db, settings.usageDays), publisherFor: (id) => new StorePublisher(store.db, id), fence: async () => (await queue.holdsLease(job, workerId)) && !(await queue.superseded(job)), order: job.commitOrder, signal }, job.payload as GitWork);
     }
     const worker = new Worker(queue, handlers, { id: workerId, idleMs: options.workerIdleMs ?? 200, concurrency: settings.workerConcurrency, jobTimeoutMs: settings.jobTimeoutSeconds * 1000, onError: (job, e) => log("warn", `job ${job.id} (${job.kind}) attempt ${job.attempts} of ${job.maxAttempts} failed: ${safeReason(e)}`) });
     if (options.runWorker !== false) worker.start();
@@ -433,6 +435,9 @@ export async function startGitway(settings: AppSettings, env: Record<string, str
       // Whichever app runs now: from the environment, or connected from the page (in any process).
       githubSync: async () => {
         if (github.from !== "none") await enqueue({ kind: JOB_KIND.sweep, environmentKey: "gh:sweep", commitOrder: Date.now(), payload: { type: "sweep" } });
+      },
+      githubRedeploy: async (owner, repo, actor) => {
+        if (github.from !== "none") await enqueue({ kind: JOB_KIND.push, environmentKey: `gh:${owner}/${repo}:redeploy`, coalesce: false, commitOrder: Date.now(), payload: { type: "redeploy", owner, repo, actor } });
       },
       commitUrl: (owner, name, sha) => {
         const apiUrl = github.from === "environment" ? github.apiUrl : github.from === "store" ? github.app.apiUrl : undefined;
@@ -612,6 +617,7 @@ function gitView(reconciler: GitReconciler): GitView {
       return state ? state.mirror.commit(sha) : undefined;
     },
     forget: (owner, name, env) => reconciler.forget(owner, name, env),
+    polls: (owner, name) => reconciler.stateFor(owner, name) !== undefined,
     sync: () => reconciler.tick(true),
   };
 }

@@ -18,14 +18,13 @@ export class GatewayDeployer {
     private readonly services: GatewayServices,
   ) {}
 
-  /** Throws ReleaseError when the environment cannot run this config; the old release keeps serving. */
-  async deploy(label: string, config: GatewayConfig, values: DeployValues): Promise<{ releaseHash: string; release: Release }> {
+  /** Compiles; throws ReleaseError when the environment cannot run this config. Nothing served changes until `install`. */
+  async build(label: string, config: GatewayConfig, values: DeployValues): Promise<{ releaseHash: string; release: Release; install: () => void }> {
     // The label, unique across repositories, names the environment inside the release: shared
     // rate-limit counters (Redis) are keyed by it, so two repositories' "production" never meet.
     const { egress, ...rest } = values;
     const release = compileRelease(config, { ...rest, name: label, ...(egress ? { egress: { fenced: egress.fenced, trusted: egress.production ? productionUpstreams(egress.production) : [] } } : {}) }, this.services);
-    this.gateway.deploy(label, release);
-    return { releaseHash: release.hash, release };
+    return { releaseHash: release.hash, release, install: () => this.gateway.deploy(label, release) };
   }
 
   async remove(label: string): Promise<void> {

@@ -1,13 +1,8 @@
-import { execFile } from "node:child_process";
 import { existsSync, mkdirSync } from "node:fs";
 import { dirname } from "node:path";
-import { promisify } from "node:util";
 import type { ConfigReadLimits, Snapshot } from "../config/index.js";
-import { SnapshotReadError } from "./local-snapshot.js";
-import { gitEnv } from "./git-env.js";
 import { readRevisionSnapshot } from "./revision-snapshot.js";
-
-const run = promisify(execFile);
+import { runGit } from "./run-git.js";
 
 export interface CommitInfo {
   sha: string;
@@ -17,18 +12,8 @@ export interface CommitInfo {
   at: string;
 }
 
-/** Git must never ask a question on a terminal nobody watches, nor see the app's secrets. */
-const GIT_ENV = gitEnv();
-
-async function git(args: string[], cwd?: string, timeoutMs = 60_000): Promise<string> {
-  try {
-    const { stdout } = await run("git", args, { cwd, env: GIT_ENV, timeout: timeoutMs, maxBuffer: 64 * 1024 * 1024 });
-    return stdout;
-  } catch (e) {
-    const err = e as { stderr?: string; message: string; killed?: boolean };
-    const why = err.killed ? `timed out after ${timeoutMs / 1000} s` : (err.stderr || err.message).trim().split("\n").at(-1);
-    throw new SnapshotReadError(`git ${args[0]} failed: ${why}`);
-  }
+async function git(args: string[], cwd?: string, signal?: AbortSignal): Promise<string> {
+  return (await runGit(args, { ...(cwd ? { cwd } : {}), ...(signal ? { signal } : {}) })).toString("utf8");
 }
 
 /**
@@ -44,13 +29,13 @@ export class GitMirror {
   ) {}
 
   /** Clones on first use, then fetches every branch (deleted branches disappear: --prune). */
-  async fetch(): Promise<void> {
+  async fetch(signal?: AbortSignal): Promise<void> {
     if (!existsSync(`${this.dir}/HEAD`)) {
       mkdirSync(dirname(this.dir), { recursive: true });
-      await git(["clone", "--mirror", "--quiet", "--", this.remote, this.dir]);
+      await git(["clone", "--mirror", "--quiet", "--", this.remote, this.dir], undefined, signal);
       return;
     }
-    await git(["fetch", "--prune", "--quiet", "origin", "+refs/heads/*:refs/heads/*"], this.dir);
+    await git(["fetch", "--prune", "--quiet", "origin", "+refs/heads/*:refs/heads/*"], this.dir, signal);
     // The remote's default branch may have changed.
     await git(["remote", "set-head", "origin", "--auto"], this.dir).catch(() => "");
   }
@@ -78,7 +63,20 @@ export class GitMirror {
     return { sha: full!, message: message ?? "", author: author ?? "", at: at ?? "" };
   }
 
-  snapshot(sha: string, limits: number | Partial<ConfigReadLimits>): Promise<Snapshot> {
-    return readRevisionSnapshot(this.dir, sha, limits);
+  snapshot(sha: string, limits: number | Partial<ConfigReadLimits>, signal?: AbortSignal): Promise<Snapshot> {
+    return readRevisionSnapshot(this.dir, sha, limits, signal);
+  }
+
+  /** Whether `sha` is `of` or an ancestor of it; false when either is unknown here. */
+  async isAncestor(sha: string, of: string, signal?: AbortSignal): Promise<boolean> {
+    if (sha.startsWith("-") || of.startsWith("-")) return false;
+    try {
+      await git(["merge-base", "--is-ancestor", sha, of], this.dir, signal);
+      return true;
+    } catch (e) {
+      const code = (e as { exitCode?: number }).exitCode;
+      if (code === 1 || code === 128) return false; // not an ancestor; a commit this mirror does not have
+      throw e;
+    }
   }
 }

@@ -60,9 +60,12 @@ export class GitReconciler {
     return this.states.find((s) => s.source.owner === owner && s.source.name === name);
   }
 
-  /** The config of a source's commits, for the pipeline. */
-  configSource(state: SourceState): ConfigSource {
-    return { snapshot: (sha) => state.mirror.snapshot(sha, { ...this.deps.readLimits, maxFileBytes: this.deps.maxFileBytes }) };
+  /** The config of a source's commits and their history, for the pipeline; reads end with `signal` (the job's). */
+  configSource(state: SourceState, signal?: AbortSignal): ConfigSource {
+    return {
+      snapshot: (sha) => state.mirror.snapshot(sha, { ...this.deps.readLimits, maxFileBytes: this.deps.maxFileBytes }, signal),
+      isAncestor: (sha, of) => state.mirror.isAncestor(sha, of, signal),
+    };
   }
 
   /** The environment a branch stands for, if any. */

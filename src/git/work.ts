@@ -8,6 +8,10 @@ export interface GitWorkDeps {
   /** Where results go: the store, for the admin API and the dashboard. */
   publisherFor(repositoryId: number): Publisher;
   fence: Fence;
+  /** When the work was given (the job's commit order): its swaps never replace what was given later. */
+  order?: number;
+  /** The job's signal (deadline, lost lease, stop): every git process the job runs ends with it. */
+  signal?: AbortSignal;
   /** Production's calls per operation and consumer: change reports say who a breaking change would hit. */
   usage?: UsageReader;
 }
@@ -21,7 +25,7 @@ export async function runGitWork(deps: GitWorkDeps, work: GitWork): Promise<void
   // Before production has a deployment, its branch's head holds the trusted settings; a branch's
   // own .github/gitway.yml never decides where it deploys (the sources file maps branches).
   const defaultBranchHead = async () => (state.production ? state.heads.get(state.production) : undefined) ?? ("productionSha" in work ? work.productionSha : undefined);
-  const pipeline = { source: deps.reconciler.configSource(state), publisher: deps.publisherFor(repositoryId), deployer: deps.deployer, records: deps.records, fence: deps.fence, defaultBranchHead, ...(deps.usage ? { usage: deps.usage } : {}) };
+  const pipeline = { source: deps.reconciler.configSource(state, deps.signal), publisher: deps.publisherFor(repositoryId), deployer: deps.deployer, records: deps.records, fence: deps.fence, ...(deps.order ? { order: deps.order } : {}), defaultBranchHead, ...(deps.usage ? { usage: deps.usage } : {}) };
   if (work.type === "retire") {
     await retireEnvironment(pipeline, { owner, repo: name, environment: work.environment, actor: work.actor, reason: "branch deleted" });
     return;

@@ -9,7 +9,9 @@ export type GitHubWork =
   | { type: "delete_branch"; installationId: number; owner: string; repo: string; branch: string; actor: string }
   | { type: "rerun_commit"; installationId: number; owner: string; repo: string; sha: string; branch: string | null; defaultBranch: string; actor: string }
   | { type: "installation"; installationId: number; action: "added" | "removed"; repositories: { owner: string; repo: string }[]; actor: string }
-  | { type: "sweep" };
+  | { type: "sweep" }
+  /** An operator unpinned a repository's stage or production: deploy what its production branch holds now. */
+  | { type: "redeploy"; owner: string; repo: string; actor: string };
 
 /** The buttons a reviewer may press on a check run: both need the trusted approval permission. */
 export type ReviewerAction = "approve-breaking" | "deploy-preview";
@@ -145,6 +147,8 @@ export function gitwayApp(enqueue: Enqueue): ApplicationFunction {
       await queue(context, {
         kind: JOB_KIND.approve,
         environmentKey: prKey(owner, repo, pr.number),
+        // Its preview is a swap like any other: given now, it replaces what was given before.
+        commitOrder: Date.now(),
         coalesce: false,
         payload: { type: "approve", installationId, owner, repo, number: pr.number, headSha: p.check_run.head_sha, baseSha: pr.base.sha, actor: p.sender.login, checkRunId: p.check_run.id, title: p.check_run.output.title ?? "", summary: p.check_run.output.summary ?? "", action: action as ReviewerAction },
       });

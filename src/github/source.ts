@@ -38,6 +38,17 @@ export class GitHubSource implements ConfigSource {
     return snapshot;
   }
 
+  /** GitHub's compare of `of...sha`: "behind" (or "identical") when `sha` is an ancestor of `of`. */
+  async isAncestor(sha: string, of: string): Promise<boolean> {
+    try {
+      const { data } = await this.octokit.rest.repos.compareCommitsWithBasehead({ ...this.repo, basehead: `${of}...${sha}`, per_page: 1 });
+      return data.status === "behind" || data.status === "identical";
+    } catch (e) {
+      if ((e as { status?: number }).status === 404) return false; // a commit GitHub no longer knows (force-pushed away)
+      throw e;
+    }
+  }
+
   private fetch(sha: string): Promise<Snapshot> {
     const limits = configReadLimits({ ...this.options.limits, maxFileBytes: this.options.maxFileBytes, ...(this.options.maxFiles !== undefined ? { maxFiles: this.options.maxFiles } : {}) });
     let stopped = false;

@@ -1,5 +1,5 @@
-import { APPROVAL_PERMISSIONS, type ApprovalPermission, type ConfigReadLimits } from "../config/index.js";
-import { approveBreaking, approveForkPreview, branchPreviewName, previewChange, pullRequestPreviewName, promoteCommit, readCommit, retireEnvironment, trustedSettingsOf, type ConfigSource, type Deployer, type EnvironmentRef, type Fence, type PipelineDeps, type PreviewResult, type PromoteResult, type Publisher, type Records, type UsageReader } from "../pipeline/index.js";
+import { APPROVAL_PERMISSIONS, type ApprovalPermission, type ConfigReadLimits, type RepoSettings } from "../config/index.js";
+import { approveBreaking, approveForkPreview, branchPreviewName, previewChange, pullRequestPreviewName, promoteCommit, readCommit, readTrustedSettings, retireEnvironment, settingsOfSide, trustedSettingsOf, type ConfigSource, type Deployer, type EnvironmentRef, type Fence, type PipelineDeps, type PreviewResult, type PromoteResult, type Publisher, type Records, type UsageReader } from "../pipeline/index.js";
 import { fitText } from "../report/index.js";
 import { branchKey, JOB_KIND, prKey, type Enqueue, type GitHubWork } from "./events.js";
 import type { Octokit, RepoId } from "./octokit.js";
@@ -41,6 +41,8 @@ export interface GitHubWorkDeps {
 
 export interface JobContext {
   fence: Fence;
+  /** When the work was given (the job's commit order): its swaps never replace what was given later. */
+  order?: number;
   /** This is the last attempt: a failure now is final, so open check runs are completed as failed. */
   finalAttempt: boolean;
 }
@@ -62,13 +64,14 @@ const silent: Publisher = { started: async () => {}, finished: async () => {}, d
 export async function runGitHubWork(deps: GitHubWorkDeps, work: GitHubWork, job: JobContext): Promise<void> {
   if (work.type === "sweep") return sweep(deps);
   if (work.type === "installation") return installation(deps, work);
+  if (work.type === "redeploy") return redeploy(deps, work);
   const octokit = await deps.auth(work.installationId);
   const repo: RepoId = { owner: work.owner, repo: work.repo };
   const source = new GitHubSource(octokit, repo, { maxFileBytes: deps.maxFileBytes, ...(deps.readLimits ? { limits: deps.readLimits } : {}) });
   const publisher = new GitHubPublisher(deps.writers.of(work.installationId, octokit), repo, { botLogin: () => botLoginOf(deps) });
   // The API root this installation's client talks to names the host whose web pages show the files.
   const web = { webUrl: webUrlOf(octokit.request.endpoint.DEFAULTS.baseUrl), ...repo };
-  const pipeline: PipelineDeps = { source, publisher, deployer: deps.deployer, records: deps.records, fence: job.fence, defaultBranchHead: defaultBranchHead(octokit, repo, "defaultBranch" in work ? work.defaultBranch : undefined), web, ...(deps.usage ? { usage: deps.usage } : {}) };
+  const pipeline: PipelineDeps = { source, publisher, deployer: deps.deployer, records: deps.records, fence: job.fence, ...(job.order ? { order: job.order } : {}), defaultBranchHead: defaultBranchHead(octokit, repo, "defaultBranch" in work ? work.defaultBranch : undefined), web, ...(deps.usage ? { usage: deps.usage } : {}) };
   try {
     switch (work.type) {
       case "pull_request":
@@ -197,25 +200,36 @@ function promotionDecision(result: PromoteResult | "no-config"): SweepDecision |
   return result.deployed.includes("production") ? "served" : "not-deployable";
 }
 
-const productionBranches = new Map<string, string>();
+/** Settings per commit (commits never change), so a sweep over many repositories reads each once. */
+const settingsByCommit = new Map<string, RepoSettings | null>();
 
 /**
- * The branch production follows: `production.branch` of the config production runs (trusted: it
- * was deployed), or of the default branch's head before anything is deployed, never of the commit
- * under review. The one place that decides it, so trusted settings can take it over.
+ * The branch production follows: `production.branch` of the trusted settings (those production
+ * runs, or the default branch head's before anything is deployed; see trusted-settings.ts), never
+ * of the commit under review. The one place that decides it.
  */
 export async function productionBranchOf(records: Records, source: ConfigSource, octokit: Octokit, owner: string, repo: string, defaultBranch: string): Promise<string> {
   const repositoryId = await records.repository(owner, repo);
-  let sha = (await records.findEnvironment(repositoryId, "production"))?.deployedCommitSha ?? undefined;
-  sha ??= (await octokit.rest.repos.getBranch({ owner, repo, branch: defaultBranch })).data.commit.sha;
-  const cacheKey = `${owner}/${repo}@${sha}`;
-  let branch = productionBranches.get(cacheKey);
-  if (branch === undefined) {
-    branch = (await readCommit(source, sha)).config?.settings.production.branch ?? defaultBranch;
-    if (productionBranches.size >= 1_000) productionBranches.clear();
-    productionBranches.set(cacheKey, branch);
-  }
-  return branch;
+  const trusted = await readTrustedSettings({
+    productionSha: async () => (await records.findEnvironment(repositoryId, "production"))?.deployedCommitSha ?? undefined,
+    defaultBranchSha: () =>
+      octokit.rest.repos.getBranch({ owner, repo, branch: defaultBranch }).then(
+        (r) => r.data.commit.sha,
+        (e: unknown) => {
+          if ((e as { status?: number }).status === 404) return undefined;
+          throw e;
+        },
+      ),
+    settingsAt: async (sha) => {
+      const key = `${owner}/${repo}@${sha}`;
+      if (!settingsByCommit.has(key)) {
+        if (settingsByCommit.size >= 1_000) settingsByCommit.clear();
+        settingsByCommit.set(key, settingsOfSide(await readCommit(source, sha)) ?? null);
+      }
+      return settingsByCommit.get(key) ?? undefined;
+    },
+  });
+  return trusted.settings.production.branch ?? defaultBranch;
 }
 
 /**
@@ -254,6 +268,27 @@ async function branchHead(deps: GitHubWorkDeps, pipeline: PipelineDeps, octokit:
   if (open.length > 0) return;
   const { data: base } = await octokit.rest.repos.getBranch({ owner, repo, branch: production });
   await previewChange(pipeline, { owner, repo, environment: { name: branchPreviewName(branch), kind: "preview", branch }, headSha: sha, baseSha: base.commit.sha, fork: false, actor, trigger: "push" });
+}
+
+/**
+ * After an unpin: the production branch's head (as the trusted settings name the branch) is
+ * queued as a push, so the stages and production run what Git says again, not the rollback.
+ */
+async function redeploy(deps: GitHubWorkDeps, work: Extract<GitHubWork, { type: "redeploy" }>): Promise<void> {
+  const app = await deps.auth();
+  const { data: installed } = await app.rest.apps.getRepoInstallation({ owner: work.owner, repo: work.repo });
+  const octokit = await deps.auth(installed.id);
+  const { data: repo } = await octokit.rest.repos.get({ owner: work.owner, repo: work.repo });
+  const source = new GitHubSource(octokit, { owner: work.owner, repo: work.repo }, { maxFileBytes: deps.maxFileBytes, ...(deps.readLimits ? { limits: deps.readLimits } : {}) });
+  const branch = await productionBranchOf(deps.records, source, octokit, work.owner, work.repo, repo.default_branch);
+  const { data: head } = await octokit.rest.repos.getBranch({ owner: work.owner, repo: work.repo, branch });
+  await deps.enqueue({
+    kind: JOB_KIND.push,
+    environmentKey: branchKey(work.owner, work.repo, branch),
+    commitOrder: Date.now(),
+    head: head.commit.sha,
+    payload: { type: "push", installationId: installed.id, owner: work.owner, repo: work.repo, branch, sha: head.commit.sha, defaultBranch: repo.default_branch, actor: work.actor },
+  });
 }
 
 /** Installed on repositories: record them and deploy their production branches. Removed: retire everything. */

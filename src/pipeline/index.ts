@@ -5,7 +5,8 @@ export { approveBreaking, approveForkPreview, type ApproveRequest } from "./appr
 export { retireEnvironment, type RetireRequest } from "./retire.js";
 export { readCommit, filesOf } from "./read-commit.js";
 export { withoutSecrets } from "./steps.js";
+export { EnvironmentBusyError, swapRelease, type SwapPlan, type SwapPorts, type SwapResult } from "./swap.js";
 export { DeployError, type DeployErrorCode } from "./errors.js";
 export type * from "./ports.js";
 export { branchPreviewName, pullRequestPreviewName } from "./environment-names.js";
-export { readTrustedSettings, trustedSettingsOf, forkPreviewMark, type TrustedSettings, type TrustPorts } from "./trusted-settings.js";
+export { readTrustedSettings, settingsOfSide, trustedSettingsOf, forkPreviewMark, type TrustedSettings, type TrustPorts } from "./trusted-settings.js";

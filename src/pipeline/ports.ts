@@ -11,6 +11,11 @@ import type { CheckAnnotation, CheckText } from "../report/index.js";
 /** The config files of one repository at a commit. */
 export interface ConfigSource {
   snapshot(sha: string): Promise<Snapshot>;
+  /**
+   * Whether `sha` is `of` or one of its ancestors (an older commit of the same line): such a
+   * commit never replaces `of` but by an explicit rollback. False when the history cannot tell.
+   */
+  isAncestor?(sha: string, of: string): Promise<boolean>;
 }
 
 export type CheckName = "validate" | "changes" | "preview" | "deploy";
@@ -51,9 +56,18 @@ export interface Publisher {
 
 /** A compiled release swapped into the gateway; the deployer compiles, since that needs the runtime. */
 export interface Deployer {
-  /** Throws DeployRefused when the release cannot be built for this environment (a missing `$env`). */
-  deploy(label: string, config: GatewayConfig, values: EnvironmentValues): Promise<{ releaseHash: string }>;
+  /**
+   * Compiles a release for the environment; nothing served changes until `install`. Throws
+   * DeployError when the release cannot be built for this environment (a missing `$env`).
+   */
+  build(label: string, config: GatewayConfig, values: EnvironmentValues): Promise<BuiltRelease>;
   remove(label: string): Promise<void>;
+}
+
+export interface BuiltRelease {
+  releaseHash: string;
+  /** Serves it under the label from now on (called only once the store has recorded it as deployed). */
+  install(): void;
 }
 
 export interface EnvironmentValues {
@@ -89,7 +103,17 @@ export interface DeploymentRecord {
   outcome: "succeeded" | "failed";
   error?: string;
   report?: unknown;
+  /** What a succeeded deployment may replace (compare-and-set); default: given now. */
+  guard?: SwapGuard;
 }
+
+/**
+ * What a release swap may replace, checked where it is recorded: `order` replaces only what was
+ * given at that order or before (a job's commit order; an operator's request time), `unlessPinned`
+ * refuses while a rollback pins the environment, `pin` pins the new release (a rollback);
+ * `rebuildOf` replaces exactly that running release (a rebuild after a key or value change).
+ */
+export type SwapGuard = { order: number; unlessPinned?: boolean; pin?: boolean } | { rebuildOf: number };
 
 /** What the use cases remember: environments, values, approvals, deployments, the audit log. */
 export interface Records {
@@ -100,8 +124,13 @@ export interface Records {
   values(environmentId: number, inherit?: { repositoryId: number; name: string }): Promise<EnvironmentValues>;
   approvedFingerprints(repositoryId: number, pullRequest?: number): Promise<Map<string, string>>;
   approve(e: { repositoryId: number; pullRequest: number; headSha: string; fingerprints: string[]; actor: string }): Promise<void>;
-  /** A deployment happened (or failed); a succeeded one becomes the environment's running release. */
-  recordDeployment(d: DeploymentRecord): Promise<void>;
+  /**
+   * A deployment happened (or failed); a succeeded one becomes the environment's running release
+   * if its guard allows; when it does not, nothing is recorded and the answer says why.
+   */
+  recordDeployment(d: DeploymentRecord): Promise<"recorded" | "superseded" | "pinned">;
+  /** Runs `fn` while no other swap of this environment runs, in this process or another on the same store. */
+  exclusive<T>(environmentId: number, fn: () => Promise<T>): Promise<T>;
   markRetired(environmentId: number): Promise<void>;
   audit(e: { actor: string; action: string; environmentId?: number; commitSha?: string; details?: Record<string, unknown> }): Promise<void>;
 }
@@ -126,6 +155,11 @@ export interface PipelineDeps {
   records: Records;
   /** Still mine and still the newest: checked before anything is swapped or published. */
   fence: Fence;
+  /**
+   * When the work was given (a job's commit order): a swap replaces only what was given at this
+   * order or before. Default: the time of the swap.
+   */
+  order?: number;
   now?: () => number;
   /**
    * The head of the branch production follows by default, read when production has nothing

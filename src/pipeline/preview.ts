@@ -115,10 +115,13 @@ async function deployPreview(deps: PipelineDeps, req: PreviewRequest, repository
     }
   }
   const inherit = settings.previews.inherit;
-  const stored = await deps.records.values(env.id, inherit ? { repositoryId, name: inherit } : undefined);
-  const values = req.fork ? withoutSecrets(stored) : stored;
-  const outcome = await deployTo(deps, env, head, values, { trigger: req.trigger, actor: req.actor, report: report ? { summary: report.summary, changes: report.changes } : undefined, fork: req.fork });
-  if (outcome === "superseded") {
+  const valuesNow = async () => {
+    const stored = await deps.records.values(env.id, inherit ? { repositoryId, name: inherit } : undefined);
+    return req.fork ? withoutSecrets(stored) : stored;
+  };
+  const stored = await valuesNow();
+  const outcome = await deployTo(deps, env, head, valuesNow, { trigger: req.trigger, actor: req.actor, report: report ? { summary: report.summary, changes: report.changes } : undefined, fork: req.fork });
+  if (outcome === "superseded" || outcome === "pinned") {
     return { result: "superseded" as const, state: { state: "skipped", reason: "superseded by a newer commit" } as PreviewState, environment: env, check: { name: "preview", conclusion: "cancelled", title: "Superseded by a newer commit", summary: "A newer commit of this change is being previewed; this one was not deployed." } satisfies CheckOutcome };
   }
   if (!outcome.ok) {

@@ -70,6 +70,11 @@ export async function promoteCommit(deps: PipelineDeps, req: PromoteRequest): Pr
         result.skipped.push({ environment: name, reason: "set to report only" });
         continue;
       }
+      // A force-push back, or a late event for an older commit: what runs is newer, and stays.
+      if (current?.deployedCommitSha && current.deployedCommitSha !== req.sha && (await deps.source.isAncestor?.(req.sha, current.deployedCommitSha))) {
+        result.skipped.push({ environment: name, reason: `${req.sha.slice(0, 7)} is older than the commit it runs (${current.deployedCommitSha.slice(0, 7)} descends from it); an older commit never replaces a newer one, but by gitway rollback` });
+        continue;
+      }
       let report;
       if (current?.deployedCommitSha && current.deployedCommitSha !== req.sha) {
         report = compare(await readCommit(deps.source, current.deployedCommitSha), head, now, settings);
@@ -82,12 +87,15 @@ export async function promoteCommit(deps: PipelineDeps, req: PromoteRequest): Pr
           break;
         }
       }
-      const values = await deps.records.values(env.id);
-      const outcome = await deployTo(deps, env, head, values, { trigger: req.trigger, actor: req.actor, report: report ? { summary: report.summary, changes: report.changes } : undefined });
+      const outcome = await deployTo(deps, env, head, () => deps.records.values(env.id), { trigger: req.trigger, actor: req.actor, report: report ? { summary: report.summary, changes: report.changes } : undefined });
       if (outcome === "superseded") {
         // The deploy check was opened above: it ends, rather than spinning forever.
         await deps.publisher.finished(req.sha, { name: "deploy", conclusion: "cancelled", title: "Superseded by a newer commit", summary: [`Not deployed to \`${name}\`: a newer commit of the production branch is being deployed.`, ...(lines.length ? ["", "Deployed before it stopped:", ...lines] : [])].join("\n") });
         return { ...result, stopped: { environment: name, reason: "superseded by a newer commit", cause: "superseded" } };
+      }
+      if (outcome === "pinned") {
+        result.skipped.push({ environment: name, reason: "pinned to a rollback release; unpin it to deploy new commits" });
+        continue;
       }
       if (!outcome.ok) {
         result.stopped = { environment: name, reason: outcome.reason, cause: "deploy-failed" };

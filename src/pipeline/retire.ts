@@ -19,8 +19,11 @@ export async function retireEnvironment(deps: Omit<PipelineDeps, "source">, req:
   const repositoryId = await deps.records.repository(req.owner, req.repo);
   const env = await deps.records.findEnvironment(repositoryId, req.environment);
   if (!env) return false;
-  await deps.deployer.remove(env.label);
-  await deps.records.markRetired(env.id);
+  // In the environment's turn: a swap under way finishes first, and none starts in between.
+  await deps.records.exclusive(env.id, async () => {
+    await deps.records.markRetired(env.id);
+    await deps.deployer.remove(env.label);
+  });
   await deps.records.audit({ actor: req.actor, action: "environment.retired", environmentId: env.id, details: { reason: req.reason } });
   await deps.publisher.retired(env);
   if (req.pullRequest !== undefined) await deps.publisher.comment(req.pullRequest, env, pullRequestComment({ preview: { state: "removed", environment: env.name } }));

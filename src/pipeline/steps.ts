@@ -3,6 +3,7 @@ import { formatDiagnosticLine } from "../report/index.js";
 import { diffConfigs, summarize, type ChangeReport } from "../diff/index.js";
 import { DeployError } from "./errors.js";
 import { filesOf } from "./read-commit.js";
+import { EnvironmentBusyError, swapRelease } from "./swap.js";
 import type { DeploymentRecord, EnvironmentRef, EnvironmentValues, PipelineDeps, ReadSide } from "./ports.js";
 
 /** The steps the use cases share, each small and named for what it does. */
@@ -43,43 +44,52 @@ export function protectedRouteCount(config: GatewayConfig): number {
 export type DeployOutcome = { ok: true; releaseHash: string } | { ok: false; reason: string; code: string; where?: { file: string; line: number } };
 
 /**
- * Deploys a read config to one environment: checks its values, tells the publisher, swaps the
- * release (only while the job is still fenced in) and records what happened.
+ * Deploys a read config to one environment: in the environment's turn (see swap.ts) checks the
+ * fence and its values (read then, so a key revoked meanwhile is not built in), swaps the release
+ * through the compare-and-set (nothing newer runs, no rollback pins it), then tells the publisher.
  */
 export async function deployTo(
   deps: PipelineDeps,
   env: EnvironmentRef,
   head: ReadSide,
-  values: EnvironmentValues,
+  values: () => Promise<EnvironmentValues>,
   record: Pick<DeploymentRecord, "trigger" | "actor" | "report"> & { fork?: boolean },
-): Promise<DeployOutcome | "superseded"> {
+): Promise<DeployOutcome | "superseded" | "pinned"> {
   const config = head.config!;
-  if (!(await deps.fence())) return "superseded";
-  const missing = missingValues(config, values.vars);
-  if (missing.length > 0) {
-    const names = missing.map((n) => `$env(${n})`).join(", ");
-    const error = record.fork
-      ? new DeployError("FORK_SECRETS", `this pull request comes from a fork, and previews of forks get no secret values; the config needs ${names}`)
-      : new DeployError("ENV_VARIABLE_MISSING", `${env.name} has no value for ${names}; set it with gitway env set ${env.name} NAME=VALUE`);
-    await deps.records.recordDeployment({ environmentId: env.id, commitSha: head.sha, releaseHash: "", files: {}, trigger: record.trigger, actor: record.actor, outcome: "failed", error: error.message, report: record.report });
-    await deps.publisher.deploying(env, head.sha);
-    await deps.publisher.deployed(env, head.sha, { ok: false, reason: error.message });
-    return { ok: false, reason: error.message, code: error.code };
-  }
+  const order = deps.order ?? Date.now();
+  let failure: DeployError;
   try {
-    const { releaseHash } = await deps.deployer.deploy(env.label, config, values);
-    await deps.records.recordDeployment({ environmentId: env.id, commitSha: head.sha, releaseHash, files: filesOf(head), trigger: record.trigger, actor: record.actor, outcome: "succeeded", report: record.report });
+    const swap = await swapRelease(
+      deps,
+      env,
+      async () => {
+        const vars = await values();
+        const missing = missingValues(config, vars.vars);
+        if (missing.length > 0) {
+          const names = missing.map((n) => `$env(${n})`).join(", ");
+          throw record.fork
+            ? new DeployError("FORK_SECRETS", `this pull request comes from a fork, and previews of forks get no secret values; the config needs ${names}`)
+            : new DeployError("ENV_VARIABLE_MISSING", `${env.name} has no value for ${names}; set it with gitway env set ${env.name} NAME=VALUE`);
+        }
+        return { config, values: vars, record: { commitSha: head.sha, files: filesOf(head), trigger: record.trigger, actor: record.actor, report: record.report, guard: { order, unlessPinned: env.kind !== "preview" } } };
+      },
+      deps.fence,
+    );
+    // Refused by the compare-and-set: something given later runs, or a rollback pinned it meanwhile.
+    if (!swap.swapped) return swap.reason === "pinned" ? "pinned" : "superseded";
     // GitHub hears of the deployment once it serves: no write (paced at one a second) delays the swap.
     await deps.publisher.deploying(env, head.sha);
     await deps.publisher.deployed(env, head.sha, { ok: true });
-    return { ok: true, releaseHash };
+    return { ok: true, releaseHash: swap.releaseHash };
   } catch (e) {
-    const failure = e instanceof DeployError ? e : new DeployError("INTERNAL", "the release could not be built; the server log has the details");
-    await deps.records.recordDeployment({ environmentId: env.id, commitSha: head.sha, releaseHash: "", files: {}, trigger: record.trigger, actor: record.actor, outcome: "failed", error: failure.message, report: record.report });
-    await deps.publisher.deploying(env, head.sha);
-    await deps.publisher.deployed(env, head.sha, { ok: false, reason: failure.message });
-    return { ok: false, reason: failure.message, code: failure.code, ...(failure.where ? { where: failure.where } : {}) };
+    // No turn in time: the job fails and is retried, nothing recorded against the commit.
+    if (e instanceof EnvironmentBusyError) throw e;
+    failure = e instanceof DeployError ? e : new DeployError("INTERNAL", "the release could not be built; the server log has the details");
   }
+  await deps.records.recordDeployment({ environmentId: env.id, commitSha: head.sha, releaseHash: "", files: {}, trigger: record.trigger, actor: record.actor, outcome: "failed", error: failure.message, report: record.report });
+  await deps.publisher.deploying(env, head.sha);
+  await deps.publisher.deployed(env, head.sha, { ok: false, reason: failure.message });
+  return { ok: false, reason: failure.message, code: failure.code, ...(failure.where ? { where: failure.where } : {}) };
 }
 
 /** Why a commit could not be deployed, in one line: its first error, at file:line:column. */

@@ -1,6 +1,6 @@
-import { and, eq, isNull, lt, or, sql } from "drizzle-orm";
+import { and, eq, isNull, lte, ne, or, sql } from "drizzle-orm";
 import type { Db } from "./db.js";
-import { apiConsumers, apiKeys, auditLog, deployments, environments, environmentVariables, installations, releases, repositories } from "./schema.js";
+import { apiConsumers, apiKeys, auditLog, deployments, environments, environmentVariables, installations, releases, repositories, revokedKeys } from "./schema.js";
 import { decryptSecret, encryptSecret, maskSecret } from "./secrets.js";
 
 export async function upsertInstallation(db: Db, id: number, account: string): Promise<void> {
@@ -35,14 +35,30 @@ export async function upsertEnvironment(db: Db, e: { repositoryId: number; name:
 }
 
 /**
- * Records a release as deployed only if its commit is newer than what is deployed: a slow job for
- * an older commit finishing late cannot overwrite a newer deployment (compare-and-set).
+ * What a release swap may replace, checked in the same statement that swaps (compare-and-set):
+ * - `order`: a deployment given at `order` (a job's commit order, an operator's request time)
+ *   replaces only what was given at the same order or before, so a slow job for an older commit
+ *   finishing late cannot overwrite a newer deployment; `unlessPinned` refuses while a rollback
+ *   pins the environment (jobs), `pin` makes the new release the pin (a rollback);
+ * - `rebuildOf`: a rebuild of the running release (new keys or values) replaces exactly that
+ *   release, keeping its order and status, so it never writes back over a newer one.
  */
-export async function markDeployed(db: Db, environmentId: number, releaseId: number, commitOrder: number): Promise<boolean> {
+export type SwapGuard = { order: number; unlessPinned?: boolean; pin?: boolean } | { rebuildOf: number };
+
+export async function markDeployed(db: Db, environmentId: number, releaseId: number, guard: number | SwapGuard): Promise<boolean> {
+  const g: SwapGuard = typeof guard === "number" ? { order: guard } : guard;
+  if ("rebuildOf" in g) {
+    const rows = await db
+      .update(environments)
+      .set({ deployedReleaseId: releaseId, updatedAt: sql`now()`, pinnedReleaseId: sql`CASE WHEN ${environments.pinnedReleaseId} IS NULL THEN NULL ELSE ${releaseId}::bigint END` })
+      .where(and(eq(environments.id, environmentId), eq(environments.deployedReleaseId, g.rebuildOf), ne(environments.status, "torn-down")))
+      .returning({ id: environments.id });
+    return rows.length === 1;
+  }
   const rows = await db
     .update(environments)
-    .set({ deployedReleaseId: releaseId, deployedCommitOrder: commitOrder, status: "ready", lastError: null, updatedAt: sql`now()` })
-    .where(and(eq(environments.id, environmentId), or(isNull(environments.deployedCommitOrder), lt(environments.deployedCommitOrder, commitOrder))))
+    .set({ deployedReleaseId: releaseId, deployedCommitOrder: g.order, status: "ready", lastError: null, updatedAt: sql`now()`, ...(g.pin ? { pinnedReleaseId: releaseId } : {}) })
+    .where(and(eq(environments.id, environmentId), or(isNull(environments.deployedCommitOrder), lte(environments.deployedCommitOrder, g.order)), g.unlessPinned ? isNull(environments.pinnedReleaseId) : undefined))
     .returning({ id: environments.id });
   return rows.length === 1;
 }
@@ -113,4 +129,22 @@ export async function consumersOf(db: Db, environmentId: number): Promise<{ name
     byName.set(r.name, list);
   }
   return [...byName].map(([name, keyHashes]) => ({ name, keyHashes }));
+}
+
+/**
+ * Deletes a consumer and its keys, keeping the keys' hashes as revoked (one transaction): a gateway
+ * process that missed the announcement, or cannot rebuild a release with the key inside, still
+ * refuses them once it reads `revokedKeyHashes`.
+ */
+export async function revokeConsumer(db: Db, consumerId: number): Promise<string[]> {
+  return db.transaction(async (tx) => {
+    const gone = await tx.delete(apiKeys).where(eq(apiKeys.consumerId, consumerId)).returning({ hash: apiKeys.keyHash });
+    await tx.delete(apiConsumers).where(eq(apiConsumers.id, consumerId));
+    if (gone.length > 0) await tx.insert(revokedKeys).values(gone.map((k) => ({ keyHash: k.hash }))).onConflictDoNothing();
+    return gone.map((k) => k.hash);
+  });
+}
+
+export async function revokedKeyHashes(db: Db): Promise<string[]> {
+  return (await db.select({ hash: revokedKeys.keyHash }).from(revokedKeys)).map((r) => r.hash);
 }

@@ -1,9 +1,32 @@
 import { and, desc, eq, inArray, sql } from "drizzle-orm";
 import type { Db } from "./db.js";
-import { appendAudit, consumersOf, finishDeployment, resolveValues, saveRelease, startDeployment, upsertEnvironment, upsertRepository } from "./queries.js";
+import { appendAudit, consumersOf, finishDeployment, markDeployed, resolveValues, saveRelease, startDeployment, upsertEnvironment, upsertRepository, type SwapGuard } from "./queries.js";
 import { approvals, environments, repositories, releases } from "./schema.js";
 
 type Kind = "preview" | "stage" | "production";
+
+/** Advisory-lock keys of environment swaps: this base plus the environment's id (the migration lock is far below). */
+const SWAP_LOCK_BASE = 0x6777_0000_0000;
+
+/** At most `size` callers at once; the others wait their turn. */
+class Slots {
+  private free: number;
+  private readonly waiting: (() => void)[] = [];
+  constructor(size: number) {
+    this.free = size;
+  }
+  async run<T>(fn: () => Promise<T>): Promise<T> {
+    if (this.free > 0) this.free--;
+    else await new Promise<void>((r) => this.waiting.push(r));
+    try {
+      return await fn();
+    } finally {
+      const next = this.waiting.shift();
+      if (next) next();
+      else this.free++;
+    }
+  }
+}
 
 export interface Naming {
   /** The DNS label of an environment (`<owner>-<repo>-<env>`, slugged). */
@@ -31,7 +54,12 @@ export class StoreRecords {
     private readonly db: Db,
     private readonly naming: Naming,
     private readonly secretKey: Buffer | undefined,
+    /** Store.withLock of a shared PostgreSQL: swaps of one environment in several processes take turns. */
+    private readonly crossProcessLock?: <T>(key: number, fn: () => Promise<T>) => Promise<T>,
   ) {}
+
+  private readonly chains = new Map<number, Promise<void>>();
+  private readonly slots = new Slots(4);
 
   async repository(owner: string, name: string): Promise<number> {
     const [row] = await this.db.select({ id: repositories.id }).from(repositories).where(and(eq(repositories.owner, owner), eq(repositories.name, name)));
@@ -125,32 +153,65 @@ export class StoreRecords {
     });
   }
 
-  async recordDeployment(d: { environmentId: number; commitSha: string; releaseHash: string; files: Record<string, string>; trigger: string; actor: string; outcome: "succeeded" | "failed"; error?: string; report?: unknown }): Promise<void> {
-    await this.db.transaction(async (tx) => {
+  /**
+   * A deployment happened (or failed). A succeeded one becomes the environment's running release
+   * only through the compare-and-set of `guard` (default: given now); when the guard refuses it,
+   * nothing is recorded and the answer says why (something given later runs, or a rollback pins it).
+   */
+  async recordDeployment(d: { environmentId: number; commitSha: string; releaseHash: string; files: Record<string, string>; trigger: string; actor: string; outcome: "succeeded" | "failed"; error?: string; report?: unknown; guard?: SwapGuard }): Promise<"recorded" | "superseded" | "pinned"> {
+    return this.db.transaction(async (tx) => {
       const db = tx as unknown as Db;
-      const [env] = await db.select({ repositoryId: environments.repositoryId }).from(environments).where(eq(environments.id, d.environmentId));
+      const [env] = await db.select({ repositoryId: environments.repositoryId, deployedReleaseId: environments.deployedReleaseId, pinned: environments.pinnedReleaseId }).from(environments).where(eq(environments.id, d.environmentId));
       let releaseId: number | undefined;
-      if (d.outcome === "succeeded") releaseId = await saveRelease(db, { repositoryId: env!.repositoryId, contentHash: d.releaseHash, commitSha: d.commitSha, bundle: { files: d.files } });
-      else {
-        const [current] = await db.select({ id: environments.deployedReleaseId }).from(environments).where(eq(environments.id, d.environmentId));
-        releaseId = current?.id ?? undefined;
-      }
+      if (d.outcome === "succeeded") {
+        releaseId = await saveRelease(db, { repositoryId: env!.repositoryId, contentHash: d.releaseHash, commitSha: d.commitSha, bundle: { files: d.files } });
+        const guard = d.guard ?? { order: Date.now() };
+        if (!(await markDeployed(db, d.environmentId, releaseId, guard))) return "order" in guard && guard.unlessPinned && env?.pinned != null ? "pinned" : "superseded";
+      } else releaseId = env?.deployedReleaseId ?? undefined;
       if (releaseId === undefined) {
         // Nothing ever deployed here: a failed first deployment is told by the environment's status.
         await db.update(environments).set({ status: "failed", lastError: d.error ?? null, updatedAt: sql`now()` }).where(eq(environments.id, d.environmentId));
         await appendAudit(db, { actor: d.actor, action: "deployment.failed", environmentId: d.environmentId, commitSha: d.commitSha, details: { trigger: d.trigger, error: d.error } });
-        return;
+        return "recorded";
       }
       const id = await startDeployment(db, { environmentId: d.environmentId, releaseId, trigger: d.trigger, actor: d.actor });
       await db.execute(sql`UPDATE deployments SET commit_sha = ${d.commitSha}, report = ${JSON.stringify(d.report ?? null)}::jsonb WHERE id = ${id}`);
       await finishDeployment(db, id, d.outcome, d.error);
       if (d.outcome === "succeeded") {
-        await db.update(environments).set({ deployedReleaseId: releaseId, desiredReleaseId: releaseId, deployedCommitSha: d.commitSha, status: "ready", lastError: null, updatedAt: sql`now()` }).where(eq(environments.id, d.environmentId));
+        await db.update(environments).set({ desiredReleaseId: releaseId, deployedCommitSha: d.commitSha }).where(eq(environments.id, d.environmentId));
       } else {
         await db.update(environments).set({ status: "failed", lastError: d.error ?? null, updatedAt: sql`now()` }).where(eq(environments.id, d.environmentId));
       }
       await appendAudit(db, { actor: d.actor, action: d.outcome === "succeeded" ? "deployment.succeeded" : "deployment.failed", environmentId: d.environmentId, commitSha: d.commitSha, details: { trigger: d.trigger, release: d.releaseHash || undefined, error: d.error } });
+      return "recorded";
     });
+  }
+
+  /** The release an environment runs now, as the store says (read afresh: inside `exclusive`, nobody changes it). */
+  async deployedRelease(environmentId: number): Promise<{ id: number; commitSha: string; files: Record<string, string> } | undefined> {
+    const [row] = await this.db.select({ id: releases.id, commitSha: releases.commitSha, bundle: releases.bundle }).from(environments).innerJoin(releases, eq(releases.id, environments.deployedReleaseId)).where(eq(environments.id, environmentId));
+    return row ? { id: row.id, commitSha: row.commitSha, files: (row.bundle as { files?: Record<string, string> }).files ?? {} } : undefined;
+  }
+
+  /**
+   * Runs `fn` while no other swap of the environment runs: in this process by a chain per
+   * environment, across processes on one PostgreSQL by an advisory lock (when given). At most a
+   * few environments hold a pooled connection for their lock at once, so the swaps' own queries
+   * always find one.
+   */
+  exclusive<T>(environmentId: number, fn: () => Promise<T>): Promise<T> {
+    const previous = this.chains.get(environmentId) ?? Promise.resolve();
+    const locked = this.crossProcessLock;
+    const run = previous.then(() => (locked ? this.slots.run(() => locked(SWAP_LOCK_BASE + environmentId, fn)) : fn()));
+    const tail = run.then(
+      () => {},
+      () => {},
+    );
+    this.chains.set(environmentId, tail);
+    void tail.then(() => {
+      if (this.chains.get(environmentId) === tail) this.chains.delete(environmentId);
+    });
+    return run;
   }
 
   /** The live environments of a repository (what an uninstall or a sweep must look at). */

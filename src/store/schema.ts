@@ -147,6 +147,12 @@ export const apiKeys = pgTable("api_keys", {
   createdAt: created(),
 });
 
+/** Hashes of revoked keys: every gateway process refuses them, also one that missed the announcement. */
+export const revokedKeys = pgTable("revoked_keys", {
+  keyHash: text("key_hash").primaryKey(),
+  revokedAt: timestamp("revoked_at", { withTimezone: true }).notNull().defaultNow(),
+});
+
 export const jobs = pgTable(
   "jobs",
   {

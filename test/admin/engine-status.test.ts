@@ -23,7 +23,7 @@ describeEachDriver(
       const operations = new Operations({
         db: store.db,
         records,
-        deployer: { deploy: () => Promise.reject(new Error("not in this test")), remove: async () => {} },
+        deployer: { build: () => Promise.reject(new Error("not in this test")), remove: async () => {} },
         running: () => "b".repeat(64),
         engineOf: (kind) => (kind === "preview" ? "node" : "nginx"),
         secretKey: undefined,

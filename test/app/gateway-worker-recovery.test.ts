@@ -30,23 +30,24 @@ describe.skipIf(POSTGRES_SKIPPED !== undefined)(`gateway worker processes after 
   let upstream: Awaited<ReturnType<typeof startUpstream>>;
   let dropDatabase: () => Promise<void>;
   const label = () => `local-${repo.split("/").at(-1)}-production`;
+  const git = (...args: string[]) => execFileSync("git", ["-c", "user.name=T", "-c", "user.email=t@example.invalid", "-c", "commit.gpgsign=false", ...args], { cwd: repo });
   /** A new connection per request, so the kernel spreads them over both gateway processes. */
-  const get = async (key: string) => {
-    const res = await request(`http://127.0.0.1:${port}/api/v1/orders`, { headers: { host: `${label()}.localhost`, connection: "close", authorization: `Bearer ${key}` } });
+  const get = async (key: string, path = "/api/v1/orders") => {
+    const res = await request(`http://127.0.0.1:${port}${path}`, { headers: { host: `${label()}.localhost`, connection: "close", authorization: `Bearer ${key}` } });
     await res.body.text();
     return res.statusCode;
   };
-  const admin = async (method: "POST" | "DELETE", path: string, body?: unknown) => {
+  const admin = async (method: "POST" | "DELETE" | "PUT", path: string, body?: unknown) => {
     const res = await fetch(`${app.appUrl}/api/environments/${label()}${path}`, { method, headers: { authorization: `Bearer ${ADMIN_TOKEN}`, "content-type": "application/json" }, body: body === undefined ? undefined : JSON.stringify(body) });
     const json = (await res.json()) as Record<string, unknown>;
     if (!res.ok) throw new Error(`${method} ${path}: ${res.status} ${JSON.stringify(json)}`);
     return json;
   };
   /** Polls until every one of 10 fresh connections gets `status`; returns how long that took. */
-  const allAnswer = async (key: string, status: number, timeoutMs: number): Promise<number> => {
+  const allAnswer = async (key: string, status: number, timeoutMs: number, path?: string): Promise<number> => {
     const started = Date.now();
     for (;;) {
-      const statuses = await Promise.all(Array.from({ length: 10 }, () => get(key).catch(() => 0)));
+      const statuses = await Promise.all(Array.from({ length: 10 }, () => get(key, path).catch(() => 0)));
       if (statuses.every((s) => s === status)) return Date.now() - started;
       if (Date.now() - started > timeoutMs) throw new Error(`after ${timeoutMs} ms the gateway processes still answered ${statuses.join(",")}; the app said:\n${app.output().slice(-3000)}`);
       await new Promise((r) => setTimeout(r, 100));
@@ -60,7 +61,6 @@ describe.skipIf(POSTGRES_SKIPPED !== undefined)(`gateway worker processes after 
     upstream = await startUpstream();
     writeFileSync(join(repo, "config/routes.oas.json"), routesFile([{ path: "/api/v1/orders", operationId: "listOrders", route: route(["api-key-inbound"], forward(upstream.url)) }]));
     writeFileSync(join(repo, "config/policies.json"), policiesFile([apiKeyPolicy()]));
-    const git = (...args: string[]) => execFileSync("git", ["-c", "user.name=T", "-c", "user.email=t@example.invalid", "-c", "commit.gpgsign=false", ...args], { cwd: repo });
     git("init", "--quiet", "--initial-branch=main");
     git("add", "-A");
     git("commit", "--quiet", "-m", "orders behind a key");
@@ -100,5 +100,31 @@ describe.skipIf(POSTGRES_SKIPPED !== undefined)(`gateway worker processes after 
     const tookMs = await allAnswer(key, 401, 5_000);
     expect(tookMs).toBeLessThan(5_000);
     expect(app.output()).toMatch(/release notifications lost/);
+  }, 60_000);
+
+  it("refuses a key revoked while they were away even in a release they cannot rebuild when they are back", async () => {
+    // Products send $env(UPSTREAM_TOKEN) upstream: a release that cannot be built without it.
+    await admin("PUT", "/values/UPSTREAM_TOKEN", { value: "t0ken" });
+    const upstreamToken = { name: "upstream-token", policyType: "set-headers-inbound", handler: { export: "SetHeadersInboundPolicy", module: "$import(@zuplo/runtime)", options: { headers: [{ name: "x-upstream-token", value: "$env(UPSTREAM_TOKEN)" }] } } };
+    writeFileSync(join(repo, "config/routes.oas.json"), routesFile([{ path: "/api/v1/orders", operationId: "listOrders", route: route(["api-key-inbound"], forward(upstream.url)) }, { path: "/api/v1/products", operationId: "listProducts", route: route(["upstream-token"], forward(upstream.url)) }]));
+    writeFileSync(join(repo, "config/policies.json"), policiesFile([apiKeyPolicy(), upstreamToken]));
+    git("add", "-A");
+    git("commit", "--quiet", "-m", "products send a token upstream");
+    await allAnswer("none", 200, 30_000, "/api/v1/products");
+    const { key } = (await admin("POST", "/keys", { consumer: "bob" })) as { key: string };
+    await allAnswer(key, 200, 10_000);
+
+    const db = new pg.Client({ connectionString: databaseUrl });
+    await db.connect();
+    try {
+      expect((await db.query("SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE query LIKE 'LISTEN gitway_%' AND datname = current_database()")).rowCount).toBe(2);
+      // The value the release needs is gone: neither the app nor a gateway process can rebuild it now.
+      await db.query("DELETE FROM environment_variables WHERE name = 'UPSTREAM_TOKEN'");
+    } finally {
+      await db.end();
+    }
+
+    expect(await admin("DELETE", "/keys/bob")).toMatchObject({ revoked: 1, rebuild: { ok: false } });
+    expect(await allAnswer(key, 401, 5_000)).toBeLessThan(5_000);
   }, 60_000);
 });

@@ -106,6 +106,21 @@ describeEachDriver("the Git mode", (driver) => {
     expect((await get("production", "/api/v1/orders")).status).toBe(401);
   });
 
+  it("never moves production back when its branch is force-pushed to an older commit", async () => {
+    const older = repo.commit("main", shopFiles({ upstream: upstream.url }));
+    await start();
+    const newer = repo.commit("main", shopFiles({ upstream: upstream.url, products: true }));
+    await settle();
+    expect((await environments()).production).toMatchObject({ commit: { sha: newer } });
+    repo.git("reset", "--quiet", "--hard", older);
+    await settle();
+    const production = (await environments()).production!;
+    expect(production).toMatchObject({ commit: { sha: newer }, desiredCommit: older, status: "out-of-sync" });
+    expect((await get("production", "/api/v1/products")).status).toBe(200);
+    const deploy = (await app.operations.checks("production")).find((c) => c.name === "deploy" && c.commit === older);
+    expect(deploy?.summary).toMatch(/older than the commit it runs/);
+  });
+
   it("deploys a new commit at the next poll, without a restart", async () => {
     repo.commit("main", shopFiles({ upstream: upstream.url }));
     await start();

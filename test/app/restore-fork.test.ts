@@ -31,10 +31,7 @@ describeEachDriver("restoring releases at start-up", (driver) => {
 
     const given = new Map<string, EnvironmentValues>();
     const deployer: Deployer = {
-      deploy: async (label, _config, values) => {
-        given.set(label, values);
-        return { releaseHash: "restored" };
-      },
+      build: async (label, _config, values) => ({ releaseHash: "restored", install: () => given.set(label, values) }),
       remove: async () => {},
     };
     const { restored, failed } = await restoreReleases(records, deployer);
@@ -59,7 +56,7 @@ describeEachDriver("restoring releases at start-up", (driver) => {
 
     const restoredValues = async () => {
       const given = new Map<string, EnvironmentValues>();
-      await restoreReleases(records, { deploy: async (label, _config, values) => (given.set(label, values), { releaseHash: "restored" }), remove: async () => {} });
+      await restoreReleases(records, { build: async (label, _config, values) => ({ releaseHash: "restored", install: () => given.set(label, values) }), remove: async () => {} });
       return given.get("acme-shop-pr-7")!;
     };
     expect((await restoredValues()).vars).not.toHaveProperty("STAGING_TOKEN");

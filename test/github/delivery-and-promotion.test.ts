@@ -93,6 +93,31 @@ describe("a push to the production branch", () => {
     expect((await t.call(label("production"), "/api/v1/orders")).status).toBe(401);
   });
 
+  it("never moves production back to an older commit: a force-push to an ancestor leaves the newer one serving, and the deploy check says why", async () => {
+    const older = await push("main", shopFiles({ upstream: upstream.url, products: true }));
+    const newer = await push("main", shopFiles({ upstream: upstream.url, products: true, ordersOpen: true }));
+    repo.branches.set("main", older);
+    const r = await deliver(t.app.appUrl, "push", pushEvent(repo, t.github.installationId, "main", newer, older), WEBHOOK_SECRET);
+    expect(r.status).toBe(200);
+    await t.app.idle();
+    const production = await t.app.records.findEnvironment(await t.app.records.repository("acme", repo.name), "production");
+    expect(production?.deployedCommitSha).toBe(newer);
+    expect(t.github.deploymentsOf(repo, "production").map((d) => d.ref)).toEqual([older, newer]);
+    expect(t.github.checkRunsFor(older, "Gitway / deploy").at(-1)?.output.summary).toMatch(/older than the commit it runs \(.{7} descends from it\)/);
+  });
+
+  it("deploys the production branch's head again when an operator unpins a rollback", async () => {
+    const first = await push("main", shopFiles({ upstream: upstream.url }));
+    await push("main", shopFiles({ upstream: upstream.url, products: true }));
+    await t.app.operations.rollback(label("production"), first, "ops");
+    const latest = await push("main", shopFiles({ upstream: upstream.url, products: true, ordersOpen: true }));
+    const production = async () => t.app.records.findEnvironment(await t.app.records.repository("acme", repo.name), "production");
+    expect(await production()).toMatchObject({ deployedCommitSha: first, pinned: true });
+    await t.app.operations.unpin(label("production"), "ops");
+    await t.app.idle();
+    expect(await production()).toMatchObject({ deployedCommitSha: latest, pinned: false });
+  });
+
   it("updates production only after breaking changes were approved, when the repository requires it", async () => {
     const settings = "production:\n  requireApproval: true\n";
     await push("main", shopFiles({ upstream: upstream.url, settings }));

@@ -54,6 +54,8 @@ export interface FakeRepo {
   branches: Map<string, string>;
   pulls: Map<number, PullRequest>;
   permissions: Map<string, { permission: string; role_name: string }>;
+  /** A commit's parent: the head of the branch it was committed on, before it. */
+  parents: Map<string, string>;
 }
 
 export interface Sent {
@@ -86,7 +88,7 @@ export class FakeGitHub {
   ) {}
 
   repo(owner: string, name: string, defaultBranch = "main"): FakeRepo {
-    const r: FakeRepo = { owner, name, defaultBranch, commits: new Map(), branches: new Map(), pulls: new Map(), permissions: new Map() };
+    const r: FakeRepo = { owner, name, defaultBranch, commits: new Map(), branches: new Map(), pulls: new Map(), permissions: new Map(), parents: new Map() };
     this.repos.set(`${owner}/${name}`, r);
     return r;
   }
@@ -96,6 +98,8 @@ export class FakeGitHub {
     const sha = createHash("sha1").update(JSON.stringify(files) + this.nextId++).digest("hex");
     repo.commits.set(sha, files);
     for (const content of Object.values(files)) this.blobs.set(this.blobSha(content), content);
+    const parent = branch ? repo.branches.get(branch) : undefined;
+    if (parent) repo.parents.set(sha, parent);
     if (branch) repo.branches.set(branch, sha);
     return sha;
   }
@@ -216,9 +220,22 @@ export class FakeGitHub {
     if (!repo) return [404, { message: "Not Found" }];
     const rest = m[3] ?? "";
     if (method === "GET" && rest === "") return [200, this.repoJson(repo)];
+    if (method === "GET" && rest === "/installation") return [200, { id: this.installationId, account: { login: repo.owner } }];
     if (method === "GET" && (m = /^\/branches\/(.+)$/.exec(rest))) {
       const sha = repo.branches.get(decodeURIComponent(m[1]!));
       return sha ? [200, { name: m[1], commit: { sha } }] : [404, { message: "Branch not found" }];
+    }
+    if (method === "GET" && (m = /^\/compare\/([0-9a-f]+)\.\.\.([0-9a-f]+)$/.exec(rest))) {
+      const [base, head] = [m[1]!, m[2]!];
+      if (!repo.commits.has(base) || !repo.commits.has(head)) return [404, { message: "Not Found" }];
+      const ancestry = (sha: string) => {
+        const line: string[] = [];
+        for (let at: string | undefined = sha; at; at = repo.parents.get(at)) line.push(at);
+        return line;
+      };
+      const [fromBase, fromHead] = [ancestry(base), ancestry(head)];
+      const status = base === head ? "identical" : fromBase.includes(head) ? "behind" : fromHead.includes(base) ? "ahead" : "diverged";
+      return [200, { status, ahead_by: status === "ahead" ? fromHead.indexOf(base) : 0, behind_by: status === "behind" ? fromBase.indexOf(head) : 0, commits: [], files: [] }];
     }
     if (method === "GET" && (m = /^\/git\/trees\/([0-9a-f]+)$/.exec(rest))) {
       const files = repo.commits.get(m[1]!);

@@ -43,10 +43,10 @@ describeEachDriver("the store", (driver) => {
   it("migrates an empty database, and running the migrations again applies nothing", async () => {
     const store = await driver.open();
     open.push(store);
-    expect(await migrateStore(store)).toEqual({ applied: 9, total: 9 });
-    expect(await migrateStore(store)).toEqual({ applied: 0, total: 9 });
+    expect(await migrateStore(store)).toEqual({ applied: 10, total: 10 });
+    expect(await migrateStore(store)).toEqual({ applied: 0, total: 10 });
     const tables = rowsOf<{ t: string }>(await store.db.execute(sql`SELECT tablename AS t FROM pg_tables WHERE schemaname = 'public' ORDER BY 1`)).map((r) => r.t);
-    expect(tables).toEqual(["api_consumers", "api_keys", "approvals", "audit_log", "check_results", "deployments", "environment_variables", "environments", "github_app", "github_manifest_states", "installations", "jobs", "releases", "repositories", "sweep_decisions", "usage", "webhook_deliveries"]);
+    expect(tables).toEqual(["api_consumers", "api_keys", "approvals", "audit_log", "check_results", "deployments", "environment_variables", "environments", "github_app", "github_manifest_states", "installations", "jobs", "releases", "repositories", "revoked_keys", "sweep_decisions", "usage", "webhook_deliveries"]);
   });
 
   it("migrates once when two starts race", async () => {
@@ -55,7 +55,7 @@ describeEachDriver("the store", (driver) => {
     const second = "url" in first && first.url ? await openStore({ databaseUrl: first.url as string }) : first;
     if (second !== first) open.unshift(second);
     const results = await Promise.all([migrateStore(first), migrateStore(second)]);
-    expect(results.map((r) => r.applied).sort()).toEqual([0, 9]);
+    expect(results.map((r) => r.applied).sort()).toEqual([0, 10]);
   });
 
   it("keeps the audit log append-only", async () => {
