@@ -52,8 +52,9 @@ describe("the GitHub App with GATEWAY_ENGINE=nginx", () => {
     expect(await call("acme-edge-production", "/api/v1/products")).toEqual({ status: 200, server: "nginx" });
     expect((await call("acme-edge-staging", "/api/v1/products")).status).toBe(200);
     expect((await call("acme-edge-production", "/api/v1/orders")).status).toBe(401);
-    const production = await t.app.operations.environment("acme-edge-production");
-    expect(production).toMatchObject({ engine: "nginx", status: "synced" });
+    // Synced once the agent has recorded what its nginx serves.
+    await within(2_000, async () => (await t.app.operations.environment("acme-edge-production")).status === "synced");
+    expect(await t.app.operations.environment("acme-edge-production")).toMatchObject({ engine: "nginx", status: "synced" });
 
     // The merge of a change that opens orders to anyone.
     const second = t.github.commit(repo, shopFiles({ upstream: upstream.url, products: true, ordersOpen: true, settings }), "main");
