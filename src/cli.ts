@@ -188,8 +188,59 @@ export function buildCli(): Command {
       }
     });
 
+  program
+    .command("gateway-agent")
+    .description("Keep an nginx in step with the releases in the store (DATABASE_URL): render, nginx -t, reload; report what it serves")
+    .requiredOption("--engine <engine>", "the data plane to drive: nginx", engineName)
+    .requiredOption("--config-dir <dir>", "the agent's folder: nginx's prefix, the rendered generations and `current`")
+    .option("--listen <[address:]port>", "where nginx listens", listenAddress, { port: 8787 })
+    .option("--node-gateway <url>", "the Node gateway that serves hybrid routes and the hosts nginx does not", nodeGatewayUrl, "http://127.0.0.1:8788")
+    .option("--reload-command <command>", "drive an operator's nginx: run this after each tested generation (else nginx runs as the agent's child)")
+    .option("--nginx-bin <path>", "the nginx binary that tests (and runs) the configuration", process.env.NGINX_BIN || "/usr/sbin/nginx")
+    .option("--instance-id <id>", "this instance's name in sync status (default: host name and port)")
+    .action(async (opts: { configDir: string; listen: { port: number; address?: string }; nodeGateway: string; reloadCommand?: string; nginxBin: string; instanceId?: string }) => {
+      const { runGatewayAgent } = await import("./app/nginx-engine.js");
+      const { createLogger } = await import("./app/log.js");
+      const log = createLogger(((process.env.LOG_LEVEL as "info" | undefined) ?? "info"));
+      let running: Awaited<ReturnType<typeof runGatewayAgent>>;
+      try {
+        running = await runGatewayAgent({ configDir: opts.configDir, listen: opts.listen, nodeGatewayUrl: opts.nodeGateway, nginxBin: opts.nginxBin, env: process.env, log, ...(opts.reloadCommand ? { reloadCommand: opts.reloadCommand } : {}), ...(opts.instanceId ? { instanceId: opts.instanceId } : {}) });
+      } catch (e) {
+        if ((e as { code?: unknown }).code === "SETTINGS_INVALID") throw new OperatorError((e as Error).message);
+        throw new OperatorError(`the gateway agent could not start: ${(e as Error).message}`);
+      }
+      await new Promise<void>((resolve) => {
+        const stop = () => void running.close().finally(resolve);
+        process.once("SIGINT", stop);
+        process.once("SIGTERM", stop);
+      });
+    });
+
   registerOperatorCommands(program);
   return program;
+}
+
+function engineName(value: string): string {
+  if (value !== "nginx") throw new InvalidArgumentError(`must be nginx (the Node gateway needs no agent), not ${JSON.stringify(value.slice(0, 20))}`);
+  return value;
+}
+
+function listenAddress(value: string): { port: number; address?: string } {
+  const m = /^(?:(\[[0-9a-fA-F:]+\]|[A-Za-z0-9.-]+):)?(\d{1,5})$/.exec(value);
+  const n = Number(m?.[2]);
+  if (!m || n < 1 || n > 65_535) throw new InvalidArgumentError("must be a port, or address:port (like 127.0.0.1:8787)");
+  return { port: n, ...(m[1] ? { address: m[1] } : {}) };
+}
+
+function nodeGatewayUrl(value: string): string {
+  let url: URL;
+  try {
+    url = new URL(value);
+  } catch {
+    throw new InvalidArgumentError("must be a URL like http://127.0.0.1:8788");
+  }
+  if (url.protocol !== "http:" || url.pathname !== "/" || url.search) throw new InvalidArgumentError("must be an http:// URL with no path (like http://127.0.0.1:8788)");
+  return url.origin;
 }
 
 function collect(value: string, previous: string[]): string[] {

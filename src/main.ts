@@ -56,7 +56,7 @@ async function main(): Promise<void> {
 
 main().catch((e: unknown) => {
   // A bad setting or a data folder in use is one line saying what to do; anything else keeps its stack for the operator.
-  const told = e instanceof SettingsError || (e as { code?: unknown } | null)?.code === "STORE_LOCKED";
+  const told = e instanceof SettingsError || ["STORE_LOCKED", "NGINX_START"].includes(String((e as { code?: unknown } | null)?.code));
   process.stderr.write(told ? `gitway: ${(e as Error).message}\n` : `gitway: cannot start: ${e instanceof Error ? (e.stack ?? e.message) : String(e)}\n`);
   process.exit(1);
 });

@@ -66,9 +66,17 @@ function table(rows: string[][]): string {
 function environmentsTable(envs: EnvironmentView[]): string {
   if (envs.length === 0) return "No environments yet.\n";
   return table([
-    ["ENVIRONMENT", "REPOSITORY", "KIND", "STATUS", "COMMIT", "RELEASE", "URL"],
-    ...envs.map((e) => [e.name, e.repository, e.kind, e.pinned ? `${e.status} (pinned)` : e.status, e.commit?.sha.slice(0, 7) ?? "-", e.runningRelease ?? "-", e.tryUrl]),
+    ["ENVIRONMENT", "REPOSITORY", "KIND", "STATUS", "ENGINE", "COMMIT", "RELEASE", "URL"],
+    ...envs.map((e) => [e.name, e.repository, e.kind, e.pinned ? `${e.status} (pinned)` : e.status, engineCell(e), e.commit?.sha.slice(0, 7) ?? "-", e.runningRelease ?? "-", e.tryUrl]),
   ]);
+}
+
+/** "node", or "nginx" with how many of its instances serve the deployed release (an engine that lags shows). */
+function engineCell(e: EnvironmentView): string {
+  if ((e.engine ?? "node") === "node") return "node";
+  const engines = e.engines ?? [];
+  const current = engines.filter((i) => i.release !== null && i.release === e.desiredRelease).length;
+  return `nginx ${current}/${engines.length}`;
 }
 
 function formatOption(cmd: Command): Command {

@@ -3,8 +3,8 @@ import { and, count, desc, eq, gte, inArray, lte, ne, sql, type SQL } from "driz
 import { readConfig, hasErrors, SMOKE_CONSUMER, tryPath, type GatewayConfig } from "../config/index.js";
 import { swapRelease, type Deployer, type SwapPlan, type SwapResult } from "../pipeline/index.js";
 import { formatDiagnosticLine } from "../report/index.js";
-import { listVariables, revokeConsumer, rowsOf, setVariable, tables, usageTotals, type Db, type StoreRecords } from "../store/index.js";
-import { AdminError, type AdminOperations, type AuditEntry, type AuditFilter, type CheckView, type CommitView, type DeploymentView, type EnvironmentView, type KeyView, type Page, type SyncStatus, type UsageFilter, type UsageView, type VariableView } from "./types.js";
+import { engineReports, listVariables, revokeConsumer, rowsOf, setVariable, tables, usageTotals, type Db, type EngineReport, type StoreRecords } from "../store/index.js";
+import { AdminError, type AdminOperations, type AuditEntry, type AuditFilter, type CheckView, type CommitView, type DeploymentView, type EngineView, type EnvironmentView, type KeyView, type Page, type SyncStatus, type UsageFilter, type UsageView, type VariableView } from "./types.js";
 
 const { apiConsumers, apiKeys, auditLog, checkResults, deployments, environments, releases, repositories } = tables;
 
@@ -28,6 +28,8 @@ export interface AdminDeps {
   revokeKeys?: (keyHashes: string[]) => Promise<void>;
   /** The hash of the release this process's gateway serves for a label. */
   running(label: string): string | undefined;
+  /** Which data plane serves an environment of this kind (GATEWAY_ENGINE); the Node gateway when absent. */
+  engineOf?: (kind: "production" | "stage" | "preview") => "node" | "nginx";
   secretKey: Buffer | undefined;
   git?: GitView;
   /** GitHub's catch-up sweep, for `sync` of GitHub App repositories. */
@@ -49,6 +51,25 @@ export interface RebuildOutcome {
 }
 
 const KEY_PREFIX = "gw_";
+
+/** How long nginx instances may take to load a deployed release before they count as lagging. */
+const ENGINE_GRACE_MS = 10_000;
+
+/**
+ * The sync status nginx instances add to an environment the store calls synced: failed when one
+ * refused the deployed release (its message; the last good one keeps serving), progressing while they
+ * load it, out-of-sync when one lags longer or none reports the environment at all.
+ */
+function engineStatus(engines: EngineView[], deployed: string, deployedAt: Date): [SyncStatus, string] | undefined {
+  const refusing = engines.find((e) => e.error && e.release !== deployed);
+  if (refusing) return ["failed", `nginx instance ${refusing.instance}: ${refusing.error}; ${refusing.release ? `the last good release (${shortRelease(refusing.release)}) keeps serving` : "nothing is served"}`];
+  const fresh = Date.now() - deployedAt.getTime() < ENGINE_GRACE_MS;
+  if (engines.length === 0) return [fresh ? "progressing" : "out-of-sync", "no nginx instance reports serving it (is a gateway agent running?)"];
+  const lagging = engines.filter((e) => e.release !== deployed);
+  if (lagging.length === 0) return undefined;
+  const what = lagging.map((e) => `${e.instance} serves ${e.release ? shortRelease(e.release) : "nothing"}`).join(", ");
+  return [fresh ? "progressing" : "out-of-sync", `nginx instance${lagging.length === 1 ? "" : "s"} ${what}, deployed is ${shortRelease(deployed)}`];
+}
 
 /** The operator's view and actions over the store, the gateway and the Git sources. */
 export class Operations implements AdminOperations {
@@ -93,7 +114,7 @@ export class Operations implements AdminOperations {
     return new Set(rows.map((r) => r.environment_key));
   }
 
-  private async view(row: EnvRow, pending: Set<string>): Promise<EnvironmentView> {
+  private async view(row: EnvRow, pending: Set<string>, reports: Map<string, EngineReport[]>): Promise<EnvironmentView> {
     const hashOf = async (id: number | null) => (id === null ? null : ((await this.deps.db.select({ hash: releases.contentHash, commit: releases.commitSha }).from(releases).where(eq(releases.id, id)))[0] ?? null));
     const deployed = await hashOf(row.deployedReleaseId);
     const pinned = await hashOf(row.pinnedReleaseId);
@@ -116,6 +137,9 @@ export class Operations implements AdminOperations {
       if (pinned && gitDesired && gitDesired !== pinned.commit) reason = `pinned to ${pinned.commit.slice(0, 7)}; the branch is at ${gitDesired.slice(0, 7)}`;
       if (row.reportOnly) reason += " (report only: not corrected)";
     } else if (pinned && gitDesired && gitDesired !== pinned.commit) [status, reason] = ["out-of-sync", `pinned to ${pinned.commit.slice(0, 7)}; the branch is at ${gitDesired.slice(0, 7)} (unpin to deploy it)`];
+    const engine = this.deps.engineOf?.(row.kind) ?? "node";
+    const engines: EngineView[] = engine === "nginx" ? (reports.get(row.hostName) ?? []).map((r) => ({ instance: r.instanceId, release: r.releaseHash, error: r.lastError, updatedAt: r.updatedAt.toISOString() })) : [];
+    if (engine === "nginx" && status === "synced" && deployed) [status, reason] = engineStatus(engines, deployed.hash, row.updatedAt) ?? [status, reason];
     return {
       repository: repo,
       name: row.name,
@@ -128,6 +152,8 @@ export class Operations implements AdminOperations {
       url: this.deps.records.url(row.hostName),
       tryUrl: joinUrl(this.deps.records.url(row.hostName), row.deployedReleaseId === null ? "/" : ((await this.releaseFacts(row.deployedReleaseId))?.tryPath ?? "/")),
       runningRelease: running,
+      engine,
+      engines,
       desiredRelease: pinned?.hash ?? deployed?.hash ?? null,
       commit: await this.commitView(row, row.deployedCommitSha || null),
       desiredCommit,
@@ -170,11 +196,12 @@ export class Operations implements AdminOperations {
 
   async environments(): Promise<EnvironmentView[]> {
     const pending = await this.pendingKeys();
-    return Promise.all((await this.rows()).map((r) => this.view(r, pending)));
+    const reports = await engineReports(this.deps.db);
+    return Promise.all((await this.rows()).map((r) => this.view(r, pending, reports)));
   }
 
   async environment(ref: string): Promise<EnvironmentView> {
-    return this.view(await this.resolve(ref), await this.pendingKeys());
+    return this.view(await this.resolve(ref), await this.pendingKeys(), await engineReports(this.deps.db));
   }
 
   async deployments(ref: string, page: Page): Promise<DeploymentView[]> {

@@ -32,6 +32,10 @@ export interface EnvironmentView {
   tryUrl: string;
   /** Release hash the gateway serves now; null when it serves nothing. */
   runningRelease: string | null;
+  /** The data plane that serves it: the Node gateway, or nginx kept in step by gateway agents (GATEWAY_ENGINE). */
+  engine: "node" | "nginx";
+  /** With nginx: what each instance reports it serves, and its refusal of a newer release, if any. */
+  engines: EngineView[];
   /** Release hash Git (or a pin) says it should serve, when known. */
   desiredRelease: string | null;
   /** The commit deployed (what runs). */
@@ -45,6 +49,13 @@ export interface EnvironmentView {
   risk: { breaking: number; security: number };
   /** The smoke test of the running commit on this preview (Git mode: the store keeps it), or null. */
   smoke: { conclusion: string; title: string } | null;
+  updatedAt: string;
+}
+
+export interface EngineView {
+  instance: string;
+  release: string | null;
+  error: string | null;
   updatedAt: string;
 }
 

@@ -82,6 +82,20 @@ export interface AppSettings {
   upstreamAllow: HostRule[];
   /** APP_PUBLIC_URL: where GitHub reaches the app port; the Connect GitHub page's default. */
   appPublicUrl: URL | undefined;
+  /** GATEWAY_ENGINE: what serves stages and production on GATEWAY_PORT, the Node gateway or nginx. */
+  gatewayEngine: GatewayEngine;
+  /** GATEWAY_PREVIEW_ENGINE: what serves previews (the Node gateway unless nginx is asked for). */
+  previewEngine: GatewayEngine;
+  /** With nginx: its binary, its folder (prefix) and the Node gateway's own loopback port (0: any free one). */
+  nginx: { bin: string; configDir: string | undefined; nodeGatewayPort: number };
+}
+
+export type GatewayEngine = "node" | "nginx";
+
+function engine(env: Env, name: string): GatewayEngine {
+  const raw = env[name] || "node";
+  if (raw !== "node" && raw !== "nginx") throw new SettingsError(name, `must be node or nginx, not "${raw}"`);
+  return raw;
 }
 
 type Env = Record<string, string | undefined>;
@@ -142,6 +156,13 @@ export function readAppSettings(env: Env): AppSettings {
   if (gatewayWorkers > 1 && role === "app") throw new SettingsError("GATEWAY_WORKERS", "a GITWAY_ROLE=app process serves no gateway: set GATEWAY_WORKERS on the gateway processes");
   if (gatewayWorkers > 1 && !env.DATABASE_URL) throw new SettingsError("GATEWAY_WORKERS", "more than one gateway process needs DATABASE_URL: PGlite is one process's database");
   if (gatewayWorkers > 1 && gatewayPortIsZero(env)) throw new SettingsError("GATEWAY_PORT", "with GATEWAY_WORKERS, choose the port (0 would give each process its own)");
+  const gatewayEngine = engine(env, "GATEWAY_ENGINE");
+  const previewEngine = engine(env, "GATEWAY_PREVIEW_ENGINE");
+  if (previewEngine === "nginx" && gatewayEngine !== "nginx") throw new SettingsError("GATEWAY_PREVIEW_ENGINE", "nginx for previews needs GATEWAY_ENGINE=nginx too (nginx is in front of the gateway port)");
+  if (gatewayEngine === "nginx" && gatewayWorkers > 1) throw new SettingsError("GATEWAY_WORKERS", "with GATEWAY_ENGINE=nginx, nginx's worker processes serve the gateway port; leave GATEWAY_WORKERS at 1");
+  if (gatewayEngine === "nginx" && role !== "all") throw new SettingsError("GATEWAY_ENGINE", "nginx runs inside a process with every role (GITWAY_ROLE=all); with split roles, run `gitway gateway-agent` beside the gateway processes");
+  if (gatewayEngine === "nginx" && gatewayPortIsZero(env)) throw new SettingsError("GATEWAY_PORT", "with GATEWAY_ENGINE=nginx, choose the port (nginx cannot tell which one 0 gave it)");
+  if (gatewayEngine === "node") for (const name of ["NGINX_BIN", "NGINX_CONFIG_DIR", "GATEWAY_NODE_PORT"]) if (env[name]) throw new SettingsError(name, "is only read with GATEWAY_ENGINE=nginx");
   const workerConcurrency = positive(env, "GITWAY_WORKER_CONCURRENCY", 4);
   if (!Number.isInteger(workerConcurrency) || workerConcurrency > 64) throw new SettingsError("GITWAY_WORKER_CONCURRENCY", "must be a whole number from 1 to 64");
   return {
@@ -182,6 +203,9 @@ export function readAppSettings(env: Env): AppSettings {
     usageDays: wholePositive(env, "GITWAY_USAGE_DAYS", 90),
     upstreamAllow: allowList(env.GITWAY_UPSTREAM_ALLOW),
     appPublicUrl: appPublicUrl(env),
+    gatewayEngine,
+    previewEngine,
+    nginx: { bin: env.NGINX_BIN || "/usr/sbin/nginx", configDir: env.NGINX_CONFIG_DIR || undefined, nodeGatewayPort: port(env, "GATEWAY_NODE_PORT", 0) },
   };
 }
 

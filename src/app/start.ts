@@ -22,6 +22,8 @@ import { MAX_WEBHOOK_BYTES, readWebhookBody } from "../github/webhook-body.js";
 import { createGitHubConnect, type GitHubConnection } from "./github-connect.js";
 import { readiness } from "./health.js";
 import { createSmokeTester } from "./smoke-tester.js";
+import { nginxConfigDir, nginxKinds, startNginxEngine, withNginxPreflight } from "./nginx-engine.js";
+import { CLIENT_ADDRESS_HEADER, type NginxAgent } from "../nginx/index.js";
 import { listenToStore } from "./store-notifications.js";
 import { UsageFlusher } from "./usage-flusher.js";
 
@@ -59,6 +61,10 @@ export interface Running {
   queue: JobQueue;
   worker: Worker;
   gateway: GatewayServer;
+  /** With GATEWAY_ENGINE=nginx: the agent keeping this process's nginx in step. */
+  engine: NginxAgent | undefined;
+  /** Where the Node gateway listens (the gateway URL itself, unless nginx is in front). */
+  nodeGatewayUrl: string;
   records: StoreRecords;
   operations: Operations;
   reconciler: GitReconciler | undefined;
@@ -139,8 +145,9 @@ export async function buildGateway(settings: AppSettings, log: Log): Promise<{ g
   const limits = await rateLimitStore(settings.redisUrl);
   const revokedKeys = new Set<string>();
   const services: GatewayServices = { upstreams, rateLimitStore: limits, log, maxBodyBytes: settings.maxBodyBytes, bodyTimeoutMs: 30_000, revokedKeys, egress: { allow, ownPorts } };
+  // Behind nginx the Node gateway listens on loopback only and takes the caller's address from nginx.
   const usage = new UsageCounter();
-  const gateway = new GatewayServer({ baseDomain: settings.baseDomain, log, usage });
+  const gateway = new GatewayServer({ baseDomain: settings.baseDomain, log, usage, ...(settings.gatewayEngine === "nginx" ? { trustedProxy: { header: CLIENT_ADDRESS_HEADER, addresses: ["127.0.0.1", "::1"] } } : {}) });
   // Pools of upstreams no request used for 5 minutes are closed.
   const idle = setInterval(() => upstreams.closeIdle(5 * 60_000), 60_000);
   idle.unref();
@@ -188,12 +195,29 @@ export async function startGitway(settings: AppSettings, env: Record<string, str
     const naming = { label: environmentLabel, url: (label: string) => environmentUrl(urls, label) };
     // Swaps of one environment take turns across app processes sharing a PostgreSQL too.
     const records = new StoreRecords(store.db, naming, secretKey, store.driver === "pg" ? (key, fn) => store.withLock(key, () => fn()) : undefined);
-    const deployer = pipelineDeployer(new GatewayDeployer(gateway, services), log);
+    let deployer = pipelineDeployer(new GatewayDeployer(gateway, services), log);
     for (const h of await revokedKeyHashes(store.db)) revokedKeys.add(h);
     for (const f of (await restoreReleases(records, deployer)).failed) log("warn", `environment ${f.label} could not be restored: ${f.reason}`);
     log("info", `gateway: ${gateway.environmentCount} environment(s) restored (${since()})`);
-    const gatewayPort = options.listenGateway === false ? settings.gatewayPort : await listen(gateway.server, settings.gatewayPort, settings.gatewayHost);
+    // With nginx in front, the Node gateway listens on loopback only, for nginx's hybrid routes and the hosts it leaves to Node.
+    const nginxFront = settings.gatewayEngine === "nginx" && options.listenGateway !== false;
+    const nodePort = options.listenGateway === false ? settings.gatewayPort : nginxFront ? await listen(gateway.server, settings.nginx.nodeGatewayPort, "127.0.0.1") : await listen(gateway.server, settings.gatewayPort, settings.gatewayHost);
+    const gatewayPort = nginxFront ? settings.gatewayPort : nodePort;
+    ownPorts.add(nodePort);
     ownPorts.add(gatewayPort);
+    let engine: NginxAgent | undefined;
+    if (nginxFront) {
+      const layout = { listen: { port: gatewayPort, address: settings.gatewayHost }, nodeGatewayUrl: `http://127.0.0.1:${nodePort}`, baseDomain: settings.baseDomain, maxBodyBytes: settings.maxBodyBytes };
+      const preflight = withNginxPreflight(deployer, { layout, nginxBin: settings.nginx.bin, previews: settings.previewEngine === "nginx" });
+      deployer = preflight;
+      closers.unshift(async () => preflight.close());
+      const configDir = nginxConfigDir(settings);
+      if (configDir.temporary) closers.push(async () => rmSync(configDir.path, { recursive: true, force: true }));
+      engine = await startNginxEngine({ store, databaseUrl: settings.databaseUrl, records, layout, kinds: nginxKinds(settings), configDir: configDir.path, nginxBin: settings.nginx.bin, log });
+      const agent = engine;
+      closers.unshift(() => agent.close());
+      log("info", `nginx serves ${[...nginxKinds(settings)].join(", ")} on http://${settings.gatewayHost}:${gatewayPort} from ${configDir.path}; the Node gateway on http://127.0.0.1:${nodePort} (${since()})`);
+    }
     if (settings.baseDomainFollowsPort && settings.gatewayPort === 0) urls = { baseDomain: `localhost:${gatewayPort}`, publicUrl: new URL(`http://localhost:${gatewayPort}`) };
     if (options.listenGateway !== false) closers.unshift(() => gateway.close());
 
@@ -206,7 +230,8 @@ export async function startGitway(settings: AppSettings, env: Record<string, str
     // Previews are smoke-tested through this process's gateway, which holds each release the moment it
     // is deployed. With gateway workers serving the port (they learn of a release a moment later),
     // it listens for the smoke tests alone, on a loopback port of its own that no upstream may reach.
-    let smokeAddress = { host: settings.gatewayHost, port: gatewayPort };
+    // With nginx in front (reloaded a moment after a deploy), they go to the Node gateway behind it, which holds the same release at once.
+    let smokeAddress = nginxFront ? { host: "127.0.0.1", port: nodePort } : { host: settings.gatewayHost, port: gatewayPort };
     if (options.listenGateway === false) {
       smokeAddress = { host: "127.0.0.1", port: await listen(gateway.server, 0, "127.0.0.1") };
       ownPorts.add(smokeAddress.port);
@@ -420,6 +445,7 @@ export async function startGitway(settings: AppSettings, env: Record<string, str
       records,
       deployer,
       running: (label) => gateway.releaseOf(label)?.hash,
+      engineOf: (kind) => (kind === "preview" ? settings.previewEngine : settings.gatewayEngine),
       revokeKeys,
       secretKey,
       ...(reconciler ? { git: gitView(reconciler) } : {}),
@@ -514,6 +540,8 @@ export async function startGitway(settings: AppSettings, env: Record<string, str
       queue,
       worker,
       gateway,
+      engine,
+      nodeGatewayUrl: nginxFront ? `http://127.0.0.1:${nodePort}` : `http://${settings.gatewayHost}:${gatewayPort}`,
       records,
       operations,
       reconciler,

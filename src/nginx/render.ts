@@ -45,6 +45,11 @@ export interface NginxRenderInput {
    * route whose policies judge the caller's address is refused: the Node gateway would judge nginx's.
    */
   nodeClientAddressHeader?: string;
+  /**
+   * Hosts no environment here serves (previews left on the Node gateway) are proxied to the Node
+   * gateway, which answers them or says no environment is there; without it nginx answers 404.
+   */
+  otherHostsToNode?: boolean;
   /** nginx's worker_processes; "auto" (one per core) when absent. */
   workerProcesses?: number;
   /** The upstream connect and read timeouts (Upstreams.timeouts); DEFAULT_TIMEOUTS when absent. */
@@ -664,8 +669,9 @@ export function renderNginx(input: NginxRenderInput): NginxRenderResult {
         ...ERROR_PAGES.map((l) => "  " + l),
         ...SERVER_ERRORS.map((l) => "  " + l),
         "  location / {",
-        "    add_header X-Request-Id $gw_request_id always;",
-        `    return 404 ${problemBody(404, "environment-not-found", "Not Found", "No environment is served at this host name", "/")};`,
+        ...(input.otherHostsToNode
+          ? nodeProxy(input).map((l) => "    " + l)
+          : ["    add_header X-Request-Id $gw_request_id always;", `    return 404 ${problemBody(404, "environment-not-found", "Not Found", "No environment is served at this host name", "/")};`]),
         "  }",
         "}",
         ...shared.http.flatMap((block) => block.split("\n")),

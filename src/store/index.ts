@@ -10,3 +10,4 @@ export { pruneOlderThan, pruneUsageOlderThan, type Pruned } from "./retention.js
 export { addUsage, usageReader, usageTotals, type UsageBucket, type UsageTotal, type UsageQuery } from "./usage.js";
 export { saveGitHubApp, loadGitHubApp, forgetGitHubApp, createManifestState, takeManifestState, MANIFEST_STATE_TTL_MINUTES, type StoredGitHubApp } from "./github-app.js";
 export { SweepMemory, type RememberedRow } from "./sweep-memory.js";
+export { reportEngine, forgetEngine, engineReports, type EngineReport } from "./engine-instances.js";

@@ -255,3 +255,20 @@ export const usage = pgTable(
   },
   (t) => [primaryKey({ name: "usage_pkey", columns: [t.environment, t.hour, t.route, t.consumer, t.statusClass] }), index("usage_hour").on(t.hour)],
 );
+
+/**
+ * What one data-plane engine instance (an nginx beside its gateway agent) serves per environment
+ * label: the release hash it loaded, or the engine's own message when it refused a configuration.
+ */
+export const engineInstances = pgTable(
+  "engine_instances",
+  {
+    instanceId: text("instance_id").notNull(),
+    engine: text("engine").notNull(),
+    environment: text("environment").notNull(),
+    releaseHash: text("release_hash"),
+    lastError: text("last_error"),
+    updatedAt: timestamp("updated_at", { withTimezone: true }).notNull().defaultNow(),
+  },
+  (t) => [primaryKey({ name: "engine_instances_pkey", columns: [t.instanceId, t.environment] }), index("engine_instances_environment").on(t.environment)],
+);

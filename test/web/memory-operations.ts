@@ -26,6 +26,8 @@ export class MemoryOperations implements AdminOperations {
       url: `http://${label}.localhost:8787/`,
       tryUrl: env.tryUrl ?? `http://${label}.localhost:8787/`,
       runningRelease: null,
+      engine: "node",
+      engines: [],
       desiredRelease: null,
       commit: null,
       desiredCommit: null,

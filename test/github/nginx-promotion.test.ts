@@ -1,0 +1,68 @@
+import { request } from "undici";
+import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
+import { startUpstream } from "../gateway/harness.js";
+import { freePort } from "../nginx/free-port.js";
+import { BASE_DOMAIN, startApp, WEBHOOK_SECRET, type AppUnderTest } from "./app-harness.js";
+import { shopFiles } from "./shop-repo.js";
+import { deliver, pushEvent } from "./webhooks.js";
+
+let t: AppUnderTest;
+let upstream: Awaited<ReturnType<typeof startUpstream>>;
+
+/** The GitHub App (GitHub itself faked with nock) with nginx serving stages and production. */
+beforeAll(async () => {
+  upstream = await startUpstream();
+  t = await startApp({ env: { GATEWAY_ENGINE: "nginx", GATEWAY_PORT: String(await freePort()) } });
+}, 60_000);
+
+afterAll(async () => {
+  await t?.close();
+  await upstream?.close();
+});
+
+afterEach(() => {
+  expect(t.github.unexpected).toEqual([]);
+});
+
+/** Through nginx on the gateway port, by host name. */
+async function call(label: string, path: string) {
+  const res = await request(`${t.app.gatewayUrl}${path}`, { headers: { host: `${label}.${BASE_DOMAIN}` }, headersTimeout: 5_000, bodyTimeout: 5_000 });
+  await res.body.text();
+  return { status: res.statusCode, server: res.headers.server };
+}
+
+async function within(ms: number, check: () => Promise<boolean>): Promise<void> {
+  const until = Date.now() + ms;
+  while (!(await check())) {
+    if (Date.now() > until) throw new Error(`not within ${ms} ms`);
+    await new Promise((r) => setTimeout(r, 25));
+  }
+}
+
+describe("the GitHub App with GATEWAY_ENGINE=nginx", () => {
+  it("promotes a merge through the stage to an nginx-served production, and the next merge reaches nginx within 2 s", async () => {
+    const repo = t.github.repo("acme", "edge");
+    const settings = "stages: [staging]\n";
+    const first = t.github.commit(repo, shopFiles({ upstream: upstream.url, products: true, settings }), "main");
+    expect((await deliver(t.app.appUrl, "push", pushEvent(repo, t.github.installationId, "main", "0".repeat(40), first), WEBHOOK_SECRET)).status).toBe(200);
+    await t.app.idle();
+    expect(t.github.deploymentsOf(repo, "production").at(-1)!.statuses.at(-1)).toMatchObject({ state: "success" });
+
+    await within(2_000, async () => (await call("acme-edge-production", "/api/v1/products")).status === 200);
+    expect(await call("acme-edge-production", "/api/v1/products")).toEqual({ status: 200, server: "nginx" });
+    expect((await call("acme-edge-staging", "/api/v1/products")).status).toBe(200);
+    expect((await call("acme-edge-production", "/api/v1/orders")).status).toBe(401);
+    // Synced once the agent has recorded what its nginx serves.
+    await within(2_000, async () => (await t.app.operations.environment("acme-edge-production")).status === "synced");
+    expect(await t.app.operations.environment("acme-edge-production")).toMatchObject({ engine: "nginx", status: "synced" });
+
+    // The merge of a change that opens orders to anyone.
+    const second = t.github.commit(repo, shopFiles({ upstream: upstream.url, products: true, ordersOpen: true, settings }), "main");
+    expect((await deliver(t.app.appUrl, "push", pushEvent(repo, t.github.installationId, "main", first, second), WEBHOOK_SECRET)).status).toBe(200);
+    await t.app.idle(30_000);
+    const began = Date.now();
+    await within(2_000, async () => (await call("acme-edge-production", "/api/v1/orders")).status === 200);
+    expect(Date.now() - began).toBeLessThan(2_000);
+    await within(2_000, async () => (await t.app.operations.environment("acme-edge-production")).engines[0]?.release === (await t.app.operations.environment("acme-edge-production")).desiredRelease);
+  });
+});
