@@ -6,6 +6,7 @@ import { ChildNginx, ConfigDir, NginxAgent, OperatorNginx, renderAllWith, testGe
 import { DeployError, type Deployer, type EnvironmentValues } from "../pipeline/index.js";
 import type { Store, StoreRecords } from "../store/index.js";
 import type { Log } from "./log.js";
+import type { UsageCounter } from "../gateway/index.js";
 import type { AppSettings } from "./settings.js";
 
 type Kind = "preview" | "stage" | "production";
@@ -27,6 +28,8 @@ export interface EngineOptions {
   reloadCommand?: string;
   instanceId?: string;
   log: Log;
+  /** The process's usage counter: calls nginx serves itself are counted in it, beside the Node gateway's. */
+  usage?: UsageCounter;
 }
 
 /** Starts a gateway agent (and its nginx, unless the operator reloads their own): `npm start` and `gitway gateway-agent`. */
@@ -43,6 +46,7 @@ export async function startNginxEngine(o: EngineOptions): Promise<NginxAgent> {
     kinds: o.kinds,
     instanceId: o.instanceId ?? `${hostname()}:${o.layout.listen.port}`,
     log: o.log,
+    ...(o.usage ? { usage: o.usage } : {}),
   });
   try {
     await agent.start();
@@ -113,8 +117,9 @@ export interface AgentCommandOptions {
  * them); previews are served only with GATEWAY_PREVIEW_ENGINE=nginx.
  */
 export async function runGatewayAgent(o: AgentCommandOptions): Promise<{ agent: NginxAgent; close: () => Promise<void> }> {
-  const { environmentLabel } = await import("../gateway/index.js");
-  const { openStore, migrateStore, secretKeyFrom, StoreRecords } = await import("../store/index.js");
+  const { environmentLabel, UsageCounter } = await import("../gateway/index.js");
+  const { openStore, migrateStore, secretKeyFrom, StoreRecords, addUsage } = await import("../store/index.js");
+  const { UsageFlusher } = await import("./usage-flusher.js");
   const { SettingsError } = await import("./settings.js");
   const databaseUrl = o.env.DATABASE_URL;
   if (!databaseUrl || !/^postgres(ql)?:\/\//.test(databaseUrl)) throw new SettingsError("DATABASE_URL", "a gateway agent follows the PostgreSQL the Gitway app uses: set DATABASE_URL to its postgres:// URL (PGlite is one process's database)");
@@ -131,7 +136,11 @@ export async function runGatewayAgent(o: AgentCommandOptions): Promise<{ agent: 
   try {
     await migrateStore(store);
     const records = new StoreRecords(store.db, { label: environmentLabel, url: (label) => `http://${label}.${baseDomain}/` }, secretKey);
+    // The calls nginx serves itself are this process's to count and flush (the Node gateway behind it counts its own).
+    const usage = new UsageCounter();
+    const flusher = new UsageFlusher({ counter: usage, write: (rows) => addUsage(store.db, rows), log: o.log });
     const agent = await startNginxEngine({
+      usage,
       store,
       databaseUrl,
       records,
@@ -144,7 +153,8 @@ export async function runGatewayAgent(o: AgentCommandOptions): Promise<{ agent: 
       log: o.log,
     });
     o.log("info", `gateway agent: nginx ${o.reloadCommand ? "(the operator's)" : "(its child)"} serves ${[...nginxKinds({ previewEngine: previews })].join(", ")} on ${o.listen.address ?? "*"}:${o.listen.port} from ${o.configDir}; hybrid routes go to ${o.nodeGatewayUrl}`);
-    return { agent, close: async () => (await agent.close(), await store.close()) };
+    flusher.start();
+    return { agent, close: async () => (await agent.close(), await flusher.stop(), await store.close()) };
   } catch (e) {
     await store.close();
     throw e;

@@ -213,7 +213,7 @@ export async function startGitway(settings: AppSettings, env: Record<string, str
       closers.unshift(async () => preflight.close());
       const configDir = nginxConfigDir(settings);
       if (configDir.temporary) closers.push(async () => rmSync(configDir.path, { recursive: true, force: true }));
-      engine = await startNginxEngine({ store, databaseUrl: settings.databaseUrl, records, layout, kinds: nginxKinds(settings), configDir: configDir.path, nginxBin: settings.nginx.bin, log });
+      engine = await startNginxEngine({ store, databaseUrl: settings.databaseUrl, records, layout, kinds: nginxKinds(settings), configDir: configDir.path, nginxBin: settings.nginx.bin, log, usage });
       const agent = engine;
       closers.unshift(() => agent.close());
       log("info", `nginx serves ${[...nginxKinds(settings)].join(", ")} on http://${settings.gatewayHost}:${gatewayPort} from ${configDir.path}; the Node gateway on http://127.0.0.1:${nodePort} (${since()})`);

@@ -5,6 +5,8 @@ import { withoutSecrets, type EnvironmentValues } from "../pipeline/index.js";
 import { forgetEngine, reportEngine, rowsOf, type Store, type StoreRecords } from "../store/index.js";
 import type { ConfigDir } from "./config-dir.js";
 import type { NginxControl } from "./process.js";
+import type { CountedRoute, UsageCounter } from "../gateway/usage.js";
+import { UsageLogListener } from "./usage-log.js";
 
 type Kind = "preview" | "stage" | "production";
 type Log = (level: "debug" | "info" | "warn" | "error", message: string) => void;
@@ -20,7 +22,7 @@ export interface AgentEnvironment {
 }
 
 /** The renderer as the agent calls it: every environment in, nginx's whole set of files out (with `nginx.conf`). */
-export type RenderAll = (environments: AgentEnvironment[]) => { files: Record<string, string>; hybridRoutes: { environment: string; route: string; reason: string }[] };
+export type RenderAll = (environments: AgentEnvironment[], usagePort?: number) => { files: Record<string, string>; hybridRoutes: { environment: string; route: string; reason: string }[] };
 
 export interface NginxAgentOptions {
   store: Store;
@@ -37,6 +39,8 @@ export interface NginxAgentOptions {
   log: Log;
   /** PGlite (or a lost LISTEN connection): how often the store is compared with what nginx serves. */
   pollMs?: number;
+  /** Counts the calls nginx serves itself (from its access log, over loopback UDP); without it nginx logs nothing. */
+  usage?: UsageCounter;
 }
 
 /** The application_name of an agent's LISTEN connection. */
@@ -72,10 +76,17 @@ export class NginxAgent {
   private running: Promise<void> | undefined;
   private pending: Set<string> | "all" = new Set();
 
+  private usageLog: UsageLogListener | undefined;
+  private usagePort: number | undefined;
+
   constructor(private readonly o: NginxAgentOptions) {}
 
   /** Serves what the store holds now, then follows it. */
   async start(): Promise<void> {
+    if (this.o.usage) {
+      this.usageLog = new UsageLogListener(this.o.usage);
+      this.usagePort = await this.usageLog.listen();
+    }
     if (this.o.databaseUrl) await this.connect();
     await this.sync();
     // Polling stays on beside LISTEN (slower): a notification lost in a reconnect race is caught up.
@@ -124,6 +135,7 @@ export class NginxAgent {
     await this.listener?.end().catch(() => {});
     await this.running?.catch(() => {});
     await this.o.control.stop();
+    await this.usageLog?.close();
     await forgetEngine(this.o.store.db, this.o.instanceId).catch(() => {});
   }
 
@@ -245,7 +257,7 @@ export class NginxAgent {
   private async tryApply(envs: Map<string, AgentEnvironment>, dryRun = false): Promise<string | undefined> {
     let rendered: ReturnType<RenderAll>;
     try {
-      rendered = this.o.render([...envs.values()]);
+      rendered = this.o.render([...envs.values()], this.usagePort);
     } catch (e) {
       return `the nginx configuration could not be rendered: ${(e as Error).message}`;
     }
@@ -260,6 +272,7 @@ export class NginxAgent {
     this.o.dir.activate(generation);
     await this.o.control.apply();
     this.lastFiles = text;
+    this.usageLog?.serve(servedRoutes(envs, rendered.hybridRoutes));
     const hybrid = rendered.hybridRoutes.map((h) => `${h.environment} ${h.route} (${h.reason})`);
     if (JSON.stringify(hybrid) !== JSON.stringify(this.hybrid.map((h) => `${h.environment} ${h.route} (${h.reason})`)) && hybrid.length > 0) this.o.log("info", `nginx agent: ${hybrid.length} route(s) go to the Node gateway behind nginx: ${hybrid.slice(0, 20).join("; ")}${hybrid.length > 20 ? "; ..." : ""}`);
     this.hybrid = rendered.hybridRoutes;
@@ -326,4 +339,16 @@ export class NginxAgent {
     }
     this.reconnecting = false;
   }
+}
+
+/** Per environment, the routes nginx serves itself (hybrid ones are the Node gateway's to count), as the usage counter names them. */
+function servedRoutes(envs: Map<string, AgentEnvironment>, hybrid: ReturnType<RenderAll>["hybridRoutes"]): Map<string, Map<string, CountedRoute>> {
+  const handed = new Set(hybrid.map((h) => `${h.environment}\u0000${h.route}`));
+  const out = new Map<string, Map<string, CountedRoute>>();
+  for (const [label, e] of envs) {
+    const routes = new Map<string, CountedRoute>();
+    for (const r of e.config.routes) if (!handed.has(`${label}\u0000${r.id}`)) routes.set(r.id, { id: r.id, operation: r.operation.operationId ?? r.id });
+    out.set(label, routes);
+  }
+  return out;
 }

@@ -30,7 +30,7 @@ export const ERROR_PAGES = ["error_page 400 /__gitway_400;", "error_page 494 =43
  * names it; these sets sit in a location no request reaches, because a server-level `set` would
  * run again on the internal redirect to an error page and wipe what the route had set.
  */
-export const DECLARED_VARIABLES = ['set $gw_allow "";', 'set $gw_consumer "";', 'set $gw_www "";', 'set $gw_acao "";', 'set $gw_acac "";', 'set $gw_aceh "";', 'set $gw_vary "";', 'set $gw_retry_after "";'];
+export const DECLARED_VARIABLES = ['set $gw_allow "";', 'set $gw_consumer "";', 'set $gw_www "";', 'set $gw_acao "";', 'set $gw_acac "";', 'set $gw_aceh "";', 'set $gw_vary "";', 'set $gw_retry_after "";', 'set $gw_location "";'];
 
 /** The gateway's own answers for what nginx refuses or fails at, as problem+json with the route's CORS headers. */
 export const SERVER_ERRORS = [

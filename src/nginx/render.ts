@@ -54,6 +54,11 @@ export interface NginxRenderInput {
   workerProcesses?: number;
   /** The upstream connect and read timeouts (Upstreams.timeouts); DEFAULT_TIMEOUTS when absent. */
   timeouts?: { connectMs: number; headersMs: number; bodyMs: number };
+  /**
+   * The loopback UDP port of the agent's usage listener (src/nginx/usage-log.ts): each call to a
+   * route nginx serves itself is logged there as one syslog line. Without it nginx logs nothing.
+   */
+  usagePort?: number;
 }
 
 export interface HybridRoute {
@@ -124,6 +129,8 @@ interface Shared {
   preflight: Record<string, Record<string, number>>;
   cors: PreflightPolicy[];
   hybrid: HybridRoute[];
+  /** Entries of the usage map: `"<location id> <method>"` to `"<environment label> <route id>"`. */
+  usage: string[];
 }
 
 /** One environment's rendering state: the names it gives its upstreams, maps and zones. */
@@ -414,6 +421,8 @@ class EnvironmentRenderer {
 
   /** Methods of the location being rendered whose route, left to the Node gateway, has a CORS policy: their preflights go there too. */
   private nodePreflight = new Set<string>();
+  /** Routes of the location being rendered that nginx serves itself (the others are counted by the Node gateway). */
+  private servedHere: Route[] = [];
 
   private routeBody(route: Route, location: string): string[] {
     const missing = new Set<string>();
@@ -431,6 +440,7 @@ class EnvironmentRenderer {
       if (byAddress && this.input.nodeClientAddressHeader === undefined) throw new NginxRenderError(`${route.id} in environment ${this.env.name} needs the Node gateway (${reason}) and its policy ${byAddress} judges the caller's address, which the Node gateway behind nginx would see as nginx's unless it trusts nginx's word on it (nodeClientAddressHeader)`);
       return this.proxyToNode(route, reason);
     }
+    this.servedHere.push(route);
     const cors = this.corsOf(route.corsPolicy);
     if (cors) {
       this.shared.preflight[location] ??= {};
@@ -494,10 +504,22 @@ class EnvironmentRenderer {
     const allow = allowed.join(", ");
     const bodies = new Map<string, string[]>();
     this.nodePreflight = new Set();
+    this.servedHere = [];
     for (const [method, route] of group.routes) bodies.set(method, this.routeBody(route, id));
+    const usage = this.input.usagePort !== undefined && this.servedHere.length > 0;
+    if (usage) {
+      // The label comes from the config alone: a map read when the line is logged, keyed by this
+      // location and the method, so nothing a caller sends can name another environment or route.
+      for (const route of this.servedHere) {
+        const method = route.operation.method.toUpperCase();
+        const label = literal(`${this.env.name} ${route.id}`, `${route.id}: usage label`);
+        this.shared.usage.push(`  ${regex(`${id} ${method}`)} ${label};`);
+        if (method === "GET" && !group.routes.has("HEAD")) this.shared.usage.push(`  ${regex(`${id} HEAD`)} ${label};`);
+      }
+    }
     const preflight = Object.keys(this.shared.preflight[id] ?? {});
     if (preflight.includes("GET") && !allowed.includes("HEAD")) preflight.push("HEAD");
-    const lines: string[] = [];
+    const lines: string[] = usage ? [`set $gw_location ${id};`] : [];
     if (this.nodePreflight.size > 0) {
       const methods = [...this.nodePreflight];
       if (methods.includes("GET") && !allowed.includes("HEAD")) methods.push("HEAD");
@@ -575,6 +597,25 @@ class EnvironmentRenderer {
   }
 }
 
+/**
+ * With the nginx engine the access log is the usage source: a call is logged (to the agent's
+ * loopback UDP listener) only when its location and method are in the usage map, i.e. routes nginx
+ * serves itself; a hybrid route is counted by the Node gateway behind nginx, not twice. escape=json
+ * keeps a consumer name from breaking the line apart.
+ */
+function usageLog(port: number | undefined, entries: string[]): string[] {
+  if (port === undefined) return ["access_log off;"];
+  if (!Number.isInteger(port) || port < 1 || port > 65535) throw new NginxRenderError(`usage port ${port} is not a port number`);
+  return [
+    'map "$gw_location $request_method" $gw_usage {',
+    '  default "";',
+    ...entries,
+    "}",
+    `log_format gitway_usage escape=json '{"u":"$gw_usage","c":"$gw_consumer","s":"$status"}';`,
+    `access_log syslog:server=127.0.0.1:${port},nohostname,tag=gitway gitway_usage if=$gw_usage;`,
+  ];
+}
+
 function workers(n: number | undefined): string {
   if (n === undefined) return "auto";
   if (!Number.isInteger(n) || n < 1) throw new NginxRenderError(`workerProcesses ${n} is not a whole number >= 1`);
@@ -597,7 +638,7 @@ function listenAddress(input: NginxRenderInput): string {
  */
 export function renderNginx(input: NginxRenderInput): NginxRenderResult {
   if (!/^https?:\/\/[A-Za-z0-9.:[\]-]+\/?$/.test(input.nodeGatewayUrl)) throw new NginxRenderError(`nodeGatewayUrl ${JSON.stringify(input.nodeGatewayUrl)} is not an http(s) origin such as http://127.0.0.1:8787`);
-  const shared: Shared = { keyExtractors: new Map(), http: [], corsByContent: new Map(), mapCount: 0, zones: new Set(), preflight: {}, cors: [], hybrid: [] };
+  const shared: Shared = { keyExtractors: new Map(), http: [], corsByContent: new Map(), mapCount: 0, zones: new Set(), preflight: {}, cors: [], hybrid: [], usage: [] };
   const files: Record<string, string> = {};
   const includes: string[] = [];
   const hosts = new Set<string>();
@@ -631,7 +672,7 @@ export function renderNginx(input: NginxRenderInput): NginxRenderResult {
         "js_set $gw_basic gitway.basicHash;",
         "default_type application/problem+json;",
         "server_tokens off;",
-        "access_log off;",
+        ...usageLog(input.usagePort, shared.usage),
         "uninitialized_variable_warn off;",
         "map_hash_bucket_size 128;",
         "map_hash_max_size 65536;",
