@@ -604,7 +604,7 @@ class EnvironmentRenderer {
  * keeps a consumer name from breaking the line apart.
  */
 function usageLog(port: number | undefined, entries: string[]): string[] {
-  if (port === undefined) return ["access_log off;"];
+  if (port === undefined) return [];
   if (!Number.isInteger(port) || port < 1 || port > 65535) throw new NginxRenderError(`usage port ${port} is not a port number`);
   return [
     'map "$gw_location $request_method" $gw_usage {',
@@ -672,7 +672,7 @@ export function renderNginx(input: NginxRenderInput): NginxRenderResult {
         "js_set $gw_basic gitway.basicHash;",
         "default_type application/problem+json;",
         "server_tokens off;",
-        ...usageLog(input.usagePort, shared.usage),
+        ...(input.usagePort === undefined ? ["access_log off;"] : []),
         "uninitialized_variable_warn off;",
         "map_hash_bucket_size 128;",
         "map_hash_max_size 65536;",
@@ -716,6 +716,8 @@ export function renderNginx(input: NginxRenderInput): NginxRenderResult {
         "  }",
         "}",
         ...shared.http.flatMap((block) => block.split("\n")),
+        // After map_hash_bucket_size: nginx fixes the map hash sizes at the first map.
+        ...usageLog(input.usagePort, shared.usage),
         ...includes,
       ],
       2,

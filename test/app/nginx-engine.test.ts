@@ -80,6 +80,42 @@ describe("GATEWAY_ENGINE=nginx with the bundled example", () => {
     expect(JSON.parse(answer.body)).toMatchObject({ type: "https://gitway.dev/problems/request-validation-failed", detail: expect.stringContaining("additional properties") });
   });
 
+  it("counts the calls nginx serves itself from its access log per operation and consumer, and a route it hands to the Node gateway once", async () => {
+    const hybrid = app.engine!.hybridRoutes().filter((h) => h.environment === "local-shopkart-production").map((h) => h.route);
+    expect(hybrid).toContain("POST /v1/orders");
+    expect(hybrid).not.toContain("GET /v1/orders");
+    const alpha = (await app.operations.createKey("production", "usage-alpha", "test")).key;
+    const beta = (await app.operations.createKey("production", "usage-beta", "test")).key;
+    const orders = (key: string) => call("production", "/v1/orders", { headers: { authorization: `Bearer ${key}` } });
+    await within(2_000, async () => (await orders(alpha)).status === 200 && (await orders(beta)).status === 200);
+    const counts = async () => {
+      await app.flushUsage();
+      const view = await app.operations.usage("production", { days: 1 });
+      const out: Record<string, number> = {};
+      for (const r of view.rows) for (const [cls, n] of Object.entries(r.byStatus)) out[`${r.operation} ${r.consumer} ${cls}`] = n;
+      return out;
+    };
+    // nginx's lines arrive over UDP a moment after the answer: wait until the warm-up calls are in.
+    await within(5_000, async () => ((await counts())["listOrders usage-beta 2xx"] ?? 0) >= 1);
+    const before = await counts();
+    for (let i = 0; i < 3; i++) expect((await orders(alpha)).status).toBe(200);
+    for (let i = 0; i < 2; i++) expect((await orders(beta)).status).toBe(200);
+    // A consumer name a caller sends is no credential: the call is anonymous and refused.
+    expect((await call("production", "/v1/orders", { headers: { "x-consumer-name": "usage-alpha" } })).status).toBe(401);
+    const order = { method: "POST", headers: { authorization: `Bearer ${alpha}`, "content-type": "application/json" }, body: JSON.stringify({ productId: "p-200", quantity: 1 }) };
+    expect((await call("production", "/v1/orders", order)).status).toBe(201);
+    const delta = (after: Record<string, number>, k: string) => (after[k] ?? 0) - (before[k] ?? 0);
+    let after = before;
+    await within(5_000, async () => ((after = await counts()), delta(after, "listOrders usage-alpha 2xx") >= 3 && delta(after, "listOrders usage-beta 2xx") >= 2 && delta(after, "createOrder usage-alpha 2xx") >= 1));
+    // Give a late (double) count time to arrive before judging exact numbers.
+    await new Promise((r) => setTimeout(r, 300));
+    after = await counts();
+    expect(delta(after, "listOrders usage-alpha 2xx")).toBe(3);
+    expect(delta(after, "listOrders usage-beta 2xx")).toBe(2);
+    expect(delta(after, "listOrders anonymous 4xx")).toBe(1);
+    expect(delta(after, "createOrder usage-alpha 2xx")).toBe(1);
+  });
+
   it("refuses a release nginx cannot load with nginx's own message, and production keeps serving the last good one", async () => {
     const before = (await app.operations.environment("production")).desiredRelease;
     const files = { ...(await productionFiles()) };
