@@ -127,4 +127,18 @@ describe("renderNginx", () => {
     const order = [...conf.matchAll(/location ~ "(.*)"/g)].map((m) => m[1]);
     expect(order).toEqual(["^/a/b/[^/]+/?$", "^/a/[^/]+/x/?$", "^/a/[^/]+/[^/]+/?$"]);
   });
+
+  it("logs usage only for the routes nginx serves itself, labelled from the config by location and method", () => {
+    const routes: RouteSpec[] = [
+      { path: "/items", operationId: "listItems", ...one([]) },
+      { path: "/items", method: "post", ...one([], { ...forward("http://127.0.0.1:9000"), options: { baseUrl: "http://127.0.0.1:9000", followRedirects: true } }) },
+    ];
+    const conf = render([environment(routes)], { usagePort: 5140 }).files["nginx.conf"]!;
+    expect(conf).toContain("access_log syslog:server=127.0.0.1:5140,nohostname,tag=gitway gitway_usage if=$gw_usage;");
+    expect(conf).toContain(`"gw_e0_l0 GET" 'shop GET /items';`);
+    // HEAD is answered by the GET route, as the Node gateway answers it; the hybrid POST is the Node gateway's to count.
+    expect(conf).toContain(`"gw_e0_l0 HEAD" 'shop GET /items';`);
+    expect(conf).not.toContain("POST /items");
+    expect(render([environment(routes)]).files["nginx.conf"]).toContain("access_log off;");
+  });
 });
