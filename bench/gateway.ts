@@ -154,7 +154,7 @@ measure("gitway nginx engine (seed)", target(PORTS.engine), { ...AUTH, Host: ENG
 // The same with usage counting: nginx logs each call to a UDP sink in another process (standing in for the agent's listener).
 const usageSink = spawn(process.execPath, ["-e", `require("node:dgram").createSocket("udp4").on("message", () => {}).bind(${PORTS.usageSink}, "127.0.0.1")`], { stdio: "ignore" });
 children.push(usageSink);
-await startEngine("engine-usage", PORTS.engineUsage, PORTS.usageSink);
+const engineUsage = await startEngine("engine-usage", PORTS.engineUsage, PORTS.usageSink);
 measure("gitway nginx engine (seed+usage)", target(PORTS.engineUsage), { ...AUTH, Host: ENGINE_HOST });
 
 /**
@@ -178,6 +178,7 @@ function workerCpuPerRequest(master: ChildProcess, url: string, headers: Record<
 }
 const cpuPlain = median(Array.from({ length: RUNS }, () => workerCpuPerRequest(plainProxy, target(PORTS.nginx), {})));
 const cpuEngine = median(Array.from({ length: RUNS }, () => workerCpuPerRequest(engine, target(PORTS.engine), { ...AUTH, Host: ENGINE_HOST })));
+const cpuEngineUsage = median(Array.from({ length: RUNS }, () => workerCpuPerRequest(engineUsage, target(PORTS.engineUsage), { ...AUTH, Host: ENGINE_HOST })));
 
 // Rendering 1,000 environments (the agent times nginx's reload of them).
 const renderTimes: number[] = [];
@@ -306,7 +307,7 @@ console.log(`- gateway with the three policies: ${(seedRps / nginx).toFixed(2)}x
 const engineRps = results["gitway nginx engine (seed)"]!.rps;
 console.log(`- nginx engine with the three policies: ${(engineRps / nginx).toFixed(2)}x plain nginx (target >= 0.8x), ${(engineRps / seedRps).toFixed(2)}x the Node gateway (target >= 1.6x)`);
 const engineUsageRps = results["gitway nginx engine (seed+usage)"]!.rps;
-console.log(`- nginx engine usage counting (access log to the agent over UDP) on vs off: ${(engineUsageRps / engineRps).toFixed(3)}x, costs ${((1 - engineUsageRps / engineRps) * 100).toFixed(1)}% of throughput (target <= 3%)`);
+console.log(`- nginx engine usage counting (access log to the agent over UDP) on vs off: ${(engineUsageRps / engineRps).toFixed(3)}x, costs ${((1 - engineUsageRps / engineRps) * 100).toFixed(1)}% of throughput (target <= 3%); nginx worker CPU per request ${cpuEngineUsage.toFixed(1)} us vs ${cpuEngine.toFixed(1)} us (+${((cpuEngineUsage / cpuEngine - 1) * 100).toFixed(1)}%)`);
 console.log(`- nginx worker CPU per request: plain proxy ${cpuPlain.toFixed(1)} us, nginx engine with the three policies ${cpuEngine.toFixed(1)} us (${(cpuPlain / cpuEngine).toFixed(2)}x the plain proxy's work rate)`);
 console.log(`- 1,000 environments rendered to nginx: median ${median(renderTimes).toFixed(0)} ms, ${(renderedBytes / 2 ** 20).toFixed(1)} MiB of files`);
 const usageRps = results["gitway seed+usage"]!.rps;
