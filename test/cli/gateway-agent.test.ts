@@ -5,7 +5,8 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { request } from "undici";
 import { afterEach, describe, expect, it } from "vitest";
-import { engineReports, migrateStore, openStore, StoreRecords } from "../../src/store/index.js";
+import { sql } from "drizzle-orm";
+import { engineReports, migrateStore, openStore, rowsOf, StoreRecords } from "../../src/store/index.js";
 import { shopFiles } from "../github/shop-repo.js";
 import { freePort } from "../nginx/free-port.js";
 import { freshPostgresDatabase, POSTGRES_SKIPPED } from "../store/drivers.js";
@@ -39,7 +40,7 @@ describe("gitway gateway-agent", () => {
     expect(r.stderr).toContain("must be nginx");
   });
 
-  it.skipIf(POSTGRES_SKIPPED !== undefined)("serves production through its nginx, follows a new release within 2 s, and forgets its instance when stopped", async () => {
+  it.skipIf(POSTGRES_SKIPPED !== undefined)("serves production through its nginx, follows a new release within 2 s, counts the calls its nginx served in usage, and forgets its instance when stopped", async () => {
     const db = await freshPostgresDatabase();
     cleanup.push(() => db.drop());
     const store = await openStore({ databaseUrl: db.url });
@@ -74,6 +75,8 @@ describe("gitway gateway-agent", () => {
       }
     };
     await within(20_000, async () => (await products()) === "one");
+    let answered = 0;
+    for (let i = 0; i < 5; i++) if ((await products()) === "one") answered++;
 
     await deploy("release-two", await upstream("two"));
     const began = Date.now();
@@ -85,6 +88,10 @@ describe("gitway gateway-agent", () => {
     child.kill("SIGTERM");
     expect(await exited).toBe(0);
     expect((await engineReports(store.db)).size).toBe(0);
+    // The agent's own flusher wrote, at its stop, what its nginx logged: at least the five calls answered above.
+    const [counted] = rowsOf<{ calls: string | null }>(await store.db.execute(sql`SELECT sum(calls) AS calls FROM usage WHERE environment = 'acme-shop-production' AND operation = 'listProducts' AND consumer = 'anonymous' AND status_class = '2xx'`));
+    expect(answered).toBe(5);
+    expect(Number(counted?.calls ?? 0)).toBeGreaterThanOrEqual(5);
     await expect(products()).rejects.toThrow();
   });
 });
