@@ -133,6 +133,14 @@ function errorPage(r) {
   problem(r, ERRORS[status] ? status : 502, e[0], e[1], e[2](v, r), e[3]);
 }
 
+/* The last location of a server whose every path nginx matches itself: the error pages' URI (reached
+   only by nginx's own redirect, which sets $status or, for a preflight, $gw_cors_table), else a path
+   no route matches. */
+function fallback(r) {
+  if (r.uri === '/__gitway_error' && (r.args.preflight !== undefined ? r.variables.gw_cors_table : r.variables.status !== '000')) return errorPage(r);
+  problem(r, 404, 'route-not-found', 'Not Found', 'No route matches ' + r.variables.request_method + ' ' + JSON.parse('"' + pathJson(r) + '"'));
+}
+
 /* The CORS preflight, as src/gateway/server.ts answers it: 204 with the policy's headers, or 403. */
 function preflight(r) {
   var wanted = (r.headersIn['Access-Control-Request-Method'] || '').toUpperCase();
@@ -176,7 +184,7 @@ function keyReader(k: KeyExtractor): string {
 /** The module's text: the shared functions and one key reader per api-key header/scheme. */
 export function njsScript(input: NjsInput): string {
   const readers = input.keyExtractors.map(keyReader);
-  const exported = ["pathJson", "basicHash", "errorPage", ...input.keyExtractors.map((k) => k.fn)];
+  const exported = ["pathJson", "basicHash", "errorPage", "fallback", ...input.keyExtractors.map((k) => k.fn)];
   return [
     "/* Rendered by Gitway (src/nginx/njs-script.ts); do not edit: the next release overwrites it. */",
     `var MAX_BODY_BYTES = ${Math.floor(input.maxBodyBytes)};`,

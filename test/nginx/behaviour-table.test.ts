@@ -425,6 +425,13 @@ describe.each(["node", "nginx"] as const)("the %s engine", (name) => {
       expectProblem(await send(engine(), "/nope%C3%A9", { headers: host }), 404, "route-not-found");
     });
 
+    it("answers a caller asking for nginx's internal error page as for any unknown path", async () => {
+      expectProblem(await send(engine(), "/__gitway_error"), 404, "route-not-found");
+      expectProblem(await send(engine(), "/__gitway_error?preflight=1", { method: "OPTIONS", headers: { origin: "https://app.example.com", "access-control-request-method": "GET" } }), 404, "route-not-found");
+      const a = await send(engine(), "/__gitway_%65rror");
+      expectProblem(a, 404, "route-not-found");
+    });
+
     it("answers a bad Host with 404, not another environment", async () => {
       expect((await raw(engine(), `GET /open HTTP/1.1\r\nHost: ${HOST}.evil.example\r\nConnection: close`)).status).toBe(404);
     });
