@@ -3,10 +3,14 @@
  * and what was last decided for one environment and head, what the sweep does about it.
  */
 
-/** What was last decided for an environment's head; every value but `queued` and `deploy-failed` is an answer given. */
-export type SweepDecision = "queued" | "served" | "invalid-config" | "no-config" | "not-deployable" | "deploy-failed" | "removed-idle" | "closed";
+/**
+ * What was last decided for an environment's head; every value but `queued`, `unpublished` and
+ * `deploy-failed` is an answer given. `unpublished`: its job ended but the writes that tell GitHub
+ * (checks, comment, deployment) were not sent yet; the answer is recorded once they are.
+ */
+export type SweepDecision = "queued" | "unpublished" | "served" | "invalid-config" | "no-config" | "not-deployable" | "deploy-failed" | "removed-idle" | "closed";
 
-export const SWEEP_DECISIONS: readonly SweepDecision[] = ["queued", "served", "invalid-config", "no-config", "not-deployable", "deploy-failed", "removed-idle", "closed"];
+export const SWEEP_DECISIONS: readonly SweepDecision[] = ["queued", "unpublished", "served", "invalid-config", "no-config", "not-deployable", "deploy-failed", "removed-idle", "closed"];
 
 export interface Remembered {
   decision: SweepDecision;
@@ -24,6 +28,8 @@ export interface HeadState {
   deployed: { sha: string | null; idle: boolean } | undefined;
   job: JobStatus | undefined;
   remembered: Remembered | undefined;
+  /** This process still holds GitHub writes for the head's installation (an `unpublished` head may be among them). */
+  writing: boolean;
   now: number;
 }
 
@@ -40,10 +46,13 @@ export function retryAfter(retries: number, now: number): Date {
 
 export function sweepAction(s: HeadState): SweepAction {
   if (s.deployed?.idle) return "remove";
-  if (s.deployed && s.deployed.sha === s.head) return "skip";
+  const r = s.remembered;
   // Queued or running already: a second job would only cancel the first.
   if (s.job === "queued" || s.job === "running") return "skip";
-  const r = s.remembered;
+  // Its job ended but its writes never reached GitHub (the process that held them crashed): run it
+  // again, though it is deployed, so the pull request gets its checks (the redeploy changes nothing).
+  if (r?.decision === "unpublished") return s.writing ? "skip" : "queue";
+  if (s.deployed && s.deployed.sha === s.head) return "skip";
   if (r?.decision === "deploy-failed") return r.retries <= MAX_DEPLOY_RETRIES && (r.retryAfter?.getTime() ?? 0) <= s.now ? "queue" : "skip";
   if (r && r.decision !== "queued") return "skip";
   // A job that ran to its end gave its answer, even if it was not remembered (an older version).

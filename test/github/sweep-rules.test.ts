@@ -2,7 +2,7 @@ import { describe, expect, it } from "vitest";
 import { MAX_DEPLOY_RETRIES, retryAfter, sweepAction, type HeadState, type Remembered } from "../../src/github/sweep-rules.js";
 
 const NOW = Date.parse("2026-12-03T07:00:00Z");
-const state = (s: Partial<HeadState>): HeadState => ({ head: "b".repeat(40), deployed: undefined, job: undefined, remembered: undefined, now: NOW, ...s });
+const state = (s: Partial<HeadState>): HeadState => ({ head: "b".repeat(40), deployed: undefined, job: undefined, remembered: undefined, writing: false, now: NOW, ...s });
 const remembered = (decision: Remembered["decision"], retries = 0, after: Date | null = null): Remembered => ({ decision, retries, retryAfter: after });
 
 describe("what the sweep does about one environment's head", () => {
@@ -38,6 +38,14 @@ describe("what the sweep does about one environment's head", () => {
     expect(sweepAction(state({ remembered: remembered("deploy-failed", 1, new Date(NOW - 1)), job: "done" }))).toBe("queue");
     expect(sweepAction(state({ remembered: remembered("deploy-failed", MAX_DEPLOY_RETRIES, new Date(NOW - 1)), job: "done" }))).toBe("queue");
     expect(sweepAction(state({ remembered: remembered("deploy-failed", MAX_DEPLOY_RETRIES + 1, new Date(NOW - 1)), job: "done" }))).toBe("skip");
+  });
+
+  it("runs again a deployed head whose checks never reached GitHub, unless this process still holds its writes", () => {
+    const deployed = { sha: "b".repeat(40), idle: false };
+    expect(sweepAction(state({ remembered: remembered("unpublished"), job: "done", deployed }))).toBe("queue");
+    expect(sweepAction(state({ remembered: remembered("unpublished"), job: "done", deployed, writing: true }))).toBe("skip");
+    expect(sweepAction(state({ remembered: remembered("unpublished"), job: "running", deployed }))).toBe("skip");
+    expect(sweepAction(state({ remembered: remembered("served"), job: "done", deployed }))).toBe("skip");
   });
 
   it("waits 10, 20, then 40 minutes after each failure", () => {
