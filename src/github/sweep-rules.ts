@@ -17,6 +17,8 @@ export interface Remembered {
   /** Production deploys of this head that failed so far. */
   retries: number;
   retryAfter: Date | null;
+  /** When it was recorded. */
+  since?: Date;
 }
 
 /** The status of the newest job for this environment and head, if any is still recorded. */
@@ -39,6 +41,12 @@ export type SweepAction = "skip" | "queue" | "remove";
 export const MAX_DEPLOY_RETRIES = 3;
 const RETRY_BASE_MS = 10 * 60_000;
 
+/**
+ * An `unpublished` head is run again only this long after its job ended: the writes of a live app
+ * process (this one, or another sharing the store) are normally sent by then.
+ */
+export const UNPUBLISHED_GRACE_MS = 30_000;
+
 /** When the sweep may try a failed production deploy again: 10, 20, 40 minutes after each failure. */
 export function retryAfter(retries: number, now: number): Date {
   return new Date(now + RETRY_BASE_MS * 2 ** Math.max(0, retries - 1));
@@ -51,7 +59,7 @@ export function sweepAction(s: HeadState): SweepAction {
   if (s.job === "queued" || s.job === "running") return "skip";
   // Its job ended but its writes never reached GitHub (the process that held them crashed): run it
   // again, though it is deployed, so the pull request gets its checks (the redeploy changes nothing).
-  if (r?.decision === "unpublished") return s.writing ? "skip" : "queue";
+  if (r?.decision === "unpublished") return s.writing || s.now - (r.since?.getTime() ?? 0) < UNPUBLISHED_GRACE_MS ? "skip" : "queue";
   if (s.deployed && s.deployed.sha === s.head) return "skip";
   if (r?.decision === "deploy-failed") return r.retries <= MAX_DEPLOY_RETRIES && (r.retryAfter?.getTime() ?? 0) <= s.now ? "queue" : "skip";
   if (r && r.decision !== "queued") return "skip";

@@ -12,7 +12,7 @@ import { retryAfter, sweepAction, type JobStatus, type Remembered, type SweepDec
 
 /** What the sweep remembers per environment and head (the store's sweep_decisions), and what the queue holds. */
 export interface SweepMemoryPort {
-  recall(environmentKey: string, headSha: string): Promise<{ decision: string; retries: number; retryAfter: Date | null } | undefined>;
+  recall(environmentKey: string, headSha: string): Promise<{ decision: string; retries: number; retryAfter: Date | null; since?: Date } | undefined>;
   remember(environmentKey: string, headSha: string, decision: SweepDecision, retry?: { retries: number; retryAfter: Date }): Promise<void>;
   jobStatus(environmentKey: string, headSha: string): Promise<string | undefined>;
 }

@@ -32,7 +32,8 @@ describe("the GitHub writes of a preview, when dist/main.js is killed before sen
     const repo = github.repo("acme", "crashing");
     const base = github.commit(repo, shopFiles({ upstream: upstream.url }), "main");
     const head = github.commit(repo, shopFiles({ upstream: upstream.url, products: true }));
-    // The same store across both starts; the sweep runs at start-up, then every 2 s in the second.
+    // The same store across both starts; the sweep runs at start-up, then every 2 s in the second
+    // (which runs the head again once 30 s have passed since its job ended: see UNPUBLISHED_GRACE_MS).
     const env = { GITWAY_DATA_DIR: dataDir, GITWAY_SECRET_KEY: randomBytes(32).toString("base64"), GITWAY_RECONCILE_SECONDS: "300" };
 
     const first = await startAppProcess({ github, env });
@@ -52,11 +53,11 @@ describe("the GitHub writes of a preview, when dist/main.js is killed before sen
 
     const second = await startAppProcess({ github, env: { ...env, GITWAY_RECONCILE_SECONDS: "2" } });
     running.push(second);
-    await second.waitFor("the preview check completed", () => github.latestCheck(head, "Gitway / preview")?.status === "completed", 60_000);
+    await second.waitFor("the preview check completed", () => github.latestCheck(head, "Gitway / preview")?.status === "completed", 90_000);
     await second.waitFor("the deployment recorded", () => github.deploymentsOf(repo, "pr-9").at(-1)?.statuses.at(-1)?.state === "success", 30_000);
     // Later sweeps find the answer recorded: nothing is posted again.
     await new Promise((r) => setTimeout(r, 5_000));
-    expect(github.checkRunsFor(head).map((r) => r.name).sort()).toEqual(CHECKS);
+    expect(github.checkRunsFor(head).map((r) => `${r.name}: ${r.conclusion}`).sort()).toEqual(CHECKS.map((name) => `${name}: success`));
     for (const name of CHECKS) expect(github.latestCheck(head, name)).toMatchObject({ status: "completed", conclusion: "success" });
     expect(github.commentsOf(repo, 9)).toHaveLength(1);
     expect(github.deploymentsOf(repo, "pr-9")).toHaveLength(1);
