@@ -180,11 +180,9 @@ export class FakeGitHub {
   async serve(): Promise<{ host: string; close: () => Promise<void> }> {
     const server: Server = createServer((req, res) => {
       const chunks: Buffer[] = [];
-      let gone = false;
-      res.on("close", () => (gone = !res.writableEnded));
       req.on("data", (c: Buffer) => chunks.push(c));
       req.on("end", () => {
-        void this.handle(req.method ?? "GET", req.url ?? "/", Buffer.concat(chunks).toString("utf8"), () => gone).then(
+        void this.handle(req.method ?? "GET", req.url ?? "/", Buffer.concat(chunks).toString("utf8"), () => req.socket.destroyed).then(
           ([status, body, headers]) => {
             res.writeHead(status, { "content-type": "application/json; charset=utf-8", ...(headers ?? {}) });
             res.end(JSON.stringify(body));
