@@ -47,12 +47,13 @@ describe("the GitHub writes of a preview, when dist/main.js is killed before sen
     const exited = new Promise((r) => first.process.child.once("exit", r));
     first.process.child.kill("SIGKILL");
     await exited;
-    release();
     expect(github.checkRunsFor(head)).toEqual([]);
     expect(github.commentsOf(repo, 9)).toEqual([]);
 
     const second = await startAppProcess({ github, env: { ...env, GITWAY_RECONCILE_SECONDS: "2" } });
     running.push(second);
+    // Released once the killed process's connection is surely closed: its held write never arrives.
+    release();
     await second.waitFor("the preview check completed", () => github.latestCheck(head, "Gitway / preview")?.status === "completed", 90_000);
     await second.waitFor("the deployment recorded", () => github.deploymentsOf(repo, "pr-9").at(-1)?.statuses.at(-1)?.state === "success", 30_000);
     // Later sweeps find the answer recorded: nothing is posted again.
