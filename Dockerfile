@@ -1,7 +1,8 @@
 # One image for every Gitway process. Build: docker build -t gitway .
 FROM node:20-bookworm-slim
-# git reads the repositories the embedded mode polls.
-RUN apt-get update && apt-get install -y --no-install-recommends git ca-certificates && rm -rf /var/lib/apt/lists/*
+# git reads the repositories the embedded mode polls; nginx with njs is the data plane when GATEWAY_ENGINE=nginx.
+RUN apt-get update && apt-get install -y --no-install-recommends git ca-certificates nginx-light libnginx-mod-http-js \
+  && rm -rf /var/lib/apt/lists/*
 WORKDIR /app
 COPY package.json package-lock.json tsconfig.json tsconfig.build.json ./
 COPY src ./src

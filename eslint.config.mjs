@@ -20,7 +20,7 @@ function boundary(files, forbiddenFolders, pure = true) {
   };
 }
 
-const later = ["diff", "report", "gateway", "pipeline", "github", "git", "store", "jobs", "web", "app", "main", "cli"];
+const later = ["diff", "report", "smoke", "gateway", "pipeline", "github", "git", "store", "jobs", "web", "app", "main", "cli"];
 
 export default tseslint.config(
   { ignores: ["dist/", "node_modules/", "data/", ".bench-cache/", "scratch/", "coverage/", ".stryker-tmp/", "reports/"] },
@@ -35,6 +35,8 @@ export default tseslint.config(
   boundary(["src/config/**/*.ts"], later),
   boundary(["src/diff/**/*.ts"], later.filter((f) => f !== "diff")),
   boundary(["src/report/**/*.ts"], later.filter((f) => f !== "diff" && f !== "report")),
+  // The smoke test's plan and verdict are pure: the description in, requests and verdicts out.
+  boundary(["src/smoke/**/*.ts"], later.filter((f) => f !== "smoke")),
   // The runtime and the adapters do I/O, but keep to their own neighbours.
   boundary(["src/gateway/**/*.ts"], ["diff", "report", "pipeline", "github", "git", "store", "jobs", "web", "main", "cli"], false),
   // The nginx renderer is pure (releases in, file texts out); the process that writes and reloads is an adapter.

@@ -47,21 +47,30 @@ export function buildCli(): Command {
     .argument("[path]", "repository directory or OpenAPI file", ".")
     .option("--format <format>", "text or json", "text")
     .option("--max-file-bytes <n>", "files larger than this get one diagnostic and are not parsed", positiveInt, defaultMaxFileBytes())
-    .action(async (path: string, opts: { format: string; maxFileBytes: number }) => {
+    .option("--engine <engine>", "node, or nginx: also say which routes nginx hands to the Node gateway (GATEWAY_ENGINE=nginx)", "node")
+    .action(async (path: string, opts: { format: string; maxFileBytes: number; engine: string }) => {
       if (opts.format !== "text" && opts.format !== "json") throw new CommanderError(EXIT_USAGE, "gitway.usage", `error: --format must be text or json, not "${opts.format}"`);
+      if (opts.engine !== "node" && opts.engine !== "nginx") throw new CommanderError(EXIT_USAGE, "gitway.usage", `error: --engine must be node or nginx, not "${opts.engine}"`);
       const read = await readPathConfig(path, opts.maxFileBytes);
       const { openapi } = read;
       // diff.severity names change rules, which the diff stage knows: an unknown one is an error here too.
       const diagnostics = read.config ? sortDiagnostics([...read.diagnostics, ...checkDiffSettings(read.config)]) : read.diagnostics;
+      // The renderer loads only when asked: plain validate stays as fast as before.
+      const nginx = opts.engine === "nginx" && read.config && !hasErrors(diagnostics) ? (await import("./nginx/engine-plan.js")).planNginxEngine(read.config) : undefined;
       if (opts.format === "json") {
-        process.stdout.write(JSON.stringify({ diagnostics }, null, 2) + "\n");
+        process.stdout.write(JSON.stringify({ diagnostics, ...(nginx ? { nginx } : {}) }, null, 2) + "\n");
       } else {
         const prefix = openapi ? "" : path === "." ? "" : path.replace(/\/+$/, "") + "/";
         const dir = openapi ? path.slice(0, path.length - openapi.length) : prefix;
         for (const d of diagnostics) process.stdout.write(formatDiagnosticLine(d, dir) + "\n");
+        if (nginx && !nginx.ok) process.stdout.write(`nginx: cannot serve this config: ${nginx.reason}\n`);
+        if (nginx?.ok) {
+          for (const h of nginx.hybridRoutes) process.stdout.write(`nginx: ${h.route} goes to the Node gateway behind nginx: ${h.reason}\n`);
+        }
         process.stderr.write(`${summarizeDiagnostics(diagnostics)}\n`);
+        if (nginx?.ok) process.stderr.write(nginx.hybridRoutes.length === 0 ? "nginx serves every route itself\n" : `nginx hands ${nginx.hybridRoutes.length} route${nginx.hybridRoutes.length === 1 ? "" : "s"} to the Node gateway\n`);
       }
-      process.exitCode = hasErrors(diagnostics) ? 1 : 0;
+      process.exitCode = hasErrors(diagnostics) || (nginx !== undefined && !nginx.ok) ? 1 : 0;
     });
 
   program

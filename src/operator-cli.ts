@@ -113,7 +113,9 @@ export function registerOperatorCommands(program: Command): void {
     print(o.format, { environments }, () => {
       const off = environments.filter((e) => e.status !== "synced");
       const risky = environments.filter((e) => e.risk.breaking > 0).map((e) => `${e.name}: runs ${e.risk.breaking} unapproved breaking change${e.risk.breaking === 1 ? "" : "s"}${e.risk.security ? ` (${e.risk.security} security)` : ""}\n`);
-      return environmentsTable(environments) + (off.length ? off.map((e) => `${e.name}: ${e.status}: ${e.reason ?? ""}\n`).join("") : environments.length ? "All synced.\n" : "") + risky.join("");
+      // A smoke test that did not pass is worth a line: the preview serves, but not as described (or its upstream is down).
+      const smoke = environments.filter((e) => e.smoke && e.smoke.conclusion !== "success").map((e) => `${e.name}: smoke test ${e.smoke!.conclusion === "failure" ? "failed" : e.smoke!.conclusion}: ${e.smoke!.title}\n`);
+      return environmentsTable(environments) + (off.length ? off.map((e) => `${e.name}: ${e.status}: ${e.reason ?? ""}\n`).join("") : environments.length ? "All synced.\n" : "") + risky.join("") + smoke.join("");
     });
     if (environments.some(needsAttention)) process.exitCode = 1;
   });

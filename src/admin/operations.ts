@@ -1,6 +1,6 @@
 import { randomBytes, createHash } from "node:crypto";
 import { and, count, desc, eq, gte, inArray, lte, ne, sql, type SQL } from "drizzle-orm";
-import { readConfig, hasErrors, tryPath, type GatewayConfig } from "../config/index.js";
+import { readConfig, hasErrors, SMOKE_CONSUMER, tryPath, type GatewayConfig } from "../config/index.js";
 import { swapRelease, type Deployer, type SwapPlan, type SwapResult } from "../pipeline/index.js";
 import { formatDiagnosticLine } from "../report/index.js";
 import { engineReports, listVariables, revokeConsumer, rowsOf, setVariable, tables, usageTotals, type Db, type EngineReport, type StoreRecords } from "../store/index.js";
@@ -161,6 +161,7 @@ export class Operations implements AdminOperations {
       pullRequest: row.pullRequest,
       lastError: row.lastError,
       risk: await this.riskOf(row),
+      smoke: await this.smokeOf(row),
       updatedAt: row.updatedAt.toISOString(),
     };
   }
@@ -179,6 +180,18 @@ export class Operations implements AdminOperations {
     if (!Array.isArray(changes)) return none;
     const open = changes.filter((c): c is { level: string; category?: string } => typeof c === "object" && c !== null && (c as { level?: unknown }).level === "breaking" && !(c as { accepted?: unknown }).accepted);
     return { breaking: open.length, security: open.filter((c) => c.category === "security").length };
+  }
+
+  /** The newest smoke check of this preview's running commit: checks are kept per commit, so the environment is read from its details. */
+  private async smokeOf(row: EnvRow): Promise<EnvironmentView["smoke"]> {
+    if (row.kind !== "preview" || !row.deployedCommitSha) return null;
+    const [latest] = await this.deps.db
+      .select({ conclusion: checkResults.conclusion, title: checkResults.title })
+      .from(checkResults)
+      .where(and(eq(checkResults.repositoryId, row.repositoryId), eq(checkResults.commitSha, row.deployedCommitSha), eq(checkResults.name, "smoke"), sql`${checkResults.details}->>'environment' = ${row.name}`))
+      .orderBy(desc(checkResults.id))
+      .limit(1);
+    return latest ?? null;
   }
 
   async environments(): Promise<EnvironmentView[]> {
@@ -290,6 +303,7 @@ export class Operations implements AdminOperations {
 
   async createKey(ref: string, consumer: string, actor: string): Promise<{ consumer: string; key: string }> {
     if (!/^[A-Za-z0-9][A-Za-z0-9._@-]{0,63}$/.test(consumer)) throw new AdminError("BAD_REQUEST", "a consumer name is 1 to 64 letters, digits, dots, dashes, underscores or @");
+    if (consumer === SMOKE_CONSUMER) throw new AdminError("BAD_REQUEST", `${SMOKE_CONSUMER} is the consumer of the smoke test's own keys (minted and revoked by Gitway); choose another name`);
     // Usage counts calls without a key under this name: a consumer of that name would be mixed up with them.
     if (consumer === "anonymous") throw new AdminError("BAD_REQUEST", 'the consumer name "anonymous" is reserved: usage counts calls without a key under it');
     const env = await this.resolve(ref);

@@ -47,6 +47,8 @@ export interface EnvironmentView {
   lastError: string | null;
   /** Unapproved breaking changes the running commit carries (of them, security ones), from its deployment's change report. */
   risk: { breaking: number; security: number };
+  /** The smoke test of the running commit on this preview (Git mode: the store keeps it), or null. */
+  smoke: { conclusion: string; title: string } | null;
   updatedAt: string;
 }
 

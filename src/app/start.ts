@@ -21,6 +21,7 @@ import { createLogger, type Log } from "./log.js";
 import { MAX_WEBHOOK_BYTES, readWebhookBody } from "../github/webhook-body.js";
 import { createGitHubConnect, type GitHubConnection } from "./github-connect.js";
 import { readiness } from "./health.js";
+import { createSmokeTester } from "./smoke-tester.js";
 import { nginxConfigDir, nginxKinds, startNginxEngine, withNginxPreflight } from "./nginx-engine.js";
 import { CLIENT_ADDRESS_HEADER, type NginxAgent } from "../nginx/index.js";
 import { listenToStore } from "./store-notifications.js";
@@ -220,6 +221,25 @@ export async function startGitway(settings: AppSettings, env: Record<string, str
     if (settings.baseDomainFollowsPort && settings.gatewayPort === 0) urls = { baseDomain: `localhost:${gatewayPort}`, publicUrl: new URL(`http://localhost:${gatewayPort}`) };
     if (options.listenGateway !== false) closers.unshift(() => gateway.close());
 
+    // A revoked key is refused at once here, and by gateway worker processes through NOTIFY.
+    const revokeKeys = async (hashes: string[]) => {
+      for (const h of hashes) revokedKeys.add(h);
+      // A notification carries at most 8000 bytes: 100 hashes.
+      if (store.driver === "pg") for (let i = 0; i < hashes.length; i += 100) await store.db.execute(sql`SELECT pg_notify('gitway_key_revoked', ${hashes.slice(i, i + 100).join(",")})`);
+    };
+    // Previews are smoke-tested through this process's gateway, which holds each release the moment it
+    // is deployed. With gateway workers serving the port (they learn of a release a moment later),
+    // it listens for the smoke tests alone, on a loopback port of its own that no upstream may reach.
+    // With nginx in front (reloaded a moment after a deploy), they go to the Node gateway behind it, which holds the same release at once.
+    let smokeAddress = nginxFront ? { host: "127.0.0.1", port: nodePort } : { host: settings.gatewayHost, port: gatewayPort };
+    if (options.listenGateway === false) {
+      smokeAddress = { host: "127.0.0.1", port: await listen(gateway.server, 0, "127.0.0.1") };
+      ownPorts.add(smokeAddress.port);
+      closers.unshift(() => gateway.close());
+    }
+    const smoke = createSmokeTester({ db: store.db, gateway: () => smokeAddress, baseDomain: () => urls.baseDomain, revokeKeys });
+    closers.push(() => smoke.close());
+
     // Files of this process: Git mirrors, the example repository, the generated admin token.
     const memory = settings.dataDir.startsWith("memory://");
     const workDir = memory ? mkdtempSync(join(tmpdir(), "gitway-")) : settings.dataDir;
@@ -265,6 +285,7 @@ export async function startGitway(settings: AppSettings, env: Record<string, str
             maxFileBytes: settings.maxFileBytes,
             readLimits: settings.readLimits,
             previewTtlHours: settings.previewTtlHours,
+            smoke,
             log,
             usage: usageReader(store.db, settings.usageDays),
           },
@@ -389,7 +410,7 @@ export async function startGitway(settings: AppSettings, env: Record<string, str
       const git = new GitReconciler(sources, workDir, { records, enqueue: (job) => queue.enqueue(job), isServing: (label) => gateway.releaseOf(label) !== undefined, log, maxFileBytes: settings.maxFileBytes, readLimits: settings.readLimits });
       reconciler = git;
       handlers[GIT_JOB_KIND] = (job, signal) =>
-        runGitWork({ reconciler: git, records, deployer, usage: usageReader(store.db, settings.usageDays), publisherFor: (id) => new StorePublisher(store.db, id), fence: async () => (await queue.holdsLease(job, workerId)) && !(await queue.superseded(job)), order: job.commitOrder, signal }, job.payload as GitWork);
+        runGitWork({ reconciler: git, records, deployer, smoke, usage: usageReader(store.db, settings.usageDays), publisherFor: (id) => new StorePublisher(store.db, id), fence: async () => (await queue.holdsLease(job, workerId)) && !(await queue.superseded(job)), order: job.commitOrder, signal }, job.payload as GitWork);
     }
     const worker = new Worker(queue, handlers, { id: workerId, idleMs: options.workerIdleMs ?? 200, concurrency: settings.workerConcurrency, jobTimeoutMs: settings.jobTimeoutSeconds * 1000, onError: (job, e) => log("warn", `job ${job.id} (${job.kind}) attempt ${job.attempts} of ${job.maxAttempts} failed: ${safeReason(e)}`) });
     if (options.runWorker !== false) worker.start();
@@ -425,11 +446,7 @@ export async function startGitway(settings: AppSettings, env: Record<string, str
       deployer,
       running: (label) => gateway.releaseOf(label)?.hash,
       engineOf: (kind) => (kind === "preview" ? settings.previewEngine : settings.gatewayEngine),
-      revokeKeys: async (hashes) => {
-        for (const h of hashes) revokedKeys.add(h);
-        // Gateway worker processes hear it too (a notification carries at most 8000 bytes: 100 hashes).
-        if (store.driver === "pg") for (let i = 0; i < hashes.length; i += 100) await store.db.execute(sql`SELECT pg_notify('gitway_key_revoked', ${hashes.slice(i, i + 100).join(",")})`);
-      },
+      revokeKeys,
       secretKey,
       ...(reconciler ? { git: gitView(reconciler) } : {}),
       // Whichever app runs now: from the environment, or connected from the page (in any process).

@@ -10,7 +10,7 @@ export { operationLabel, normalizeTemplate, templateNames, collectOperations } f
 export { HANDLERS, POLICIES, RUNTIME_MODULE, findHandler, findPolicy, type BuiltinPolicy, type BuiltinHandler, type PolicyKind } from "./builtins.js";
 export { envNames, envNamesIn } from "./env-refs.js";
 export { isIpOrCidr } from "./options-schema.js";
-export { SETTINGS_PATH, DEFAULT_SETTINGS, APPROVAL_PERMISSIONS, FORK_POLICIES, unknownSeverityRules, type ForkPolicy, type RepoSettings, type ChangeLevelOverride, type ApprovalPermission } from "./settings.js";
+export { SETTINGS_PATH, DEFAULT_SETTINGS, APPROVAL_PERMISSIONS, FORK_POLICIES, SMOKE_LIMITS, SMOKE_CONSUMER, unknownSeverityRules, type SmokeSettings, type ForkPolicy, type RepoSettings, type ChangeLevelOverride, type ApprovalPermission } from "./settings.js";
 export { joinPointer, parsePointer, getAtPointer, escapeSegment } from "./pointer.js";
 export { firstServerUrl } from "./plain-format.js";
 export { parseEnvFile, type EnvFile } from "./env-file.js";

@@ -53,8 +53,29 @@ export interface RepoSettings {
     inherit: string | undefined;
     /** Pull requests from forks: previewed once a maintainer presses Deploy preview, always, or never. */
     forks: ForkPolicy;
+    /** After a preview is deployed, its description's examples are replayed through it (Gitway / smoke). */
+    smoke: SmokeSettings;
   };
 }
+
+/** `previews.smoke`: on by default; `off` turns it off; the limits are capped at the defaults. */
+export interface SmokeSettings {
+  enabled: boolean;
+  /** Requests sent to one preview at most (1 to 50). */
+  maxRequests: number;
+  /** The whole smoke test of one preview ends after this many seconds (1 to 30). */
+  timeoutSeconds: number;
+  /** Operations whose method is not safe (anything but GET, HEAD, OPTIONS) are replayed too. */
+  unsafe: boolean;
+}
+
+export const SMOKE_LIMITS = { maxRequests: 50, timeoutSeconds: 30 } as const;
+
+/**
+ * The consumer whose key a smoke test mints and revokes: reserved (no operator may create it), and
+ * left out of a release's content hash, so a preview's release id does not change with each test.
+ */
+export const SMOKE_CONSUMER = "gitway-smoke";
 
 export const FORK_POLICIES = ["off", "approve", "auto"] as const;
 /** In order from closed to open: a change to a later one loosens the gate. */
@@ -72,7 +93,7 @@ export const DEFAULT_SETTINGS: RepoSettings = {
   checks: { breaking: "failure" },
   approvals: { permission: "write" },
   comment: true,
-  previews: { branches: [], inherit: undefined, forks: "approve" },
+  previews: { branches: [], inherit: undefined, forks: "approve", smoke: { enabled: true, ...SMOKE_LIMITS, unsafe: false } },
 };
 
 /** An environment name that fits a DNS label once slugged: stages must not collide with previews. */
@@ -100,6 +121,20 @@ const schema = {
         branches: { type: "array", maxItems: 50, items: { type: "string", minLength: 1 } },
         inherit: { type: "string", pattern: "^[a-z][a-z0-9-]{0,30}$" },
         forks: { enum: [...FORK_POLICIES] },
+        // `off`, or the limits: if/then/else so that a mistake is told for the form it was meant as.
+        smoke: {
+          if: { type: "string" },
+          then: { enum: ["off"] },
+          else: {
+            type: "object",
+            additionalProperties: false,
+            properties: {
+              maxRequests: { type: "integer", minimum: 1, maximum: SMOKE_LIMITS.maxRequests },
+              timeoutSeconds: { type: "integer", minimum: 1, maximum: SMOKE_LIMITS.timeoutSeconds },
+              unsafe: { type: "boolean" },
+            },
+          },
+        },
       },
     },
     diff: {
@@ -174,8 +209,16 @@ function promotionSettings(v: Record<string, unknown>): PromotionSettings {
       branches: (previews.branches as string[] | undefined) ?? d.previews.branches,
       inherit: previews.inherit as string | undefined,
       forks: (previews.forks as ForkPolicy | undefined) ?? d.previews.forks,
+      smoke: smokeSettings(previews.smoke),
     },
   };
+}
+
+function smokeSettings(v: unknown): SmokeSettings {
+  const d = DEFAULT_SETTINGS.previews.smoke;
+  if (v === "off") return { ...d, enabled: false };
+  const o = isObject(v) ? v : {};
+  return { enabled: true, maxRequests: (o.maxRequests as number | undefined) ?? d.maxRequests, timeoutSeconds: (o.timeoutSeconds as number | undefined) ?? d.timeoutSeconds, unsafe: o.unsafe === true };
 }
 
 /**

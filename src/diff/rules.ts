@@ -231,7 +231,7 @@ const GATEWAY_RULES: Record<string, ChangeRule> = {
   "cors-policy-origins-widened": { level: "warning", category: "security", about: "A custom CORS policy admits more origins." },
   "cors-policy-origins-narrowed": { level: "breaking", category: "contract", about: "A custom CORS policy admits fewer origins; browser callers from them fail." },
   "env-variable-added": { level: "warning", category: "upstream", about: "The config needs a new $env variable; every environment must set it before deploying." },
-  "settings-gate-loosened": { level: "breaking", category: "security", about: ".github/gitway.yml loosens a gate: a rule turned off or down, a change accepted, a lower approval permission, a neutral changes check, fork previews opened, a stage or production approval dropped, production moved to another branch." },
+  "settings-gate-loosened": { level: "breaking", category: "security", about: ".github/gitway.yml loosens a gate: a rule turned off or down, a change accepted, a lower approval permission, a neutral changes check, fork previews opened, previews given another environment's values, the smoke test of previews turned off or allowed unsafe methods, a stage or production approval dropped, production moved to another branch." },
   "settings-gate-tightened": { level: "info", category: "security", about: ".github/gitway.yml tightens a gate (the opposite of a loosening)." },
 };
 

@@ -77,6 +77,14 @@ export function settingsGateMoves(base: RepoSettings, head: RepoSettings): GateM
     // Previews get the values (secrets included) of the environment they inherit from.
     move(head.previews.inherit !== undefined, "/previews/inherit", `previews.inherit went from ${base.previews.inherit ?? "none"} to ${head.previews.inherit ?? "none"}`);
   }
+  const [bs, hs] = [base.previews.smoke, head.previews.smoke];
+  if (bs.enabled !== hs.enabled) {
+    // Without it, a preview that answers against its description is no longer told.
+    move(!hs.enabled, "/previews/smoke", `previews.smoke went from ${bs.enabled ? "on" : "off"} to ${hs.enabled ? "on" : "off"}`);
+  } else if (hs.enabled && bs.unsafe !== hs.unsafe) {
+    // Previews then send POST, PUT, DELETE... with the description's examples to their upstreams.
+    move(hs.unsafe, "/previews/smoke/unsafe", `previews.smoke.unsafe went from ${bs.unsafe} to ${hs.unsafe}`);
+  }
   return moves;
 }
 

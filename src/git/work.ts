@@ -1,4 +1,4 @@
-import { previewChange, promoteCommit, retireEnvironment, type Deployer, type Fence, type Publisher, type Records, type UsageReader } from "../pipeline/index.js";
+import { previewChange, promoteCommit, retireEnvironment, type Deployer, type Fence, type Publisher, type Records, type SmokeTester, type UsageReader } from "../pipeline/index.js";
 import type { GitReconciler, GitWork } from "./reconciler.js";
 
 export interface GitWorkDeps {
@@ -8,6 +8,8 @@ export interface GitWorkDeps {
   /** Where results go: the store, for the admin API and the dashboard. */
   publisherFor(repositoryId: number): Publisher;
   fence: Fence;
+  /** Smoke-tests served previews (Gitway / smoke), as the trusted settings' previews.smoke says. */
+  smoke?: SmokeTester;
   /** When the work was given (the job's commit order): its swaps never replace what was given later. */
   order?: number;
   /** The job's signal (deadline, lost lease, stop): every git process the job runs ends with it. */
@@ -25,7 +27,7 @@ export async function runGitWork(deps: GitWorkDeps, work: GitWork): Promise<void
   // Before production has a deployment, its branch's head holds the trusted settings; a branch's
   // own .github/gitway.yml never decides where it deploys (the sources file maps branches).
   const defaultBranchHead = async () => (state.production ? state.heads.get(state.production) : undefined) ?? ("productionSha" in work ? work.productionSha : undefined);
-  const pipeline = { source: deps.reconciler.configSource(state, deps.signal), publisher: deps.publisherFor(repositoryId), deployer: deps.deployer, records: deps.records, fence: deps.fence, ...(deps.order ? { order: deps.order } : {}), defaultBranchHead, ...(deps.usage ? { usage: deps.usage } : {}) };
+  const pipeline = { source: deps.reconciler.configSource(state, deps.signal), publisher: deps.publisherFor(repositoryId), deployer: deps.deployer, records: deps.records, fence: deps.fence, ...(deps.order ? { order: deps.order } : {}), defaultBranchHead, ...(deps.smoke ? { smoke: deps.smoke } : {}), ...(deps.usage ? { usage: deps.usage } : {}) };
   if (work.type === "retire") {
     await retireEnvironment(pipeline, { owner, repo: name, environment: work.environment, actor: work.actor, reason: "branch deleted" });
     return;

@@ -21,7 +21,7 @@ function toGitHub(a: CheckAnnotation) {
 export function checkNameOf(name: string): CheckName | undefined {
   if (!name.startsWith(CHECK_PREFIX)) return undefined;
   const short = name.slice(CHECK_PREFIX.length);
-  return ["validate", "changes", "preview", "deploy"].includes(short) ? (short as CheckName) : undefined;
+  return ["validate", "changes", "preview", "deploy", "smoke"].includes(short) ? (short as CheckName) : undefined;
 }
 
 type CheckBody = {

@@ -1,5 +1,5 @@
 import { APPROVAL_PERMISSIONS, type ApprovalPermission, type ConfigReadLimits, type RepoSettings } from "../config/index.js";
-import { approveBreaking, approveForkPreview, branchPreviewName, previewChange, pullRequestPreviewName, promoteCommit, readCommit, readTrustedSettings, retireEnvironment, settingsOfSide, trustedSettingsOf, type ConfigSource, type Deployer, type EnvironmentRef, type Fence, type PipelineDeps, type PreviewResult, type PromoteResult, type Publisher, type Records, type UsageReader } from "../pipeline/index.js";
+import { approveBreaking, approveForkPreview, branchPreviewName, previewChange, pullRequestPreviewName, promoteCommit, readCommit, readTrustedSettings, retireEnvironment, settingsOfSide, trustedSettingsOf, type ConfigSource, type Deployer, type EnvironmentRef, type Fence, type PipelineDeps, type PreviewResult, type PromoteResult, type Publisher, type Records, type SmokeTester, type UsageReader } from "../pipeline/index.js";
 import { fitText } from "../report/index.js";
 import { branchKey, JOB_KIND, prKey, type Enqueue, type GitHubWork } from "./events.js";
 import type { Octokit, RepoId } from "./octokit.js";
@@ -34,6 +34,8 @@ export interface GitHubWorkDeps {
   readLimits?: Partial<ConfigReadLimits>;
   /** Previews with no activity for this long are removed by the sweep; 0 never. */
   previewTtlHours: number;
+  /** Smoke-tests served previews (Gitway / smoke), as the trusted settings' previews.smoke says. */
+  smoke?: SmokeTester;
   log: (level: "info" | "warn" | "error", message: string) => void;
   /** Production's calls per operation and consumer: change reports say who a breaking change would hit. */
   usage?: UsageReader;
@@ -77,7 +79,7 @@ export async function runGitHubWork(deps: GitHubWorkDeps, work: GitHubWork, job:
     await deps.memory.remember(key, sha, "unpublished");
     answers.push({ key, sha, decision });
   };
-  const pipeline: PipelineDeps = { source, publisher, deployer: deps.deployer, records: deps.records, fence: job.fence, ...(job.order ? { order: job.order } : {}), defaultBranchHead: defaultBranchHead(octokit, repo, "defaultBranch" in work ? work.defaultBranch : undefined), web, ...(deps.usage ? { usage: deps.usage } : {}) };
+  const pipeline: PipelineDeps = { source, publisher, deployer: deps.deployer, records: deps.records, fence: job.fence, ...(job.order ? { order: job.order } : {}), defaultBranchHead: defaultBranchHead(octokit, repo, "defaultBranch" in work ? work.defaultBranch : undefined), web, ...(deps.usage ? { usage: deps.usage } : {}), ...(deps.smoke ? { smoke: deps.smoke } : {}) };
   try {
     switch (work.type) {
       case "pull_request":

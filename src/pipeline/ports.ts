@@ -2,6 +2,7 @@ import type { RepositoryWeb } from "../report/index.js";
 import type { Diagnostic, GatewayConfig, Snapshot } from "../config/index.js";
 import type { ChangeReport } from "../diff/index.js";
 import type { CheckAnnotation, CheckText } from "../report/index.js";
+import type { SmokeAnswer } from "../smoke/index.js";
 
 /**
  * The ports the use cases talk to. `github/` and `git/` supply a source and a publisher, `store/`
@@ -18,7 +19,7 @@ export interface ConfigSource {
   isAncestor?(sha: string, of: string): Promise<boolean>;
 }
 
-export type CheckName = "validate" | "changes" | "preview" | "deploy";
+export type CheckName = "validate" | "changes" | "preview" | "deploy" | "smoke";
 
 /** One check's verdict on one commit, rendered for the place it is read (check run, dashboard). */
 export interface CheckOutcome extends CheckText {
@@ -135,6 +136,22 @@ export interface Records {
   audit(e: { actor: string; action: string; environmentId?: number; commitSha?: string; details?: Record<string, unknown> }): Promise<void>;
 }
 
+/** A key minted for one smoke test, stored like any consumer's: revoked as soon as the test ends. */
+export interface MintedKey {
+  key: string;
+  revoke(): Promise<void>;
+}
+
+/**
+ * Calls a deployed preview through the real gateway (its listening address, the preview's Host
+ * header), and mints the API key a smoke test needs. `send` never throws: a refused connection
+ * or a timeout is an answer with an error.
+ */
+export interface SmokeTester {
+  send(label: string, request: { method: string; path: string; headers: Record<string, string>; body?: string }, timeoutMs: number): Promise<SmokeAnswer>;
+  mintKey(environmentId: number): Promise<MintedKey>;
+}
+
 /**
  * Calls an environment's gateway answered, per route ("METHOD /template") and consumer, summed
  * over the last `days` days: what a breaking change's impact is counted from.
@@ -166,6 +183,8 @@ export interface PipelineDeps {
    * deployed yet: the trusted settings then come from it (see trusted-settings.ts).
    */
   defaultBranchHead?: () => Promise<string | undefined>;
+  /** Replays a served preview's examples (Gitway / smoke); without it no smoke test runs. */
+  smoke?: SmokeTester;
   /** Production's usage; absent, a change report says nothing of who would be hit. */
   usage?: UsageReader;
   /** Where the repository's files are shown on the web, when the report is posted to GitHub: its "Where" column links there. */

@@ -1,7 +1,8 @@
 import { diagnostic, hasErrors, sortDiagnostics, tryPath } from "../config/index.js";
 import { blobLinks, changesCheck, impactBullets, noConfigCheck, pullRequestComment, unapprovedBreaking, validationCheck, type PreviewState } from "../report/index.js";
 import { readImpact } from "./impact.js";
-import type { CheckOutcome, DeploymentRecord, EnvironmentSpec, PipelineDeps, ReadSide } from "./ports.js";
+import type { CheckOutcome, DeploymentRecord, EnvironmentSpec, MintedKey, PipelineDeps, ReadSide } from "./ports.js";
+import { smokePlanOf, smokeTest } from "./smoke.js";
 import { readCommit } from "./read-commit.js";
 import { applyApprovals, compare, deployTo, protectedRouteCount, unreadableReason, withoutSecrets } from "./steps.js";
 import { forkPreviewMark, trustedSettingsOf } from "./trusted-settings.js";
@@ -31,7 +32,8 @@ const CHECKS = ["validate", "changes", "preview"] as const;
  * A change under review (a pull request or a previewed branch):
  * 1. read head and base; 2. validate; 3. diff, with the approvals given so far and who production's
  * traffic says each breaking change would hit;
- * 4. deploy the head as a preview; 5. publish the checks; 6. sum them up in one comment.
+ * 4. deploy the head as a preview; 5. publish the checks; 6. replay its examples against it (smoke);
+ * 7. sum them up in one comment.
  */
 export async function previewChange(deps: PipelineDeps, req: PreviewRequest): Promise<PreviewResult> {
   const now = deps.now?.() ?? Date.now();
@@ -67,19 +69,33 @@ export async function previewChange(deps: PipelineDeps, req: PreviewRequest): Pr
   };
   if (report && pullRequest !== undefined && unapprovedBreaking(report).length > 0) changes.actions = [APPROVE_ACTION];
 
-  // 4. Deploy
-  const preview = await deployPreview(deps, req, repositoryId, head, report, settings);
-  if ("refused" in preview && preview.refused) validate = { name: "validate", ...validationCheck(sortDiagnostics([...head.diagnostics, diagnostic("upstream-not-allowed", preview.refused.reason.replace(/^upstream-not-allowed: /, ""), preview.refused.where)])) };
+  // 4. Deploy, with the smoke test's key among the preview's consumers when a route asks for one
+  const plan = headReadable ? smokePlanOf(deps, settings, head) : undefined;
+  let key: MintedKey | undefined;
+  let smoke: CheckOutcome | undefined;
+  let preview: Awaited<ReturnType<typeof deployPreview>>;
+  try {
+    const mint = plan?.needsKey && deps.smoke ? async (environmentId: number) => void (key = await deps.smoke!.mintKey(environmentId)) : undefined;
+    preview = await deployPreview(deps, req, repositoryId, head, report, settings, mint);
+    if ("refused" in preview && preview.refused) validate = { name: "validate", ...validationCheck(sortDiagnostics([...head.diagnostics, diagnostic("upstream-not-allowed", preview.refused.reason.replace(/^upstream-not-allowed: /, ""), preview.refused.where)])) };
 
-  // 5. Publish
-  await deps.publisher.finished(req.headSha, validate);
-  await deps.publisher.finished(req.headSha, changes);
-  await deps.publisher.finished(req.headSha, preview.check);
-  if (preview.result === "superseded") return "superseded";
+    // 5. Publish: reviewers see these at once, however long the smoke test takes
+    await deps.publisher.finished(req.headSha, validate);
+    await deps.publisher.finished(req.headSha, changes);
+    await deps.publisher.finished(req.headSha, preview.check);
+    if (preview.result === "superseded") return "superseded";
 
-  // 6. Comment
+    // 6. Smoke: the description's own examples, replayed through the preview's gateway
+    if (plan && deps.smoke && preview.result === "served" && preview.environment) smoke = await smokeTest({ smoke: deps.smoke }, preview.environment, head.config!, plan, settings, key);
+  } finally {
+    // The key served the test only: it is revoked whatever happened, before the smoke check is told.
+    await key?.revoke();
+  }
+  if (smoke) await deps.publisher.finished(req.headSha, smoke);
+
+  // 7. Comment
   if (pullRequest !== undefined && settings.comment && preview.environment) {
-    await deps.publisher.comment(pullRequest, preview.environment, pullRequestComment({ validate, changes, preview: preview.state, headSha: req.headSha, ...(impact && report ? { impact: impactBullets(report.changes, impact) } : {}) }));
+    await deps.publisher.comment(pullRequest, preview.environment, pullRequestComment({ validate, changes, preview: preview.state, ...(smoke ? { smoke } : {}), headSha: req.headSha, ...(impact && report ? { impact: impactBullets(report.changes, impact) } : {}) }));
   }
   return preview.result;
 }
@@ -90,7 +106,7 @@ function baseNote(base: ReadSide | undefined): string | undefined {
   return undefined;
 }
 
-async function deployPreview(deps: PipelineDeps, req: PreviewRequest, repositoryId: number, head: ReadSide, report: ReturnType<typeof compare>, settings: RepoSettings) {
+async function deployPreview(deps: PipelineDeps, req: PreviewRequest, repositoryId: number, head: ReadSide, report: ReturnType<typeof compare>, settings: RepoSettings, mintSmokeKey?: (environmentId: number) => Promise<void>) {
   const name = req.environment.name;
   const skipped = (reason: string, state: PreviewState, conclusion: CheckOutcome["conclusion"] = "neutral") => ({
     result: "not-deployed" as const,
@@ -119,6 +135,8 @@ async function deployPreview(deps: PipelineDeps, req: PreviewRequest, repository
     const stored = await deps.records.values(env.id, inherit ? { repositoryId, name: inherit } : undefined);
     return req.fork ? withoutSecrets(stored) : stored;
   };
+  // Minted before the values are read, so the release (in every gateway process) knows the key.
+  await mintSmokeKey?.(env.id);
   const stored = await valuesNow();
   const outcome = await deployTo(deps, env, head, valuesNow, { trigger: req.trigger, actor: req.actor, report: report ? { summary: report.summary, changes: report.changes } : undefined, fork: req.fork });
   if (outcome === "superseded" || outcome === "pinned") {

@@ -36,8 +36,8 @@ function previewSection(p: PreviewState): string[] {
   }
 }
 
-/** The one pull-request comment: the validate and changes verdicts, who the breaking changes would hit, and where the preview runs. */
-export function pullRequestComment(input: { validate?: CheckText; changes?: CheckText; preview: PreviewState; headSha?: string; impact?: readonly string[] }): string {
+/** The one pull-request comment: the validate and changes verdicts, who the breaking changes would hit, where the preview runs, and its smoke test. */
+export function pullRequestComment(input: { validate?: CheckText; changes?: CheckText; preview: PreviewState; smoke?: CheckText; headSha?: string; impact?: readonly string[] }): string {
   const out = [COMMENT_MARKER, "### Gitway", ""];
   if (input.validate) out.push(`${ICON[input.validate.conclusion]} **Validate**: ${escapeMarkdown(input.validate.title)}`);
   if (input.changes) out.push(`${ICON[input.changes.conclusion]} **Changes**: ${escapeMarkdown(input.changes.title)}`);
@@ -45,6 +45,7 @@ export function pullRequestComment(input: { validate?: CheckText; changes?: Chec
   if (input.impact && input.impact.length > 0) out.push("", ...input.impact);
   if (input.validate || input.changes) out.push("");
   out.push(...previewSection(input.preview));
+  if (input.smoke) out.push("", `${ICON[input.smoke.conclusion]} **Smoke test**: ${escapeMarkdown(input.smoke.title)}`);
   if (input.headSha) out.push("", `<sub>Updated for ${input.headSha.slice(0, 7)}. The checks hold the details.</sub>`);
   return out.join("\n") + "\n";
 }

@@ -131,6 +131,22 @@ export async function consumersOf(db: Db, environmentId: number): Promise<{ name
   return [...byName].map(([name, keyHashes]) => ({ name, keyHashes }));
 }
 
+/** Adds one key (by its hash) to an environment's consumer, creating the consumer when it is new. */
+export async function addKey(db: Db, environmentId: number, consumer: string, keyHash: string): Promise<void> {
+  await db.transaction(async (tx) => {
+    const t = tx as unknown as Db;
+    await t.insert(apiConsumers).values({ environmentId, name: consumer }).onConflictDoNothing();
+    const [row] = await t.select({ id: apiConsumers.id }).from(apiConsumers).where(and(eq(apiConsumers.environmentId, environmentId), eq(apiConsumers.name, consumer)));
+    await t.insert(apiKeys).values({ consumerId: row!.id, keyHash });
+  });
+}
+
+/** Revokes a consumer of an environment, by name, with all its keys (kept as revoked); returns their hashes. */
+export async function removeConsumer(db: Db, environmentId: number, consumer: string): Promise<string[]> {
+  const [row] = await db.select({ id: apiConsumers.id }).from(apiConsumers).where(and(eq(apiConsumers.environmentId, environmentId), eq(apiConsumers.name, consumer)));
+  return row ? revokeConsumer(db, row.id) : [];
+}
+
 /**
  * Deletes a consumer and its keys, keeping the keys' hashes as revoked (one transaction): a gateway
  * process that missed the announcement, or cannot rebuild a release with the key inside, still

@@ -68,6 +68,7 @@ const MARKERS: [string, string][] = [
   ["🚀", "preview"],
   ["⚠️", "warning"],
   ["🧹", "removed"],
+  ["👥", "usage:"],
 ];
 
 const ESCAPED = /\\([\\`*_[\]|#~])/g;

@@ -23,6 +23,8 @@ describe("a change to .github/gitway.yml", () => {
     ["a stage dropped", "stages: [staging]\n", "", "loosens: stages no longer lists staging: production is reached without it"],
     ["breaking changes allowed on a major version", "", "diff:\n  allowBreakingOnMajorVersion: true\n", "loosens: diff.allowBreakingOnMajorVersion went from false to true"],
     ["previews given a stage's values", "", "previews:\n  inherit: staging\n", "loosens: previews.inherit went from none to staging"],
+    ["the smoke test of previews turned off", "", "previews:\n  smoke: off\n", "loosens: previews.smoke went from on to off"],
+    ["the smoke test allowed unsafe methods", "", "previews:\n  smoke:\n    unsafe: true\n", "loosens: previews.smoke.unsafe went from false to true"],
   ])("loosens a gate when %s", (_what, base, head, expected) => {
     expect(moved(base, head)).toEqual([expected]);
   });
@@ -31,6 +33,7 @@ describe("a change to .github/gitway.yml", () => {
     ["a rule turned up", "", "diff:\n  severity:\n    route-policy-added: breaking\n", "tightens: diff.severity sets the change rule route-policy-added from info to breaking"],
     ["a higher approval permission", "", "approvals:\n  permission: maintain\n", "tightens: approvals.permission went from write to maintain"],
     ["fork previews closed", "", "previews:\n  forks: off\n", "tightens: previews.forks went from approve to off"],
+    ["the smoke test of previews turned back on", "previews:\n  smoke: off\n", "", "tightens: previews.smoke went from off to on"],
     ["an acceptance withdrawn", "diff:\n  ignore:\n    - fingerprint: 3f9a1c0d2b7e\n      reason: fine\n", "", "tightens: diff.ignore no longer accepts the change 3f9a1c0d2b7e"],
   ])("tightens a gate when %s", (_what, base, head, expected) => {
     expect(moved(base, head)).toEqual([expected]);

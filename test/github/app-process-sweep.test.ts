@@ -40,7 +40,7 @@ describe("the GitHub App as dist/main.js runs it, at start-up", () => {
     await new Promise((r) => setTimeout(r, 1_500));
 
     const runs = app.github.checkRunsFor(head);
-    expect(runs.map((r) => r.name).sort()).toEqual(["Gitway / changes", "Gitway / preview", "Gitway / validate"]);
+    expect(runs.map((r) => r.name).sort()).toEqual(["Gitway / changes", "Gitway / preview", "Gitway / smoke", "Gitway / validate"]);
     expect(runs.map((r) => r.conclusion)).not.toContain("cancelled");
     expect(app.github.deploymentsOf(repo, "pr-8")).toHaveLength(1);
     expect((await app.call("acme-startup-pr-8", "/api/v1/products")).status).toBe(200);

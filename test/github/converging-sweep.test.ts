@@ -124,7 +124,7 @@ describe("a sweep that converges", () => {
     await sweep();
 
     const runs = t.github.checkRunsFor(head);
-    expect(runs.map((r) => r.name).sort()).toEqual(["Gitway / changes", "Gitway / preview", "Gitway / validate"]);
+    expect(runs.map((r) => r.name).sort()).toEqual(["Gitway / changes", "Gitway / preview", "Gitway / smoke", "Gitway / validate"]);
     expect(runs.map((r) => r.conclusion)).not.toContain("cancelled");
     expect((await t.call("acme-twice-pr-5", "/api/v1/products")).status).toBe(200);
   }, 60_000);

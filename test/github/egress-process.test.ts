@@ -76,7 +76,10 @@ describe("a fork's pull request preview, through dist/main.js", () => {
 
     expect(previews[15]!.conclusion).toBe("success");
     expect((await app.call("acme-shop-pr-15", "/api/v1/products")).status).toBe(200);
-    expect(allowed.seen.map((s) => s.url)).toEqual(["/api/v1/products"]);
+    // Each served preview's smoke test calls it too (as user agent gitway-smoke); the test's own call is the other one.
+    expect(allowed.seen.filter((s) => s.headers["user-agent"] !== "gitway-smoke").map((s) => s.url)).toEqual(["/api/v1/products"]);
+    expect(allowed.seen.filter((s) => s.headers["user-agent"] === "gitway-smoke").map((s) => s.url).sort()).toEqual(["/api/v1/orders", "/api/v1/products"]);
+    // The smoke tests went through the same fence: the victim saw nothing, from them either.
     expect(victim.seen).toHaveLength(0);
   }, 120_000);
 });

@@ -80,7 +80,9 @@ describe("feedback on a pull request", () => {
       expect(writes[0]).toMatchObject({ method: "POST", body: { name, status: "completed" } });
     }
     const order = t.github.sent.filter((s) => s.method === "POST" && s.path.startsWith(`/repos/acme/${repo.name}/`)).map((s) => s.path.replace(`/repos/acme/${repo.name}`, "").replace(/\d+/g, "N"));
-    expect(order).toEqual(["/check-runs", "/check-runs", "/check-runs", "/issues/N/comments", "/deployments", "/deployments/N/statuses"]);
+    // The fourth check run is the smoke test's, created once the preview answered it.
+    expect(order).toEqual(["/check-runs", "/check-runs", "/check-runs", "/check-runs", "/issues/N/comments", "/deployments", "/deployments/N/statuses"]);
+    expect(checkWrites(repo, "Gitway / smoke")).toHaveLength(1);
   });
 
   it("creates a check opened in progress once, with its result, when it finished while the installation's writes waited", async () => {

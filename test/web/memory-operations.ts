@@ -35,6 +35,7 @@ export class MemoryOperations implements AdminOperations {
       pullRequest: null,
       lastError: null,
       risk: { breaking: 0, security: 0 },
+      smoke: null,
       updatedAt: "2026-11-25T12:00:00.000Z",
       ...env,
       label,
