@@ -20,10 +20,18 @@ export const COMMON_HEADERS = [
   "add_header Vary $gw_vary always;",
 ];
 
-// nginx refuses a bad request line before it has a URI, and a named location needs one: 400 and 431 go to internal URIs.
-// The other errors share one location whose njs answer follows $status: one location per server, not
-// one per status, keeps a thousand environments' configuration quick for nginx to load.
-export const ERROR_PAGES = ["error_page 400 /__gitway_400;", "error_page 494 =431 /__gitway_431;", "error_page 413 429 502 504 /__gitway_error;", "error_page 418 = @gw_preflight;"];
+// Every error nginx answers itself goes to one internal location per server, whose njs answer follows
+// $status (and a preflight, by its argument): each location costs nginx about 0.1 ms to load, and a
+// thousand environments' configuration must load in well under a second. 400 and 431 need a URI
+// rather than a named location (nginx refuses a bad request line before it has one), and so does the
+// body cap's limit (it rides on the URI's arguments); a URI redirect turns the method into GET, which
+// none of these answers read.
+export const ERROR_PAGES = ["error_page 400 429 502 504 /__gitway_error;", "error_page 413 /__gitway_error;", "error_page 494 =431 /__gitway_error;", "error_page 418 = /__gitway_error?preflight=1;"];
+
+/** The server's error page, with a route's body cap in the 413 answer's detail. */
+export function errorPagesWithLimit(limit: number): string[] {
+  return ERROR_PAGES.map((e) => (e === "error_page 413 /__gitway_error;" ? `error_page 413 /__gitway_error?limit=${limit};` : e));
+}
 
 /**
  * The variables routes set and every location reads. nginx knows a variable only once some `set`
@@ -32,17 +40,8 @@ export const ERROR_PAGES = ["error_page 400 /__gitway_400;", "error_page 494 =43
  */
 export const DECLARED_VARIABLES = ['set $gw_allow "";', 'set $gw_consumer "";', 'set $gw_www "";', 'set $gw_acao "";', 'set $gw_acac "";', 'set $gw_aceh "";', 'set $gw_vary "";', 'set $gw_retry_after "";'];
 
-/** The gateway's own answers for what nginx refuses or fails at, as problem+json with the route's CORS headers. */
-export const SERVER_ERRORS = [
-  ["/__gitway_400", 400, "bad-path", "Bad Request", "The request path is not valid (it climbs above the root or is badly encoded)", "/"],
-  ["/__gitway_431", 431, "headers-too-large", "Request Header Fields Too Large", "The request headers are too large", "/"],
-].flatMap(([name, status, type, title, detail, instance]) => [
-  `location = ${name} {`,
-  "  internal;",
-  ...COMMON_HEADERS.map((h) => "  " + h),
-  `  return ${status} ${problemBody(status as number, type as string, title as string, detail as string, instance as string | undefined)};`,
-  "}",
-]).concat(["location = /__gitway_error {", "  internal;", "  js_content gitway.errorPage;", "}", "location @gw_preflight {", "  js_content gitway.preflight;", "}"]);
+/** The gateway's own answers for what nginx refuses or fails at, as problem+json with the route's CORS headers (gitway.js errorPage). */
+export const SERVER_ERRORS = ["location = /__gitway_error {", "  internal;", "  js_content gitway.errorPage;", "}"];
 
 /** A route (or a preflight) the Node gateway answers: proxied whole, the Host kept (it picks the environment) and the request id passed on. */
 export function nodeProxy(input: { nodeGatewayUrl: string; nodeClientAddressHeader?: string }): string[] {

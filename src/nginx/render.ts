@@ -3,7 +3,7 @@ import { findPolicy, type GatewayConfig, type JsonObject, type Route } from "../
 import { DEFAULT_BODY_LIMITS, fillEnv, type EnvironmentSettings } from "../gateway/release.js";
 import { ReleaseError } from "../gateway/errors.js";
 import { DEFAULT_TIMEOUTS } from "../gateway/upstreams.js";
-import { COMMON_HEADERS, ERROR_PAGES, nodeProxy, problemBody, SERVER_ERRORS, DECLARED_VARIABLES } from "./answers.js";
+import { COMMON_HEADERS, ERROR_PAGES, errorPagesWithLimit, nodeProxy, problemBody, SERVER_ERRORS, DECLARED_VARIABLES } from "./answers.js";
 import { escapeRegex, indent, jsonText, literal, NginxRenderError, regex } from "./nginx-text.js";
 import { matchOrder, PARAM, PLAIN_SEGMENT, segments } from "./paths.js";
 import { njsScript, type KeyExtractor, type PreflightPolicy } from "./njs-script.js";
@@ -333,7 +333,7 @@ class EnvironmentRenderer {
         if (max < 1) return `request size limit ${name} of 0 bytes: nginx's client_max_body_size 0 means no limit`;
         parts.directives.push(`client_max_body_size ${max};`);
         // nginx refuses the body before the location's own directives run: the limit rides on the error page's URI.
-        parts.directives.push(...ERROR_PAGES.map((e) => e.replace("error_page 413 429 502 504 /__gitway_error;", `error_page 413 /__gitway_error?limit=${max};\nerror_page 429 502 504 /__gitway_error;`)));
+        parts.directives.push(...errorPagesWithLimit(max));
         return undefined;
       }
       case "set-headers-inbound": {
@@ -411,6 +411,9 @@ class EnvironmentRenderer {
     if (route.corsPolicy !== "none") this.nodePreflight.add(route.operation.method.toUpperCase());
     return nodeProxy(this.input);
   }
+
+  /** Whether some location hands preflights to `@gw_node`: only then does the server carry it (every location costs nginx load time). */
+  private usesNodeLocation = false;
 
   /** Methods of the location being rendered whose route, left to the Node gateway, has a CORS policy: their preflights go there too. */
   private nodePreflight = new Set<string>();
@@ -502,6 +505,7 @@ class EnvironmentRenderer {
       const methods = [...this.nodePreflight];
       if (methods.includes("GET") && !allowed.includes("HEAD")) methods.push("HEAD");
       // A location with an error_page of its own inherits none of the server's: it repeats them.
+      this.usesNodeLocation = true;
       lines.push(...ERROR_PAGES, "error_page 419 = @gw_node;", `if ($gw_preflight ~* ${regex(`^(${methods.join("|")})$`)}) {`, "  return 419;", "}");
     }
     if (preflight.length > 0) {
@@ -560,13 +564,17 @@ class EnvironmentRenderer {
     for (const g of groups.values()) if (!plain(g)) for (const route of g.routes.values()) this.shared.hybrid.push({ environment: this.env.name, route: route.id, reason: "the path has characters nginx decodes before matching" });
     const ordered = [...groups.values()].filter(plain).sort((a, b) => matchOrder(a.segs, b.segs));
     const locations = ordered.map((g) => this.location(g));
-    const fallback = ordered.length < groups.size ? nodeProxy(this.input) : [`add_header X-Request-Id $gw_request_id always;`, `return 404 ${problemBody(404, "route-not-found", "Not Found", "No route matches $request_method $gw_path")};`];
+    // A server whose every path nginx matches itself answers an unknown path from njs, and the
+    // error pages' URI falls into that same location: one location fewer per server, which is what
+    // nginx's load time of a thousand environments is made of.
+    const toNode = ordered.length < groups.size;
+    const fallback = toNode ? nodeProxy(this.input) : ["js_content gitway.fallback;"];
     const server = [
       `listen ${listenAddress(this.input)};`,
       `server_name ${literal(this.env.host.toLowerCase(), `environment ${this.env.name}: host`)};`,
       ...ERROR_PAGES,
-      ...SERVER_ERRORS,
-      `location @gw_node {\n${indent(nodeProxy(this.input), 2)}\n}`,
+      ...(toNode ? SERVER_ERRORS : []),
+      ...(this.usesNodeLocation ? [`location @gw_node {\n${indent(nodeProxy(this.input), 2)}\n}`] : []),
       ...locations,
       ...this.named,
       `location / {\n${indent(fallback, 2)}\n}`,

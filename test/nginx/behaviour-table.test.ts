@@ -407,6 +407,12 @@ describe.each(["node", "nginx"] as const)("the %s engine", (name) => {
       expect((await raw(engine(), `GET /open HTTP/1.1\r\nHost: ${HOST}\r\nX-Big: ${"a".repeat(20_000)}\r\nConnection: close`)).status).toBe(431);
     });
 
+    it("answers a path that climbs above the root with a bad-path problem whose instance is the root", async () => {
+      const a = await raw(engine(), `GET /../../etc/passwd HTTP/1.1\r\nHost: ${HOST}\r\nConnection: close`);
+      const body = JSON.parse(a.text.slice(a.text.indexOf("{"))) as Record<string, unknown>;
+      expect(body).toMatchObject({ type: "https://gitway.dev/problems/bad-path", status: 400, instance: "/" });
+    });
+
     it("keeps an encoded slash inside a parameter on Node; nginx decodes it first (README: nginx engine)", async () => {
       const a = await send(engine(), "/orders/a%2Fb");
       if (name === "node") expect(a.json().path).toBe("/param/orders/a%2Fb");
@@ -417,6 +423,13 @@ describe.each(["node", "nginx"] as const)("the %s engine", (name) => {
       const host = { host: ESCAPED_HOST };
       expect((await send(engine(), "/caf%C3%A9", { headers: host })).json().path).toBe("/caf%C3%A9");
       expectProblem(await send(engine(), "/nope%C3%A9", { headers: host }), 404, "route-not-found");
+    });
+
+    it("answers a caller asking for nginx's internal error page as for any unknown path", async () => {
+      expectProblem(await send(engine(), "/__gitway_error"), 404, "route-not-found");
+      expectProblem(await send(engine(), "/__gitway_error?preflight=1", { method: "OPTIONS", headers: { origin: "https://app.example.com", "access-control-request-method": "GET" } }), 404, "route-not-found");
+      const a = await send(engine(), "/__gitway_%65rror");
+      expectProblem(a, 404, "route-not-found");
     });
 
     it("answers a bad Host with 404, not another environment", async () => {

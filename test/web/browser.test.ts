@@ -92,7 +92,7 @@ describe("the dashboard in a real browser, against the app as npm start runs it"
     await expect(first.locator("p.summary").textContent()).resolves.toBe("1 breaking, 0 warnings, 0 info");
     const row = first.locator("table.changes tbody tr").first();
     await expect(row.textContent()).resolves.toMatch(/breaking\s+security\s*GET \/v1\/orders\s*api-key-inbound was removed/);
-    await expect(row.locator("td").nth(3).textContent()).resolves.toBe("config/routes.oas.json:224");
+    await expect(row.locator("td").nth(3).textContent()).resolves.toBe("config/routes.oas.json:226");
     await page.screenshot({ path: join(ARTIFACTS, "dashboard-environment.png"), fullPage: true });
   });
 
