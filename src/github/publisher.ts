@@ -47,6 +47,8 @@ export class GitHubPublisher implements Publisher {
   private readonly deployingSha = new Map<string, string>();
   /** Deployment writes of this job, handed over when it ends: after its checks and comment, which a reviewer waits for. */
   private readonly records: PendingWrite[] = [];
+  /** Every key this job handed to the writer: `published` waits for them. */
+  private readonly keys = new Set<string>();
 
   constructor(
     private readonly writer: InstallationWriter,
@@ -63,6 +65,7 @@ export class GitHubPublisher implements Publisher {
   private check(sha: string, name: CheckName, body: CheckBody, laterAnnotations: ReturnType<typeof toGitHub>[][] = []): void {
     const key = this.checkKey(sha, name);
     const { repo, writer } = this;
+    this.keys.add(key);
     writer.enqueue({
       key,
       lane: "feedback",
@@ -178,6 +181,7 @@ export class GitHubPublisher implements Publisher {
   /** A new title and summary for a check run GitHub showed someone (a refused button press), its result unchanged. */
   retitle(checkRunId: number, output: { title: string; summary: string }): void {
     const { repo } = this;
+    this.keys.add(`check-run ${repo.owner}/${repo.repo} ${checkRunId}`);
     this.writer.enqueue({
       key: `check-run ${repo.owner}/${repo.repo} ${checkRunId}`,
       lane: "feedback",
@@ -189,12 +193,21 @@ export class GitHubPublisher implements Publisher {
 
   /** The job is over: its deployment writes follow its checks. */
   handOver(): void {
-    for (const write of this.records.splice(0)) this.writer.enqueue(write);
+    for (const write of this.records.splice(0)) {
+      this.keys.add(write.key);
+      this.writer.enqueue(write);
+    }
+  }
+
+  /** Resolves once every write this job handed over was sent (after handOver); never if the process stops first. */
+  published(): Promise<void> {
+    return this.writer.whenSent(this.keys);
   }
 
   async comment(pullRequest: number, _environment: EnvironmentRef, markdown: string): Promise<void> {
     const body = fitText(markdown, CHECK_TEXT_LIMIT);
     const { repo, options } = this;
+    this.keys.add(`comment ${repo.owner}/${repo.repo}#${pullRequest}`);
     this.writer.enqueue({
       key: `comment ${repo.owner}/${repo.repo}#${pullRequest}`,
       lane: "feedback",

@@ -12,7 +12,7 @@ import { retryAfter, sweepAction, type JobStatus, type Remembered, type SweepDec
 
 /** What the sweep remembers per environment and head (the store's sweep_decisions), and what the queue holds. */
 export interface SweepMemoryPort {
-  recall(environmentKey: string, headSha: string): Promise<{ decision: string; retries: number; retryAfter: Date | null } | undefined>;
+  recall(environmentKey: string, headSha: string): Promise<{ decision: string; retries: number; retryAfter: Date | null; since?: Date } | undefined>;
   remember(environmentKey: string, headSha: string, decision: SweepDecision, retry?: { retries: number; retryAfter: Date }): Promise<void>;
   jobStatus(environmentKey: string, headSha: string): Promise<string | undefined>;
 }
@@ -73,6 +73,12 @@ export async function runGitHubWork(deps: GitHubWorkDeps, work: GitHubWork, job:
   const publisher = new GitHubPublisher(deps.writers.of(work.installationId, octokit), repo, { botLogin: () => botLoginOf(deps) });
   // The API root this installation's client talks to names the host whose web pages show the files.
   const web = { webUrl: webUrlOf(octokit.request.endpoint.DEFAULTS.baseUrl), ...repo };
+  // The sweep's answers of this job, recorded for good only once GitHub was told (see `answered`).
+  const answers: Answer[] = [];
+  const answer = async (key: string, sha: string, decision: SweepDecision) => {
+    await deps.memory.remember(key, sha, "unpublished");
+    answers.push({ key, sha, decision });
+  };
   const pipeline: PipelineDeps = { source, publisher, deployer: deps.deployer, records: deps.records, fence: job.fence, ...(job.order ? { order: job.order } : {}), defaultBranchHead: defaultBranchHead(octokit, repo, "defaultBranch" in work ? work.defaultBranch : undefined), web, ...(deps.usage ? { usage: deps.usage } : {}), ...(deps.smoke ? { smoke: deps.smoke } : {}) };
   try {
     switch (work.type) {
@@ -87,15 +93,15 @@ export async function runGitHubWork(deps: GitHubWorkDeps, work: GitHubWork, job:
           if (pr.head.sha !== work.headSha) return;
           const result = await previewChange(pipeline, { owner: work.owner, repo: work.repo, environment: { name: pullRequestPreviewName(work.number), kind: "preview", pullRequest: work.number }, headSha: work.headSha, baseSha: work.baseSha, fork: work.fork, actor: work.actor, trigger: "pull_request" });
           const decision = previewDecision(result);
-          if (decision) await deps.memory.remember(key, work.headSha, decision);
+          if (decision) await answer(key, work.headSha, decision);
         }
         return;
       case "approve":
         return await approve(pipeline, octokit, publisher, work);
       case "push":
-        return await branchHead(deps, pipeline, octokit, work.owner, work.repo, work.branch, work.sha, work.defaultBranch, work.actor);
+        return await branchHead(deps, pipeline, octokit, answer, work.owner, work.repo, work.branch, work.sha, work.defaultBranch, work.actor);
       case "rerun_commit":
-        if (work.branch) return await branchHead(deps, pipeline, octokit, work.owner, work.repo, work.branch, work.sha, work.defaultBranch, work.actor);
+        if (work.branch) return await branchHead(deps, pipeline, octokit, answer, work.owner, work.repo, work.branch, work.sha, work.defaultBranch, work.actor);
         return;
       case "delete_branch":
         await retireEnvironment(pipeline, { owner: work.owner, repo: work.repo, environment: branchPreviewName(work.branch), actor: work.actor, reason: "branch deleted" });
@@ -108,7 +114,28 @@ export async function runGitHubWork(deps: GitHubWorkDeps, work: GitHubWork, job:
     throw e;
   } finally {
     publisher.handOver();
+    if (answers.length > 0) answered(deps, publisher, answers);
   }
+}
+
+interface Answer {
+  key: string;
+  sha: string;
+  decision: SweepDecision;
+}
+
+/**
+ * Records the job's answers once the writer has sent its writes. Until then they stay `unpublished`:
+ * writes live in memory, and if the process dies first the sweep runs the head again (a redeploy
+ * that changes nothing, and the checks it posts) rather than leaving the pull request without them.
+ */
+function answered(deps: GitHubWorkDeps, publisher: GitHubPublisher, answers: Answer[]): void {
+  void publisher
+    .published()
+    .then(async () => {
+      for (const a of answers) await deps.memory.remember(a.key, a.sha, a.decision);
+    })
+    .catch((e: unknown) => deps.log("warn", `sweep memory: could not record that ${answers[0]!.key} was published (${safeReason(e)}); the sweep will run it again`));
 }
 
 /** An error as a reviewer may read it: its first line, short, never a stack. */
@@ -238,7 +265,7 @@ export async function productionBranchOf(records: Records, source: ConfigSource,
  * A branch's new head: the production branch (as the trusted settings name it, never as the pushed
  * commit does) promotes; a branch listed under the trusted previews.branches gets a preview.
  */
-async function branchHead(deps: GitHubWorkDeps, pipeline: PipelineDeps, octokit: Octokit, owner: string, repo: string, branch: string, sha: string, defaultBranch: string, actor: string): Promise<void> {
+async function branchHead(deps: GitHubWorkDeps, pipeline: PipelineDeps, octokit: Octokit, answer: (key: string, sha: string, decision: SweepDecision) => Promise<void>, owner: string, repo: string, branch: string, sha: string, defaultBranch: string, actor: string): Promise<void> {
   const production = await productionBranchOf(deps.records, pipeline.source, octokit, owner, repo, defaultBranch);
   if (branch === production) {
     // A late or re-run event for an older commit never replaces the branch's current head.
@@ -251,7 +278,7 @@ async function branchHead(deps: GitHubWorkDeps, pipeline: PipelineDeps, octokit:
       const before = await deps.memory.recall(key, sha);
       const retries = before?.decision === "deploy-failed" ? before.retries + 1 : 1;
       await deps.memory.remember(key, sha, decision, { retries, retryAfter: retryAfter(retries, Date.now()) });
-    } else if (decision) await deps.memory.remember(key, sha, decision);
+    } else if (decision) await answer(key, sha, decision);
     return;
   }
   const { settings } = await trustedSettingsOf(pipeline, await pipeline.records.repository(owner, repo));
@@ -328,18 +355,22 @@ async function sweep(deps: GitHubWorkDeps): Promise<void> {
   const app = await deps.auth();
   const installations = await app.paginate(app.rest.apps.listInstallations, { per_page: 100 });
   const ttlMs = deps.previewTtlHours * 3_600_000;
-  const stateOf = async (key: string, head: string, deployed: { sha: string | null; idle: boolean } | undefined) => {
+  const stateOf = async (key: string, head: string, deployed: { sha: string | null; idle: boolean } | undefined, writing: boolean) => {
     const remembered = await deps.memory.recall(key, head);
     return {
       head,
       deployed,
       job: (await deps.memory.jobStatus(key, head)) as JobStatus | undefined,
       remembered: remembered as Remembered | undefined,
+      writing,
       now: Date.now(),
     };
   };
   for (const inst of installations) {
     const octokit = await deps.auth(inst.id);
+    // Writes of this installation still held here: an `unpublished` head may be among them, not lost.
+    const writer = deps.writers.of(inst.id, octokit);
+    const writing = () => writer.pending > 0 || writer.busy;
     const repos = await octokit.paginate(octokit.rest.apps.listReposAccessibleToInstallation, { per_page: 100 });
     for (const r of repos) {
       const owner = r.owner.login;
@@ -353,7 +384,7 @@ async function sweep(deps: GitHubWorkDeps): Promise<void> {
         const key = prKey(owner, r.name, pr.number);
         const env = byName.get(pullRequestPreviewName(pr.number));
         const idle = Boolean(env && ttlMs > 0 && Date.now() - env.lastActivityAt.getTime() > ttlMs);
-        const action = sweepAction(await stateOf(key, pr.head.sha, env ? { sha: env.deployedCommitSha, idle } : undefined));
+        const action = sweepAction(await stateOf(key, pr.head.sha, env ? { sha: env.deployedCommitSha, idle } : undefined, writing()));
         if (action === "skip") continue;
         const close = action === "remove";
         await deps.enqueue({
@@ -386,7 +417,7 @@ async function sweep(deps: GitHubWorkDeps): Promise<void> {
       if (!branch) continue;
       const key = branchKey(owner, r.name, productionBranch);
       const production = byName.get("production");
-      const action = sweepAction(await stateOf(key, branch.commit.sha, production ? { sha: production.deployedCommitSha, idle: false } : undefined));
+      const action = sweepAction(await stateOf(key, branch.commit.sha, production ? { sha: production.deployedCommitSha, idle: false } : undefined, writing()));
       if (action !== "queue") continue;
       await deps.enqueue({
         kind: JOB_KIND.push,

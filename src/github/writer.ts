@@ -34,6 +34,10 @@ export class InstallationWriter {
   private idleWaiters: (() => void)[] = [];
   private closed = false;
   private wakeFromPause: (() => void) | undefined;
+  /** The write being sent now, by key: a job waiting on that key waits for it too. */
+  private current: string | undefined;
+  /** Who waits for a key to be sent (see whenSent). */
+  private readonly sentWaiters = new Map<string, (() => void)[]>();
   /** Check runs created in progress and not completed yet, by check key: their completion is an update. */
   readonly openChecks = new Map<string, number>();
 
@@ -87,6 +91,20 @@ export class InstallationWriter {
     return new Promise((resolve) => this.idleWaiters.push(resolve));
   }
 
+  /**
+   * Resolves once none of these keys waits or is being sent: the newest write of each was tried
+   * (sent, or given up on with a warning). Never resolves if the process stops with one still
+   * waiting, so what a caller records only then (the sweep's answer) is not recorded for writes lost.
+   */
+  whenSent(keys: Iterable<string>): Promise<void> {
+    const waits: Promise<void>[] = [];
+    for (const key of new Set(keys)) {
+      if (this.current !== key && !this.lanes.feedback.has(key) && !this.lanes.record.has(key)) continue;
+      waits.push(new Promise<void>((resolve) => this.sentWaiters.set(key, [...(this.sentWaiters.get(key) ?? []), resolve])));
+    }
+    return Promise.all(waits).then(() => undefined);
+  }
+
   /** Sends no more; what still waits is dropped (and said so). */
   close(): void {
     this.closed = true;
@@ -95,6 +113,7 @@ export class InstallationWriter {
     if (left > 0) this.log("warn", `${left} GitHub write(s) for installation ${this.label} not sent: the process stopped first`);
     this.lanes.feedback.clear();
     this.lanes.record.clear();
+    this.sentWaiters.clear();
     for (const done of this.idleWaiters.splice(0)) done();
   }
 
@@ -112,8 +131,10 @@ export class InstallationWriter {
 
   private async sendAll(): Promise<void> {
     for (let write = this.take(); write && !this.closed; write = this.take()) {
+      this.current = write.key;
       try {
         await write.send(this.octokit);
+        this.settle(write.key);
       } catch (e) {
         if (e instanceof RateLimitedError && e.retryAt.getTime() - Date.now() <= LONGEST_RATE_LIMIT_WAIT_MS) {
           // Nothing of this installation can be written before the reset: wait for it here, in no worker slot.
@@ -124,8 +145,19 @@ export class InstallationWriter {
           continue;
         }
         this.log("warn", `GitHub write ${write.key} for installation ${this.label} failed: ${e instanceof Error ? e.message.split("\n")[0]!.slice(0, 300) : String(e)}`);
+        // Tried and refused: sending it again each sweep would not change GitHub's answer.
+        this.settle(write.key);
+      } finally {
+        this.current = undefined;
       }
     }
+  }
+
+  /** A key was tried; its waiters are done unless a newer write for it came meanwhile (they wait for that one). */
+  private settle(key: string): void {
+    if (this.closed || this.lanes.feedback.has(key) || this.lanes.record.has(key)) return;
+    for (const done of this.sentWaiters.get(key) ?? []) done();
+    this.sentWaiters.delete(key);
   }
 
   private pause(ms: number): Promise<void> {

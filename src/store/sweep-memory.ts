@@ -6,6 +6,8 @@ export interface RememberedRow {
   decision: string;
   retries: number;
   retryAfter: Date | null;
+  /** When this decision was recorded. */
+  since: Date;
 }
 
 /** The sweep's memory per environment and head (table sweep_decisions), and what the queue holds for a head. */
@@ -14,7 +16,7 @@ export class SweepMemory {
 
   async recall(environmentKey: string, headSha: string): Promise<RememberedRow | undefined> {
     const [row] = await this.db
-      .select({ decision: sweepDecisions.decision, retries: sweepDecisions.retries, retryAfter: sweepDecisions.retryAfter })
+      .select({ decision: sweepDecisions.decision, retries: sweepDecisions.retries, retryAfter: sweepDecisions.retryAfter, since: sweepDecisions.updatedAt })
       .from(sweepDecisions)
       .where(and(eq(sweepDecisions.environmentKey, environmentKey), eq(sweepDecisions.headSha, headSha)));
     return row;

@@ -19,7 +19,8 @@ export function startProcess(args: string[], env: Record<string, string>, cwd = 
   child.stderr!.on("data", (c: Buffer) => (out += c.toString()));
   const stop = () =>
     new Promise<number | null>((resolve) => {
-      if (child.exitCode !== null) return resolve(child.exitCode);
+      // Exited already, or killed by a test (a killed child has a signal and no exit code).
+      if (child.exitCode !== null || child.signalCode !== null) return resolve(child.exitCode);
       const kill = setTimeout(() => child.kill("SIGKILL"), 10_000);
       child.once("exit", (code) => {
         clearTimeout(kill);

@@ -142,13 +142,15 @@ export class FakeGitHub {
   }
 
   /** One request as GitHub would answer it: recorded, held or failed when a test asked, then answered. */
-  private async handle(method: string, uri: string, body: unknown): Promise<[number, unknown, Record<string, string>?]> {
+  private async handle(method: string, uri: string, body: unknown, gone: () => boolean = () => false): Promise<[number, unknown, Record<string, string>?]> {
     const url = new URL(uri, this.origin);
     const path = url.pathname.slice(this.prefix.length);
     const parsed = typeof body === "string" && body !== "" ? JSON.parse(body) : body;
     this.sent.push({ method, path: path + url.search, body: parsed, at: performance.now() });
     const held = this.holds.find((h) => h.method === method && h.path.test(path));
     if (held) await held.gate;
+    // The client died while its request was held (a killed process): the write never reached GitHub.
+    if (gone()) return [499, { message: "client gone" }];
     const failure = this.failures.find((f) => f.method === method && f.path.test(path) && f.times > 0);
     if (failure) {
       failure.times--;
@@ -180,7 +182,7 @@ export class FakeGitHub {
       const chunks: Buffer[] = [];
       req.on("data", (c: Buffer) => chunks.push(c));
       req.on("end", () => {
-        void this.handle(req.method ?? "GET", req.url ?? "/", Buffer.concat(chunks).toString("utf8")).then(
+        void this.handle(req.method ?? "GET", req.url ?? "/", Buffer.concat(chunks).toString("utf8"), () => req.socket.destroyed).then(
           ([status, body, headers]) => {
             res.writeHead(status, { "content-type": "application/json; charset=utf-8", ...(headers ?? {}) });
             res.end(JSON.stringify(body));

@@ -1,8 +1,8 @@
 import { describe, expect, it } from "vitest";
-import { MAX_DEPLOY_RETRIES, retryAfter, sweepAction, type HeadState, type Remembered } from "../../src/github/sweep-rules.js";
+import { MAX_DEPLOY_RETRIES, retryAfter, sweepAction, UNPUBLISHED_GRACE_MS, type HeadState, type Remembered } from "../../src/github/sweep-rules.js";
 
 const NOW = Date.parse("2026-12-03T07:00:00Z");
-const state = (s: Partial<HeadState>): HeadState => ({ head: "b".repeat(40), deployed: undefined, job: undefined, remembered: undefined, now: NOW, ...s });
+const state = (s: Partial<HeadState>): HeadState => ({ head: "b".repeat(40), deployed: undefined, job: undefined, remembered: undefined, writing: false, now: NOW, ...s });
 const remembered = (decision: Remembered["decision"], retries = 0, after: Date | null = null): Remembered => ({ decision, retries, retryAfter: after });
 
 describe("what the sweep does about one environment's head", () => {
@@ -38,6 +38,18 @@ describe("what the sweep does about one environment's head", () => {
     expect(sweepAction(state({ remembered: remembered("deploy-failed", 1, new Date(NOW - 1)), job: "done" }))).toBe("queue");
     expect(sweepAction(state({ remembered: remembered("deploy-failed", MAX_DEPLOY_RETRIES, new Date(NOW - 1)), job: "done" }))).toBe("queue");
     expect(sweepAction(state({ remembered: remembered("deploy-failed", MAX_DEPLOY_RETRIES + 1, new Date(NOW - 1)), job: "done" }))).toBe("skip");
+  });
+
+  it("runs again a deployed head whose checks never reached GitHub, once no live process can still be sending them", () => {
+    const deployed = { sha: "b".repeat(40), idle: false };
+    const unpublished = (ago: number): Remembered => ({ ...remembered("unpublished"), since: new Date(NOW - ago) });
+    expect(sweepAction(state({ remembered: unpublished(UNPUBLISHED_GRACE_MS + 1), job: "done", deployed }))).toBe("queue");
+    // Another process sharing the store may be sending them right now.
+    expect(sweepAction(state({ remembered: unpublished(UNPUBLISHED_GRACE_MS - 1), job: "done", deployed }))).toBe("skip");
+    // This process holds writes of the installation: they are among them.
+    expect(sweepAction(state({ remembered: unpublished(UNPUBLISHED_GRACE_MS + 1), job: "done", deployed, writing: true }))).toBe("skip");
+    expect(sweepAction(state({ remembered: unpublished(UNPUBLISHED_GRACE_MS + 1), job: "running", deployed }))).toBe("skip");
+    expect(sweepAction(state({ remembered: remembered("served"), job: "done", deployed }))).toBe("skip");
   });
 
   it("waits 10, 20, then 40 minutes after each failure", () => {

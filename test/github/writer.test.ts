@@ -94,4 +94,36 @@ describe("an installation's writer", () => {
     expect(sent).toEqual(["a"]);
     expect(logs).toEqual(["warn: 1 GitHub write(s) for installation 1 not sent: the process stopped first"]);
   });
+
+  it("says when a job's writes were sent: after the newest write of each of its keys, not before", async () => {
+    const { sent, writers, write } = recorder();
+    const w = writers.of(1, client);
+    const busy = gate();
+    w.enqueue(write("check a", "a in progress", "feedback", () => busy.opened.then(() => void sent.push("a in progress"))));
+    w.enqueue(write("check b", "b done"));
+    w.enqueue(write("deployment pr-1", "deployment", "record"));
+    let done: string[] | undefined;
+    void w.whenSent(["check a", "check b", "deployment pr-1"]).then(() => (done = [...sent]));
+    // A newer state of check a arrives while its older one is being sent: the job waits for that one too.
+    w.enqueue(write("check a", "a done"));
+    busy.open();
+    await writers.idle();
+    await new Promise((r) => setTimeout(r, 0));
+    expect(done).toEqual(["a in progress", "b done", "a done", "deployment"]);
+    await expect(w.whenSent(["check a", "never handed over"])).resolves.toBeUndefined();
+  });
+
+  it("never says a job's writes were sent when the process stopped before sending them", async () => {
+    const { writers, write } = recorder();
+    const w = writers.of(1, client);
+    const held = gate();
+    w.enqueue(write("check a", "a", "feedback", () => held.opened));
+    w.enqueue(write("check b", "b"));
+    let sentAll = false;
+    void w.whenSent(["check a", "check b"]).then(() => (sentAll = true));
+    await writers.close(20);
+    held.open();
+    await new Promise((r) => setTimeout(r, 20));
+    expect(sentAll).toBe(false);
+  });
 });
