@@ -125,6 +125,7 @@ export async function runGatewayAgent(o: AgentCommandOptions): Promise<{ agent: 
   if (!databaseUrl || !/^postgres(ql)?:\/\//.test(databaseUrl)) throw new SettingsError("DATABASE_URL", "a gateway agent follows the PostgreSQL the Gitway app uses: set DATABASE_URL to its postgres:// URL (PGlite is one process's database)");
   const previews = o.env.GATEWAY_PREVIEW_ENGINE || "node";
   if (previews !== "node" && previews !== "nginx") throw new SettingsError("GATEWAY_PREVIEW_ENGINE", `must be node or nginx, not "${previews}"`);
+  if (previews === "nginx") throw new SettingsError("GATEWAY_PREVIEW_ENGINE", "previews stay on the Node gateway: nginx cannot hold a preview to the egress rules (GITWAY_UPSTREAM_ALLOW) for the upstreams a pull request names");
   let secretKey: Buffer | undefined;
   try {
     secretKey = o.env.GITWAY_SECRET_KEY ? secretKeyFrom(o.env.GITWAY_SECRET_KEY) : undefined;

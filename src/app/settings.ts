@@ -159,6 +159,9 @@ export function readAppSettings(env: Env): AppSettings {
   const gatewayEngine = engine(env, "GATEWAY_ENGINE");
   const previewEngine = engine(env, "GATEWAY_PREVIEW_ENGINE");
   if (previewEngine === "nginx" && gatewayEngine !== "nginx") throw new SettingsError("GATEWAY_PREVIEW_ENGINE", "nginx for previews needs GATEWAY_ENGINE=nginx too (nginx is in front of the gateway port)");
+  // A preview serves what a pull request wrote: its upstreams must pass the egress rules, which the
+  // Node gateway checks on every new connection and nginx (resolving names when it loads) cannot.
+  if (previewEngine === "nginx") throw new SettingsError("GATEWAY_PREVIEW_ENGINE", `previews stay on the Node gateway: nginx cannot hold a preview to the egress rules (GITWAY_UPSTREAM_ALLOW) for the upstreams a pull request names`);
   if (gatewayEngine === "nginx" && gatewayWorkers > 1) throw new SettingsError("GATEWAY_WORKERS", "with GATEWAY_ENGINE=nginx, nginx's worker processes serve the gateway port; leave GATEWAY_WORKERS at 1");
   if (gatewayEngine === "nginx" && role !== "all") throw new SettingsError("GATEWAY_ENGINE", "nginx runs inside a process with every role (GITWAY_ROLE=all); with split roles, run `gitway gateway-agent` beside the gateway processes");
   if (gatewayEngine === "nginx" && gatewayPortIsZero(env)) throw new SettingsError("GATEWAY_PORT", "with GATEWAY_ENGINE=nginx, choose the port (nginx cannot tell which one 0 gave it)");

@@ -31,15 +31,20 @@ describe("the settings npm start reads", () => {
     });
   });
 
-  it("serve everything with the Node gateway unless GATEWAY_ENGINE=nginx, and previews with it unless GATEWAY_PREVIEW_ENGINE=nginx too", () => {
+  it("serve everything with the Node gateway unless GATEWAY_ENGINE=nginx, and previews with it always", () => {
     expect(readAppSettings({})).toMatchObject({ gatewayEngine: "node", previewEngine: "node" });
     expect(readAppSettings({ GATEWAY_ENGINE: "nginx" })).toMatchObject({ gatewayEngine: "nginx", previewEngine: "node", nginx: { bin: "/usr/sbin/nginx", configDir: undefined, nodeGatewayPort: 0 } });
-    expect(readAppSettings({ GATEWAY_ENGINE: "nginx", GATEWAY_PREVIEW_ENGINE: "nginx", NGINX_BIN: "/opt/nginx/sbin/nginx", NGINX_CONFIG_DIR: "/srv/nginx", GATEWAY_NODE_PORT: "8788" })).toMatchObject({ previewEngine: "nginx", nginx: { bin: "/opt/nginx/sbin/nginx", configDir: "/srv/nginx", nodeGatewayPort: 8788 } });
+    expect(readAppSettings({ GATEWAY_ENGINE: "nginx", NGINX_BIN: "/opt/nginx/sbin/nginx", NGINX_CONFIG_DIR: "/srv/nginx", GATEWAY_NODE_PORT: "8788" })).toMatchObject({ previewEngine: "node", nginx: { bin: "/opt/nginx/sbin/nginx", configDir: "/srv/nginx", nodeGatewayPort: 8788 } });
   });
 
   it("refuse an nginx setup that cannot work, naming the setting", () => {
     expect(refused({ GATEWAY_ENGINE: "envoy" })).toBe("GATEWAY_ENGINE");
     expect(refused({ GATEWAY_PREVIEW_ENGINE: "nginx" })).toBe("GATEWAY_PREVIEW_ENGINE");
+  });
+
+  it("keep previews on the Node gateway, which holds what a pull request's upstreams may reach to the egress rules", () => {
+    expect(() => readAppSettings({ GATEWAY_ENGINE: "nginx", GATEWAY_PREVIEW_ENGINE: "nginx" })).toThrow(/nginx cannot hold a preview to the egress rules \(GITWAY_UPSTREAM_ALLOW\)/);
+    expect(refused({ GATEWAY_ENGINE: "nginx", GATEWAY_PREVIEW_ENGINE: "nginx" })).toBe("GATEWAY_PREVIEW_ENGINE");
     expect(refused({ GATEWAY_ENGINE: "nginx", GATEWAY_PORT: "0" })).toBe("GATEWAY_PORT");
     expect(refused({ GATEWAY_ENGINE: "nginx", GITWAY_ROLE: "app", DATABASE_URL: "postgres://x/y" })).toBe("GATEWAY_ENGINE");
     expect(refused({ GATEWAY_ENGINE: "nginx", GATEWAY_WORKERS: "2", DATABASE_URL: "postgres://x/y", GATEWAY_PORT: "8787" })).toBe("GATEWAY_WORKERS");
