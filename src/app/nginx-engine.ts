@@ -11,9 +11,9 @@ import type { AppSettings } from "./settings.js";
 
 type Kind = "preview" | "stage" | "production";
 
-/** The kinds of environment nginx serves: stages and production, and previews with GATEWAY_PREVIEW_ENGINE=nginx. */
-export function nginxKinds(settings: Pick<AppSettings, "previewEngine">): Set<Kind> {
-  return new Set<Kind>(settings.previewEngine === "nginx" ? ["stage", "production", "preview"] : ["stage", "production"]);
+/** The kinds of environment nginx serves: stages and production. Previews stay on the Node gateway, which holds their upstreams to the egress rules. */
+export function nginxKinds(): Set<Kind> {
+  return new Set<Kind>(["stage", "production"]);
 }
 
 export interface EngineOptions {
@@ -62,7 +62,7 @@ export async function startNginxEngine(o: EngineOptions): Promise<NginxAgent> {
  * alone, in a scratch folder): a configuration nginx refuses fails the deployment with nginx's own
  * message, and the last good release keeps serving everywhere. Previews on the Node gateway skip it.
  */
-export function withNginxPreflight(inner: Deployer, o: { layout: EngineLayout; nginxBin: string; previews: boolean }): Deployer & { close(): void } {
+export function withNginxPreflight(inner: Deployer, o: { layout: EngineLayout; nginxBin: string }): Deployer & { close(): void } {
   const root = mkdtempSync(join(tmpdir(), "gitway-nginx-check-"));
   const dir = new ConfigDir(root);
   const render = renderAllWith(o.layout);
@@ -83,8 +83,8 @@ export function withNginxPreflight(inner: Deployer, o: { layout: EngineLayout; n
   };
   return {
     async build(label, config, values) {
-      // A preview is fenced; only stages and production are (unless previews are too) nginx's.
-      if (!values.egress?.fenced || o.previews) await check(label, config, values);
+      // A preview is fenced and stays on the Node gateway; only stages and production are nginx's.
+      if (!values.egress?.fenced) await check(label, config, values);
       return inner.build(label, config, values);
     },
     remove: (label) => inner.remove(label),
@@ -114,7 +114,7 @@ export interface AgentCommandOptions {
 /**
  * `gitway gateway-agent`: one agent beside one nginx of a fleet, following the PostgreSQL every
  * Gitway process shares. It decrypts `$env` secrets with GITWAY_SECRET_KEY (upstream URLs may use
- * them); previews are served only with GATEWAY_PREVIEW_ENGINE=nginx.
+ * them); previews stay on the Node gateway (GATEWAY_PREVIEW_ENGINE=nginx is refused).
  */
 export async function runGatewayAgent(o: AgentCommandOptions): Promise<{ agent: NginxAgent; close: () => Promise<void> }> {
   const { environmentLabel, UsageCounter } = await import("../gateway/index.js");
@@ -146,14 +146,14 @@ export async function runGatewayAgent(o: AgentCommandOptions): Promise<{ agent: 
       databaseUrl,
       records,
       layout: { listen: o.listen, nodeGatewayUrl: o.nodeGatewayUrl, baseDomain },
-      kinds: nginxKinds({ previewEngine: previews }),
+      kinds: nginxKinds(),
       configDir: o.configDir,
       nginxBin: o.nginxBin,
       ...(o.reloadCommand ? { reloadCommand: o.reloadCommand } : {}),
       ...(o.instanceId ? { instanceId: o.instanceId } : {}),
       log: o.log,
     });
-    o.log("info", `gateway agent: nginx ${o.reloadCommand ? "(the operator's)" : "(its child)"} serves ${[...nginxKinds({ previewEngine: previews })].join(", ")} on ${o.listen.address ?? "*"}:${o.listen.port} from ${o.configDir}; hybrid routes go to ${o.nodeGatewayUrl}`);
+    o.log("info", `gateway agent: nginx ${o.reloadCommand ? "(the operator's)" : "(its child)"} serves ${[...nginxKinds()].join(", ")} on ${o.listen.address ?? "*"}:${o.listen.port} from ${o.configDir}; hybrid routes go to ${o.nodeGatewayUrl}`);
     flusher.start();
     return { agent, close: async () => (await agent.close(), await flusher.stop(), await store.close()) };
   } catch (e) {

@@ -208,15 +208,15 @@ export async function startGitway(settings: AppSettings, env: Record<string, str
     let engine: NginxAgent | undefined;
     if (nginxFront) {
       const layout = { listen: { port: gatewayPort, address: settings.gatewayHost }, nodeGatewayUrl: `http://127.0.0.1:${nodePort}`, baseDomain: settings.baseDomain, maxBodyBytes: settings.maxBodyBytes };
-      const preflight = withNginxPreflight(deployer, { layout, nginxBin: settings.nginx.bin, previews: settings.previewEngine === "nginx" });
+      const preflight = withNginxPreflight(deployer, { layout, nginxBin: settings.nginx.bin });
       deployer = preflight;
       closers.unshift(async () => preflight.close());
       const configDir = nginxConfigDir(settings);
       if (configDir.temporary) closers.push(async () => rmSync(configDir.path, { recursive: true, force: true }));
-      engine = await startNginxEngine({ store, databaseUrl: settings.databaseUrl, records, layout, kinds: nginxKinds(settings), configDir: configDir.path, nginxBin: settings.nginx.bin, log, usage });
+      engine = await startNginxEngine({ store, databaseUrl: settings.databaseUrl, records, layout, kinds: nginxKinds(), configDir: configDir.path, nginxBin: settings.nginx.bin, log, usage });
       const agent = engine;
       closers.unshift(() => agent.close());
-      log("info", `nginx serves ${[...nginxKinds(settings)].join(", ")} on http://${settings.gatewayHost}:${gatewayPort} from ${configDir.path}; the Node gateway on http://127.0.0.1:${nodePort} (${since()})`);
+      log("info", `nginx serves ${[...nginxKinds()].join(", ")} on http://${settings.gatewayHost}:${gatewayPort} from ${configDir.path}; the Node gateway on http://127.0.0.1:${nodePort} (${since()})`);
     }
     if (settings.baseDomainFollowsPort && settings.gatewayPort === 0) urls = { baseDomain: `localhost:${gatewayPort}`, publicUrl: new URL(`http://localhost:${gatewayPort}`) };
     if (options.listenGateway !== false) closers.unshift(() => gateway.close());
