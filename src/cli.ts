@@ -205,15 +205,16 @@ export function buildCli(): Command {
     .option("--listen <[address:]port>", "where nginx listens", listenAddress, { port: 8787 })
     .option("--node-gateway <url>", "the Node gateway that serves hybrid routes and the hosts nginx does not", nodeGatewayUrl, "http://127.0.0.1:8788")
     .option("--reload-command <command>", "drive an operator's nginx: run this after each tested generation (else nginx runs as the agent's child)")
+    .option("--reopen-command <command>", "with --reload-command: run this to make the operator's nginx reopen its logs when the usage log is collected (default: <nginx-bin> -s reopen)")
     .option("--nginx-bin <path>", "the nginx binary that tests (and runs) the configuration", process.env.NGINX_BIN || "/usr/sbin/nginx")
     .option("--instance-id <id>", "this instance's name in sync status (default: host name and port)")
-    .action(async (opts: { configDir: string; listen: { port: number; address?: string }; nodeGateway: string; reloadCommand?: string; nginxBin: string; instanceId?: string }) => {
+    .action(async (opts: { configDir: string; listen: { port: number; address?: string }; nodeGateway: string; reloadCommand?: string; reopenCommand?: string; nginxBin: string; instanceId?: string }) => {
       const { runGatewayAgent } = await import("./app/nginx-engine.js");
       const { createLogger } = await import("./app/log.js");
       const log = createLogger(((process.env.LOG_LEVEL as "info" | undefined) ?? "info"));
       let running: Awaited<ReturnType<typeof runGatewayAgent>>;
       try {
-        running = await runGatewayAgent({ configDir: opts.configDir, listen: opts.listen, nodeGatewayUrl: opts.nodeGateway, nginxBin: opts.nginxBin, env: process.env, log, ...(opts.reloadCommand ? { reloadCommand: opts.reloadCommand } : {}), ...(opts.instanceId ? { instanceId: opts.instanceId } : {}) });
+        running = await runGatewayAgent({ configDir: opts.configDir, listen: opts.listen, nodeGatewayUrl: opts.nodeGateway, nginxBin: opts.nginxBin, env: process.env, log, ...(opts.reloadCommand ? { reloadCommand: opts.reloadCommand } : {}), ...(opts.reopenCommand ? { reopenCommand: opts.reopenCommand } : {}), ...(opts.instanceId ? { instanceId: opts.instanceId } : {}) });
       } catch (e) {
         if ((e as { code?: unknown }).code === "SETTINGS_INVALID") throw new OperatorError((e as Error).message);
         throw new OperatorError(`the gateway agent could not start: ${(e as Error).message}`);

@@ -26,6 +26,8 @@ export interface EngineOptions {
   nginxBin: string;
   /** An operator's nginx: run this after each tested generation instead of running nginx as a child. */
   reloadCommand?: string;
+  /** An operator's nginx: run this to make it reopen its logs (the usage log's collection); `<nginx> -s reopen` when absent. */
+  reopenCommand?: string;
   instanceId?: string;
   log: Log;
   /** The process's usage counter: calls nginx serves itself are counted in it, beside the Node gateway's. */
@@ -35,7 +37,7 @@ export interface EngineOptions {
 /** Starts a gateway agent (and its nginx, unless the operator reloads their own): `npm start` and `gitway gateway-agent`. */
 export async function startNginxEngine(o: EngineOptions): Promise<NginxAgent> {
   const dir = new ConfigDir(o.configDir);
-  const control = o.reloadCommand ? new OperatorNginx(o.nginxBin, dir, o.reloadCommand) : new ChildNginx(o.nginxBin, dir, o.log);
+  const control = o.reloadCommand ? new OperatorNginx(o.nginxBin, dir, o.reloadCommand, o.reopenCommand) : new ChildNginx(o.nginxBin, dir, o.log);
   const agent = new NginxAgent({
     store: o.store,
     databaseUrl: o.databaseUrl,
@@ -105,6 +107,7 @@ export interface AgentCommandOptions {
   listen: { port: number; address?: string };
   nodeGatewayUrl: string;
   reloadCommand?: string;
+  reopenCommand?: string;
   nginxBin: string;
   instanceId?: string;
   env: Record<string, string | undefined>;
@@ -150,6 +153,7 @@ export async function runGatewayAgent(o: AgentCommandOptions): Promise<{ agent: 
       configDir: o.configDir,
       nginxBin: o.nginxBin,
       ...(o.reloadCommand ? { reloadCommand: o.reloadCommand } : {}),
+      ...(o.reopenCommand ? { reopenCommand: o.reopenCommand } : {}),
       ...(o.instanceId ? { instanceId: o.instanceId } : {}),
       log: o.log,
     });

@@ -547,7 +547,8 @@ export async function startGitway(settings: AppSettings, env: Record<string, str
       reconciler,
       adminToken: token.token,
       settings,
-      flushUsage: () => flusher.flush(),
+      // nginx's calls are in its buffered log until the agent collects them: collected first, then written.
+      flushUsage: async () => (await engine?.collectUsage(), await flusher.flush()),
       idle: (timeoutMs = 15_000) => waitIdle(queue, timeoutMs, writers),
       close: async () => {
         for (const close of closers) await close().catch(() => {});

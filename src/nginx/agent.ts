@@ -6,7 +6,8 @@ import { forgetEngine, reportEngine, rowsOf, type Store, type StoreRecords } fro
 import type { ConfigDir } from "./config-dir.js";
 import type { NginxControl } from "./process.js";
 import type { CountedRoute, UsageCounter } from "../gateway/usage.js";
-import { UsageLogListener } from "./usage-log.js";
+import { join } from "node:path";
+import { UsageLogFile } from "./usage-log.js";
 
 type Kind = "preview" | "stage" | "production";
 type Log = (level: "debug" | "info" | "warn" | "error", message: string) => void;
@@ -22,7 +23,7 @@ export interface AgentEnvironment {
 }
 
 /** The renderer as the agent calls it: every environment in, nginx's whole set of files out (with `nginx.conf`). */
-export type RenderAll = (environments: AgentEnvironment[], usagePort?: number) => { files: Record<string, string>; hybridRoutes: { environment: string; route: string; reason: string }[] };
+export type RenderAll = (environments: AgentEnvironment[], usageLog?: string) => { files: Record<string, string>; hybridRoutes: { environment: string; route: string; reason: string }[] };
 
 export interface NginxAgentOptions {
   store: Store;
@@ -39,8 +40,10 @@ export interface NginxAgentOptions {
   log: Log;
   /** PGlite (or a lost LISTEN connection): how often the store is compared with what nginx serves. */
   pollMs?: number;
-  /** Counts the calls nginx serves itself (from its access log, over loopback UDP); without it nginx logs nothing. */
+  /** Counts the calls nginx serves itself (from its buffered access log); without it nginx logs nothing. */
   usage?: UsageCounter;
+  /** How often the usage log is collected (rotated, reopened and read). Default 10 s, as the Node gateway flushes. */
+  usageCollectMs?: number;
 }
 
 /** The application_name of an agent's LISTEN connection. */
@@ -76,16 +79,19 @@ export class NginxAgent {
   private running: Promise<void> | undefined;
   private pending: Set<string> | "all" = new Set();
 
-  private usageLog: UsageLogListener | undefined;
-  private usagePort: number | undefined;
+  private usageLog: UsageLogFile | undefined;
+  private usagePath: string | undefined;
+  private collector: NodeJS.Timeout | undefined;
 
   constructor(private readonly o: NginxAgentOptions) {}
 
   /** Serves what the store holds now, then follows it. */
   async start(): Promise<void> {
     if (this.o.usage) {
-      this.usageLog = new UsageLogListener(this.o.usage);
-      this.usagePort = await this.usageLog.listen();
+      // Not under logs/ (nginx's error log, the agent's alone): nginx's workers reopen this file by its path.
+      this.usagePath = join(this.o.dir.root, "usage", "usage.log");
+      this.usageLog = new UsageLogFile({ counter: this.o.usage, path: this.usagePath, reopen: () => this.o.control.reopen() });
+      await this.usageLog.resume();
     }
     if (this.o.databaseUrl) await this.connect();
     await this.sync();
@@ -93,6 +99,22 @@ export class NginxAgent {
     const every = this.o.pollMs ?? (this.o.databaseUrl ? 5_000 : 500);
     this.poller = setInterval(() => void this.poll(), every);
     this.poller.unref();
+    if (this.usageLog) {
+      this.collector = setInterval(() => void this.collectUsage().catch(() => {}), this.o.usageCollectMs ?? 10_000);
+      this.collector.unref();
+    }
+  }
+
+  /**
+   * Counts what nginx has logged since the last collection (the flusher then writes it): every 10 s,
+   * and before a flush that must see the latest calls. A failure is logged; the lines wait for the next one.
+   */
+  async collectUsage(): Promise<void> {
+    try {
+      await this.usageLog?.collect();
+    } catch (e) {
+      this.o.log("warn", `nginx agent: collecting the usage log failed (${(e as Error).message}); its lines wait for the next collection`);
+    }
   }
 
   /** Labels served now, with their release hashes. */
@@ -132,10 +154,13 @@ export class NginxAgent {
   async close(): Promise<void> {
     this.closed = true;
     if (this.poller) clearInterval(this.poller);
+    if (this.collector) clearInterval(this.collector);
     await this.listener?.end().catch(() => {});
     await this.running?.catch(() => {});
+    // An nginx the agent stops flushes its buffered lines as its workers exit: the files are then read to their end.
+    if (this.usageLog && !this.o.control.ownsNginx) await this.usageLog.leave().catch((e: unknown) => this.o.log("warn", `nginx agent: collecting the usage log at stop failed: ${(e as Error).message}`));
     await this.o.control.stop();
-    await this.usageLog?.close();
+    if (this.usageLog && this.o.control.ownsNginx) await this.usageLog.collect(true).catch((e: unknown) => this.o.log("warn", `nginx agent: collecting the usage log at stop failed: ${(e as Error).message}`));
     await forgetEngine(this.o.store.db, this.o.instanceId).catch(() => {});
   }
 
@@ -257,7 +282,7 @@ export class NginxAgent {
   private async tryApply(envs: Map<string, AgentEnvironment>, dryRun = false): Promise<string | undefined> {
     let rendered: ReturnType<RenderAll>;
     try {
-      rendered = this.o.render([...envs.values()], this.usagePort);
+      rendered = this.o.render([...envs.values()], this.usagePath);
     } catch (e) {
       return `the nginx configuration could not be rendered: ${(e as Error).message}`;
     }

@@ -23,6 +23,10 @@ export interface NginxControl {
   test(generation: string): Promise<string | undefined>;
   /** Makes nginx read `current` (started the first time, reloaded after). */
   apply(): Promise<void>;
+  /** Makes nginx reopen its log files (its workers flush their buffered lines first); rejects when it could not. */
+  reopen(): Promise<void>;
+  /** Whether `stop` ends nginx itself (then nothing writes the logs after it), or leaves the operator's running. */
+  readonly ownsNginx: boolean;
   stop(): Promise<void>;
 }
 
@@ -62,6 +66,7 @@ export async function testGeneration(bin: string, dir: ConfigDir, generation: st
  * to 30 s while it keeps dying) from the last good configuration.
  */
 export class ChildNginx implements NginxControl {
+  readonly ownsNginx = true;
   private child: ChildProcess | undefined;
   private stopping = false;
   private restartDelay = 1_000;
@@ -90,6 +95,11 @@ export class ChildNginx implements NginxControl {
       return;
     }
     await this.start();
+  }
+
+  /** SIGUSR1 to the master, as `nginx -s reopen` sends it; with no master running nothing writes the logs. */
+  async reopen(): Promise<void> {
+    if (this.child && this.child.exitCode === null && this.child.signalCode === null) this.child.kill("SIGUSR1");
   }
 
   private async start(): Promise<void> {
@@ -137,14 +147,23 @@ export class ChildNginx implements NginxControl {
 
 /**
  * An nginx the operator runs (its nginx.conf includes the agent's `current/` files): the agent tests
- * each generation with the same binary, then runs the operator's reload command.
+ * each generation with the same binary, then runs the operator's reload command; to collect the
+ * usage log it runs the reopen command (`nginx -s reopen` with the same binary by default, which
+ * signals the nginx whose pid file the binary was built with).
  */
 export class OperatorNginx implements NginxControl {
+  readonly ownsNginx = false;
   constructor(
     private readonly bin: string,
     private readonly dir: ConfigDir,
     private readonly reloadCommand: string,
+    private readonly reopenCommand?: string,
   ) {}
+
+  async reopen(): Promise<void> {
+    const { code, stderr } = this.reopenCommand ? await run("/bin/sh", ["-c", this.reopenCommand], TEST_TIMEOUT_MS) : await run(this.bin, ["-s", "reopen"], TEST_TIMEOUT_MS);
+    if (code !== 0) throw new Error(`the reopen command failed (exit ${code}): ${nginxMessage(stderr, this.dir.root).slice(0, 500)}`);
+  }
 
   test(generation: string): Promise<string | undefined> {
     return testGeneration(this.bin, this.dir, generation);

@@ -27,7 +27,7 @@ export function environmentHost(label: string, baseDomain: string): string {
 
 /** The agent's environments as the renderer takes them: one host each, the release's config and values, its consumers. */
 export function renderAllWith(layout: EngineLayout): RenderAll {
-  return (envs: AgentEnvironment[], usagePort?: number) =>
+  return (envs: AgentEnvironment[], usageLog?: string) =>
     renderNginx({
       environments: envs.map((e) => ({ host: environmentHost(e.label, layout.baseDomain), name: e.label, release: { config: e.config, vars: e.values.vars }, consumers: e.values.consumers })),
       nodeGatewayUrl: layout.nodeGatewayUrl,
@@ -38,6 +38,6 @@ export function renderAllWith(layout: EngineLayout): RenderAll {
       ...(isLoopback(layout.nodeGatewayUrl) ? { nodeClientAddressHeader: CLIENT_ADDRESS_HEADER } : {}),
       ...(layout.maxBodyBytes !== undefined ? { maxBodyBytes: layout.maxBodyBytes } : {}),
       ...(layout.jsModulePath !== undefined ? { jsModulePath: layout.jsModulePath } : {}),
-      ...(usagePort !== undefined ? { usagePort } : {}),
+      ...(usageLog !== undefined ? { usageLog } : {}),
     });
 }

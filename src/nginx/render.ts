@@ -55,10 +55,10 @@ export interface NginxRenderInput {
   /** The upstream connect and read timeouts (Upstreams.timeouts); DEFAULT_TIMEOUTS when absent. */
   timeouts?: { connectMs: number; headersMs: number; bodyMs: number };
   /**
-   * The loopback UDP port of the agent's usage listener (src/nginx/usage-log.ts): each call to a
-   * route nginx serves itself is logged there as one syslog line. Without it nginx logs nothing.
+   * The usage log's absolute path (src/nginx/usage-log.ts): each call to a route nginx serves
+   * itself is one buffered line there, which the agent collects. Without it nginx logs nothing.
    */
-  usagePort?: number;
+  usageLog?: string;
 }
 
 export interface HybridRoute {
@@ -509,7 +509,7 @@ class EnvironmentRenderer {
     this.nodePreflight = new Set();
     this.servedHere = [];
     for (const [method, route] of group.routes) bodies.set(method, this.routeBody(route, id));
-    const usage = this.input.usagePort !== undefined && this.servedHere.length > 0;
+    const usage = this.input.usageLog !== undefined && this.servedHere.length > 0;
     if (usage) {
       // The label comes from the config alone: a map read when the line is logged, keyed by this
       // location and the method, so nothing a caller sends can name another environment or route.
@@ -606,21 +606,23 @@ class EnvironmentRenderer {
 }
 
 /**
- * With the nginx engine the access log is the usage source: a call is logged (to the agent's
- * loopback UDP listener) only when its location and method are in the usage map, i.e. routes nginx
- * serves itself; a hybrid route is counted by the Node gateway behind nginx, not twice. escape=json
- * keeps a consumer name from breaking the line apart.
+ * With the nginx engine the access log is the usage source: a call is logged only when its location
+ * and method are in the usage map, i.e. routes nginx serves itself; a hybrid route is counted by the
+ * Node gateway behind nginx, not twice. Lines collect in a worker's buffer and reach the file in one
+ * write per 64 KiB or per second (a syslog line per call cost nginx a sendto per request).
+ * escape=json keeps a consumer name from breaking the line apart.
  */
-function usageLog(port: number | undefined, entries: string[]): string[] {
-  if (port === undefined) return [];
-  if (!Number.isInteger(port) || port < 1 || port > 65535) throw new NginxRenderError(`usage port ${port} is not a port number`);
+function usageLog(path: string | undefined, entries: string[]): string[] {
+  if (path === undefined) return [];
+  // A `$` would make nginx open the file per request (a variable path) and give up buffering.
+  if (!/^\/[A-Za-z0-9._/-]+$/.test(path)) throw new NginxRenderError(`usage log path ${JSON.stringify(path)} is not an absolute path of letters, digits, dots, dashes, underscores and slashes`);
   return [
     'map "$gw_location $request_method" $gw_usage {',
     '  default "";',
     ...entries,
     "}",
     `log_format gitway_usage escape=json '{"u":"$gw_usage","c":"$gw_consumer","s":"$status"}';`,
-    `access_log syslog:server=127.0.0.1:${port},nohostname,tag=gitway gitway_usage if=$gw_usage;`,
+    `access_log ${path} gitway_usage buffer=64k flush=1s if=$gw_usage;`,
   ];
 }
 
@@ -680,7 +682,7 @@ export function renderNginx(input: NginxRenderInput): NginxRenderResult {
         "js_set $gw_basic gitway.basicHash;",
         "default_type application/problem+json;",
         "server_tokens off;",
-        ...(input.usagePort === undefined ? ["access_log off;"] : []),
+        ...(input.usageLog === undefined ? ["access_log off;"] : []),
         "uninitialized_variable_warn off;",
         "map_hash_bucket_size 128;",
         "map_hash_max_size 65536;",
@@ -725,7 +727,7 @@ export function renderNginx(input: NginxRenderInput): NginxRenderResult {
         "}",
         ...shared.http.flatMap((block) => block.split("\n")),
         // After map_hash_bucket_size: nginx fixes the map hash sizes at the first map.
-        ...usageLog(input.usagePort, shared.usage),
+        ...usageLog(input.usageLog, shared.usage),
         ...includes,
       ],
       2,

@@ -133,12 +133,19 @@ describe("renderNginx", () => {
       { path: "/items", operationId: "listItems", ...one([]) },
       { path: "/items", method: "post", ...one([], { ...forward("http://127.0.0.1:9000"), options: { baseUrl: "http://127.0.0.1:9000", followRedirects: true } }) },
     ];
-    const conf = render([environment(routes)], { usagePort: 5140 }).files["nginx.conf"]!;
-    expect(conf).toContain("access_log syslog:server=127.0.0.1:5140,nohostname,tag=gitway gitway_usage if=$gw_usage;");
+    const conf = render([environment(routes)], { usageLog: "/var/lib/gitway/nginx/usage/usage.log" }).files["nginx.conf"]!;
+    // Buffered: a worker writes its lines in one write per 64 KiB or per second, not one send per call.
+    expect(conf).toContain("access_log /var/lib/gitway/nginx/usage/usage.log gitway_usage buffer=64k flush=1s if=$gw_usage;");
     expect(conf).toContain(`"gw_e0_l0 GET" 'shop GET /items';`);
     // HEAD is answered by the GET route, as the Node gateway answers it; the hybrid POST is the Node gateway's to count.
     expect(conf).toContain(`"gw_e0_l0 HEAD" 'shop GET /items';`);
     expect(conf).not.toContain("POST /items");
     expect(render([environment(routes)]).files["nginx.conf"]).toContain("access_log off;");
+  });
+
+  it("refuses a usage log path nginx would read as a variable (unbuffered, opened per request) or as several words", () => {
+    for (const bad of ["usage.log", "/var/log/$host.log", "/var/log/usage log", "/var/log/usage.log;"]) {
+      expect(() => render([environment([one([])])], { usageLog: bad })).toThrow(NginxRenderError);
+    }
   });
 });
