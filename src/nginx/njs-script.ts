@@ -5,6 +5,12 @@
  * API key or basic-auth pair (so no key or password is ever written in clear), and the CORS
  * preflight answer. Every function is reached through `js_set` (lazily, only when a directive reads
  * the variable) or `js_content`, so a request that needs none of it never enters njs.
+ *
+ * njs 0.7 clones its VM for every request that calls into it and runs the module's top level
+ * again: each top-level function and exported name costs every such request (about 0.3 us of
+ * nginx's CPU apiece measured together). The hot path (an api-key request) calls only its key
+ * reader, so the top level holds the key readers and thin entry points; the rest of the module
+ * is built inside `cold()`, on the rare requests (errors, preflights) that call it.
  */
 
 /** How one api-key policy finds the key: which header and which scheme prefix. */
@@ -13,6 +19,12 @@ export interface KeyExtractor {
   fn: string;
   header: string;
   scheme: string;
+  /**
+   * The nginx variable (without `$`) holding the key already taken out of its header (scheme and
+   * surrounding blanks removed, by a `map` regex in nginx, cheaper than string work in njs); absent
+   * when the header's name cannot be an nginx variable, and the reader parses the header itself.
+   */
+  variable?: string;
 }
 
 export interface PreflightPolicy {
@@ -31,10 +43,7 @@ export interface NjsInput {
   maxBodyBytes: number;
 }
 
-// njs 0.7 clones the VM for every request that calls into it, and work at the module's top level
-// showed up in each such request: it holds only function declarations (no require, no object
-// built), which measured about 3 to 4 us of nginx CPU less per api-key request than building the
-// error table up front.
+// Built only when a cold entry point is called: nothing here runs on a request that just hashes a key.
 const COMMON = String.raw`
 
 /* The same normalisation as src/gateway/path-match.ts normalizePath: unreserved escapes decoded,
@@ -73,7 +82,7 @@ function pathJson(r) {
 }
 
 function sha(s) {
-  return require('crypto').createHash('sha256').update(s).digest('hex');
+  return crypto.createHash('sha256').update(s).digest('hex');
 }
 
 
@@ -171,25 +180,33 @@ function preflight(r) {
  * key's SHA-256, which the environment's map of key hashes turns into a consumer.
  */
 function keyReader(k: KeyExtractor): string {
+  if (k.variable) return [`function ${k.fn}(r) {`, `  var key = r.variables.${k.variable};`, `  return key ? crypto.createHash('sha256').update(key).digest('hex') : '-';`, `}`].join("\n");
   const prefix = k.scheme === "" ? "" : k.scheme.toLowerCase() + " ";
   return [
     `function ${k.fn}(r) {`,
     `  var v = r.headersIn[${JSON.stringify(k.header)}];`,
     prefix ? `  if (v === undefined || v.slice(0, ${prefix.length}).toLowerCase() !== ${JSON.stringify(prefix)}) return '-';` : `  if (v === undefined) return '-';`,
     `  var key = v.slice(${prefix.length}).trim();`,
-    `  return key === '' ? '-' : require('crypto').createHash('sha256').update(key).digest('hex');`,
+    `  return key === '' ? '-' : crypto.createHash('sha256').update(key).digest('hex');`,
     `}`,
   ].join("\n");
 }
 
-/** The module's text: the shared functions and one key reader per api-key header/scheme. */
+const COLD = ["pathJson", "basicHash", "errorPage", "fallback"];
+
+/** The module's text: the key readers and cold entry points at the top level, the rest inside `cold()`. */
 export function njsScript(input: NjsInput): string {
   const readers = input.keyExtractors.map(keyReader);
-  const exported = ["pathJson", "basicHash", "errorPage", "fallback", ...input.keyExtractors.map((k) => k.fn)];
+  const exported = [...COLD, ...input.keyExtractors.map((k) => k.fn)];
   return [
     "/* Rendered by Gitway (src/nginx/njs-script.ts); do not edit: the next release overwrites it. */",
+    "import crypto from 'crypto';",
+    `function cold() {`,
     `var MAX_BODY_BYTES = ${Math.floor(input.maxBodyBytes)};`,
     COMMON,
+    `return { ${COLD.map((f) => `${f}: ${f}`).join(", ")} };`,
+    `}`,
+    ...COLD.map((f) => `function ${f}(r) { return cold().${f}(r); }`),
     ...readers,
     `export default { ${exported.join(", ")} };`,
     "",

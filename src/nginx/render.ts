@@ -203,7 +203,12 @@ class EnvironmentRenderer {
   private keyExtractor(header: string, scheme: string): KeyExtractor {
     const id = `${header}\u0000${scheme}`;
     let k = this.shared.keyExtractors.get(id);
-    if (!k) this.shared.keyExtractors.set(id, (k = { fn: `key${this.shared.keyExtractors.size}`, header, scheme }));
+    if (!k) {
+      const fn = `key${this.shared.keyExtractors.size}`;
+      // The key is taken out of its header by a regex in nginx: njs then only hashes it.
+      k = NAME_OF_VAR.test(header) ? { fn, header, scheme, variable: `gw_${fn}_text` } : { fn, header, scheme };
+      this.shared.keyExtractors.set(id, k);
+    }
     return k;
   }
 
@@ -710,6 +715,8 @@ export function renderNginx(input: NginxRenderInput): NginxRenderResult {
         'map "$http_origin|$http_access_control_request_method" $gw_preflight_method { "~^.+\\|([^|]+)$" $1; default ""; }',
         // rateLimitBy "user": the consumer when one authenticated, else the caller's address.
         'map $gw_consumer $gw_consumer_or_ip { "" "ip:$remote_addr"; default "u:$gw_consumer"; }',
+        // The key as the scheme prefix and blanks leave it ("" when the header is absent or has another scheme).
+        ...keyExtractors.filter((k) => k.variable).map((k) => `map $http_${k.header.replace(/-/g, "_")} $${k.variable} { ${regex(`~*^${k.scheme ? escapeRegex(k.scheme) + " " : ""}\\s*(?<k>.*?)\\s*$`)} $k; default ""; }`),
         "server {",
         `  listen ${listenAddress(input)} default_server;`,
         "  server_name _;",
