@@ -11,14 +11,8 @@ export function problemBody(status: number, type: string, title: string, detail:
   return `'{"type":"https://gitway.dev/problems/${type}","title":"${jsonText(title)}","status":${status},"detail":"${detail}","instance":"${instance}","trace":{"requestId":"$gw_request_id"}}'`;
 }
 
-/** The headers every answer carries: the request id and, when the route's CORS policy allows the origin, its headers. */
-export const COMMON_HEADERS = [
-  "add_header X-Request-Id $gw_request_id always;",
-  "add_header Access-Control-Allow-Origin $gw_acao always;",
-  "add_header Access-Control-Allow-Credentials $gw_acac always;",
-  "add_header Access-Control-Expose-Headers $gw_aceh always;",
-  "add_header Vary $gw_vary always;",
-];
+/** The header every answer carries: the request id (a route with a CORS policy adds that policy's headers). */
+export const COMMON_HEADERS = ["add_header X-Request-Id $gw_request_id always;"];
 
 // Every error nginx answers itself goes to one internal location per server, whose njs answer follows
 // $status (and a preflight, by its argument): each location costs nginx about 0.1 ms to load, and a
@@ -38,7 +32,7 @@ export function errorPagesWithLimit(limit: number): string[] {
  * names it; these sets sit in a location no request reaches, because a server-level `set` would
  * run again on the internal redirect to an error page and wipe what the route had set.
  */
-export const DECLARED_VARIABLES = ['set $gw_allow "";', 'set $gw_consumer "";', 'set $gw_www "";', 'set $gw_acao "";', 'set $gw_acac "";', 'set $gw_aceh "";', 'set $gw_vary "";', 'set $gw_retry_after "";', 'set $gw_location "";'];
+export const DECLARED_VARIABLES = ['set $gw_allow "";', 'set $gw_consumer "";', 'set $gw_www "";', 'set $gw_cors "";', 'set $gw_retry_after "";', 'set $gw_location "";'];
 
 /** The gateway's own answers for what nginx refuses or fails at, as problem+json with the route's CORS headers (gitway.js errorPage). */
 export const SERVER_ERRORS = ["location = /__gitway_error {", "  internal;", "  js_content gitway.errorPage;", "}"];

@@ -133,11 +133,14 @@ function errorPage(r) {
   var status = Number(v.status);
   var e = ERRORS[status] || ERRORS[502];
   var h = r.headersOut;
-  if (v.gw_acao) {
-    h['Access-Control-Allow-Origin'] = v.gw_acao;
-    h['Vary'] = v.gw_vary;
-    if (v.gw_acac) h['Access-Control-Allow-Credentials'] = v.gw_acac;
-    if (v.gw_aceh) h['Access-Control-Expose-Headers'] = v.gw_aceh;
+  /* $gw_cors names the route's CORS maps: origin, credentials, expose headers, vary ("-" for none). */
+  var cors = v.gw_cors ? v.gw_cors.split(' ') : [];
+  var of = function (i) { return cors[i] && cors[i] !== '-' ? v[cors[i]] : ''; };
+  if (of(0)) {
+    h['Access-Control-Allow-Origin'] = of(0);
+    h['Vary'] = of(3);
+    if (of(1)) h['Access-Control-Allow-Credentials'] = of(1);
+    if (of(2)) h['Access-Control-Expose-Headers'] = of(2);
   }
   if (status === 429 && v.gw_retry_after) h['Retry-After'] = v.gw_retry_after;
   problem(r, ERRORS[status] ? status : 502, e[0], e[1], e[2](v, r), e[3]);

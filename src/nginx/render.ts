@@ -460,7 +460,17 @@ class EnvironmentRenderer {
       ...parts.addHeaders,
       ...parts.directives,
       // CORS headers go on every answer after the route is found, errors included, so a browser can read a 401 or 429.
-      ...(cors ? [`set $gw_acao ${cors.origin};`, `set $gw_acac ${cors.credentials};`, `set $gw_aceh ${cors.expose};`, `set $gw_vary ${cors.vary};`] : []),
+      // Straight from the policy's maps (a route without CORS evaluates none); the error page, another
+      // location, finds the same maps by the names in $gw_cors.
+      ...(cors
+        ? [
+            `add_header Access-Control-Allow-Origin ${cors.origin} always;`,
+            ...(cors.credentials !== '""' ? [`add_header Access-Control-Allow-Credentials ${cors.credentials} always;`] : []),
+            ...(cors.expose !== '""' ? [`add_header Access-Control-Expose-Headers ${cors.expose} always;`] : []),
+            `add_header Vary ${cors.vary} always;`,
+            `set $gw_cors '${[cors.origin, cors.credentials, cors.expose, cors.vary].map((v) => (v === '""' ? "-" : v.slice(1))).join(" ")}';`,
+          ]
+        : []),
       ...parts.checks,
     ];
     if (route.handler.export === "redirectHandler") {

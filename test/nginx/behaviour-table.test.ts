@@ -45,6 +45,7 @@ function files(upstream: string, closed: string) {
     },
     route("/moved", { export: "redirectHandler", module: "$import(@zuplo/runtime)", options: { location: "https://docs.example.com/moved", status: 301 } }),
     route("/down", forward(closed)),
+    route("/down-cors", forward(closed), [], { corsPolicy: "app" }),
     route("/slow", { ...forward(upstream), options: { baseUrl: upstream, timeoutMs: 300 } }),
     { ...route("/office", forward(upstream), ["no-ten", "validate"]), method: "post", requestBody: { required: true, content: { "application/json": { schema: { type: "object" } } } } },
     route("/optional", forward(upstream), ["maybe-key"]),
@@ -286,6 +287,15 @@ describe.each(["node", "nginx"] as const)("the %s engine", (name) => {
       expect(a.status).toBe(401);
       expect(a.headers["access-control-allow-origin"]).toBe("https://app.example.com");
       expect(a.headers["access-control-expose-headers"]).toBe("x-upstream");
+    });
+
+    it("puts the CORS headers on an error answered after the route is found (502: the upstream is down)", async () => {
+      const a = await send(engine(), "/down-cors", { headers: { origin: "https://app.example.com" } });
+      expectProblem(a, 502, "upstream-failed");
+      expect(a.headers["access-control-allow-origin"]).toBe("https://app.example.com");
+      expect(a.headers["access-control-allow-credentials"]).toBe("true");
+      expect(a.headers["access-control-expose-headers"]).toBe("x-upstream");
+      expect(a.headers.vary).toMatch(/Origin/);
     });
 
     it("gives no CORS headers to an origin the policy does not allow", async () => {
