@@ -13,7 +13,8 @@
  * environments' RSS. nginx and wrk come from Debian and are installed when missing.
  */
 import { execFileSync, spawn, spawnSync, type ChildProcess } from "node:child_process";
-import { mkdirSync, readdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { cpSync, existsSync, mkdirSync, readdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import http from "node:http";
 import { dirname, join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { readConfig } from "../src/config/index.js";
@@ -179,6 +180,52 @@ const cpuPlain = median(Array.from({ length: RUNS }, () => workerCpuPerRequest(p
 const cpuEngine = median(Array.from({ length: RUNS }, () => workerCpuPerRequest(engine, target(PORTS.engine), { ...AUTH, Host: ENGINE_HOST })));
 const cpuEngineUsage = median(Array.from({ length: RUNS }, () => workerCpuPerRequest(engineUsage, target(PORTS.engineUsage), { ...AUTH, Host: ENGINE_HOST })));
 
+/**
+ * The instructions nginx runs in user space per request, counted by valgrind (callgrind) on a copy
+ * of a configuration served by one process on its own port: unlike time, the count does not move
+ * with the machine's load, so one configuration can be compared with another on a busy machine.
+ * Kernel work (the sockets) is not in it. REQUESTS sequential keep-alive requests after a warm-up.
+ */
+const CALLGRIND_PORT = 18809;
+async function instructionsPerRequest(name: string, from: string, port: number, headers: Record<string, string>): Promise<number> {
+  const dir = join(CACHE, "nginx", `callgrind-${name}`);
+  rmSync(dir, { recursive: true, force: true });
+  cpSync(from, dir, { recursive: true });
+  const envs = join(dir, "environments");
+  for (const file of ["nginx.conf", ...(existsSync(envs) ? readdirSync(envs).map((f) => join("environments", f)) : [])]) {
+    const path = join(dir, file);
+    // The copy listens on its own port and takes its process settings from the command line.
+    writeFileSync(path, readFileSync(path, "utf8").replaceAll(`127.0.0.1:${port}`, `127.0.0.1:${CALLGRIND_PORT}`).replace(/daemon off; pid [^;]+;/, "").replace("user root;", ""));
+  }
+  const out = join(dir, "callgrind.out");
+  const child = spawn("valgrind", ["--tool=callgrind", `--callgrind-out-file=${out}`, "nginx", "-p", `${dir}/`, "-c", "nginx.conf", "-e", join(dir, "error.log"), "-g", `daemon off; master_process off; pid ${join(dir, "cg.pid")}; user root;`], { stdio: "ignore" });
+  const exited = new Promise((r) => child.once("exit", r));
+  try {
+    const url = `http://127.0.0.1:${CALLGRIND_PORT}/api/v1/orders`;
+    await waitFor(url, headers);
+    const agent = new http.Agent({ keepAlive: true, maxSockets: 1 });
+    const send = async (n: number) => {
+      for (let i = 0; i < n; i++) await new Promise<void>((resolve, reject) => http.get(url, { agent, headers }, (res) => (res.resume(), res.on("end", resolve))).on("error", reject));
+    };
+    await send(200);
+    execFileSync("callgrind_control", ["-z", String(child.pid)], { stdio: "ignore" });
+    const REQUESTS = 2_000;
+    await send(REQUESTS);
+    execFileSync("callgrind_control", ["-d", String(child.pid)], { stdio: "ignore" });
+    agent.destroy();
+    const dump = readdirSync(dir).filter((f) => f.startsWith("callgrind.out.")).sort().at(-1)!;
+    const total = Number(/^(?:summary|totals): (\d+)/m.exec(readFileSync(join(dir, dump), "utf8"))?.[1] ?? NaN);
+    return total / REQUESTS;
+  } finally {
+    child.kill("SIGQUIT");
+    await exited;
+  }
+}
+ensureTool("valgrind", "valgrind");
+const irPlain = await instructionsPerRequest("plain", join(CACHE, "nginx", "proxy"), PORTS.nginx, {});
+const irEngine = await instructionsPerRequest("engine", join(CACHE, "nginx", "engine"), PORTS.engine, { ...AUTH, Host: ENGINE_HOST });
+const irEngineUsage = await instructionsPerRequest("engine-usage", join(CACHE, "nginx", "engine-usage"), PORTS.engineUsage, { ...AUTH, Host: ENGINE_HOST });
+
 // Rendering 1,000 environments (the agent times nginx's reload of them).
 const renderTimes: number[] = [];
 let renderedBytes = 0;
@@ -308,6 +355,7 @@ console.log(`- nginx engine with the three policies: ${(engineRps / nginx).toFix
 const engineUsageRps = results["gitway nginx engine (seed+usage)"]!.rps;
 console.log(`- nginx engine usage counting (buffered access log file) on vs off: ${(engineUsageRps / engineRps).toFixed(3)}x, costs ${((1 - engineUsageRps / engineRps) * 100).toFixed(1)}% of throughput (target <= 3%); nginx worker CPU per request ${cpuEngineUsage.toFixed(1)} us vs ${cpuEngine.toFixed(1)} us (+${((cpuEngineUsage / cpuEngine - 1) * 100).toFixed(1)}%)`);
 console.log(`- nginx worker CPU per request: plain proxy ${cpuPlain.toFixed(1)} us, nginx engine with the three policies ${cpuEngine.toFixed(1)} us (${(cpuPlain / cpuEngine).toFixed(2)}x the plain proxy's work rate)`);
+console.log(`- nginx user-space instructions per request (callgrind, one process, load-independent): plain proxy ${irPlain.toFixed(0)}, nginx engine with the three policies ${irEngine.toFixed(0)} (${(irEngine / irPlain).toFixed(2)}x), with usage logging ${irEngineUsage.toFixed(0)} (+${((irEngineUsage / irEngine - 1) * 100).toFixed(1)}%)`);
 console.log(`- 1,000 environments rendered to nginx: median ${median(renderTimes).toFixed(0)} ms, ${(renderedBytes / 2 ** 20).toFixed(1)} MiB of files`);
 const usageRps = results["gitway seed+usage"]!.rps;
 console.log(`- usage counting on vs off (seed config, same run): ${(usageRps / seedRps).toFixed(3)}x, costs ${((1 - usageRps / seedRps) * 100).toFixed(1)}% of throughput (target <= 3%)`);

@@ -137,9 +137,8 @@ describe("the agent's usage log file", () => {
     const path = join(scratch(), "usage", "usage.log");
     const counter = new UsageCounter();
     let fail = true;
-    let w: Writer | undefined;
-    const log = new UsageLogFile({ counter, path, reopen: async () => (fail ? Promise.reject(new Error("no nginx")) : w!.reopen()), settleMs: 0 });
-    w = new Writer(path);
+    const log = new UsageLogFile({ counter, path, reopen: async () => (fail ? Promise.reject(new Error("no nginx")) : w.reopen()), settleMs: 0 });
+    const w = new Writer(path);
     log.serve(ORDERS);
     w.write(line("a"));
     await expect(log.collect()).rejects.toThrow("no nginx");
