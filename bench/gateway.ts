@@ -141,6 +141,7 @@ async function startEngine(name: string, port: number, usage = false): Promise<C
     workerProcesses: 1,
     ...(usage ? { usageLog: join(engineDir, "usage", "usage.log") } : {}),
   });
+  if (usage) mkdirSync(join(engineDir, "usage"), { recursive: true });
   for (const [path, content] of Object.entries(engineRender.files)) {
     mkdirSync(dirname(join(engineDir, path)), { recursive: true });
     writeFileSync(join(engineDir, path), content);
