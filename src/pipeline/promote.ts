@@ -1,4 +1,4 @@
-import { escapeMarkdown, unapprovedBreaking, validationCheck } from "../report/index.js";
+import { escapeMarkdown, hybridRoutesMarkdown, unapprovedBreaking, validationCheck } from "../report/index.js";
 import { hasErrors } from "../config/index.js";
 import type { CheckOutcome, DeploymentRecord, PipelineDeps } from "./ports.js";
 import { readCommit } from "./read-commit.js";
@@ -24,6 +24,8 @@ export interface PromoteResult {
   /** The environment that stopped the promotion, why, and what kind of answer that is (for the sweep's memory). */
   stopped?: { environment: string; reason: string; cause?: "invalid-config" | "not-approved" | "deploy-failed" | "superseded" };
   skipped: { environment: string; reason: string }[];
+  /** Per nginx-served environment deployed, the routes nginx hands to the Node gateway behind it. */
+  hybridRoutes?: { environment: string; route: string; reason: string }[];
 }
 
 /**
@@ -102,7 +104,8 @@ export async function promoteCommit(deps: PipelineDeps, req: PromoteRequest): Pr
         break;
       }
       result.deployed.push(name);
-      lines.push(`- \`${name}\`: ${env.url} (release \`${outcome.releaseHash}\`)`);
+      lines.push(`- \`${name}\`: ${env.url} (release \`${outcome.releaseHash}\`)`, ...hybridRoutesMarkdown(outcome.hybridRoutes ?? []));
+      if (outcome.hybridRoutes?.length) result.hybridRoutes = [...(result.hybridRoutes ?? []), ...outcome.hybridRoutes.map((h) => ({ environment: name, ...h }))];
     }
   }
 
