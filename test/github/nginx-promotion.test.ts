@@ -3,7 +3,7 @@ import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
 import { startUpstream } from "../gateway/harness.js";
 import { freePort } from "../nginx/free-port.js";
 import { BASE_DOMAIN, startApp, WEBHOOK_SECRET, type AppUnderTest } from "./app-harness.js";
-import { shopFiles } from "./shop-repo.js";
+import { shopFiles, validatedOrders } from "./shop-repo.js";
 import { deliver, pushEvent } from "./webhooks.js";
 
 let t: AppUnderTest;
@@ -64,5 +64,30 @@ describe("the GitHub App with GATEWAY_ENGINE=nginx", () => {
     await within(2_000, async () => (await call("acme-edge-production", "/api/v1/orders")).status === 200);
     expect(Date.now() - began).toBeLessThan(2_000);
     await within(2_000, async () => (await t.app.operations.environment("acme-edge-production")).engines[0]?.release === (await t.app.operations.environment("acme-edge-production")).desiredRelease);
+  });
+
+  it("names on the deploy check, and on the deployment, each route nginx hands to the Node gateway with its reason", async () => {
+    const repo = t.github.repo("acme", "validated");
+    const sha = t.github.commit(repo, shopFiles({ upstream: upstream.url, products: true, settings: "stages: [staging]\n", ...validatedOrders(upstream.url) }), "main");
+    expect((await deliver(t.app.appUrl, "push", pushEvent(repo, t.github.installationId, "main", "0".repeat(40), sha), WEBHOOK_SECRET)).status).toBe(200);
+    await t.app.idle();
+    const check = t.github.latestCheck(sha, "Gitway / deploy")!;
+    expect(check.conclusion).toBe("success");
+    const summary = check.output.summary!;
+    // Under each environment nginx serves, the route with its reason; the routes nginx serves itself are not named.
+    for (const env of ["staging", "production"]) {
+      const at = summary.indexOf(`- \`${env}\`: `);
+      expect(at).toBeGreaterThanOrEqual(0);
+      expect(summary.slice(at).split("\n").slice(1, 3)).toEqual(["  - nginx hands 1 route to the Node gateway behind it:", "    - POST /api/v1/orders: request validation"]);
+    }
+    expect(summary).not.toContain("GET /api/v1/products");
+    const [deployment] = await t.app.operations.deployments("acme-validated-production", { limit: 1, offset: 0 });
+    expect(deployment).toMatchObject({ outcome: "succeeded", report: null, hybridRoutes: [{ route: "POST /api/v1/orders", reason: "request validation" }] });
+
+    // The route behind nginx answers as the Node gateway would: its body is checked.
+    await within(2_000, async () => (await call("acme-validated-production", "/api/v1/products")).status === 200);
+    const refused = await request(`${t.app.gatewayUrl}/api/v1/orders`, { method: "POST", headers: { host: `acme-validated-production.${BASE_DOMAIN}`, "content-type": "application/json" }, body: "{}", headersTimeout: 5_000, bodyTimeout: 5_000 });
+    await refused.body.text();
+    expect(refused.statusCode).toBe(400);
   });
 });
