@@ -78,11 +78,11 @@ describe("the GitHub App with GATEWAY_ENGINE=nginx", () => {
     for (const env of ["staging", "production"]) {
       const at = summary.indexOf(`- \`${env}\`: `);
       expect(at).toBeGreaterThanOrEqual(0);
-      expect(summary.slice(at).split("\n").slice(1, 3)).toEqual(["  - nginx hands 1 route to the Node gateway behind it:", "    - POST /api/v1/orders: request validation"]);
+      expect(summary.slice(at).split("\n").slice(1, 3)).toEqual(["  - nginx hands 1 route to the Node gateway behind it:", "    - POST /api/v1/orders: request validation (validate-body) checks bodies and parameters against the OpenAPI schemas"]);
     }
     expect(summary).not.toContain("GET /api/v1/products");
     const [deployment] = await t.app.operations.deployments("acme-validated-production", { limit: 1, offset: 0 });
-    expect(deployment).toMatchObject({ outcome: "succeeded", report: null, hybridRoutes: [{ route: "POST /api/v1/orders", reason: "request validation" }] });
+    expect(deployment).toMatchObject({ outcome: "succeeded", report: null, hybridRoutes: [{ route: "POST /api/v1/orders", reason: expect.stringMatching(/^request validation \(validate-body\)/) }] });
 
     // The route behind nginx answers as the Node gateway would: its body is checked.
     await within(2_000, async () => (await call("acme-validated-production", "/api/v1/products")).status === 200);
