@@ -1,0 +1,24 @@
+import { describe, expect, it } from "vitest";
+import { HYBRID_ROUTES_LISTED, hybridRoutesMarkdown } from "../../src/report/index.js";
+
+describe("the deploy check's lines on routes nginx hands to the Node gateway", () => {
+  it("says nothing when nginx serves every route itself", () => {
+    expect(hybridRoutesMarkdown([])).toEqual([]);
+  });
+
+  it("lists each route with its reason under the environment's line, with markdown from the config neutralised", () => {
+    expect(hybridRoutesMarkdown([{ route: "POST /orders/<b>", reason: "request validation (check_*) for @team" }])).toEqual([
+      "  - nginx hands 1 route to the Node gateway behind it:",
+      "    - POST /orders/&lt;b&gt;: request validation (check\\_\\*) for @\u200bteam",
+    ]);
+  });
+
+  it("lists the first routes of a long list and counts the rest, so a big config still fits a check run", () => {
+    const routes = Array.from({ length: HYBRID_ROUTES_LISTED + 5 }, (_, i) => ({ route: `GET /r${i}`, reason: "mock" }));
+    const lines = hybridRoutesMarkdown(routes);
+    expect(lines[0]).toBe(`  - nginx hands ${HYBRID_ROUTES_LISTED + 5} routes to the Node gateway behind it:`);
+    expect(lines).toHaveLength(HYBRID_ROUTES_LISTED + 2);
+    expect(lines.at(-2)).toBe(`    - GET /r${HYBRID_ROUTES_LISTED - 1}: mock`);
+    expect(lines.at(-1)).toBe("    - and 5 more (`gitway validate --engine nginx` lists them all)");
+  });
+});
