@@ -3,6 +3,7 @@ import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
 import { startUpstream } from "../gateway/harness.js";
 import { freePort } from "../nginx/free-port.js";
 import { BASE_DOMAIN, startApp, WEBHOOK_SECRET, type AppUnderTest } from "./app-harness.js";
+import { forward } from "../config/fixtures/seed.js";
 import { shopFiles, validatedOrders } from "./shop-repo.js";
 import { deliver, pushEvent } from "./webhooks.js";
 
@@ -89,5 +90,22 @@ describe("the GitHub App with GATEWAY_ENGINE=nginx", () => {
     const refused = await request(`${t.app.gatewayUrl}/api/v1/orders`, { method: "POST", headers: { host: `acme-validated-production.${BASE_DOMAIN}`, "content-type": "application/json" }, body: "{}", headersTimeout: 5_000, bodyTimeout: 5_000 });
     await refused.body.text();
     expect(refused.statusCode).toBe(400);
+  });
+
+  it("fails the deploy with the renderer's reason when nginx cannot serve the release at all, the last good release serving on", async () => {
+    const repo = t.github.repo("acme", "unwritable");
+    const first = t.github.commit(repo, shopFiles({ upstream: upstream.url, products: true }), "main");
+    expect((await deliver(t.app.appUrl, "push", pushEvent(repo, t.github.installationId, "main", "0".repeat(40), first), WEBHOOK_SECRET)).status).toBe(200);
+    await t.app.idle();
+    expect(t.github.latestCheck(first, "Gitway / deploy")!.conclusion).toBe("success");
+    // A host name with an underscore: a URL takes it, nginx's configuration cannot carry it.
+    const second = t.github.commit(repo, shopFiles({ upstream: upstream.url, products: true, extraRoutes: [{ path: "/api/v1/stock", operationId: "stock", route: { corsPolicy: "none", handler: forward("http://stock_service.internal:8080"), policies: { inbound: [] } } }] }), "main");
+    expect((await deliver(t.app.appUrl, "push", pushEvent(repo, t.github.installationId, "main", first, second), WEBHOOK_SECRET)).status).toBe(200);
+    await t.app.idle();
+    const check = t.github.latestCheck(second, "Gitway / deploy")!;
+    expect(check.conclusion).toBe("failure");
+    expect(check.output.summary).toMatch(/^Not deployed to `production`: nginx cannot serve this release: .*upstream host "stock\\_service\.internal" cannot be written to nginx/);
+    expect(t.github.deploymentsOf(repo, "production").at(-1)!.statuses.at(-1)).toMatchObject({ state: "failure" });
+    expect((await call("acme-unwritable-production", "/api/v1/products")).status).toBe(200);
   });
 });
