@@ -244,8 +244,9 @@ export async function startGitway(settings: AppSettings, env: Record<string, str
     const memory = settings.dataDir.startsWith("memory://");
     const workDir = memory ? mkdtempSync(join(tmpdir(), "gitway-")) : settings.dataDir;
     if (memory) closers.push(async () => rmSync(workDir, { recursive: true, force: true }));
-    const token = adminToken(settings.adminToken, memory ? undefined : workDir);
-    if (token.generated) log("info", `admin token (shown once${token.file ? `; kept in ${token.file} for the CLI` : ""}): ${token.token}`);
+    // A generated token goes to a file only this user can read (with memory://, one removed at stop), never to the log.
+    const token = adminToken(settings.adminToken, workDir);
+    if (token.generated) log("info", `admin token generated into ${token.file} (readable by this user only; the CLI reads it from there, or set GITWAY_ADMIN_TOKEN)`);
 
     // The queue and its worker.
     const queue = new JobQueue(store, options.queue);
