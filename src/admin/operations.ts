@@ -173,7 +173,7 @@ export class Operations implements AdminOperations {
     const [latest] = await this.deps.db
       .select({ report: deployments.report })
       .from(deployments)
-      .where(and(eq(deployments.environmentId, row.id), eq(deployments.outcome, "succeeded"), eq(deployments.commitSha, row.deployedCommitSha), sql`${deployments.report} IS NOT NULL AND jsonb_typeof(${deployments.report}) = 'object'`))
+      .where(and(eq(deployments.environmentId, row.id), eq(deployments.outcome, "succeeded"), eq(deployments.commitSha, row.deployedCommitSha), sql`jsonb_typeof(${deployments.report}->'changes') = 'array'`))
       .orderBy(desc(deployments.id))
       .limit(1);
     const changes = (latest?.report as { changes?: unknown } | undefined)?.changes;
