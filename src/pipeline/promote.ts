@@ -92,7 +92,7 @@ export async function promoteCommit(deps: PipelineDeps, req: PromoteRequest): Pr
       const outcome = await deployTo(deps, env, head, () => deps.records.values(env.id), { trigger: req.trigger, actor: req.actor, report: report ? { summary: report.summary, changes: report.changes } : undefined });
       if (outcome === "superseded") {
         // The deploy check was opened above: it ends, rather than spinning forever.
-        await deps.publisher.finished(req.sha, { name: "deploy", conclusion: "cancelled", title: "Superseded by a newer commit", summary: [`Not deployed to \`${name}\`: a newer commit of the production branch is being deployed.`, ...(lines.length ? ["", "Deployed before it stopped:", ...lines] : [])].join("\n") });
+        await deps.publisher.finished(req.sha, { name: "deploy", conclusion: "cancelled", title: "Superseded by a newer commit", summary: [`Not deployed to \`${name}\`: a newer commit of the production branch is being deployed.`, ...(lines.length ? ["", "Deployed before it stopped:", ...lines] : []), ...hybridRoutesMarkdown(result.hybridRoutes ?? [])].join("\n") });
         return { ...result, stopped: { environment: name, reason: "superseded by a newer commit", cause: "superseded" } };
       }
       if (outcome === "pinned") {
@@ -104,22 +104,24 @@ export async function promoteCommit(deps: PipelineDeps, req: PromoteRequest): Pr
         break;
       }
       result.deployed.push(name);
-      lines.push(`- \`${name}\`: ${env.url} (release \`${outcome.releaseHash}\`)`, ...hybridRoutesMarkdown(outcome.hybridRoutes ?? []));
+      lines.push(`- \`${name}\`: ${env.url} (release \`${outcome.releaseHash}\`)`);
       if (outcome.hybridRoutes?.length) result.hybridRoutes = [...(result.hybridRoutes ?? []), ...outcome.hybridRoutes.map((h) => ({ environment: name, ...h }))];
     }
   }
 
   // 3. Say what happened
   const skipped = result.skipped.map((s) => `- \`${s.environment}\` skipped: ${escapeMarkdown(s.reason)}`);
+  // With nginx in front, the routes it leaves to the Node gateway run at the Node gateway's speed: the operator is told which.
+  const hybrid = hybridRoutesMarkdown(result.hybridRoutes ?? []);
   const check: CheckOutcome = result.stopped
     ? {
         name: "deploy",
         conclusion: "failure",
         title: `Promotion stopped at ${result.stopped.environment}`,
-        summary: [`Not deployed to \`${result.stopped.environment}\`: ${escapeMarkdown(result.stopped.reason)}.`, "", ...(lines.length ? ["Deployed before it stopped:", ...lines] : []), ...skipped].join("\n"),
+        summary: [`Not deployed to \`${result.stopped.environment}\`: ${escapeMarkdown(result.stopped.reason)}.`, "", ...(lines.length ? ["Deployed before it stopped:", ...lines] : []), ...skipped, ...hybrid].join("\n"),
         details: { ...result },
       }
-    : { name: "deploy", conclusion: "success", title: `Deployed to ${result.deployed.join(", ") || "no environment"}`, summary: [...lines, ...skipped].join("\n") || "Nothing to deploy.", details: { ...result } };
+    : { name: "deploy", conclusion: "success", title: `Deployed to ${result.deployed.join(", ") || "no environment"}`, summary: [...lines, ...skipped, ...hybrid].join("\n") || "Nothing to deploy.", details: { ...result } };
   await deps.publisher.finished(req.sha, check);
   return result;
 }

@@ -63,7 +63,7 @@ describe("GATEWAY_ENGINE=nginx with the bundled example", () => {
   it("says on the deploy check kept for the dashboard, and on the deployment, that nginx hands POST /v1/orders to the Node gateway", async () => {
     const deploy = (await app.operations.checks("production")).find((c) => c.name === "deploy" && c.conclusion === "success")!;
     expect(deploy.summary).toContain("- `production`: ");
-    expect(deploy.summary).toContain("  - nginx hands 1 route to the Node gateway behind it:\n    - POST /v1/orders: request validation");
+    expect(deploy.summary).toContain("\n\nnginx hands 1 route to the Node gateway behind it:\n- POST /v1/orders (`production`): request validation");
     const [latest] = await app.operations.deployments("production", { limit: 1, offset: 0 });
     expect(latest!.hybridRoutes.map((h) => h.route)).toEqual(["POST /v1/orders"]);
     // Branches are on the Node gateway alone: their deploy says nothing of nginx.
