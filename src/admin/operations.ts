@@ -173,7 +173,7 @@ export class Operations implements AdminOperations {
     const [latest] = await this.deps.db
       .select({ report: deployments.report })
       .from(deployments)
-      .where(and(eq(deployments.environmentId, row.id), eq(deployments.outcome, "succeeded"), eq(deployments.commitSha, row.deployedCommitSha), sql`${deployments.report} IS NOT NULL AND jsonb_typeof(${deployments.report}) = 'object'`))
+      .where(and(eq(deployments.environmentId, row.id), eq(deployments.outcome, "succeeded"), eq(deployments.commitSha, row.deployedCommitSha), sql`jsonb_typeof(${deployments.report}->'changes') = 'array'`))
       .orderBy(desc(deployments.id))
       .limit(1);
     const changes = (latest?.report as { changes?: unknown } | undefined)?.changes;
@@ -224,7 +224,7 @@ export class Operations implements AdminOperations {
       finishedAt: d.finishedAt?.toISOString() ?? null,
       outcome: d.outcome,
       error: d.error,
-      report: (d.report as DeploymentView["report"]) ?? null,
+      ...reportParts(d.report),
     }));
   }
 
@@ -508,4 +508,12 @@ export function shortRelease(hash: string): string {
 /** An environment's base URL and a route path, without a doubled slash. */
 export function joinUrl(base: string, path: string): string {
   return base.replace(/\/+$/, "") + (path.startsWith("/") ? path : "/" + path);
+}
+
+/** A deployment's report column holds the change report and, with nginx in front, the routes it hands to the Node gateway. */
+function reportParts(stored: unknown): Pick<DeploymentView, "report" | "hybridRoutes"> {
+  if (typeof stored !== "object" || stored === null) return { report: null, hybridRoutes: [] };
+  const { hybridRoutes, ...rest } = stored as { hybridRoutes?: unknown; summary?: unknown };
+  const routes = Array.isArray(hybridRoutes) ? hybridRoutes.filter((h): h is { route: string; reason: string } => typeof h?.route === "string" && typeof h?.reason === "string").map(({ route, reason }) => ({ route, reason })) : [];
+  return { report: rest.summary ? (rest as DeploymentView["report"]) : null, hybridRoutes: routes };
 }
