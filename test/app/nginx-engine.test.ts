@@ -106,9 +106,9 @@ describe("GATEWAY_ENGINE=nginx with the bundled example", () => {
       for (const r of view.rows) for (const [cls, n] of Object.entries(r.byStatus)) out[`${r.operation} ${r.consumer} ${cls}`] = n;
       return out;
     };
-    // nginx's lines arrive over UDP a moment after the answer: wait until the warm-up calls are in.
+    // nginx's workers buffer their lines until the agent's collection makes them reopen the log: wait until the warm-up calls are in.
     await within(5_000, async () => ((await counts())["listOrders usage-beta 2xx"] ?? 0) >= 1);
-    // Two nginx workers may deliver their lines out of order: let any warm-up line still on its way land first.
+    // A worker flushes its buffer into the renamed log as it reopens, a moment after the signal: let any warm-up line still on its way land first.
     await new Promise((r) => setTimeout(r, 300));
     const before = await counts();
     for (let i = 0; i < 3; i++) expect((await orders(alpha)).status).toBe(200);
