@@ -35,7 +35,7 @@ export function errorPagesWithLimit(limit: number): string[] {
 export const DECLARED_VARIABLES = ['set $gw_allow "";', 'set $gw_consumer "";', 'set $gw_www "";', 'set $gw_cors "";', 'set $gw_retry_after "";', 'set $gw_location "";'];
 
 /** The gateway's own answers for what nginx refuses or fails at, as problem+json with the route's CORS headers (gitway.js errorPage). */
-export const SERVER_ERRORS = ["location = /__gitway_error {", "  internal;", "  js_content gitway.errorPage;", "}"];
+export const SERVER_ERRORS = ["location = /__gitway_error {", "  internal;", "  js_content gitway.fallback;", "}"];
 
 /** A route (or a preflight) the Node gateway answers: proxied whole, the Host kept (it picks the environment) and the request id passed on. */
 export function nodeProxy(input: { nodeGatewayUrl: string; nodeClientAddressHeader?: string }): string[] {
