@@ -2,8 +2,11 @@
  * npm run bench:gateway — side by side, on loopback, in one run:
  *   direct:  wrk -> upstream (nginx answering 1 KiB JSON)
  *   nginx:   wrk -> nginx proxy (1 worker, keep-alive upstream) -> upstream
- *   gitway:  wrk -> gateway (1 process) -> upstream, forwarding only / seed policies / 100 routes /
- *            seed policies with usage counting on (the same run, so the ratio compares like with like)
+ *   gitway:  wrk -> gateway (1 process) -> upstream, forwarding only / seed policies / 100 routes
+ *   usage:   the seed gateway with usage counting off and on, both up at once and measured in
+ *            alternating rounds (BENCH_USAGE_ROUNDS, BENCH_USAGE_DURATION): the median of the
+ *            per-round ratios, their spread, the CPU per request, and UsageCounter.count alone.
+ *            BENCH_ONLY=usage runs only this part.
  *   bare:    wrk -> node:http + undici proxy, nothing else (the floor for any Node.js gateway)
  *   engine:  wrk -> nginx on the seed release rendered by src/nginx/render.ts (1 worker) -> upstream
  * Medians of RUNS runs of DURATION each; then the latency at half the gateway's peak rate from an
@@ -31,7 +34,9 @@ const PORTS = { upstream: 18801, nginx: 18802, gateway: 18803, bare: 18804, engi
 const ONLY = process.env.BENCH_ONLY;
 if (ONLY !== undefined && ONLY !== "usage") throw new Error(`BENCH_ONLY=${ONLY}: the only part that runs alone is "usage"`);
 /** Rounds of the usage comparison: each round measures counting off and on once, in alternating order. */
-const USAGE_ROUNDS = Number(process.env.BENCH_USAGE_ROUNDS ?? 8);
+const USAGE_ROUNDS = Number(process.env.BENCH_USAGE_ROUNDS ?? 10);
+/** Each side's run in a round: short runs alternate faster, so both sides of a round meet the same neighbours. */
+const USAGE_DURATION = process.env.BENCH_USAGE_DURATION ?? DURATION;
 const children: ChildProcess[] = [];
 // nginx's master takes its worker with it on SIGQUIT; SIGKILL would orphan the worker.
 process.on("exit", () => children.forEach((c) => c.kill(c.spawnfile === "nginx" ? "SIGQUIT" : "SIGKILL")));
@@ -122,7 +127,7 @@ const target = (port: number) => `http://127.0.0.1:${port}/api/v1/orders`;
 
 if (ONLY === "usage") {
   const usage = await compareUsage(USAGE_ROUNDS);
-  console.log(`\n## usage counting in the Node gateway (seed config, one process each, wrk -t1 -c${CONNECTIONS} -d${DURATION}, ${USAGE_ROUNDS} interleaved rounds)\n`);
+  console.log(`\n## usage counting in the Node gateway (seed config, one process each, wrk -t1 -c${CONNECTIONS} -d${USAGE_DURATION}, ${USAGE_ROUNDS} interleaved rounds)\n`);
   for (const line of usageLines(usage)) console.log(line);
   process.exit(0);
 }
@@ -369,7 +374,7 @@ async function compareUsage(rounds: number): Promise<UsageComparison> {
   for (let round = 0; round < rounds; round++) {
     for (const side of round % 2 === 0 ? sides : [...sides].reverse()) {
       const before = cpuMicros(side.child.pid!);
-      const run = wrk(target(side.port), AUTH);
+      const run = wrk(target(side.port), AUTH, USAGE_DURATION);
       side.cpu.push((cpuMicros(side.child.pid!) - before) / run.requests);
       side.runs.push(run);
     }
@@ -410,10 +415,15 @@ function countCost(): number {
 
 function usageLines(c: UsageComparison): string[] {
   const ratio = median(c.ratios);
-  const spread = (xs: number[]) => `${Math.min(...xs).toFixed(3)}x to ${Math.max(...xs).toFixed(3)}x`;
+  // The middle half beside the extremes: one round hit by a neighbour's burst moves the extremes, not the middle.
+  const spread = (xs: number[]) => {
+    const s = [...xs].sort((a, b) => a - b);
+    const at = (q: number) => s[Math.min(s.length - 1, Math.floor(q * s.length))]!.toFixed(3);
+    return `middle half ${at(0.25)}x to ${at(0.75)}x, all ${s[0]!.toFixed(3)}x to ${s[s.length - 1]!.toFixed(3)}x`;
+  };
   return [
-    `- usage counting on vs off (seed config, ${c.ratios.length} interleaved rounds): median of per-round throughput ratios ${ratio.toFixed(3)}x, costs ${((1 - ratio) * 100).toFixed(1)}% of throughput (target <= 3%); rounds spread ${spread(c.ratios)} (${c.ratios.map((r) => r.toFixed(3)).join(", ")}); medians ${c.on.rps.toFixed(0)} vs ${c.off.rps.toFixed(0)} req/s`,
-    `- gateway CPU per request, counting on vs off: ${c.cpuOn.toFixed(1)} us vs ${c.cpuOff.toFixed(1)} us, median of per-round ratios ${median(c.cpuRatios).toFixed(3)}x (spread ${spread(c.cpuRatios)})`,
+    `- usage counting on vs off (seed config, ${c.ratios.length} interleaved rounds): median of per-round throughput ratios ${ratio.toFixed(3)}x, costs ${((1 - ratio) * 100).toFixed(1)}% of throughput (target <= 3%); per-round ratios ${spread(c.ratios)} (${c.ratios.map((r) => r.toFixed(3)).join(", ")}); median throughputs ${c.on.rps.toFixed(0)} vs ${c.off.rps.toFixed(0)} req/s`,
+    `- gateway CPU per request, counting on vs off: ${c.cpuOn.toFixed(1)} us vs ${c.cpuOff.toFixed(1)} us, median of per-round ratios ${median(c.cpuRatios).toFixed(3)}x (${spread(c.cpuRatios)})`,
     `- UsageCounter.count alone: ${c.countNs.toFixed(0)} ns per call, ${((c.countNs / 1000 / c.cpuOff) * 100).toFixed(2)}% of the gateway's CPU per request`,
   ];
 }
