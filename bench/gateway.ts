@@ -6,7 +6,8 @@
  *   usage:   the seed gateway with usage counting off and on, both up at once and measured in
  *            alternating rounds (BENCH_USAGE_ROUNDS, BENCH_USAGE_DURATION): the median of the
  *            per-round ratios, their spread, the CPU per request, and UsageCounter.count alone.
- *            BENCH_ONLY=usage runs only this part.
+ *            BENCH_ONLY=usage runs only this part; BENCH_USAGE_CONTROL=1 turns counting off on both
+ *            sides, to show the machine's noise floor.
  *   bare:    wrk -> node:http + undici proxy, nothing else (the floor for any Node.js gateway)
  *   engine:  wrk -> nginx on the seed release rendered by src/nginx/render.ts (1 worker) -> upstream
  * Medians of RUNS runs of DURATION each; then the latency at half the gateway's peak rate from an
@@ -37,6 +38,11 @@ if (ONLY !== undefined && ONLY !== "usage") throw new Error(`BENCH_ONLY=${ONLY}:
 const USAGE_ROUNDS = Number(process.env.BENCH_USAGE_ROUNDS ?? 10);
 /** Each side's run in a round: short runs alternate faster, so both sides of a round meet the same neighbours. */
 const USAGE_DURATION = process.env.BENCH_USAGE_DURATION ?? DURATION;
+/**
+ * `BENCH_USAGE_CONTROL=1`: both sides count nothing, so the ratios show what this machine's noise
+ * alone makes of two identical gateways (expect 1.000x; the spread is the noise floor).
+ */
+const CONTROL = process.env.BENCH_USAGE_CONTROL === "1";
 const children: ChildProcess[] = [];
 // nginx's master takes its worker with it on SIGQUIT; SIGKILL would orphan the worker.
 process.on("exit", () => children.forEach((c) => c.kill(c.spawnfile === "nginx" ? "SIGQUIT" : "SIGKILL")));
@@ -371,7 +377,7 @@ interface UsageComparison {
 async function compareUsage(rounds: number): Promise<UsageComparison> {
   const sides = [
     { child: await startGateway("seed", undefined, [], PORTS.gateway), port: PORTS.gateway, runs: [] as WrkResult[], cpu: [] as number[] },
-    { child: await startGateway("seed+usage", undefined, [], PORTS.gatewayUsage), port: PORTS.gatewayUsage, runs: [] as WrkResult[], cpu: [] as number[] },
+    { child: await startGateway(CONTROL ? "seed" : "seed+usage", undefined, [], PORTS.gatewayUsage), port: PORTS.gatewayUsage, runs: [] as WrkResult[], cpu: [] as number[] },
   ];
   for (const side of sides) wrk(target(side.port), AUTH, "2s"); // warm-up (JIT)
   for (let round = 0; round < rounds; round++) {
@@ -427,6 +433,7 @@ function usageLines(c: UsageComparison): string[] {
     return `middle half ${at(0.25)}x to ${at(0.75)}x, all ${s[0]!.toFixed(3)}x to ${s[s.length - 1]!.toFixed(3)}x`;
   };
   return [
+    ...(CONTROL ? ["- CONTROL RUN (BENCH_USAGE_CONTROL=1): both sides count nothing; the figures below are the machine's noise, not a cost"] : []),
     `- usage counting on vs off (seed config, ${c.ratios.length} interleaved rounds): median of per-round throughput ratios ${ratio.toFixed(3)}x, costs ${((1 - ratio) * 100).toFixed(1)}% of throughput (target <= 3%); per-round ratios ${spread(c.ratios)} (${c.ratios.map((r) => r.toFixed(3)).join(", ")}); median throughputs ${c.on.rps.toFixed(0)} vs ${c.off.rps.toFixed(0)} req/s; best rounds ${c.bestOn.toFixed(0)} vs ${c.bestOff.toFixed(0)} req/s (${(c.bestOn / c.bestOff).toFixed(3)}x)`,
     `- gateway CPU per request, counting on vs off: ${c.cpuOn.toFixed(1)} us vs ${c.cpuOff.toFixed(1)} us, median of per-round ratios ${median(c.cpuRatios).toFixed(3)}x (${spread(c.cpuRatios)})`,
     `- UsageCounter.count alone: ${c.countNs.toFixed(0)} ns per call, ${((c.countNs / 1000 / c.cpuOff) * 100).toFixed(2)}% of the gateway's CPU per request`,
