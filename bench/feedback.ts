@@ -79,6 +79,11 @@ export async function feedback(): Promise<void> {
     console.log(line("webhook -> preview serving     ", served, 2));
     console.log(line("webhook -> checks and comment  ", complete, 8));
     console.log(`GitHub writes by then: ${writes} (${(writes / PRS).toFixed(1)} a pull request), of them checks and comments ${feedbackWrites} (${(feedbackWrites / PRS).toFixed(1)} a pull request); deployments follow them`);
+    if (complete.length < PRS) {
+      // Why some never completed: the app's own warnings (the generated admin token line left out).
+      const said = app.process.output().split("\n").filter((l) => /"level":"(warn|error|fatal)"/.test(l) && !l.includes("admin token"));
+      console.log(`the app's warnings (${said.length}):\n${said.slice(-20).join("\n")}`);
+    }
   } finally {
     await app.stop();
     await upstream.close();

@@ -31,7 +31,7 @@ describe("the GitHub writes a job handed over, as dist/main.js runs it with Octo
       const writes = writesOf(app);
       const created = writes.findIndex((w) => /\/deployments$/.test(w.path));
       expect(writes[created + 1]?.path).toMatch(/\/deployments\/\d+\/statuses$/);
-      expect(writes[created + 1]!.at - writes[created]!.at).toBeLessThan(500);
+      expect(writes[created + 1]!.at! - writes[created]!.at!).toBeLessThan(500);
       expect(app.github.unexpected).toEqual([]);
     } finally {
       await app.stop();
@@ -58,7 +58,7 @@ describe("the GitHub writes a job handed over, as dist/main.js runs it with Octo
       expect(app.github.commentsOf(repo, 9)).toHaveLength(1);
       expect(app.github.deploymentsOf(repo, "pr-9")[0]!.statuses).toMatchObject([{ state: "success" }]);
       // Those sent during the stop kept the pace of one a second (as they arrive here: less the jitter of a loaded machine).
-      const times = writesOf(app).map((w) => w.at);
+      const times = writesOf(app).map((w) => w.at!);
       expect(times.length).toBeGreaterThan(before);
       for (let i = Math.max(1, before); i < times.length; i++) expect(times[i]! - times[i - 1]!).toBeGreaterThanOrEqual(800);
       expect(app.github.unexpected).toEqual([]);
