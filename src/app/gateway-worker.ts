@@ -1,9 +1,9 @@
-import pg from "pg";
 import { environmentLabel, GatewayDeployer } from "../gateway/index.js";
 import { addUsage, openStore, revokedKeyHashes, StoreRecords } from "../store/index.js";
 import { UsageFlusher } from "./usage-flusher.js";
 import type { Log } from "./log.js";
 import { restoreReleases } from "./restore.js";
+import { listenToStore } from "./store-notifications.js";
 import { environmentUrl, type AppSettings } from "./settings.js";
 import { buildGateway, listen, pipelineDeployer, secretKeyFromSetting } from "./start.js";
 
@@ -27,8 +27,6 @@ export async function runGatewayWorker(settings: AppSettings, log: Log): Promise
   const secretKey = settings.secretKey ? secretKeyFromSetting(settings.secretKey) : undefined;
   const records = new StoreRecords(store.db, { label: environmentLabel, url: (label) => environmentUrl(settings, label) }, secretKey);
   const deployer = pipelineDeployer(new GatewayDeployer(gateway, services), log);
-  let closed = false;
-  let listener: pg.Client | undefined;
 
   /**
    * Rebuilds every release the store says is deployed and drops what it no longer lists. Revoked
@@ -43,77 +41,30 @@ export async function runGatewayWorker(settings: AppSettings, log: Log): Promise
     for (const label of gateway.labels()) if (!keep.has(label)) gateway.remove(label);
   };
 
-  // Listen before each full load, so no change between the two is missed.
-  const connect = async (): Promise<void> => {
-    const client = new pg.Client({ connectionString: settings.databaseUrl, application_name: LISTENER_APPLICATION_NAME, connectionTimeoutMillis: 5_000 });
-    let lost = false;
-    const onLost = (why: string) => {
-      if (lost || closed) return;
-      lost = true;
-      log("warn", `gateway worker ${process.pid}: release notifications lost (${why}); reconnecting`);
-      client.end().catch(() => {});
-      void reconnect();
-    };
-    client.on("error", (e) => onLost(e.message));
-    client.on("end", () => onLost("connection ended"));
-    client.on("notification", (n) => {
-      if (n.channel === "gitway_key_revoked") {
-        for (const h of (n.payload ?? "").split(",")) if (h) revokedKeys.add(h);
-        return;
-      }
-      const label = n.payload ?? "";
-      void restoreReleases(records, deployer, label).then(
-        ({ restored }) => {
-          if (!restored.includes(label)) gateway.remove(label);
-        },
-        (e: unknown) => log("warn", `gateway worker ${process.pid}: ${label} not reloaded: ${e instanceof Error ? e.message : String(e)}`),
-      );
-    });
-    try {
-      await client.connect();
-      await client.query("LISTEN gitway_release");
-      await client.query("LISTEN gitway_key_revoked");
-    } catch (e) {
-      lost = true;
-      client.end().catch(() => {});
-      throw e;
+  const onNotify = (channel: string, payload: string) => {
+    if (channel === "gitway_key_revoked") {
+      for (const h of payload.split(",")) if (h) revokedKeys.add(h);
+      return;
     }
-    listener = client;
+    void restoreReleases(records, deployer, payload).then(
+      ({ restored }) => {
+        if (!restored.includes(payload)) gateway.remove(payload);
+      },
+      (e: unknown) => log("warn", `gateway worker ${process.pid}: ${payload} not reloaded: ${e instanceof Error ? e.message : String(e)}`),
+    );
   };
 
-  let reconnecting = false;
-  const reconnect = async () => {
-    if (reconnecting) return;
-    reconnecting = true;
-    for (let delay = 100; !closed; delay = Math.min(5_000, delay * 2)) {
-      await new Promise((r) => setTimeout(r, delay));
-      if (closed) break;
-      try {
-        await connect();
-        await reloadAll();
-        log("info", `gateway worker ${process.pid}: listening for releases again; every release re-read`);
-        break;
-      } catch (e) {
-        const half = listener;
-        listener = undefined;
-        await half?.end().catch(() => {});
-        log("warn", `gateway worker ${process.pid}: reconnecting failed (${e instanceof Error ? e.message : String(e)}); trying again`);
-      }
-    }
-    reconnecting = false;
-  };
-
-  await connect();
+  // Listen before the full load, so no change between the two is missed; after a lost connection, load all again.
+  const listening = await listenToStore({ databaseUrl: settings.databaseUrl!, channels: ["gitway_release", "gitway_key_revoked"], applicationName: LISTENER_APPLICATION_NAME, name: `gateway worker ${process.pid}: release`, onNotify, resync: reloadAll, log });
   await reloadAll();
   const port = await listen(gateway.server, settings.gatewayPort, settings.gatewayHost);
   log("info", `gateway worker ${process.pid} on http://${settings.gatewayHost}:${port}`);
   return {
     url: `http://${settings.gatewayHost}:${port}`,
     close: async () => {
-      closed = true;
+      await listening.close();
       await gateway.close();
       await flusher.stop();
-      await listener?.end().catch(() => {});
       await close();
       await store.close();
     },

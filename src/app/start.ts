@@ -10,7 +10,7 @@ import { GatewayDeployer, GatewayServer, MemoryRateLimitStore, RedisRateLimitSto
 import { boundRequests, GitHubWriters, gitwayApp, webUrlOf, WEBHOOK_PATH, JOB_KIND, runGitHubWork, safeReason, waitsOutRateLimit, withJobSignal, WritePacing, WRITE_INTERVAL_MS, type GitHubWork, type Octokit, type QueuedWork } from "../github/index.js";
 import { fairShare, JobQueue, Worker, type Job, type QueueOptions } from "../jobs/index.js";
 import { DeployError, type Deployer, type EnvironmentValues } from "../pipeline/index.js";
-import { addUsage, usageReader, loadGitHubApp, migrateStore, openStore, pruneOlderThan, pruneUsageOlderThan, revokedKeyHashes, secretKeyFrom, setVariable, StorePublisher, StoreRecords, SweepMemory, type Store, type StoredGitHubApp } from "../store/index.js";
+import { addUsage, usageReader, loadGitHubApp, migrateStore, openStore, pruneOlderThan, pruneRevokedKeysOfRetiredEnvironments, pruneUsageOlderThan, revokedKeyHashes, secretKeyFrom, setVariable, StorePublisher, StoreRecords, SweepMemory, type Store, type StoredGitHubApp } from "../store/index.js";
 import { adminToken, createAdminApi, Operations, type GitView } from "../admin/index.js";
 import { answerClientError, createDashboard } from "../web/index.js";
 import { GIT_JOB_KIND, GitReconciler, runGitWork, sourcesFromList, sourcesFromYaml, SourcesError, type GitSource, type GitWork } from "../git/index.js";
@@ -244,8 +244,9 @@ export async function startGitway(settings: AppSettings, env: Record<string, str
     const memory = settings.dataDir.startsWith("memory://");
     const workDir = memory ? mkdtempSync(join(tmpdir(), "gitway-")) : settings.dataDir;
     if (memory) closers.push(async () => rmSync(workDir, { recursive: true, force: true }));
-    const token = adminToken(settings.adminToken, memory ? undefined : workDir);
-    if (token.generated) log("info", `admin token (shown once${token.file ? `; kept in ${token.file} for the CLI` : ""}): ${token.token}`);
+    // A generated token goes to a file only this user can read (with memory://, one removed at stop), never to the log.
+    const token = adminToken(settings.adminToken, workDir);
+    if (token.generated) log("info", `admin token generated into ${token.file} (readable by this user only; the CLI reads it from there, or set GITWAY_ADMIN_TOKEN)`);
 
     // The queue and its worker.
     const queue = new JobQueue(store, options.queue);
@@ -432,6 +433,10 @@ export async function startGitway(settings: AppSettings, env: Record<string, str
         await pruneUsageOlderThan(store.db, settings.usageDays).then(
           (n) => n > 0 && log("info", `pruned ${n} hourly usage row(s) older than ${settings.usageDays} days`),
           (e: unknown) => log("warn", `pruning old usage failed: ${safeReason(e)}`),
+        );
+        await pruneRevokedKeysOfRetiredEnvironments(store.db).then(
+          (n) => n > 0 && log("info", `forgot ${n} revoked key(s) of torn-down environments`),
+          (e: unknown) => log("warn", `pruning revoked keys failed: ${safeReason(e)}`),
         );
       };
       void prune();

@@ -10,8 +10,18 @@ export interface Listening {
  * connection was down is never delivered, so after each reconnection (backing off up to 5 s)
  * `resync` runs: the caller re-reads what the channel announces rather than trusting it missed nothing.
  */
-export function listenToStore(options: { databaseUrl: string; channels: string[]; applicationName: string; onNotify: (channel: string, payload: string) => void; resync: () => Promise<void>; log: Log }): Promise<Listening> {
+export function listenToStore(options: {
+  databaseUrl: string;
+  channels: string[];
+  applicationName: string;
+  onNotify: (channel: string, payload: string) => void;
+  resync: () => Promise<void>;
+  log: Log;
+  /** What the log lines say is listening, e.g. "gateway worker 12: release" (default: the channels). */
+  name?: string;
+}): Promise<Listening> {
   const { log } = options;
+  const name = options.name ?? options.channels.join(", ");
   let closed = false;
   let client: pg.Client | undefined;
   let reconnecting = false;
@@ -22,7 +32,7 @@ export function listenToStore(options: { databaseUrl: string; channels: string[]
     const onLost = (why: string) => {
       if (lost || closed) return;
       lost = true;
-      log("warn", `${options.channels.join(", ")}: notifications lost (${why}); reconnecting`);
+      log("warn", `${name} notifications lost (${why}); reconnecting`);
       c.end().catch(() => {});
       void reconnect();
     };
@@ -49,12 +59,13 @@ export function listenToStore(options: { databaseUrl: string; channels: string[]
       try {
         await connect();
         await options.resync();
+        log("info", `${name} notifications: listening again; everything they announce re-read`);
         break;
       } catch (e) {
         const half = client;
         client = undefined;
         await half?.end().catch(() => {});
-        log("warn", `${options.channels.join(", ")}: reconnecting failed (${e instanceof Error ? e.message : String(e)}); trying again`);
+        log("warn", `${name} notifications: reconnecting failed (${e instanceof Error ? e.message : String(e)}); trying again`);
       }
     }
     reconnecting = false;

@@ -15,6 +15,7 @@ export { joinPointer, parsePointer, getAtPointer, escapeSegment } from "./pointe
 export { firstServerUrl } from "./plain-format.js";
 export { parseEnvFile, type EnvFile } from "./env-file.js";
 export { SchemaCompiler } from "./schema-check.js";
+export { compileLinearPattern, UnsupportedPatternError, type PatternTest } from "./linear-pattern.js";
 export { staticOrigin, upstreamHostPorts } from "./upstream-url.js";
 export { ConfigReadError, configReadLimits, DEFAULT_CONFIG_READ_LIMITS, isConfigPath, selectConfigFiles, withReadTimeout, type ConfigReadLimits } from "./config-files.js";
 export { tryPath } from "./try-path.js";

@@ -3,6 +3,7 @@ import { Ajv2020 } from "ajv/dist/2020.js";
 import AjvDraft04Module from "ajv-draft-04";
 import addFormatsModule from "ajv-formats";
 import { clip, type Diagnostic } from "./diagnostics.js";
+import { linearRegExpEngine, UnsupportedPatternError } from "./linear-pattern.js";
 import type { DocumentSet, Location } from "./documents.js";
 import { isObject, type Operation } from "./model.js";
 import { getAtPointer, joinPointer, parsePointer } from "./pointer.js";
@@ -30,7 +31,8 @@ export class SchemaCompiler {
   compile(file: string, pointer: string, version: OpenApiVersion): ValidateFunction {
     let ajv = this.instances.get(version);
     if (!ajv) {
-      const options = { allErrors: true, strict: false, logger: false, validateSchema: false, coerceTypes: false } as const;
+      // Patterns run on RE2: a schema under review must not be able to stall the gateway or the app with a backtracking pattern.
+      const options = { allErrors: true, strict: false, logger: false, validateSchema: false, coerceTypes: false, code: { regExp: linearRegExpEngine } } as const;
       ajv = version === "3.0" ? new AjvDraft04(options) : new Ajv2020(options);
       addFormats(ajv);
       for (const path of this.docs.snapshot.keys()) {
@@ -69,11 +71,32 @@ export function checkRequestValidators(docs: DocumentSet, compiler: SchemaCompil
       try {
         compiler.compile(location.file, location.pointer, version);
       } catch (e) {
-        out.push(docs.at("schema-invalid", `${label}: request-validation-inbound cannot compile the schema of the ${what}: ${clip((e as Error).message, 200)}`, location));
+        const at = e instanceof UnsupportedPatternError ? (patternWithin(docs, location, e.pattern) ?? location) : location;
+        out.push(docs.at("schema-invalid", `${label}: request-validation-inbound cannot compile the schema of the ${what}: ${clip((e as Error).message, 240)}`, at));
       }
     }
   }
   return out;
+}
+
+/** Where under a schema (its own file, $refs not followed) this pattern is written, so the diagnostic points at it. */
+function patternWithin(docs: DocumentSet, schema: Location, pattern: string): Location | undefined {
+  const root = docs.get(schema.file);
+  if (!root) return undefined;
+  const search = (node: unknown, pointer: string, depth: number): string | undefined => {
+    if (depth > 64 || node === null || typeof node !== "object") return undefined;
+    for (const [k, v] of Object.entries(node)) {
+      const here = joinPointer(pointer, k);
+      if (k === "pattern" && v === pattern) return here;
+      if (k === "patternProperties" && isObject(v) && pattern in v) return joinPointer(here, pattern);
+      const found = search(v, here, depth + 1);
+      if (found !== undefined) return found;
+    }
+    return undefined;
+  };
+  const segments = parsePointer(schema.pointer);
+  const pointer = segments && search(getAtPointer(root.value, segments), schema.pointer, 0);
+  return pointer === undefined ? undefined : { file: schema.file, pointer };
 }
 
 let metaAjv: InstanceType<typeof Ajv2020> | undefined;

@@ -6,7 +6,7 @@ export * from "./queries.js";
 export * as tables from "./schema.js";
 export { StoreRecords, type Naming, type EnvironmentRow } from "./records.js";
 export { StorePublisher } from "./publisher.js";
-export { pruneOlderThan, pruneUsageOlderThan, type Pruned } from "./retention.js";
+export { pruneOlderThan, pruneRevokedKeysOfRetiredEnvironments, pruneUsageOlderThan, type Pruned } from "./retention.js";
 export { addUsage, usageReader, usageTotals, type UsageBucket, type UsageTotal, type UsageQuery } from "./usage.js";
 export { saveGitHubApp, loadGitHubApp, forgetGitHubApp, createManifestState, takeManifestState, MANIFEST_STATE_TTL_MINUTES, type StoredGitHubApp } from "./github-app.js";
 export { SweepMemory, type RememberedRow } from "./sweep-memory.js";

@@ -155,8 +155,8 @@ export async function removeConsumer(db: Db, environmentId: number, consumer: st
 export async function revokeConsumer(db: Db, consumerId: number): Promise<string[]> {
   return db.transaction(async (tx) => {
     const gone = await tx.delete(apiKeys).where(eq(apiKeys.consumerId, consumerId)).returning({ hash: apiKeys.keyHash });
-    await tx.delete(apiConsumers).where(eq(apiConsumers.id, consumerId));
-    if (gone.length > 0) await tx.insert(revokedKeys).values(gone.map((k) => ({ keyHash: k.hash }))).onConflictDoNothing();
+    const [consumer] = await tx.delete(apiConsumers).where(eq(apiConsumers.id, consumerId)).returning({ environmentId: apiConsumers.environmentId });
+    if (gone.length > 0) await tx.insert(revokedKeys).values(gone.map((k) => ({ keyHash: k.hash, environmentId: consumer?.environmentId ?? null }))).onConflictDoNothing();
     return gone.map((k) => k.hash);
   });
 }

@@ -34,3 +34,12 @@ export async function pruneUsageOlderThan(db: Db, days: number): Promise<number>
   const rows = await db.delete(usage).where(sql`${usage.hour} < now() - ${days} * interval '1 day'`).returning({ hour: usage.hour });
   return rows.length;
 }
+
+/**
+ * Revoked keys of torn-down environments: no release of theirs is served any more, so no process
+ * needs the hash to refuse the key. A preview mints and revokes a smoke-test key on every deploy;
+ * without this, every gateway process would hold them all in memory for good.
+ */
+export async function pruneRevokedKeysOfRetiredEnvironments(db: Db): Promise<number> {
+  return rowsOf(await db.execute(sql`DELETE FROM revoked_keys r USING environments e WHERE r.environment_id = e.id AND e.status = 'torn-down' RETURNING r.key_hash`)).length;
+}

@@ -151,6 +151,8 @@ export const apiKeys = pgTable("api_keys", {
 export const revokedKeys = pgTable("revoked_keys", {
   keyHash: text("key_hash").primaryKey(),
   revokedAt: timestamp("revoked_at", { withTimezone: true }).notNull().defaultNow(),
+  /** The environment the key opened: once it is torn down no release of it is served, and the row can go. */
+  environmentId: bigint("environment_id", { mode: "number" }),
 });
 
 export const jobs = pgTable(

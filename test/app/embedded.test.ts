@@ -1,4 +1,4 @@
-import { existsSync, mkdtempSync, readFileSync, rmSync } from "node:fs";
+import { existsSync, mkdtempSync, readFileSync, rmSync, statSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { request } from "undici";
@@ -63,7 +63,10 @@ describe("npm start with no settings", () => {
 
   it("mints an API key with the token it wrote to the data folder, and the key opens production", async () => {
     const token = readFileSync(join(data, "admin-token"), "utf8").trim();
-    expect(app.output()).toContain(token); // shown once, at first start
+    // The log says where the token is, never the token: logs are collected and shipped by people who must not hold it.
+    expect(app.output()).not.toContain(token);
+    expect(app.output()).toContain(`admin token generated into ${join(data, "admin-token")}`);
+    expect(statSync(join(data, "admin-token")).mode & 0o777).toBe(0o600);
     const res = await fetch(`${app.appUrl}/api/environments/production/keys`, { method: "POST", headers: { authorization: `Bearer ${token}`, "content-type": "application/json" }, body: JSON.stringify({ consumer: "newcomer" }) });
     expect(res.status).toBe(201);
     const { key } = (await res.json()) as { key: string };

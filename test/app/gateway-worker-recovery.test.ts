@@ -1,6 +1,5 @@
 import { execFileSync } from "node:child_process";
 import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
-import { createServer } from "node:net";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import pg from "pg";
@@ -8,18 +7,12 @@ import { request } from "undici";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { apiKeyPolicy, forward, policiesFile, route, routesFile } from "../config/fixtures/seed.js";
 import { startUpstream } from "../gateway/harness.js";
+import { LISTENER_APPLICATION_NAME } from "../../src/app/gateway-worker.js";
 import { POSTGRES_SKIPPED, postgres } from "../store/drivers.js";
 import { startProcess, type Started } from "./start.js";
+import { freePort } from "../config-repo.js";
 
 const ADMIN_TOKEN = "recovery-test-admin-token-0123456789";
-
-async function freePort(): Promise<number> {
-  const server = createServer();
-  await new Promise<void>((r) => server.listen(0, "127.0.0.1", r));
-  const port = (server.address() as { port: number }).port;
-  await new Promise<void>((r) => server.close(() => r()));
-  return port;
-}
 
 describe.skipIf(POSTGRES_SKIPPED !== undefined)(`gateway worker processes after a lost database connection${POSTGRES_SKIPPED ? ` (skipped: ${POSTGRES_SKIPPED})` : ""}`, () => {
   let root: string;
@@ -90,7 +83,7 @@ describe.skipIf(POSTGRES_SKIPPED !== undefined)(`gateway worker processes after 
     const db = new pg.Client({ connectionString: databaseUrl });
     await db.connect();
     try {
-      const killed = await db.query("SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE query LIKE 'LISTEN gitway_%' AND datname = current_database()");
+      const killed = await db.query("SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE application_name = $1 AND datname = current_database()", [LISTENER_APPLICATION_NAME]);
       expect(killed.rowCount).toBe(2);
     } finally {
       await db.end();
@@ -117,7 +110,7 @@ describe.skipIf(POSTGRES_SKIPPED !== undefined)(`gateway worker processes after 
     const db = new pg.Client({ connectionString: databaseUrl });
     await db.connect();
     try {
-      expect((await db.query("SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE query LIKE 'LISTEN gitway_%' AND datname = current_database()")).rowCount).toBe(2);
+      expect((await db.query("SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE application_name = $1 AND datname = current_database()", [LISTENER_APPLICATION_NAME])).rowCount).toBe(2);
       // The value the release needs is gone: neither the app nor a gateway process can rebuild it now.
       await db.query("DELETE FROM environment_variables WHERE name = 'UPSTREAM_TOKEN'");
     } finally {

@@ -1,6 +1,6 @@
 import { sql } from "drizzle-orm";
 import { afterEach, expect, it } from "vitest";
-import { migrateStore, pruneOlderThan, rowsOf, type Store } from "../../src/store/index.js";
+import { addConsumer, migrateStore, pruneOlderThan, pruneRevokedKeysOfRetiredEnvironments, removeConsumer, revokedKeyHashes, rowsOf, upsertEnvironment, upsertRepository, type Store } from "../../src/store/index.js";
 import { describeEachDriver } from "./drivers.js";
 
 const open: (() => Promise<void>)[] = [];
@@ -39,5 +39,24 @@ describeEachDriver("retention", (driver) => {
     expect(await ids(s, sql`SELECT title AS id FROM check_results ORDER BY 1`)).toEqual(["newest but old", "recent"]);
     expect(await ids(s, sql`SELECT actor AS id FROM audit_log`)).toEqual(["alice"]);
     expect(await pruneOlderThan(s.db, 30)).toEqual({ jobs: 0, deliveries: 0, checkResults: 0 });
+  });
+
+  it("forgets the revoked keys of a torn-down environment and keeps those of environments still served", async () => {
+    const s = await store();
+    const repositoryId = await upsertRepository(s.db, { owner: "acme", name: "shop" });
+    const preview = await upsertEnvironment(s.db, { repositoryId, name: "pr-7", kind: "preview", hostName: "acme-shop-pr-7", pullRequest: 7 });
+    const production = await upsertEnvironment(s.db, { repositoryId, name: "production", kind: "production", hostName: "acme-shop-production" });
+    await addConsumer(s.db, preview, "gitway-smoke", ["smoke-hash-1"]);
+    await addConsumer(s.db, production, "alice", ["alice-hash"]);
+    await removeConsumer(s.db, preview, "gitway-smoke");
+    await removeConsumer(s.db, production, "alice");
+
+    // While the preview is served, its smoke key's hash must still be refused by a process that missed the revocation.
+    expect(await pruneRevokedKeysOfRetiredEnvironments(s.db)).toBe(0);
+    expect((await revokedKeyHashes(s.db)).sort()).toEqual(["alice-hash", "smoke-hash-1"]);
+
+    await s.db.execute(sql`UPDATE environments SET status = 'torn-down' WHERE id = ${preview}`);
+    expect(await pruneRevokedKeysOfRetiredEnvironments(s.db)).toBe(1);
+    expect(await revokedKeyHashes(s.db)).toEqual(["alice-hash"]);
   });
 });
