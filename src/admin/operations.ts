@@ -120,7 +120,10 @@ export class Operations implements AdminOperations {
     const pinned = await hashOf(row.pinnedReleaseId);
     const running = this.deps.running(row.hostName) ?? null;
     const gitDesired = this.deps.git?.desiredCommit(row.owner, row.repoName, { name: row.name, kind: row.kind, branch: row.branch });
-    const desiredCommit = pinned ? pinned.commit : (gitDesired ?? row.deployedCommitSha ?? null);
+    // No remote to ask (the GitHub App mode): after a failure, the commit last tried is the one wanted, so a
+    // failed promotion of a newer commit shows as failed rather than as the older commit synced.
+    const lastTried = gitDesired === undefined && !pinned && row.status === "failed" ? await this.lastTriedCommit(row.id) : undefined;
+    const desiredCommit = pinned ? pinned.commit : (gitDesired ?? lastTried ?? row.deployedCommitSha ?? null);
     const repo = `${row.owner}/${row.repoName}`;
     const keys = [`git:${repo}:${row.name}`, `gh:${repo}:${row.name}`, ...(row.branch ? [`gh:${repo}:branch:${row.branch}`] : [])];
     let status: SyncStatus = "synced";
@@ -166,6 +169,11 @@ export class Operations implements AdminOperations {
     };
   }
 
+  private async lastTriedCommit(environmentId: number): Promise<string | undefined> {
+    const [latest] = await this.deps.db.select({ commit: deployments.commitSha }).from(deployments).where(eq(deployments.environmentId, environmentId)).orderBy(desc(deployments.id)).limit(1);
+    return latest?.commit ?? undefined;
+  }
+
   /** What the change report of the running commit's deployment left open: breaking changes nobody approved. */
   private async riskOf(row: EnvRow): Promise<EnvironmentView["risk"]> {
     const none = { breaking: 0, security: 0 };
@@ -173,7 +181,7 @@ export class Operations implements AdminOperations {
     const [latest] = await this.deps.db
       .select({ report: deployments.report })
       .from(deployments)
-      .where(and(eq(deployments.environmentId, row.id), eq(deployments.outcome, "succeeded"), eq(deployments.commitSha, row.deployedCommitSha), sql`${deployments.report} IS NOT NULL AND jsonb_typeof(${deployments.report}) = 'object'`))
+      .where(and(eq(deployments.environmentId, row.id), eq(deployments.outcome, "succeeded"), eq(deployments.commitSha, row.deployedCommitSha), sql`jsonb_typeof(${deployments.report}->'changes') = 'array'`))
       .orderBy(desc(deployments.id))
       .limit(1);
     const changes = (latest?.report as { changes?: unknown } | undefined)?.changes;
@@ -224,7 +232,7 @@ export class Operations implements AdminOperations {
       finishedAt: d.finishedAt?.toISOString() ?? null,
       outcome: d.outcome,
       error: d.error,
-      report: (d.report as DeploymentView["report"]) ?? null,
+      ...reportParts(d.report),
     }));
   }
 
@@ -508,4 +516,12 @@ export function shortRelease(hash: string): string {
 /** An environment's base URL and a route path, without a doubled slash. */
 export function joinUrl(base: string, path: string): string {
   return base.replace(/\/+$/, "") + (path.startsWith("/") ? path : "/" + path);
+}
+
+/** A deployment's report column holds the change report and, with nginx in front, the routes it hands to the Node gateway. */
+function reportParts(stored: unknown): Pick<DeploymentView, "report" | "hybridRoutes"> {
+  if (typeof stored !== "object" || stored === null) return { report: null, hybridRoutes: [] };
+  const { hybridRoutes, ...rest } = stored as { hybridRoutes?: unknown; summary?: unknown };
+  const routes = Array.isArray(hybridRoutes) ? hybridRoutes.filter((h): h is { route: string; reason: string } => typeof h?.route === "string" && typeof h?.reason === "string").map(({ route, reason }) => ({ route, reason })) : [];
+  return { report: rest.summary ? (rest as DeploymentView["report"]) : null, hybridRoutes: routes };
 }

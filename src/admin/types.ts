@@ -71,6 +71,8 @@ export interface DeploymentView {
   error: string | null;
   /** The change report against the deployment before it: { summary, changes }, as `gitway diff --format json`. */
   report: { summary: { breaking: number; warning: number; info: number; accepted: number }; changes: unknown[] } | null;
+  /** With nginx serving the environment: the routes it hands to the Node gateway behind it, and why (empty otherwise). */
+  hybridRoutes: { route: string; reason: string }[];
 }
 
 export interface CheckView {

@@ -3,7 +3,7 @@ import { hostname, tmpdir } from "node:os";
 import { join } from "node:path";
 import type { GatewayConfig } from "../config/index.js";
 import { ChildNginx, ConfigDir, NginxAgent, OperatorNginx, renderAllWith, testGeneration, type EngineLayout } from "../nginx/index.js";
-import { DeployError, type Deployer, type EnvironmentValues } from "../pipeline/index.js";
+import { DeployError, type Deployer, type EnvironmentValues, type HybridRoute } from "../pipeline/index.js";
 import type { Store, StoreRecords } from "../store/index.js";
 import type { Log } from "./log.js";
 import type { UsageCounter } from "../gateway/index.js";
@@ -66,10 +66,14 @@ export function withNginxPreflight(inner: Deployer, o: { layout: EngineLayout; n
   const root = mkdtempSync(join(tmpdir(), "gitway-nginx-check-"));
   const dir = new ConfigDir(root);
   const render = renderAllWith(o.layout);
-  const check = async (label: string, config: GatewayConfig, values: EnvironmentValues) => {
+  const check = async (label: string, config: GatewayConfig, values: EnvironmentValues): Promise<HybridRoute[]> => {
     let files: Record<string, string>;
+    let hybridRoutes: HybridRoute[];
     try {
-      files = render([{ label, kind: "production", releaseHash: "check", config, values }]).files;
+      const rendered = render([{ label, kind: "production", releaseHash: "check", config, values }]);
+      files = rendered.files;
+      // The same render the agent makes decides which routes nginx hands to the Node gateway: the deploy output says so.
+      hybridRoutes = rendered.hybridRoutes.map(({ route, reason }) => ({ route, reason }));
     } catch (e) {
       throw new DeployError("UNSUPPORTED", `nginx cannot serve this release: ${(e as Error).message}`);
     }
@@ -80,12 +84,14 @@ export function withNginxPreflight(inner: Deployer, o: { layout: EngineLayout; n
     } finally {
       dir.discard(generation);
     }
+    return hybridRoutes;
   };
   return {
     async build(label, config, values) {
       // A preview is fenced and stays on the Node gateway; only stages and production are nginx's.
-      if (!values.egress?.fenced) await check(label, config, values);
-      return inner.build(label, config, values);
+      if (values.egress?.fenced) return inner.build(label, config, values);
+      const hybridRoutes = await check(label, config, values);
+      return { ...(await inner.build(label, config, values)), hybridRoutes };
     },
     remove: (label) => inner.remove(label),
     close: () => rmSync(root, { recursive: true, force: true }),

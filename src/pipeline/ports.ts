@@ -65,8 +65,19 @@ export interface Deployer {
   remove(label: string): Promise<void>;
 }
 
+/** A route the data plane in front (nginx) cannot express, handed to the Node gateway behind it, and why. */
+export interface HybridRoute {
+  route: string;
+  reason: string;
+}
+
 export interface BuiltRelease {
   releaseHash: string;
+  /**
+   * With nginx serving the environment: the routes it hands to the Node gateway behind it (empty
+   * when nginx serves every route). Absent where the Node gateway serves the environment alone.
+   */
+  hybridRoutes?: HybridRoute[];
   /** Serves it under the label from now on (called only once the store has recorded it as deployed). */
   install(): void;
 }
@@ -104,6 +115,8 @@ export interface DeploymentRecord {
   outcome: "succeeded" | "failed";
   error?: string;
   report?: unknown;
+  /** The routes nginx hands to the Node gateway behind it, kept beside the change report for the operator. */
+  hybridRoutes?: HybridRoute[];
   /** What a succeeded deployment may replace (compare-and-set); default: given now. */
   guard?: SwapGuard;
 }

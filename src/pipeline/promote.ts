@@ -1,4 +1,4 @@
-import { escapeMarkdown, unapprovedBreaking, validationCheck } from "../report/index.js";
+import { escapeMarkdown, hybridRoutesMarkdown, unapprovedBreaking, validationCheck } from "../report/index.js";
 import { hasErrors } from "../config/index.js";
 import type { CheckOutcome, DeploymentRecord, PipelineDeps } from "./ports.js";
 import { readCommit } from "./read-commit.js";
@@ -24,6 +24,8 @@ export interface PromoteResult {
   /** The environment that stopped the promotion, why, and what kind of answer that is (for the sweep's memory). */
   stopped?: { environment: string; reason: string; cause?: "invalid-config" | "not-approved" | "deploy-failed" | "superseded" };
   skipped: { environment: string; reason: string }[];
+  /** Per nginx-served environment deployed, the routes nginx hands to the Node gateway behind it. */
+  hybridRoutes?: { environment: string; route: string; reason: string }[];
 }
 
 /**
@@ -90,7 +92,7 @@ export async function promoteCommit(deps: PipelineDeps, req: PromoteRequest): Pr
       const outcome = await deployTo(deps, env, head, () => deps.records.values(env.id), { trigger: req.trigger, actor: req.actor, report: report ? { summary: report.summary, changes: report.changes } : undefined });
       if (outcome === "superseded") {
         // The deploy check was opened above: it ends, rather than spinning forever.
-        await deps.publisher.finished(req.sha, { name: "deploy", conclusion: "cancelled", title: "Superseded by a newer commit", summary: [`Not deployed to \`${name}\`: a newer commit of the production branch is being deployed.`, ...(lines.length ? ["", "Deployed before it stopped:", ...lines] : [])].join("\n") });
+        await deps.publisher.finished(req.sha, { name: "deploy", conclusion: "cancelled", title: "Superseded by a newer commit", summary: [`Not deployed to \`${name}\`: a newer commit of the production branch is being deployed.`, ...(lines.length ? ["", "Deployed before it stopped:", ...lines] : []), ...hybridRoutesMarkdown(result.hybridRoutes ?? [])].join("\n") });
         return { ...result, stopped: { environment: name, reason: "superseded by a newer commit", cause: "superseded" } };
       }
       if (outcome === "pinned") {
@@ -103,20 +105,23 @@ export async function promoteCommit(deps: PipelineDeps, req: PromoteRequest): Pr
       }
       result.deployed.push(name);
       lines.push(`- \`${name}\`: ${env.url} (release \`${outcome.releaseHash}\`)`);
+      if (outcome.hybridRoutes?.length) result.hybridRoutes = [...(result.hybridRoutes ?? []), ...outcome.hybridRoutes.map((h) => ({ environment: name, ...h }))];
     }
   }
 
   // 3. Say what happened
   const skipped = result.skipped.map((s) => `- \`${s.environment}\` skipped: ${escapeMarkdown(s.reason)}`);
+  // With nginx in front, the routes it leaves to the Node gateway run at the Node gateway's speed: the operator is told which.
+  const hybrid = hybridRoutesMarkdown(result.hybridRoutes ?? []);
   const check: CheckOutcome = result.stopped
     ? {
         name: "deploy",
         conclusion: "failure",
         title: `Promotion stopped at ${result.stopped.environment}`,
-        summary: [`Not deployed to \`${result.stopped.environment}\`: ${escapeMarkdown(result.stopped.reason)}.`, "", ...(lines.length ? ["Deployed before it stopped:", ...lines] : []), ...skipped].join("\n"),
+        summary: [`Not deployed to \`${result.stopped.environment}\`: ${escapeMarkdown(result.stopped.reason)}.`, "", ...(lines.length ? ["Deployed before it stopped:", ...lines] : []), ...skipped, ...hybrid].join("\n"),
         details: { ...result },
       }
-    : { name: "deploy", conclusion: "success", title: `Deployed to ${result.deployed.join(", ") || "no environment"}`, summary: [...lines, ...skipped].join("\n") || "Nothing to deploy.", details: { ...result } };
+    : { name: "deploy", conclusion: "success", title: `Deployed to ${result.deployed.join(", ") || "no environment"}`, summary: [...lines, ...skipped, ...hybrid].join("\n") || "Nothing to deploy.", details: { ...result } };
   await deps.publisher.finished(req.sha, check);
   return result;
 }

@@ -4,7 +4,7 @@ import { diffConfigs, summarize, type ChangeReport } from "../diff/index.js";
 import { DeployError } from "./errors.js";
 import { filesOf } from "./read-commit.js";
 import { EnvironmentBusyError, swapRelease } from "./swap.js";
-import type { DeploymentRecord, EnvironmentRef, EnvironmentValues, PipelineDeps, ReadSide } from "./ports.js";
+import type { DeploymentRecord, EnvironmentRef, EnvironmentValues, HybridRoute, PipelineDeps, ReadSide } from "./ports.js";
 
 /** The steps the use cases share, each small and named for what it does. */
 
@@ -41,7 +41,7 @@ export function protectedRouteCount(config: GatewayConfig): number {
   return config.routes.filter((r) => r.inbound.some((n) => types.get(n) === "api-key-inbound" || types.get(n) === "basic-auth-inbound")).length;
 }
 
-export type DeployOutcome = { ok: true; releaseHash: string } | { ok: false; reason: string; code: string; where?: { file: string; line: number } };
+export type DeployOutcome = { ok: true; releaseHash: string; hybridRoutes?: HybridRoute[] } | { ok: false; reason: string; code: string; where?: { file: string; line: number } };
 
 /**
  * Deploys a read config to one environment: in the environment's turn (see swap.ts) checks the
@@ -77,10 +77,10 @@ export async function deployTo(
     );
     // Refused by the compare-and-set: something given later runs, or a rollback pinned it meanwhile.
     if (!swap.swapped) return swap.reason === "pinned" ? "pinned" : "superseded";
-    // GitHub hears of the deployment once it serves: no write (paced at one a second) delays the swap.
+    // GitHub hears of the deployment once it serves: no write (paced per installation) delays the swap.
     await deps.publisher.deploying(env, head.sha);
     await deps.publisher.deployed(env, head.sha, { ok: true });
-    return { ok: true, releaseHash: swap.releaseHash };
+    return { ok: true, releaseHash: swap.releaseHash, ...(swap.hybridRoutes ? { hybridRoutes: swap.hybridRoutes } : {}) };
   } catch (e) {
     // No turn in time: the job fails and is retried, nothing recorded against the commit.
     if (e instanceof EnvironmentBusyError) throw e;

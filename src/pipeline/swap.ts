@@ -1,5 +1,5 @@
 import type { GatewayConfig } from "../config/index.js";
-import type { Deployer, DeploymentRecord, EnvironmentValues, Fence, Records } from "./ports.js";
+import type { Deployer, DeploymentRecord, EnvironmentValues, Fence, HybridRoute, Records } from "./ports.js";
 
 /**
  * The one way a release comes to run in an environment, for jobs and operators alike: inside the
@@ -27,7 +27,7 @@ export interface SwapPlan {
   record: Omit<DeploymentRecord, "environmentId" | "releaseHash" | "outcome" | "error">;
 }
 
-export type SwapResult = { swapped: true; releaseHash: string } | { swapped: false; reason: "superseded" | "pinned" | "nothing-to-build" };
+export type SwapResult = { swapped: true; releaseHash: string; hybridRoutes?: HybridRoute[] } | { swapped: false; reason: "superseded" | "pinned" | "nothing-to-build" };
 
 /** `plan` runs inside the turn and may throw (a DeployError says why nothing was built); so may the build. */
 export async function swapRelease(ports: SwapPorts, environment: { id: number; label: string }, plan: () => Promise<SwapPlan | undefined>, fence?: Fence): Promise<SwapResult> {
@@ -40,10 +40,11 @@ export async function swapRelease(ports: SwapPorts, environment: { id: number; l
     const what = await plan();
     if (!what) return { swapped: false, reason: "nothing-to-build" };
     const built = await ports.deployer.build(environment.label, what.config, what.values);
-    const recorded = await ports.records.recordDeployment({ ...what.record, environmentId: environment.id, releaseHash: built.releaseHash, outcome: "succeeded" });
+    const hybrid = built.hybridRoutes?.length ? { hybridRoutes: built.hybridRoutes } : {};
+    const recorded = await ports.records.recordDeployment({ ...what.record, ...hybrid, environmentId: environment.id, releaseHash: built.releaseHash, outcome: "succeeded" });
     if (recorded !== "recorded") return { swapped: false, reason: recorded };
     built.install();
-    return { swapped: true, releaseHash: built.releaseHash };
+    return { swapped: true, releaseHash: built.releaseHash, ...hybrid };
   });
   const waitMs = ports.turnWaitMs ?? 30_000;
   let timer: NodeJS.Timeout | undefined;

@@ -7,4 +7,5 @@ export { blobLinks, type RepositoryWeb } from "./source-links.js";
 export { pullRequestComment, COMMENT_MARKER, type PreviewState } from "./pull-request-comment.js";
 export { changeKind, type ChangeKind } from "../diff/index.js";
 export { smokeCheck, type SmokeCheckRow } from "./smoke-check.js";
+export { hybridRoutesMarkdown, HYBRID_ROUTES_LISTED } from "./hybrid-routes.js";
 export { impactOf, impactOfOperations, impactText, impactBullets, impactRoutes, changeOperations, formatCount, rankByCalls, type ImpactTable, type ConsumerCalls, type Impact } from "./impact.js";

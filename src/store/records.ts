@@ -158,7 +158,7 @@ export class StoreRecords {
    * only through the compare-and-set of `guard` (default: given now); when the guard refuses it,
    * nothing is recorded and the answer says why (something given later runs, or a rollback pins it).
    */
-  async recordDeployment(d: { environmentId: number; commitSha: string; releaseHash: string; files: Record<string, string>; trigger: string; actor: string; outcome: "succeeded" | "failed"; error?: string; report?: unknown; guard?: SwapGuard }): Promise<"recorded" | "superseded" | "pinned"> {
+  async recordDeployment(d: { environmentId: number; commitSha: string; releaseHash: string; files: Record<string, string>; trigger: string; actor: string; outcome: "succeeded" | "failed"; error?: string; report?: unknown; hybridRoutes?: { route: string; reason: string }[]; guard?: SwapGuard }): Promise<"recorded" | "superseded" | "pinned"> {
     return this.db.transaction(async (tx) => {
       const db = tx as unknown as Db;
       const [env] = await db.select({ repositoryId: environments.repositoryId, deployedReleaseId: environments.deployedReleaseId, pinned: environments.pinnedReleaseId }).from(environments).where(eq(environments.id, d.environmentId));
@@ -175,7 +175,9 @@ export class StoreRecords {
         return "recorded";
       }
       const id = await startDeployment(db, { environmentId: d.environmentId, releaseId, trigger: d.trigger, actor: d.actor });
-      await db.execute(sql`UPDATE deployments SET commit_sha = ${d.commitSha}, report = ${JSON.stringify(d.report ?? null)}::jsonb WHERE id = ${id}`);
+      // The routes nginx hands to the Node gateway ride in the report's column: the operator reads both on the deployment.
+      const report = d.hybridRoutes?.length ? { ...(typeof d.report === "object" && d.report !== null ? d.report : {}), hybridRoutes: d.hybridRoutes } : (d.report ?? null);
+      await db.execute(sql`UPDATE deployments SET commit_sha = ${d.commitSha}, report = ${JSON.stringify(report)}::jsonb WHERE id = ${id}`);
       await finishDeployment(db, id, d.outcome, d.error);
       if (d.outcome === "succeeded") {
         await db.update(environments).set({ desiredReleaseId: releaseId, deployedCommitSha: d.commitSha }).where(eq(environments.id, d.environmentId));

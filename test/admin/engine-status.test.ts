@@ -30,7 +30,7 @@ describeEachDriver(
       });
       /** The deployment happened `seconds` ago. */
       const deployedAgo = (seconds: number) => store.db.execute(sql`UPDATE environments SET updated_at = now() - make_interval(secs => ${seconds})`);
-      return { store, operations, deployedAgo };
+      return { store, records, env, operations, deployedAgo };
     }
 
     it("is synced when every instance serves the deployed release", async () => {
@@ -55,6 +55,23 @@ describeEachDriver(
       const { store, operations } = await setup();
       await reportEngine(store.db, "edge-1", "nginx", new Map([["acme-shop-production", { releaseHash: "c".repeat(64), lastError: 'nginx refused release bbbbbbbbbbbb: [emerg] host not found in upstream "x.invalid:80"' }]]));
       expect(await operations.environment("production")).toMatchObject({ status: "failed", reason: expect.stringMatching(/^nginx instance edge-1: nginx refused release bbbbbbbbbbbb: \[emerg\] host not found .*; the last good release \(cccccccccccccccc\) keeps serving$/) });
+    });
+
+    it("keeps the routes nginx hands to the Node gateway on each deployment, apart from its change report, and the running commit's risk through a rebuild", async () => {
+      const { records, env, operations } = await setup();
+      const change = { fingerprint: "f1", rule: "api-key-removed", level: "breaking", category: "security", operation: "GET /api/v1/orders", message: "the API key was removed" };
+      const hybridRoutes = [{ route: "POST /api/v1/orders", reason: "request validation" }];
+      const deploy = (release: string, more: { report?: unknown; hybridRoutes?: typeof hybridRoutes }) =>
+        records.recordDeployment({ environmentId: env.id, commitSha: "c".repeat(40), releaseHash: release.repeat(64), files: {}, trigger: "push", actor: "test", outcome: "succeeded", ...more });
+      await deploy("d", { report: { summary: { breaking: 1, warning: 0, info: 0, accepted: 0 }, changes: [change] }, hybridRoutes });
+      // A rebuild of the same commit (a key revoked) has no change report of its own.
+      await deploy("e", { hybridRoutes });
+      const [rebuild, first, initial] = await operations.deployments("production", { limit: 3, offset: 0 });
+      expect(rebuild).toMatchObject({ report: null, hybridRoutes });
+      expect(first).toMatchObject({ report: { summary: { breaking: 1 }, changes: [change] }, hybridRoutes });
+      expect(first!.report).not.toHaveProperty("hybridRoutes");
+      expect(initial).toMatchObject({ report: null, hybridRoutes: [] });
+      expect((await operations.environment("production")).risk).toEqual({ breaking: 1, security: 1 });
     });
 
     it("is out of sync when no instance reports it a while after its deployment (no agent runs)", async () => {

@@ -1,7 +1,5 @@
 import { execFileSync } from "node:child_process";
 import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
-import { createServer } from "node:net";
-import type { AddressInfo } from "node:net";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import pg from "pg";
@@ -12,6 +10,7 @@ import { forward, policiesFile, route, routesFile } from "../config/fixtures/see
 import { startUpstream } from "../gateway/harness.js";
 import { POSTGRES_SKIPPED, postgres } from "../store/drivers.js";
 import { startProcess, type Started } from "./start.js";
+import { freePort } from "../config-repo.js";
 
 const GATEWAY_READY = /health on (http:\/\/[^\s;]+)[^\n]*gateway on (http:\/\/[^\s;]+)/;
 /** With GATEWAY_WORKERS, the first process answers the probes; its workers listen on the chosen port. */
@@ -41,15 +40,6 @@ describe("GITWAY_ROLE settings", () => {
     expect(() => readAppSettings({ GITWAY_ROLE: "app", DATABASE_URL: "postgres://db/gitway", GATEWAY_WORKERS: "2", GATEWAY_PORT: "8787" })).toThrow("GATEWAY_WORKERS: a GITWAY_ROLE=app process serves no gateway");
   });
 });
-
-/** A port this test chose and checked is free (every gateway worker listens on the same one). */
-async function freePort(): Promise<number> {
-  const server = createServer();
-  await new Promise<void>((r) => server.listen(0, "127.0.0.1", r));
-  const port = (server.address() as AddressInfo).port;
-  await new Promise<void>((r) => server.close(() => r()));
-  return port;
-}
 
 // One gateway process serving the port itself, and the Kubernetes gateway pod's shape: a first process and two workers.
 describe.skipIf(POSTGRES_SKIPPED !== undefined).each([1, 2])(`a gateway-role process (GATEWAY_WORKERS=%i) beside an app-role process on one PostgreSQL${POSTGRES_SKIPPED ? ` (skipped: ${POSTGRES_SKIPPED})` : ""}`, (workers) => {

@@ -1,6 +1,5 @@
 import { execFileSync } from "node:child_process";
 import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
-import { createServer } from "node:net";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { request } from "undici";
@@ -9,17 +8,9 @@ import { apiKeyPolicy, forward, policiesFile, rateLimitPolicy, route, routesFile
 import { startUpstream } from "../gateway/harness.js";
 import { POSTGRES_SKIPPED, postgres } from "../store/drivers.js";
 import { startProcess, type Started } from "./start.js";
+import { freePort } from "../config-repo.js";
 
 const REDIS_URL = process.env.REDIS_URL;
-
-/** A port this test chose and checked is free (every gateway process must listen on the same one). */
-async function freePort(): Promise<number> {
-  const server = createServer();
-  await new Promise<void>((r) => server.listen(0, "127.0.0.1", r));
-  const port = (server.address() as { port: number }).port;
-  await new Promise<void>((r) => server.close(() => r()));
-  return port;
-}
 
 const files = (upstream: string, products: boolean) => ({
   "config/routes.oas.json": routesFile([

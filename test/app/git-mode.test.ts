@@ -1,5 +1,5 @@
-import { execFile, execFileSync, spawnSync } from "node:child_process";
-import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
+import { execFile } from "node:child_process";
+import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { request } from "undici";
@@ -10,42 +10,18 @@ import { startUpstream } from "../gateway/harness.js";
 import { shopFiles } from "../github/shop-repo.js";
 import { describeEachDriver } from "../store/drivers.js";
 import { ROOT } from "./start.js";
-
-/** A real Git repository in a temp folder, as a team's config repository would be. */
-class Repo {
-  readonly dir: string;
-  constructor(root: string) {
-    this.dir = join(root, "shop");
-    mkdirSync(this.dir);
-    this.git("init", "--quiet", "--initial-branch=main");
-  }
-  git(...args: string[]): string {
-    return execFileSync("git", ["-c", "user.name=Test", "-c", "user.email=test@example.invalid", "-c", "commit.gpgsign=false", ...args], { cwd: this.dir, encoding: "utf8" });
-  }
-  commit(branch: string, files: Record<string, string>, message = "change"): string {
-    const exists = this.git("branch", "--list", branch).trim() !== "";
-    const hasCommits = spawnSync("git", ["rev-parse", "--verify", "HEAD"], { cwd: this.dir }).status === 0;
-    if (hasCommits) this.git("checkout", "--quiet", ...(exists ? [branch] : ["-b", branch]));
-    for (const [path, text] of Object.entries(files)) {
-      mkdirSync(join(this.dir, path, ".."), { recursive: true });
-      writeFileSync(join(this.dir, path), text);
-    }
-    this.git("add", "-A");
-    this.git("commit", "--quiet", "-m", message);
-    return this.git("rev-parse", "HEAD").trim();
-  }
-}
+import { ConfigRepo } from "../config-repo.js";
 
 describeEachDriver("the Git mode", (driver) => {
   let root: string;
-  let repo: Repo;
+  let repo: ConfigRepo;
   let app: Running;
   let upstream: Awaited<ReturnType<typeof startUpstream>>;
   let closeStore: (() => Promise<void>) | undefined;
 
   beforeEach(async () => {
     root = mkdtempSync(join(tmpdir(), "gitway-git-"));
-    repo = new Repo(root);
+    repo = new ConfigRepo(root);
     upstream = await startUpstream();
   });
 
@@ -84,7 +60,6 @@ describeEachDriver("the Git mode", (driver) => {
   it("gives every branch an environment, synced and served", async () => {
     const main = repo.commit("main", shopFiles({ upstream: upstream.url }));
     const feature = repo.commit("feature/products", shopFiles({ upstream: upstream.url, products: true }));
-    repo.git("checkout", "--quiet", "main");
     await start();
     const envs = await environments();
     expect(Object.keys(envs).sort()).toEqual(["branch-feature-products", "production"]);
@@ -98,7 +73,6 @@ describeEachDriver("the Git mode", (driver) => {
   it("never lets a branch promote itself: one whose settings name it production is only a preview", async () => {
     const main = repo.commit("main", shopFiles({ upstream: upstream.url }));
     const evil = repo.commit("evil", shopFiles({ upstream: upstream.url, ordersOpen: true, settings: "production:\n  branch: evil\n" }));
-    repo.git("checkout", "--quiet", "main");
     await start();
     const envs = await environments();
     expect(envs.production).toMatchObject({ kind: "production", commit: { sha: main } });
@@ -137,7 +111,6 @@ describeEachDriver("the Git mode", (driver) => {
     repo.commit("experiment", shopFiles({ upstream: upstream.url, products: true }));
     await settle();
     expect((await get("branch-experiment", "/api/v1/products")).status).toBe(200);
-    repo.git("checkout", "--quiet", "main");
     repo.git("branch", "--quiet", "-D", "experiment");
     await settle();
     expect(Object.keys(await environments())).toEqual(["production"]);

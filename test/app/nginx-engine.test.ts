@@ -60,6 +60,17 @@ describe("GATEWAY_ENGINE=nginx with the bundled example", () => {
     expect(envs.find((e) => e.name === "branch-feature-open-orders")).toMatchObject({ engine: "node", engines: [] });
   });
 
+  it("says on the deploy check kept for the dashboard, and on the deployment, that nginx hands POST /v1/orders to the Node gateway", async () => {
+    const deploy = (await app.operations.checks("production")).find((c) => c.name === "deploy" && c.conclusion === "success")!;
+    expect(deploy.summary).toContain("- `production`: ");
+    expect(deploy.summary).toContain("\n\nnginx hands 1 route to the Node gateway behind it:\n- POST /v1/orders (`production`): request validation");
+    const [latest] = await app.operations.deployments("production", { limit: 1, offset: 0 });
+    expect(latest!.hybridRoutes.map((h) => h.route)).toEqual(["POST /v1/orders"]);
+    // Branches are on the Node gateway alone: their deploy says nothing of nginx.
+    const branch = (await app.operations.checks("branch-feature-open-orders")).find((c) => c.name === "deploy");
+    expect(branch?.summary ?? "").not.toContain("nginx");
+  });
+
   it("opens production to a new key and closes it within 2 s of its revocation", async () => {
     const { key } = await app.operations.createKey("production", "nginx-caller", "test");
     const order = { method: "POST", headers: { authorization: `Bearer ${key}`, "content-type": "application/json" }, body: JSON.stringify({ productId: "p-200", quantity: 1 }) };

@@ -1,5 +1,5 @@
-import { execFile, execFileSync, spawnSync } from "node:child_process";
-import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
+import { execFile } from "node:child_process";
+import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { request } from "undici";
@@ -11,6 +11,7 @@ import { startUpstream } from "../gateway/harness.js";
 import { shopFiles } from "../github/shop-repo.js";
 import { describeEachDriver } from "../store/drivers.js";
 import { ROOT } from "./start.js";
+import { ConfigRepo } from "../config-repo.js";
 
 /**
  * What the operator sees tells what is true (issue 19): the Git mode started as the app does,
@@ -20,41 +21,16 @@ import { ROOT } from "./start.js";
 const TOKEN = "test-admin-token-0123456789";
 const INHERIT = "previews:\n  inherit: production\n";
 
-/** A config repository in a temp folder. */
-class Repo {
-  readonly dir: string;
-  constructor(root: string) {
-    this.dir = join(root, "shop");
-    mkdirSync(this.dir);
-    this.git("init", "--quiet", "--initial-branch=main");
-  }
-  git(...args: string[]): string {
-    return execFileSync("git", ["-c", "user.name=Test", "-c", "user.email=test@example.invalid", "-c", "commit.gpgsign=false", ...args], { cwd: this.dir, encoding: "utf8" });
-  }
-  commit(branch: string, files: Record<string, string>): string {
-    const exists = this.git("branch", "--list", branch).trim() !== "";
-    const hasCommits = spawnSync("git", ["rev-parse", "--verify", "HEAD"], { cwd: this.dir }).status === 0;
-    if (hasCommits) this.git("checkout", "--quiet", ...(exists ? [branch] : ["-b", branch]));
-    for (const [path, text] of Object.entries(files)) {
-      mkdirSync(join(this.dir, path, ".."), { recursive: true });
-      writeFileSync(join(this.dir, path), text);
-    }
-    this.git("add", "-A");
-    this.git("commit", "--quiet", "-m", "change");
-    return this.git("rev-parse", "HEAD").trim();
-  }
-}
-
 describeEachDriver("the operator's view", (driver) => {
   let root: string;
-  let repo: Repo;
+  let repo: ConfigRepo;
   let app: Running;
   let upstream: Awaited<ReturnType<typeof startUpstream>>;
   let closeStore: (() => Promise<void>) | undefined;
 
   beforeEach(async () => {
     root = mkdtempSync(join(tmpdir(), "gitway-view-"));
-    repo = new Repo(root);
+    repo = new ConfigRepo(root);
     upstream = await startUpstream();
   });
 
@@ -155,7 +131,6 @@ describeEachDriver("the operator's view", (driver) => {
   it("shows a running security break in red on the overview, first among the healthy, and tells a branch how to accept it", async () => {
     repo.commit("main", shopFiles({ upstream: upstream.url }));
     repo.commit("feature/open-orders", shopFiles({ upstream: upstream.url, ordersOpen: true }));
-    repo.git("checkout", "--quiet", "main");
     await start();
     const open = await environment("branch-feature-open-orders");
     expect(open).toMatchObject({ status: "synced", risk: { breaking: 1, security: 1 } });
@@ -180,7 +155,6 @@ describeEachDriver("the operator's view", (driver) => {
     expect(firstRelease).toMatch(/^[0-9a-f]{16}$/);
     repo.commit("main", shopFiles({ upstream: upstream.url, products: true, settings: INHERIT }));
     repo.commit("other", shopFiles({ upstream: upstream.url, withoutOrders: true, products: true, settings: INHERIT }));
-    repo.git("checkout", "--quiet", "main");
     await poll();
 
     // The id the dashboard shows is the id the CLI takes.
@@ -214,7 +188,6 @@ describeEachDriver("the operator's view", (driver) => {
   it("prints and links URLs that answer, and the key's curl line opens the environment", async () => {
     repo.commit("main", shopFiles({ upstream: upstream.url, settings: INHERIT }));
     repo.commit("feature/products", shopFiles({ upstream: upstream.url, products: true, settings: INHERIT }));
-    repo.git("checkout", "--quiet", "main");
     await start();
     const envs = (await api<{ environments: EnvironmentView[] }>("/api/environments")).environments;
     for (const e of envs) {
@@ -233,7 +206,6 @@ describeEachDriver("the operator's view", (driver) => {
   it("lists the keys a preview inherits as such, with where to revoke them", async () => {
     repo.commit("main", shopFiles({ upstream: upstream.url, settings: INHERIT }));
     repo.commit("feature/products", shopFiles({ upstream: upstream.url, products: true, settings: INHERIT }));
-    repo.git("checkout", "--quiet", "main");
     await start();
     const created = await cli(["keys", "create", "--env", "production", "--consumer", "erin", "--format", "json"]);
     const { key } = JSON.parse(created.stdout) as { key: string };

@@ -1,5 +1,5 @@
-import { execFile, execFileSync, spawnSync } from "node:child_process";
-import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
+import { execFile } from "node:child_process";
+import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import pg from "pg";
@@ -12,38 +12,11 @@ import { shopFiles } from "../github/shop-repo.js";
 import { forward, route } from "../config/fixtures/seed.js";
 import { describeEachDriver } from "../store/drivers.js";
 import { ROOT } from "./start.js";
-
-/** A real Git repository in a temp folder, as a team's config repository would be. */
-class Repo {
-  readonly dir: string;
-  constructor(root: string) {
-    this.dir = join(root, "shop");
-    mkdirSync(this.dir);
-    this.git("init", "--quiet", "--initial-branch=main");
-  }
-  git(...args: string[]): string {
-    return execFileSync("git", ["-c", "user.name=Test", "-c", "user.email=test@example.invalid", "-c", "commit.gpgsign=false", ...args], { cwd: this.dir, encoding: "utf8" });
-  }
-  commit(branch: string, files: Record<string, string>, remove: string[] = []): string {
-    const exists = this.git("branch", "--list", branch).trim() !== "";
-    const hasCommits = spawnSync("git", ["rev-parse", "--verify", "HEAD"], { cwd: this.dir }).status === 0;
-    if (hasCommits) this.git("checkout", "--quiet", ...(exists ? [branch] : ["-b", branch]));
-    for (const [path, text] of Object.entries(files)) {
-      mkdirSync(join(this.dir, path, ".."), { recursive: true });
-      writeFileSync(join(this.dir, path), text);
-    }
-    for (const path of remove) this.git("rm", "--quiet", path);
-    this.git("add", "-A");
-    this.git("commit", "--quiet", "-m", "change");
-    const sha = this.git("rev-parse", "HEAD").trim();
-    this.git("checkout", "--quiet", "main");
-    return sha;
-  }
-}
+import { ConfigRepo } from "../config-repo.js";
 
 describeEachDriver("usage and impact through the real gateway", (driver) => {
   let root: string;
-  let repo: Repo;
+  let repo: ConfigRepo;
   let app: Running | undefined;
   let upstream: Awaited<ReturnType<typeof startUpstream>>;
   let databaseUrl: string | undefined;
@@ -54,7 +27,7 @@ describeEachDriver("usage and impact through the real gateway", (driver) => {
   beforeEach(async () => {
     logged.length = 0;
     root = mkdtempSync(join(tmpdir(), "gitway-usage-"));
-    repo = new Repo(root);
+    repo = new ConfigRepo(root);
     upstream = await startUpstream();
     if (driver.name === "PostgreSQL") {
       const store = await driver.open();

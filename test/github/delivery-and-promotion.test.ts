@@ -4,7 +4,7 @@ import { rowsOf, secretKeyFrom, setVariable } from "../../src/store/index.js";
 import { startUpstream } from "../gateway/harness.js";
 import { startApp, WEBHOOK_SECRET, type AppUnderTest } from "./app-harness.js";
 import type { FakeRepo } from "./fake-github.js";
-import { shopFiles } from "./shop-repo.js";
+import { shopFiles, validatedOrders } from "./shop-repo.js";
 import { checkRunEvent, deleteEvent, deliver, installationEvent, pullRequestEvent, pushEvent } from "./webhooks.js";
 
 let t: AppUnderTest;
@@ -61,6 +61,15 @@ describe("a push to the production branch", () => {
     expect(t.github.latestCheck(sha, "Gitway / deploy")).toMatchObject({ conclusion: "success" });
     expect((await t.call(label("staging"), "/api/v1/products")).status).toBe(200);
     expect((await t.call(label("production"), "/api/v1/products")).status).toBe(200);
+  });
+
+  it("says nothing of nginx on the deploy check when the Node gateway serves every route (GATEWAY_ENGINE=node)", async () => {
+    const sha = await push("main", shopFiles({ upstream: upstream.url, products: true, ...validatedOrders(upstream.url) }));
+    const check = t.github.latestCheck(sha, "Gitway / deploy")!;
+    expect(check.conclusion).toBe("success");
+    expect(check.output.summary).toContain("- `production`: ");
+    expect(check.output.summary).not.toMatch(/nginx|Node gateway|POST/);
+    expect((await t.app.operations.deployments(label("production"), { limit: 1, offset: 0 }))[0]!.hybridRoutes).toEqual([]);
   });
 
   it("stops at a stage that fails, leaves production as it was, and says why on the commit", async () => {

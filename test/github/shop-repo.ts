@@ -1,4 +1,4 @@
-import { apiKeyPolicy, forward, policiesFile, route, routesFile, type RouteSpec } from "../config/fixtures/seed.js";
+import { apiKeyPolicy, builtinPolicy, forward, policiesFile, route, routesFile, type RouteSpec } from "../config/fixtures/seed.js";
 
 /**
  * The test repository's gateway config: orders behind an API key, products open, both forwarded
@@ -29,5 +29,14 @@ export function shopFiles(o: ShopOptions): Record<string, string> {
     "config/policies.json": policiesFile([apiKeyPolicy(), ...(o.extraPolicies ?? [])]),
     "README.md": "# shop\n",
     ...(o.settings ? { ".github/gitway.yml": o.settings } : {}),
+  };
+}
+
+/** POST /api/v1/orders with its body checked against the schema: request validation, which nginx leaves to the Node gateway. */
+export function validatedOrders(upstream: string): Pick<ShopOptions, "extraRoutes" | "extraPolicies"> {
+  const body = { required: true, content: { "application/json": { schema: { type: "object", required: ["sku"], properties: { sku: { type: "string" } } } } } };
+  return {
+    extraRoutes: [{ path: "/api/v1/orders", method: "post", operationId: "createOrder", requestBody: body, route: route(["validate-body"], forward(upstream)) }],
+    extraPolicies: [builtinPolicy("validate-body", "request-validation-inbound", "RequestValidationInboundPolicy", { validateBody: "reject-and-log" })],
   };
 }

@@ -1,5 +1,5 @@
-import { execFile, execFileSync, spawnSync } from "node:child_process";
-import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { execFile } from "node:child_process";
+import { mkdtempSync, readFileSync, rmSync } from "node:fs";
 import { createServer, type Server } from "node:http";
 import type { AddressInfo } from "node:net";
 import { tmpdir } from "node:os";
@@ -8,36 +8,10 @@ import { fileURLToPath } from "node:url";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
 import { readAppSettings } from "../../src/app/settings.js";
 import { startGitway, type Running } from "../../src/app/start.js";
+import { ConfigRepo } from "../config-repo.js";
 
 const FIXTURE = fileURLToPath(new URL("./fixtures/orders/config/", import.meta.url));
 const ROOT = fileURLToPath(new URL("../..", import.meta.url));
-
-/** A team's config repository: a real Git repository in a temp folder. */
-class Repo {
-  readonly dir: string;
-  constructor(root: string) {
-    this.dir = join(root, "orders");
-    mkdirSync(this.dir);
-    this.git("init", "--quiet", "--initial-branch=main");
-  }
-  git(...args: string[]): string {
-    return execFileSync("git", ["-c", "user.name=Test", "-c", "user.email=test@example.invalid", "-c", "commit.gpgsign=false", ...args], { cwd: this.dir, encoding: "utf8" });
-  }
-  commit(branch: string, files: Record<string, string>): string {
-    const hasCommits = spawnSync("git", ["rev-parse", "--verify", "HEAD"], { cwd: this.dir }).status === 0;
-    if (hasCommits) this.git("checkout", "--quiet", ...(this.git("branch", "--list", branch).trim() ? [branch] : ["-b", branch]));
-    for (const [path, text] of Object.entries(files)) {
-      mkdirSync(join(this.dir, path, ".."), { recursive: true });
-      writeFileSync(join(this.dir, path), text);
-    }
-    this.git("add", "-A");
-    this.git("commit", "--quiet", "--allow-empty", "-m", "change");
-    const sha = this.git("rev-parse", "HEAD").trim();
-    // The remote's HEAD names production: it stays on main.
-    this.git("checkout", "--quiet", "main");
-    return sha;
-  }
-}
 
 /** The orders backend on loopback: what it answers is the test's to choose; it notes who called. */
 class Upstream {
@@ -74,13 +48,13 @@ function ordersConfig(upstream: string, settings?: string): Record<string, strin
 
 describe("the smoke test of a branch's preview (Git mode)", () => {
   let root: string;
-  let repo: Repo;
+  let repo: ConfigRepo;
   let upstream: Upstream;
   let app: Running | undefined;
 
   beforeEach(async () => {
     root = mkdtempSync(join(tmpdir(), "gitway-smoke-"));
-    repo = new Repo(root);
+    repo = new ConfigRepo(root, "orders");
     upstream = new Upstream();
     await upstream.start();
   });

@@ -82,6 +82,8 @@ describe("the dashboard in a real browser, against the app as npm start runs it"
     const names = await page.locator("tr.env th a").allTextContents();
     expect(names).toContain("production");
     expect(names.length).toBeGreaterThanOrEqual(2);
+    // The Node gateway serves everything here (GATEWAY_ENGINE unset): the Engine column says so.
+    expect(await page.locator("tr.env td.engine").allTextContents()).toEqual(names.map(() => "node"));
     await expect(page.locator("h2").first().textContent()).resolves.toMatch(/shopkart/);
   }, 90_000);
 

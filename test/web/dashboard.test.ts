@@ -12,6 +12,12 @@ function example(): MemoryOperations {
     name: "production",
     kind: "production",
     runningRelease: "a".repeat(64),
+    engine: "nginx",
+    desiredRelease: "b".repeat(64),
+    engines: [
+      { instance: "edge-1:8080", release: "b".repeat(64), error: null, updatedAt: "2026-11-25T12:50:03.000Z" },
+      { instance: "edge-2:8080", release: "a".repeat(64), error: null, updatedAt: "2026-11-25T12:40:00.000Z" },
+    ],
     commit: { sha: "1234567890abcdef", message: "Ship <script>alert(1)</script> orders\nsecond line", author: "mona", at: "2026-11-25T12:48:00.000Z", url: "https://github.com/acme/shop/commit/1234567890abcdef" },
   });
   ops.addEnvironment({ repository: "acme/shop", name: "staging", kind: "stage", status: "out-of-sync", reason: "main moved to 9f00ba1", commit: { sha: "fedcba0987654321", message: "x", author: null, at: null, url: "javascript:alert(1)" } });
@@ -44,11 +50,12 @@ function example(): MemoryOperations {
           { rule: "response-property-removed", level: "breaking", category: "contract", operation: "GET /orders/{id}", message: "response property <b>total</b> was removed", base: { file: "config/routes.oas.json", line: 88, column: 9, pointer: "" } },
         ],
       },
+      hybridRoutes: [{ route: "POST /orders/<b>", reason: "request validation" }],
     },
-    { id: 1, release: "a".repeat(64), commit: "0000000aaaaaaa", trigger: "poll", actor: "gitway", startedAt: "2026-11-25T11:00:00.000Z", finishedAt: "2026-11-25T11:00:01.000Z", outcome: "succeeded", error: null, report: null },
+    { id: 1, release: "a".repeat(64), commit: "0000000aaaaaaa", trigger: "poll", actor: "gitway", startedAt: "2026-11-25T11:00:00.000Z", finishedAt: "2026-11-25T11:00:01.000Z", outcome: "succeeded", error: null, report: null, hybridRoutes: [] },
   ]);
   ops.deploys.set("acme-shop-pr-7", [
-    { id: 3, release: "c".repeat(64), commit: "77777777", trigger: "pull request", actor: "octocat", startedAt: "2026-11-25T12:55:00.000Z", finishedAt: "2026-11-25T12:55:01.000Z", outcome: "failed", error: "config/policies.json:3:7 policy-unknown: no policy named rate-limit2", report: null },
+    { id: 3, release: "c".repeat(64), commit: "77777777", trigger: "pull request", actor: "octocat", startedAt: "2026-11-25T12:55:00.000Z", finishedAt: "2026-11-25T12:55:01.000Z", outcome: "failed", error: "config/policies.json:3:7 policy-unknown: no policy named rate-limit2", report: null, hybridRoutes: [] },
   ]);
   ops.checkList.set("acme-shop-pr-7", [
     { name: "validate", commit: "77777777", conclusion: "failure", title: "1 error", summary: "**1 error**\n\n- `config/policies.json:3:7: error policy-unknown: no policy named rate-limit2`", at: "2026-11-25T12:55:01.000Z" },
@@ -90,6 +97,15 @@ describe("the overview", () => {
     expect(page.body).toContain("by mona");
     expect(page.body).toContain(">12 min ago</time>");
     expect(page.body).toContain("main moved to 9f00ba1");
+  });
+
+  it("shows the engine serving each environment, with how many nginx instances run its release", async () => {
+    const { body } = await browser.get("/");
+    expect(body).toContain('<th scope="col">Engine</th>');
+    const engineOf = (label: string) => new RegExp(`data-label="${label}"[\\s\\S]*?<td class="engine">([\\s\\S]*?)</td>`).exec(body)?.[1];
+    expect(engineOf("acme-shop-production")).toBe('nginx <span class="muted small">1/2 instances on the release</span>');
+    expect(engineOf("acme-shop-staging")).toBe("node");
+    expect(engineOf("acme-shop-pr-7")).toBe("node");
   });
 
   it("puts failed and out-of-sync environments first", async () => {
@@ -139,6 +155,14 @@ describe("an environment's page", () => {
     expect(body).toContain("push by mona");
     expect(body).toContain("poll by gitway");
     expect(body).toContain('<span class="badge outcome-succeeded">succeeded</span>');
+  });
+
+  it("says which engine serves it and, per deployment, which routes nginx hands to the Node gateway", async () => {
+    const { body } = await browser.get("/environments/acme-shop-production");
+    expect(body).toContain('<dt>Engine</dt><dd class="engine">nginx <span class="muted small">1/2 instances on the release</span></dd>');
+    expect(body).toContain("nginx hands 1 route to the Node gateway behind it:</p>\n<ul><li><code>POST /orders/&lt;b&gt;</code>: request validation</li></ul>");
+    expect(body.match(/Node gateway behind it/g)).toHaveLength(1);
+    expect((await browser.get("/environments/acme-shop-staging")).body).toContain('<dt>Engine</dt><dd class="engine">node</dd>');
   });
 
   it("renders the change report with breaking, then security changes first, escaped", async () => {

@@ -4,7 +4,7 @@ import { changeReport } from "../change-report.js";
 import { reportMarkdown } from "../markdown.js";
 import { age, firstLine, shortRelease, shortSha, when } from "../format.js";
 import { html, linkOrText, type Html } from "../html.js";
-import { actionForm, csrfField, layout, riskBadge, statusBadge, type PageContext } from "./layout.js";
+import { actionForm, csrfField, engineCell, layout, riskBadge, statusBadge, type PageContext } from "./layout.js";
 
 export interface EnvironmentData {
   env: EnvironmentView;
@@ -31,6 +31,7 @@ function summary(ctx: PageContext, env: EnvironmentView): Html {
   return html`<dl class="facts">
 <dt>Repository</dt><dd>${env.repository}</dd>
 <dt>Kind</dt><dd>${env.kind}${env.branch ? html` · branch <code>${env.branch}</code>` : ""}${env.pullRequest ? html` · pull request #${env.pullRequest}` : ""}</dd>
+<dt>Engine</dt><dd class="engine">${engineCell(env)}</dd>
 <dt>Status</dt><dd>${statusBadge(env)}${riskBadge(env)}${env.reason ? html` <span class="${env.status === "failed" ? "error-text" : "muted"}">${env.reason}</span>` : ""}</dd>
 <dt>URL</dt><dd class="env-url">${linkOrText(env.tryUrl, env.tryUrl)}</dd>
 <dt>Deployed commit</dt><dd>${c ? html`${linkOrText(c.url, html`<code>${shortSha(c.sha)}</code>`)} ${firstLine(c.message)}${c.author ? html` <span class="muted">by ${c.author}</span>` : ""} ${age(c.at, ctx.now)}` : html`<span class="muted">nothing deployed</span>`}</dd>
@@ -61,11 +62,19 @@ function deploymentRow(ctx: PageContext, env: EnvironmentView, d: DeploymentView
 ${rollback}
 </header>
 ${d.error ? html`<pre class="error">${d.error}</pre>` : ""}
+${hybridRoutes(d)}
 <details${d.report && (d.report.summary.breaking > 0 || d.outcome === "failed") ? " open" : ""}>
 <summary>Changes against the deployment before it</summary>
 ${changeReport(d.report)}
 </details>
 </article>`;
+}
+
+/** The routes nginx hands to the Node gateway behind it in this release: they run at the Node gateway's speed. */
+function hybridRoutes(d: DeploymentView): Html {
+  if (!d.hybridRoutes?.length) return html``;
+  return html`<div class="hybrid-routes"><p>nginx hands ${d.hybridRoutes.length} route${d.hybridRoutes.length === 1 ? "" : "s"} to the Node gateway behind it:</p>
+<ul>${d.hybridRoutes.map((h) => html`<li><code>${h.route}</code>: ${h.reason}</li>`)}</ul></div>`;
 }
 
 function deployments(ctx: PageContext, data: EnvironmentData): Html {

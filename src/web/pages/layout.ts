@@ -23,6 +23,13 @@ export function statusBadge(env: Pick<EnvironmentView, "status" | "pinned" | "re
   return html`<span class="badge status-${env.status}">${env.status}</span>${env.pinned ? html` <span class="badge pinned">pinned</span>` : ""}${env.reportOnly ? html` <span class="badge muted-badge">report-only</span>` : ""}`;
 }
 
+/** The data plane serving it, as `gitway status` shows it: with nginx, how many of its instances run the deployed release. */
+export function engineCell(env: EnvironmentView): Html {
+  if (env.engine !== "nginx") return html`node`;
+  const current = env.engines.filter((i) => i.release !== null && i.release === env.desiredRelease).length;
+  return html`nginx <span class="muted small">${current}/${env.engines.length} instance${env.engines.length === 1 ? "" : "s"} on the release</span>`;
+}
+
 /** Unapproved breaking changes in what runs, as a red badge beside the status: a security break never looks healthy. */
 export function riskBadge(env: Pick<EnvironmentView, "risk">): Html | string {
   if (env.risk.breaking === 0) return "";

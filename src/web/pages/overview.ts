@@ -1,7 +1,7 @@
 import type { EnvironmentView } from "../../admin/types.js";
 import { age, firstLine, shortSha } from "../format.js";
 import { html, linkOrText, type Html } from "../html.js";
-import { layout, riskBadge, statusBadge, type PageContext } from "./layout.js";
+import { engineCell, layout, riskBadge, statusBadge, type PageContext } from "./layout.js";
 
 /** Attention first: failed, then unapproved breaking changes running, then out of sync, then the rest. */
 const STATUS_ORDER: Record<EnvironmentView["status"], number> = { failed: 0, "out-of-sync": 2, missing: 3, progressing: 4, synced: 5 };
@@ -25,6 +25,7 @@ function row(env: EnvironmentView, now: Date): Html {
   return html`<tr data-label="${env.label}" class="env status-row-${env.status}">
   <th scope="row"><a href="/environments/${encodeURIComponent(env.label)}">${env.name}</a></th>
   <td>${env.kind}</td>
+  <td class="engine">${engineCell(env)}</td>
   <td>${statusBadge(env)}${riskBadge(env)}${env.reason ? html`<div class="muted small">${env.reason}</div>` : ""}</td>
   <td class="url">${linkOrText(env.tryUrl, env.tryUrl)}</td>
   <td class="commit">${commitCell(env, now)}</td>
@@ -41,7 +42,7 @@ export function overviewPage(ctx: PageContext, environments: EnvironmentView[]):
         ({ repo, envs }) => html`<section class="repo">
 <h2>${repo}</h2>
 <div class="scroll"><table class="environments">
-<thead><tr><th scope="col">Environment</th><th scope="col">Kind</th><th scope="col">Status</th><th scope="col">URL</th><th scope="col">Deployed commit</th></tr></thead>
+<thead><tr><th scope="col">Environment</th><th scope="col">Kind</th><th scope="col">Engine</th><th scope="col">Status</th><th scope="col">URL</th><th scope="col">Deployed commit</th></tr></thead>
 <tbody>${envs.map((e) => row(e, ctx.now))}</tbody>
 </table></div>
 </section>`,
