@@ -2,8 +2,12 @@
  * npm run bench:gateway — side by side, on loopback, in one run:
  *   direct:  wrk -> upstream (nginx answering 1 KiB JSON)
  *   nginx:   wrk -> nginx proxy (1 worker, keep-alive upstream) -> upstream
- *   gitway:  wrk -> gateway (1 process) -> upstream, forwarding only / seed policies / 100 routes /
- *            seed policies with usage counting on (the same run, so the ratio compares like with like)
+ *   gitway:  wrk -> gateway (1 process) -> upstream, forwarding only / seed policies / 100 routes
+ *   usage:   the seed gateway with usage counting off and on, both up at once and measured in
+ *            alternating rounds (BENCH_USAGE_ROUNDS, BENCH_USAGE_DURATION): the median of the
+ *            per-round ratios, their spread, the CPU per request, and UsageCounter.count alone.
+ *            BENCH_ONLY=usage runs only this part; BENCH_USAGE_CONTROL=1 turns counting off on both
+ *            sides, to show the machine's noise floor.
  *   bare:    wrk -> node:http + undici proxy, nothing else (the floor for any Node.js gateway)
  *   engine:  wrk -> nginx on the seed release rendered by src/nginx/render.ts (1 worker) -> upstream
  * Medians of RUNS runs of DURATION each; then the latency at half the gateway's peak rate from an
@@ -18,7 +22,7 @@ import http from "node:http";
 import { dirname, join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { readConfig } from "../src/config/index.js";
-import { compileRelease, GatewayServer, hashKey, MemoryRateLimitStore, Upstreams } from "../src/gateway/index.js";
+import { compileRelease, GatewayServer, hashKey, MemoryRateLimitStore, Upstreams, UsageCounter } from "../src/gateway/index.js";
 import { renderNginx } from "../src/nginx/render.js";
 import { CACHE, median } from "./bench-data.js";
 import { egressCheckLines, measureEgressCheck } from "./egress-check.js";
@@ -27,7 +31,19 @@ import { seedFiles } from "./gateway-config.js";
 const RUNS = Number(process.env.BENCH_RUNS ?? 3);
 const DURATION = process.env.BENCH_DURATION ?? "6s";
 const CONNECTIONS = 50;
-const PORTS = { upstream: 18801, nginx: 18802, gateway: 18803, bare: 18804, engine: 18805, engineUsage: 18806 };
+const PORTS = { upstream: 18801, nginx: 18802, gateway: 18803, bare: 18804, engine: 18805, engineUsage: 18806, gatewayUsage: 18808 };
+/** `BENCH_ONLY=usage`: only the interleaved usage-counting comparison (and the counter's own cost), in a minute or two. */
+const ONLY = process.env.BENCH_ONLY;
+if (ONLY !== undefined && ONLY !== "usage") throw new Error(`BENCH_ONLY=${ONLY}: the only part that runs alone is "usage"`);
+/** Rounds of the usage comparison: each round measures counting off and on once, in alternating order. */
+const USAGE_ROUNDS = Number(process.env.BENCH_USAGE_ROUNDS ?? 10);
+/** Each side's run in a round: short runs alternate faster, so both sides of a round meet the same neighbours. */
+const USAGE_DURATION = process.env.BENCH_USAGE_DURATION ?? DURATION;
+/**
+ * `BENCH_USAGE_CONTROL=1`: both sides count nothing, so the ratios show what this machine's noise
+ * alone makes of two identical gateways (expect 1.000x; the spread is the noise floor).
+ */
+const CONTROL = process.env.BENCH_USAGE_CONTROL === "1";
 const children: ChildProcess[] = [];
 // nginx's master takes its worker with it on SIGQUIT; SIGKILL would orphan the worker.
 process.on("exit", () => children.forEach((c) => c.kill(c.spawnfile === "nginx" ? "SIGQUIT" : "SIGKILL")));
@@ -69,6 +85,7 @@ async function waitFor(url: string, headers: Record<string, string> = {}): Promi
 
 interface WrkResult {
   rps: number;
+  requests: number;
   p50: number;
   p99: number;
   non2xx: number;
@@ -84,18 +101,18 @@ function wrk(url: string, headers: Record<string, string>, duration = DURATION, 
     const v = Number(m[1]);
     return m[2] === "us" ? v / 1000 : m[2] === "s" ? v * 1000 : v;
   };
-  return { rps: num(/Requests\/sec:\s+([\d.]+)/), p50: ms("50"), p99: ms("99"), non2xx: num(/Non-2xx or 3xx responses:\s+(\d+)/) || 0 };
+  return { rps: num(/Requests\/sec:\s+([\d.]+)/), requests: num(/(\d+) requests in/), p50: ms("50"), p99: ms("99"), non2xx: num(/Non-2xx or 3xx responses:\s+(\d+)/) || 0 };
 }
 
 function medianOf(runs: WrkResult[]): WrkResult {
-  return { rps: median(runs.map((r) => r.rps)), p50: median(runs.map((r) => r.p50)), p99: median(runs.map((r) => r.p99)), non2xx: runs.reduce((a, r) => a + r.non2xx, 0) };
+  return { rps: median(runs.map((r) => r.rps)), requests: median(runs.map((r) => r.requests)), p50: median(runs.map((r) => r.p50)), p99: median(runs.map((r) => r.p99)), non2xx: runs.reduce((a, r) => a + r.non2xx, 0) };
 }
 
 const worker = fileURLToPath(new URL("./gateway-worker.ts", import.meta.url));
-async function startGateway(mode: string, swapEvery?: number, nodeArgs: string[] = []): Promise<ChildProcess> {
-  const child = spawn(process.execPath, [...nodeArgs, "--import", "tsx", worker, `http://127.0.0.1:${PORTS.upstream}`, String(PORTS.gateway), mode, ...(swapEvery ? [String(swapEvery)] : [])], { stdio: ["ignore", "pipe", "inherit"] });
+async function startGateway(mode: string, swapEvery?: number, nodeArgs: string[] = [], port = PORTS.gateway): Promise<ChildProcess> {
+  const child = spawn(process.execPath, [...nodeArgs, "--import", "tsx", worker, `http://127.0.0.1:${PORTS.upstream}`, String(port), mode, ...(swapEvery ? [String(swapEvery)] : [])], { stdio: ["ignore", "pipe", "inherit"] });
   children.push(child);
-  await waitFor(`http://127.0.0.1:${PORTS.gateway}/api/v1/orders`, AUTH);
+  await waitFor(`http://127.0.0.1:${port}/api/v1/orders`, AUTH);
   return child;
 }
 async function stop(child: ChildProcess): Promise<string> {
@@ -112,11 +129,18 @@ const AUTH = { authorization: "Bearer bench-key", origin: "https://app.example" 
 ensureTool("nginx", "nginx");
 ensureTool("wrk", "wrk");
 startNginx("upstream", `server { listen 127.0.0.1:${PORTS.upstream}; location / { default_type application/json; return 200 '${JSON_1K}'; } }`);
-const plainProxy = startNginx("proxy", `upstream up { server 127.0.0.1:${PORTS.upstream}; keepalive 64; } server { listen 127.0.0.1:${PORTS.nginx}; location / { proxy_pass http://up; proxy_http_version 1.1; proxy_set_header Connection ""; } }`);
 await waitFor(`http://127.0.0.1:${PORTS.upstream}/api/v1/orders`);
-await waitFor(`http://127.0.0.1:${PORTS.nginx}/api/v1/orders`);
-
 const target = (port: number) => `http://127.0.0.1:${port}/api/v1/orders`;
+
+if (ONLY === "usage") {
+  const usage = await compareUsage(USAGE_ROUNDS);
+  console.log(`\n## usage counting in the Node gateway (seed config, one process each, wrk -t1 -c${CONNECTIONS} -d${USAGE_DURATION}, ${USAGE_ROUNDS} interleaved rounds)\n`);
+  for (const line of usageLines(usage)) console.log(line);
+  process.exit(0);
+}
+
+const plainProxy = startNginx("proxy", `upstream up { server 127.0.0.1:${PORTS.upstream}; keepalive 64; } server { listen 127.0.0.1:${PORTS.nginx}; location / { proxy_pass http://up; proxy_http_version 1.1; proxy_set_header Connection ""; } }`);
+await waitFor(`http://127.0.0.1:${PORTS.nginx}/api/v1/orders`);
 const results: Record<string, WrkResult> = {};
 const measure = (label: string, url: string, headers: Record<string, string> = {}) => {
   wrk(url, headers, "2s"); // warm-up
@@ -249,7 +273,7 @@ const startBare = async () => {
 // The bare floor and the gateway modes take turns within each run, so none is always measured
 // last on a drifting (shared) machine and the ratio to the floor compares like with like.
 const BARE = "node:http + undici, no gateway";
-const modes = ["bare", "forward", "seed", "seed+usage", "seed-100-routes"];
+const modes = ["bare", "forward", "seed", "seed-100-routes"];
 const perMode = new Map<string, WrkResult[]>(modes.map((m) => [m, []]));
 for (let run = 0; run < RUNS; run++) {
   for (const mode of run % 2 === 0 ? modes : [...modes].reverse()) {
@@ -272,6 +296,9 @@ for (const mode of modes) {
   results[label] = medianOf(perMode.get(mode)!);
   process.stderr.write(`${label}: ${perMode.get(mode)!.map((r) => r.rps.toFixed(0)).join(", ")} req/s\n`);
 }
+// Counting off and on as its own interleaved comparison: its few percent are smaller than a shared machine's swings between runs.
+const usageComparison = await compareUsage(USAGE_ROUNDS);
+results["gitway seed+usage"] = usageComparison.on;
 
 // Latency at half the gateway's peak rate, open loop: requests go out on schedule whatever the answers do.
 const half = results["gitway seed"]!.rps / 2;
@@ -358,8 +385,7 @@ console.log(`- nginx engine usage counting (buffered access log file) on vs off:
 console.log(`- nginx worker CPU per request: plain proxy ${cpuPlain.toFixed(1)} us, nginx engine with the three policies ${cpuEngine.toFixed(1)} us (${(cpuPlain / cpuEngine).toFixed(2)}x the plain proxy's work rate)`);
 console.log(`- nginx user-space instructions per request (callgrind, one process, load-independent): plain proxy ${irPlain.toFixed(0)}, nginx engine with the three policies ${irEngine.toFixed(0)} (${(irEngine / irPlain).toFixed(2)}x), with usage logging ${irEngineUsage.toFixed(0)} (+${((irEngineUsage / irEngine - 1) * 100).toFixed(1)}%)`);
 console.log(`- 1,000 environments rendered to nginx: median ${median(renderTimes).toFixed(0)} ms, ${(renderedBytes / 2 ** 20).toFixed(1)} MiB of files`);
-const usageRps = results["gitway seed+usage"]!.rps;
-console.log(`- usage counting on vs off (seed config, same run): ${(usageRps / seedRps).toFixed(3)}x, costs ${((1 - usageRps / seedRps) * 100).toFixed(1)}% of throughput (target <= 3%)`);
+for (const line of usageLines(usageComparison)) console.log(line);
 console.log(`- 100 routes vs 1 route: ${((1 - results["gitway seed-100-routes"]!.rps / seedRps) * 100).toFixed(1)}% slower (target <= 5%)`);
 console.log(`- gateway with the three policies vs the bare Node proxy in this run: ${(seedRps / results[BARE]!.rps).toFixed(2)}x (target >= 0.9x)`);
 console.log(`\n### latency at half the gateway's peak, open loop (${half.toFixed(0)} req/s offered for ${DURATION}, timed from each request's due time, median of ${RUNS})\n`);
@@ -374,6 +400,93 @@ for (const line of egressCheckLines(egress)) console.log(line);
 console.log(`\n### where the gateway's CPU goes (seed config under wrk load; self time, share of busy samples)\n`);
 for (const line of profileTop) console.log(`- ${line}`);
 process.exit(0);
+
+interface UsageComparison {
+  off: WrkResult;
+  on: WrkResult;
+  /** Each side's fastest round: a neighbour's load only ever slows a run down, so the best comes closest to a quiet machine. */
+  bestOff: number;
+  bestOn: number;
+  /** Throughput with counting on over off, one per round, in the order measured. */
+  ratios: number[];
+  /** The gateway process's CPU time per request, on over off, one per round. */
+  cpuRatios: number[];
+  cpuOff: number;
+  cpuOn: number;
+  /** UsageCounter.count alone, nanoseconds per call. */
+  countNs: number;
+}
+
+/**
+ * Counting off and on, both gateways up at once on their own ports and measured in turns (off then
+ * on, then on then off, ...), so a neighbour's burst or a drifting machine lands on both sides of a
+ * round; the verdict is the median of the per-round ratios, with their spread beside it.
+ */
+async function compareUsage(rounds: number): Promise<UsageComparison> {
+  const sides = [
+    { child: await startGateway("seed", undefined, [], PORTS.gateway), port: PORTS.gateway, runs: [] as WrkResult[], cpu: [] as number[] },
+    { child: await startGateway(CONTROL ? "seed" : "seed+usage", undefined, [], PORTS.gatewayUsage), port: PORTS.gatewayUsage, runs: [] as WrkResult[], cpu: [] as number[] },
+  ];
+  for (const side of sides) wrk(target(side.port), AUTH, "2s"); // warm-up (JIT)
+  for (let round = 0; round < rounds; round++) {
+    for (const side of round % 2 === 0 ? sides : [...sides].reverse()) {
+      const before = cpuMicros(side.child.pid!);
+      const run = wrk(target(side.port), AUTH, USAGE_DURATION);
+      side.cpu.push((cpuMicros(side.child.pid!) - before) / run.requests);
+      side.runs.push(run);
+    }
+  }
+  await Promise.all(sides.map((side) => stop(side.child)));
+  const [off, on] = sides as [(typeof sides)[number], (typeof sides)[number]];
+  process.stderr.write(`usage off: ${off.runs.map((r) => r.rps.toFixed(0)).join(", ")} req/s\nusage on:  ${on.runs.map((r) => r.rps.toFixed(0)).join(", ")} req/s\n`);
+  return {
+    off: medianOf(off.runs),
+    on: medianOf(on.runs),
+    bestOff: Math.max(...off.runs.map((r) => r.rps)),
+    bestOn: Math.max(...on.runs.map((r) => r.rps)),
+    ratios: on.runs.map((r, i) => r.rps / off.runs[i]!.rps),
+    cpuRatios: on.cpu.map((c, i) => c / off.cpu[i]!),
+    cpuOff: median(off.cpu),
+    cpuOn: median(on.cpu),
+    countNs: countCost(),
+  };
+}
+
+/** A process's CPU time so far (user + system, every thread), in microseconds; a clock tick is 10 ms (USER_HZ 100). */
+function cpuMicros(pid: number): number {
+  const f = readFileSync(`/proc/${pid}/stat`, "utf8").split(") ")[1]!.split(" ");
+  return (Number(f[11]) + Number(f[12])) * 10_000;
+}
+
+/** Nanoseconds per UsageCounter.count call as the gateway makes it (four consumers, one route), median of 5 batches. */
+function countCost(): number {
+  const counter = new UsageCounter();
+  const route = { id: "GET /api/v1/orders", operation: "listOrders" };
+  const consumers = ["mobile-app", "partner-acme", "bench", undefined];
+  const batch = (n: number) => {
+    const t = process.hrtime.bigint();
+    for (let i = 0; i < n; i++) counter.count("acme-shop-production", route, consumers[i & 3], i & 16 ? 404 : 200);
+    return Number(process.hrtime.bigint() - t) / n;
+  };
+  batch(200_000);
+  return median(Array.from({ length: 5 }, () => batch(1_000_000)));
+}
+
+function usageLines(c: UsageComparison): string[] {
+  const ratio = median(c.ratios);
+  // The middle half beside the extremes: one round hit by a neighbour's burst moves the extremes, not the middle.
+  const spread = (xs: number[]) => {
+    const s = [...xs].sort((a, b) => a - b);
+    const at = (q: number) => s[Math.min(s.length - 1, Math.floor(q * s.length))]!.toFixed(3);
+    return `middle half ${at(0.25)}x to ${at(0.75)}x, all ${s[0]!.toFixed(3)}x to ${s[s.length - 1]!.toFixed(3)}x`;
+  };
+  return [
+    ...(CONTROL ? ["- CONTROL RUN (BENCH_USAGE_CONTROL=1): both sides count nothing; the figures below are the machine's noise, not a cost"] : []),
+    `- usage counting on vs off (seed config, ${c.ratios.length} interleaved rounds): median of per-round throughput ratios ${ratio.toFixed(3)}x, costs ${((1 - ratio) * 100).toFixed(1)}% of throughput (target <= 3%); per-round ratios ${spread(c.ratios)} (${c.ratios.map((r) => r.toFixed(3)).join(", ")}); median throughputs ${c.on.rps.toFixed(0)} vs ${c.off.rps.toFixed(0)} req/s; best rounds ${c.bestOn.toFixed(0)} vs ${c.bestOff.toFixed(0)} req/s (${(c.bestOn / c.bestOff).toFixed(3)}x)`,
+    `- gateway CPU per request, counting on vs off: ${c.cpuOn.toFixed(1)} us vs ${c.cpuOff.toFixed(1)} us, median of per-round ratios ${median(c.cpuRatios).toFixed(3)}x (${spread(c.cpuRatios)})`,
+    `- UsageCounter.count alone: ${c.countNs.toFixed(0)} ns per call, ${((c.countNs / 1000 / c.cpuOff) * 100).toFixed(2)}% of the gateway's CPU per request`,
+  ];
+}
 
 function seconds(duration: string): number {
   return Number(duration.replace(/s$/, ""));

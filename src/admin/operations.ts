@@ -120,7 +120,10 @@ export class Operations implements AdminOperations {
     const pinned = await hashOf(row.pinnedReleaseId);
     const running = this.deps.running(row.hostName) ?? null;
     const gitDesired = this.deps.git?.desiredCommit(row.owner, row.repoName, { name: row.name, kind: row.kind, branch: row.branch });
-    const desiredCommit = pinned ? pinned.commit : (gitDesired ?? row.deployedCommitSha ?? null);
+    // No remote to ask (the GitHub App mode): after a failure, the commit last tried is the one wanted, so a
+    // failed promotion of a newer commit shows as failed rather than as the older commit synced.
+    const lastTried = gitDesired === undefined && !pinned && row.status === "failed" ? await this.lastTriedCommit(row.id) : undefined;
+    const desiredCommit = pinned ? pinned.commit : (gitDesired ?? lastTried ?? row.deployedCommitSha ?? null);
     const repo = `${row.owner}/${row.repoName}`;
     const keys = [`git:${repo}:${row.name}`, `gh:${repo}:${row.name}`, ...(row.branch ? [`gh:${repo}:branch:${row.branch}`] : [])];
     let status: SyncStatus = "synced";
@@ -164,6 +167,11 @@ export class Operations implements AdminOperations {
       smoke: await this.smokeOf(row),
       updatedAt: row.updatedAt.toISOString(),
     };
+  }
+
+  private async lastTriedCommit(environmentId: number): Promise<string | undefined> {
+    const [latest] = await this.deps.db.select({ commit: deployments.commitSha }).from(deployments).where(eq(deployments.environmentId, environmentId)).orderBy(desc(deployments.id)).limit(1);
+    return latest?.commit ?? undefined;
   }
 
   /** What the change report of the running commit's deployment left open: breaking changes nobody approved. */

@@ -72,6 +72,8 @@ export interface AppSettings {
   workerConcurrency: number;
   /** The longest one GitHub request may take, each retry included, before it is abandoned. */
   githubTimeoutSeconds: number;
+  /** GitHub writes of one installation that may go back to back before the pace of one a second applies. */
+  githubWriteBurst: number;
   /** A job's deadline: its signal fires, its open checks are completed with the reason, it is retried. */
   jobTimeoutSeconds: number;
   /** Finished jobs, webhook deliveries and check results older than this are deleted; 0 keeps them. */
@@ -168,6 +170,9 @@ export function readAppSettings(env: Env): AppSettings {
   if (gatewayEngine === "node") for (const name of ["NGINX_BIN", "NGINX_CONFIG_DIR", "GATEWAY_NODE_PORT"]) if (env[name]) throw new SettingsError(name, "is only read with GATEWAY_ENGINE=nginx");
   const workerConcurrency = positive(env, "GITWAY_WORKER_CONCURRENCY", 4);
   if (!Number.isInteger(workerConcurrency) || workerConcurrency > 64) throw new SettingsError("GITWAY_WORKER_CONCURRENCY", "must be a whole number from 1 to 64");
+  // Over a minute an installation sends at most burst + 60 writes; above 20 that passes GitHub's 80 content-creating requests a minute.
+  const githubWriteBurst = positive(env, "GITWAY_GITHUB_WRITE_BURST", 20);
+  if (!Number.isInteger(githubWriteBurst) || githubWriteBurst > 20) throw new SettingsError("GITWAY_GITHUB_WRITE_BURST", "must be a whole number from 1 to 20 (with the refill of one a second, 20 keeps an installation within GitHub's 80 content-creating requests a minute)");
   return {
     role,
     host: env.HOST || "127.0.0.1",
@@ -201,6 +206,7 @@ export function readAppSettings(env: Env): AppSettings {
     gatewayWorkers,
     workerConcurrency,
     githubTimeoutSeconds: positive(env, "GITWAY_GITHUB_TIMEOUT_SECONDS", 30),
+    githubWriteBurst,
     jobTimeoutSeconds: positive(env, "GITWAY_JOB_TIMEOUT_SECONDS", 300),
     retentionDays: positive(env, "GITWAY_RETENTION_DAYS", 30, true),
     usageDays: wholePositive(env, "GITWAY_USAGE_DAYS", 90),

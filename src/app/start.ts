@@ -7,7 +7,7 @@ import { createServer, type IncomingMessage, type Server, type ServerResponse } 
 import type { AddressInfo } from "node:net";
 import { openPolicy, parseAllowList, type HostRule } from "../gateway/egress.js";
 import { GatewayDeployer, GatewayServer, MemoryRateLimitStore, RedisRateLimitStore, ReleaseError, Upstreams, UsageCounter, environmentLabel, type GatewayServices, type RateLimitStore } from "../gateway/index.js";
-import { boundRequests, GitHubWriters, gitwayApp, webUrlOf, WEBHOOK_PATH, JOB_KIND, runGitHubWork, safeReason, waitsOutRateLimit, withJobSignal, type GitHubWork, type Octokit, type QueuedWork } from "../github/index.js";
+import { boundRequests, GitHubWriters, gitwayApp, webUrlOf, WEBHOOK_PATH, JOB_KIND, runGitHubWork, safeReason, waitsOutRateLimit, withJobSignal, WritePacing, WRITE_INTERVAL_MS, type GitHubWork, type Octokit, type QueuedWork } from "../github/index.js";
 import { fairShare, JobQueue, Worker, type Job, type QueueOptions } from "../jobs/index.js";
 import { DeployError, type Deployer, type EnvironmentValues } from "../pipeline/index.js";
 import { addUsage, usageReader, loadGitHubApp, migrateStore, openStore, pruneOlderThan, pruneRevokedKeysOfRetiredEnvironments, pruneUsageOlderThan, revokedKeyHashes, secretKeyFrom, setVariable, StorePublisher, StoreRecords, SweepMemory, type Store, type StoredGitHubApp } from "../store/index.js";
@@ -253,7 +253,8 @@ export async function startGitway(settings: AppSettings, env: Record<string, str
     const enqueue = (work: QueuedWork) => queue.enqueue({ ...work });
     const workerId = `worker-${process.pid}-${randomUUID().slice(0, 8)}`;
     // Jobs hand their GitHub writes to these (one per installation) and give their slot back at once.
-    const writers = new GitHubWriters(log);
+    const pacing = new WritePacing({ burst: settings.githubWriteBurst, intervalMs: WRITE_INTERVAL_MS });
+    const writers = new GitHubWriters(log, pacing);
     let probot: import("probot").Probot | undefined;
     let webhooks: ((req: IncomingMessage, res: ServerResponse) => Promise<boolean>) | undefined;
     let github: GitHubConnection = { from: "none" };
@@ -269,7 +270,7 @@ export async function startGitway(settings: AppSettings, env: Record<string, str
         secret: credentials.webhookSecret,
         baseUrl: credentials.baseUrl,
         logLevel: settings.logLevel === "silent" ? "fatal" : settings.logLevel,
-        Octokit: (options.Octokit as typeof ProbotOctokit | undefined) ?? retryingOctokit(ProbotOctokit),
+        Octokit: (options.Octokit as typeof ProbotOctokit | undefined) ?? retryingOctokit(ProbotOctokit, pacing),
       });
       const app = probot;
       const githubTimeoutMs = settings.githubTimeoutSeconds * 1000;
@@ -294,7 +295,7 @@ export async function startGitway(settings: AppSettings, env: Record<string, str
           { fence: async () => (await queue.holdsLease(job, workerId)) && !(await queue.superseded(job)), order: job.commitOrder, finalAttempt: job.attempts >= job.maxAttempts },
         );
       // Every GitHub request of a job ends with the job (its deadline, a lost lease, a stop). One
-      // installation, paced at a write a second, leaves a slot to the others' waiting jobs.
+      // installation with many jobs leaves a slot to the others' waiting jobs.
       const installationOf = (job: Job) => {
         const id = (job.payload as { installationId?: unknown }).installationId;
         return id === undefined ? undefined : String(id);
@@ -566,13 +567,23 @@ export async function startGitway(settings: AppSettings, env: Record<string, str
 }
 
 /**
- * Probot's Octokit with retry (5xx) and throttling on (writes paced per installation). A rate limit,
+ * Probot's Octokit with retry (5xx) and throttling on. The plugin's fixed gaps between writes (1 s,
+ * 3 s for a notifying one) give way to `pacing`, a token bucket per installation. A rate limit,
  * primary or secondary, that resets within a few seconds is waited out and retried twice; a longer
- * one is not waited for in a worker slot: the job is queued again for the reset time.
+ * one is not waited for in a worker slot: the job is queued again for the reset time. A secondary
+ * limit met by a write also empties that installation's bucket: no burst until it has refilled.
  */
-export function retryingOctokit(base: typeof import("probot").ProbotOctokit) {
-  const waitOrRequeue = (after: number, _options: unknown, _octokit: unknown, retryCount: number) => waitsOutRateLimit(after, retryCount);
-  return base.defaults((o: Record<string, unknown>) => ({ ...o, throttle: { ...(o.throttle as object), onRateLimit: waitOrRequeue, onSecondaryRateLimit: waitOrRequeue } }));
+export function retryingOctokit(base: typeof import("probot").ProbotOctokit, pacing: WritePacing) {
+  const groups = pacing.throttleGroups();
+  return base.defaults((o: Record<string, unknown>) => {
+    const throttle = (o.throttle ?? {}) as { id?: string };
+    const waitOrRequeue = (after: number, _options: unknown, _octokit: unknown, retryCount: number) => waitsOutRateLimit(after, retryCount);
+    const slowDown = (after: number, options: { method?: string }, octokit: unknown, retryCount: number) => {
+      if (throttle.id !== undefined && options.method !== "GET" && options.method !== "HEAD") pacing.empty(throttle.id, new Date(Date.now() + after * 1000));
+      return waitOrRequeue(after, options, octokit, retryCount);
+    };
+    return { ...o, throttle: { ...throttle, ...groups, onRateLimit: waitOrRequeue, onSecondaryRateLimit: slowDown } };
+  });
 }
 
 function secretKeyFromSetting(value: string): Buffer {

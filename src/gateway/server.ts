@@ -204,15 +204,15 @@ export class GatewayServer {
       responseHeaders: {},
       body: undefined,
     };
-    if (this.options.accessLog) {
-      const log = this.options.accessLog;
-      res.once("finish", () =>
-        log({ time: new Date().toISOString(), requestId, environment: release.environment, method, path, route: route.id, status: res.statusCode, ms: Math.round((performance.now() - started) * 10) / 10, consumer: ctx.consumer?.name, ip: ctx.ip }),
-      );
-    }
-    if (this.options.usage) {
-      const usage = this.options.usage;
-      res.once("finish", () => usage.count(release.environment, route, ctx.consumer?.name, res.statusCode));
+    const { accessLog: log, usage } = this.options;
+    // One listener for both: usage is counted on every request, and each listener added to a
+    // response is a closure and a slot more in its emitter ('finish' is emitted once, so `on` and
+    // no `once` wrapper).
+    if (log || usage) {
+      res.on("finish", () => {
+        if (log) log({ time: new Date().toISOString(), requestId, environment: release.environment, method, path, route: route.id, status: res.statusCode, ms: Math.round((performance.now() - started) * 10) / 10, consumer: ctx.consumer?.name, ip: ctx.ip });
+        if (usage) usage.count(release.environment, route, ctx.consumer?.name, res.statusCode);
+      });
     }
     // CORS headers go on every answer, errors included, so a browser can read a 401 or 429.
     if (route.cors && origin !== undefined) corsResponseHeaders(route.cors, origin, ctx.responseHeaders);

@@ -17,8 +17,13 @@ export type StatusClass = "1xx" | "2xx" | "3xx" | "4xx" | "5xx";
 
 const CLASSES: readonly StatusClass[] = ["1xx", "1xx", "2xx", "3xx", "4xx", "5xx"];
 
+/** 1 to 5: the hundreds digit, out-of-range codes clamped (CLASSES names it). */
+function classIndex(status: number): number {
+  return Math.min(5, Math.max(1, Math.floor(status / 100)));
+}
+
 export function statusClassOf(status: number): StatusClass {
-  return CLASSES[Math.min(5, Math.max(1, Math.floor(status / 100)))]!;
+  return CLASSES[classIndex(status)]!;
 }
 
 /** One bucket: how many calls one consumer made to one operation of one environment in one hour. */
@@ -47,41 +52,101 @@ export interface UsageCounterOptions {
   now?: () => number;
 }
 
+/** One route's rows of the current hour, by status class index (1 to 5). */
+type Cells = (UsageRow | undefined)[];
+
+/**
+ * A shortcut to the rows one route of one environment counts into, valid for one epoch of the
+ * counter: a repeated call then costs an identity lookup and a property read, not a string key
+ * built and hashed per request.
+ */
+interface RouteTally {
+  environment: string;
+  epoch: number;
+  anonymous: Cells;
+  byConsumer: Map<string, Cells>;
+}
+
 /** The in-memory buckets of one gateway process. */
 export class UsageCounter {
   private rows = new Map<string, UsageRow>();
   private droppedCalls = 0;
   private readonly maxRows: number;
   private readonly now: () => number;
+  // The hour being counted, [hourStart, hourEnd): a call inside it skips the bucket arithmetic.
+  private hourStart = Infinity;
+  private hourEnd = -Infinity;
+  // Bumped when the rows the tallies point at stop being the ones to count into (a drain, a new hour).
+  private epoch = 0;
+  // Keyed by the route object itself: a release swapped out takes its tallies with it.
+  private readonly tallies = new WeakMap<CountedRoute, RouteTally>();
 
   constructor(options: UsageCounterOptions = {}) {
     this.maxRows = options.maxRows ?? DEFAULT_MAX_USAGE_ROWS;
     this.now = options.now ?? Date.now;
   }
 
-  /** Counts one answered call. Costs a string key and a map lookup: it runs on every request. */
+  /**
+   * Counts one answered call. It runs on every request, so a call already seen this hour goes
+   * through the route's tally (a clock read, a WeakMap and a Map lookup); only the first call of
+   * a row in an hour, or one after a drain, builds the row's string key.
+   */
   count(environment: string, route: CountedRoute, consumer: string | undefined, status: number): void {
     const now = this.now();
-    const hour = now - (now % HOUR_MS);
-    const who = consumer ?? ANONYMOUS;
-    const cls = statusClassOf(status);
-    const key = `${hour}\u0000${environment}\u0000${route.id}\u0000${who}\u0000${cls}`;
-    const row = this.rows.get(key);
-    if (row) {
+    if (now >= this.hourEnd || now < this.hourStart) this.enterHour(now);
+    let tally = this.tallies.get(route);
+    if (tally === undefined || tally.environment !== environment) {
+      tally = { environment, epoch: this.epoch, anonymous: [], byConsumer: new Map() };
+      this.tallies.set(route, tally);
+    } else if (tally.epoch !== this.epoch) {
+      tally.epoch = this.epoch;
+      tally.anonymous = [];
+      tally.byConsumer = new Map();
+    }
+    let cells: Cells | undefined;
+    if (consumer === undefined) cells = tally.anonymous;
+    else {
+      cells = tally.byConsumer.get(consumer);
+      if (cells === undefined) tally.byConsumer.set(consumer, (cells = []));
+    }
+    const cls = classIndex(status);
+    const row = cells[cls];
+    if (row !== undefined) {
       row.count++;
       return;
     }
+    const added = this.countByKey(this.hourStart, environment, route, consumer ?? ANONYMOUS, CLASSES[cls]!);
+    if (added !== undefined) cells[cls] = added;
+  }
+
+  /** The row a call counts into, found or added by its key; undefined when the buffer is full (the call is dropped). */
+  private countByKey(hour: number, environment: string, route: CountedRoute, consumer: string, status: StatusClass): UsageRow | undefined {
+    const key = `${hour}\u0000${environment}\u0000${route.id}\u0000${consumer}\u0000${status}`;
+    const row = this.rows.get(key);
+    if (row) {
+      row.count++;
+      return row;
+    }
     if (this.rows.size >= this.maxRows) {
       this.droppedCalls++;
-      return;
+      return undefined;
     }
-    this.rows.set(key, { hour, environment, operation: route.operation, route: route.id, consumer: who, status: cls, count: 1 });
+    const added: UsageRow = { hour, environment, operation: route.operation, route: route.id, consumer, status, count: 1 };
+    this.rows.set(key, added);
+    return added;
+  }
+
+  private enterHour(now: number): void {
+    this.hourStart = now - (now % HOUR_MS);
+    this.hourEnd = this.hourStart + HOUR_MS;
+    this.epoch++;
   }
 
   /** Takes every bucket (the counter starts empty); hand them back with `restore` when they could not be stored. */
   drain(): UsageRow[] {
     const out = [...this.rows.values()];
     this.rows = new Map();
+    this.epoch++;
     return out;
   }
 

@@ -3,6 +3,7 @@ export { gitwayApp, JOB_KIND, prKey, branchKey, type GitHubWork, type Enqueue, t
 export { runGitHubWork, matchesBranch, safeReason, type GitHubWorkDeps, type JobContext } from "./work.js";
 export { GitHubPublisher, CHECK_PREFIX } from "./publisher.js";
 export { GitHubWriters, InstallationWriter } from "./writer.js";
+export { WritePacing, WRITE_INTERVAL_MS } from "./write-pacing.js";
 export { GitHubSource, SourceError } from "./source.js";
 export type { Octokit } from "./octokit.js";
 export { boundRequests, outsideJobSignal, rateLimitReset, RateLimitedError, RATE_LIMIT_WAIT_IN_PLACE_SECONDS, waitsOutRateLimit, withJobSignal } from "./request-limits.js";

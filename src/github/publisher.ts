@@ -199,6 +199,11 @@ export class GitHubPublisher implements Publisher {
     }
   }
 
+  /** Writes of this installation still wait or are being sent here (false once they are sent, or dropped at a stop). */
+  get writing(): boolean {
+    return this.writer.pending > 0 || this.writer.busy;
+  }
+
   /** Resolves once every write this job handed over was sent (after handOver); never if the process stops first. */
   published(): Promise<void> {
     return this.writer.whenSent(this.keys);

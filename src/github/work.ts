@@ -8,7 +8,7 @@ import { GitHubPublisher } from "./publisher.js";
 import { outsideJobSignal, RateLimitedError } from "./request-limits.js";
 import { GitHubSource } from "./source.js";
 import type { GitHubWriters } from "./writer.js";
-import { retryAfter, sweepAction, type JobStatus, type Remembered, type SweepDecision } from "./sweep-rules.js";
+import { retryAfter, sweepAction, UNPUBLISHED_GRACE_MS, type JobStatus, type Remembered, type SweepDecision } from "./sweep-rules.js";
 
 /** What the sweep remembers per environment and head (the store's sweep_decisions), and what the queue holds. */
 export interface SweepMemoryPort {
@@ -73,7 +73,7 @@ export async function runGitHubWork(deps: GitHubWorkDeps, work: GitHubWork, job:
   const publisher = new GitHubPublisher(deps.writers.of(work.installationId, octokit), repo, { botLogin: () => botLoginOf(deps) });
   // The API root this installation's client talks to names the host whose web pages show the files.
   const web = { webUrl: webUrlOf(octokit.request.endpoint.DEFAULTS.baseUrl), ...repo };
-  // The sweep's answers of this job, recorded for good only once GitHub was told (see `answered`).
+  // The sweep's answers of this job, recorded for good only once GitHub was told (see `recordWhenPublished`).
   const answers: Answer[] = [];
   const answer = async (key: string, sha: string, decision: SweepDecision) => {
     await deps.memory.remember(key, sha, "unpublished");
@@ -114,26 +114,47 @@ export async function runGitHubWork(deps: GitHubWorkDeps, work: GitHubWork, job:
     throw e;
   } finally {
     publisher.handOver();
-    if (answers.length > 0) answered(deps, publisher, answers);
+    if (answers.length > 0) recordWhenPublished(deps, publisher, answers);
   }
 }
 
-interface Answer {
+export interface Answer {
   key: string;
   sha: string;
   decision: SweepDecision;
 }
 
+/** How often a live process marks again the heads whose writes it still holds (well inside the sweep's grace). */
+export const UNPUBLISHED_HEARTBEAT_MS = UNPUBLISHED_GRACE_MS / 3;
+
 /**
  * Records the job's answers once the writer has sent its writes. Until then they stay `unpublished`:
  * writes live in memory, and if the process dies first the sweep runs the head again (a redeploy
  * that changes nothing, and the checks it posts) rather than leaving the pull request without them.
+ * While they wait, the heads are marked `unpublished` again every UNPUBLISHED_HEARTBEAT_MS: another
+ * process's sweep counts its grace from the last mark, so it leaves the heads of a live owner alone
+ * however long the installation's writes queue (posting them twice would duplicate the checks), and
+ * runs them again only once the owner stopped marking.
  */
-function answered(deps: GitHubWorkDeps, publisher: GitHubPublisher, answers: Answer[]): void {
+export function recordWhenPublished(deps: Pick<GitHubWorkDeps, "memory" | "log">, publisher: Pick<GitHubPublisher, "published" | "writing">, answers: Answer[]): void {
+  let chain: Promise<void> = Promise.resolve();
+  let done = false;
+  // One chain, so a mark still in flight can never land after the answer and hide it.
+  const mark = (decisionOf: (a: Answer) => SweepDecision) =>
+    (chain = chain.catch(() => {}).then(async () => {
+      for (const a of answers) await deps.memory.remember(a.key, a.sha, decisionOf(a));
+    }));
+  const beat = setInterval(() => {
+    if (done || !publisher.writing) return clearInterval(beat);
+    mark(() => "unpublished").catch(() => {});
+  }, UNPUBLISHED_HEARTBEAT_MS);
+  beat.unref();
   void publisher
     .published()
-    .then(async () => {
-      for (const a of answers) await deps.memory.remember(a.key, a.sha, a.decision);
+    .then(() => {
+      done = true;
+      clearInterval(beat);
+      return mark((a) => a.decision);
     })
     .catch((e: unknown) => deps.log("warn", `sweep memory: could not record that ${answers[0]!.key} was published (${safeReason(e)}); the sweep will run it again`));
 }

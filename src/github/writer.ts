@@ -1,5 +1,6 @@
 import type { Octokit } from "./octokit.js";
 import { outsideJobSignal, RateLimitedError } from "./request-limits.js";
+import type { WritePacing } from "./write-pacing.js";
 
 /**
  * What a reviewer waits for (check runs, the pull request's comment) goes before the records kept
@@ -21,8 +22,9 @@ type Log = (level: "info" | "warn" | "error", message: string) => void;
 const LONGEST_RATE_LIMIT_WAIT_MS = 15 * 60_000;
 
 /**
- * The GitHub writes of one installation, sent one at a time (Octokit's throttling then paces them
- * at GitHub's advised one write a second per installation) by this writer, never by a job: a job
+ * The GitHub writes of one installation, sent one at a time, never two at once (Octokit's
+ * throttling then takes each request's turn from the installation's token bucket: a burst back to
+ * back, then GitHub's advised one write a second; see write-pacing.ts) by this writer, never by a job: a job
  * hands its writes over and gives its worker slot back at once, so the pacing of one installation
  * holds up neither the deploys of its own pull requests nor anything of another installation.
  * A write still waiting is replaced by a newer one for the same thing (the latest state wins, and
@@ -45,6 +47,7 @@ export class InstallationWriter {
     private octokit: Octokit,
     private readonly label: string,
     private readonly log: Log,
+    private readonly pacing?: WritePacing,
   ) {}
 
   /** Remembers a check run created in progress (a bounded memory: the oldest is forgotten first). */
@@ -137,7 +140,9 @@ export class InstallationWriter {
         this.settle(write.key);
       } catch (e) {
         if (e instanceof RateLimitedError && e.retryAt.getTime() - Date.now() <= LONGEST_RATE_LIMIT_WAIT_MS) {
-          // Nothing of this installation can be written before the reset: wait for it here, in no worker slot.
+          // Nothing of this installation can be written before the reset: wait for it here, in no
+          // worker slot, and send no burst right after it.
+          this.pacing?.empty(this.label, e.retryAt);
           const lane = this.lanes[write.lane];
           if (!lane.has(write.key)) this.lanes[write.lane] = new Map([[write.key, write], ...lane]);
           this.log("warn", `GitHub rate limit for installation ${this.label}: writes wait until ${e.retryAt.toISOString()}`);
@@ -175,14 +180,18 @@ export class InstallationWriter {
 export class GitHubWriters {
   private readonly writers = new Map<string, InstallationWriter>();
 
-  constructor(private readonly log: Log) {}
+  constructor(
+    private readonly log: Log,
+    /** The installations' write buckets, which Octokit's throttling takes each write's turn from. */
+    private readonly pacing?: WritePacing,
+  ) {}
 
   /** The writer of this installation (`app` for the app's own client), handed the newest client. */
   of(installationId: number | undefined, octokit: Octokit): InstallationWriter {
     const label = installationId === undefined ? "app" : String(installationId);
     let writer = this.writers.get(label);
     if (!writer) {
-      writer = new InstallationWriter(octokit, label, this.log);
+      writer = new InstallationWriter(octokit, label, this.log, this.pacing);
       this.writers.set(label, writer);
     } else writer.useClient(octokit);
     return writer;

@@ -16,7 +16,7 @@ export class SlotYieldedError extends Error {
 }
 
 /**
- * Keeps one tenant (a GitHub installation, whose writes GitHub paces at one a second) from holding
+ * Keeps one tenant (a GitHub installation, whose writes are paced: a burst, then one a second) from holding
  * every slot of a worker while other tenants' jobs wait: a job of a tenant that already runs `share`
  * jobs in this process yields its slot for a second, but only when a job of another tenant (or one
  * with none, such as the Git mode's) is due. Alone, a tenant may use every slot.

@@ -105,9 +105,13 @@ export class JobQueue {
   /**
    * Takes the next runnable job: queued and due, or running with an expired lease (its worker died).
    * Environments with a live running job are skipped; the partial unique index on running jobs per
-   * environment makes that a guarantee even when two workers race.
+   * environment makes that a guarantee even when two workers race. With `kinds`, only jobs of those
+   * kinds are taken: a worker that cannot run a kind (a process not connected to GitHub, say) leaves
+   * its jobs to one that can, rather than failing them.
    */
-  async claim(workerId: string, leaseMs: number): Promise<Job | undefined> {
+  async claim(workerId: string, leaseMs: number, kinds?: readonly string[]): Promise<Job | undefined> {
+    if (kinds !== undefined && kinds.length === 0) return undefined;
+    const ofKinds = kinds === undefined ? sql`` : sql`AND j.kind IN (${sql.join(kinds.map((k) => sql`${k}`), sql`, `)})`;
     try {
       const rows = rowsOf<JobRow>(
         await this.store.db.execute(sql`
@@ -116,6 +120,7 @@ export class JobQueue {
           WHERE id = (
             SELECT j.id FROM jobs j
             WHERE ((j.status = 'queued' AND j.run_after <= now()) OR (j.status = 'running' AND j.lease_expires_at < now()))
+              ${ofKinds}
               AND NOT EXISTS (SELECT 1 FROM jobs r WHERE r.environment_key = j.environment_key AND r.status = 'running' AND r.lease_expires_at >= now() AND r.id <> j.id)
             ORDER BY j.run_after, j.id
             FOR UPDATE SKIP LOCKED

@@ -80,6 +80,11 @@ export class Worker {
     this.concurrency = Math.max(1, Math.floor(options.concurrency ?? 1));
   }
 
+  /** The kinds it can run now (handlers may be added and removed while it runs: GitHub connected later). */
+  private kinds(): string[] {
+    return Object.keys(this.handlers);
+  }
+
   /** Jobs this worker is running now. */
   get running(): number {
     return this.active.size;
@@ -107,7 +112,7 @@ export class Worker {
 
   /** Claims and runs one job; false when there was none. */
   async runOne(): Promise<boolean> {
-    const job = await this.queue.claim(this.id, this.leaseMs);
+    const job = await this.queue.claim(this.id, this.leaseMs, this.kinds());
     if (!job) return false;
     await this.execute(job);
     return true;
@@ -221,7 +226,7 @@ export class Worker {
       }
       let job: Job | undefined;
       try {
-        job = await this.queue.claim(this.id, this.leaseMs);
+        job = await this.queue.claim(this.id, this.leaseMs, this.kinds());
       } catch {
         job = undefined; // the database was away; try again after the idle wait
       }

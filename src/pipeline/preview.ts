@@ -39,7 +39,7 @@ export async function previewChange(deps: PipelineDeps, req: PreviewRequest): Pr
   const now = deps.now?.() ?? Date.now();
   const repositoryId = await deps.records.repository(req.owner, req.repo);
   // No check is opened in progress: each is created with its result once known (one write each,
-  // at GitHub's pace of about one a second), and nothing is written before the preview serves.
+  // paced per installation: a burst, then one a second), and nothing is written before the preview serves.
 
   // 1. Read
   // Head and base at once: on GitHub each read is a round trip, and the preview waits for both.

@@ -77,7 +77,7 @@ export async function deployTo(
     );
     // Refused by the compare-and-set: something given later runs, or a rollback pinned it meanwhile.
     if (!swap.swapped) return swap.reason === "pinned" ? "pinned" : "superseded";
-    // GitHub hears of the deployment once it serves: no write (paced at one a second) delays the swap.
+    // GitHub hears of the deployment once it serves: no write (paced per installation) delays the swap.
     await deps.publisher.deploying(env, head.sha);
     await deps.publisher.deployed(env, head.sha, { ok: true });
     return { ok: true, releaseHash: swap.releaseHash, ...(swap.hybridRoutes ? { hybridRoutes: swap.hybridRoutes } : {}) };

@@ -20,8 +20,9 @@ describe("the settings npm start reads", () => {
     expect(environmentUrl(s, "acme-shop-pr-12")).toBe("http://acme-shop-pr-12.localhost:8787/");
   });
 
-  it("bound the work by default: 4 jobs at once, 30 s per GitHub request, 300 s per job, 30 days of history", () => {
-    expect(readAppSettings({})).toMatchObject({ workerConcurrency: 4, githubTimeoutSeconds: 30, jobTimeoutSeconds: 300, retentionDays: 30, usageDays: 90 });
+  it("bound the work by default: 4 jobs at once, 30 s per GitHub request, bursts of 20 GitHub writes, 300 s per job, 30 days of history", () => {
+    expect(readAppSettings({})).toMatchObject({ workerConcurrency: 4, githubTimeoutSeconds: 30, githubWriteBurst: 20, jobTimeoutSeconds: 300, retentionDays: 30, usageDays: 90 });
+    expect(readAppSettings({ GITWAY_GITHUB_WRITE_BURST: "1" }).githubWriteBurst).toBe(1);
     expect(readAppSettings({ GITWAY_USAGE_DAYS: "400" }).usageDays).toBe(400);
     expect(readAppSettings({ GITWAY_WORKER_CONCURRENCY: "8", GITWAY_GITHUB_TIMEOUT_SECONDS: "2.5", GITWAY_JOB_TIMEOUT_SECONDS: "60", GITWAY_RETENTION_DAYS: "0" })).toMatchObject({
       workerConcurrency: 8,
@@ -77,6 +78,9 @@ describe("the settings npm start reads", () => {
     [{ GITWAY_WORKER_CONCURRENCY: "2.5" }, "GITWAY_WORKER_CONCURRENCY"],
     [{ GITWAY_WORKER_CONCURRENCY: "65" }, "GITWAY_WORKER_CONCURRENCY"],
     [{ GITWAY_GITHUB_TIMEOUT_SECONDS: "0" }, "GITWAY_GITHUB_TIMEOUT_SECONDS"],
+    [{ GITWAY_GITHUB_WRITE_BURST: "0" }, "GITWAY_GITHUB_WRITE_BURST"],
+    [{ GITWAY_GITHUB_WRITE_BURST: "2.5" }, "GITWAY_GITHUB_WRITE_BURST"],
+    [{ GITWAY_GITHUB_WRITE_BURST: "21" }, "GITWAY_GITHUB_WRITE_BURST"],
     [{ GITWAY_JOB_TIMEOUT_SECONDS: "soon" }, "GITWAY_JOB_TIMEOUT_SECONDS"],
     [{ GITWAY_RETENTION_DAYS: "-1" }, "GITWAY_RETENTION_DAYS"],
     [{ GITWAY_USAGE_DAYS: "0" }, "GITWAY_USAGE_DAYS"],

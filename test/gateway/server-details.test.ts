@@ -2,7 +2,7 @@ import { connect } from "node:net";
 import { request } from "undici";
 import { afterEach, describe, expect, it } from "vitest";
 import { readConfig } from "../../src/config/index.js";
-import { compileRelease, GatewayServer, MemoryRateLimitStore, Upstreams, type AccessLogEntry, type EnvironmentSettings, type GatewayServerOptions, type Release } from "../../src/gateway/index.js";
+import { compileRelease, GatewayServer, MemoryRateLimitStore, Upstreams, UsageCounter, type AccessLogEntry, type EnvironmentSettings, type GatewayServerOptions, type Release } from "../../src/gateway/index.js";
 import { apiKeyPolicy, builtinPolicy as policy, configFiles as files, forward, route } from "../config/fixtures/seed.js";
 import { snapshot } from "../helpers.js";
 import { consumer, startUpstream, type SeenRequest } from "./harness.js";
@@ -354,6 +354,42 @@ describe("the access log", () => {
     // The upstream waited 60 ms; the time is in milliseconds to one decimal.
     const ms = g.entries[0]!.ms;
     expect([ms >= 55, ms <= elapsed + 1, Number.isInteger(Math.round(ms * 10))]).toEqual([true, true, true]);
+  });
+});
+
+describe("usage counting", () => {
+  const hour = Date.UTC(2026, 11, 3, 9);
+  const calls = (usage: UsageCounter) => usage.drain().map((r) => `${r.environment} ${r.operation} ${r.route} ${r.consumer} ${r.status} ${r.count}`);
+
+  async function traffic(options: Partial<GatewayServerOptions>, answered: () => boolean) {
+    const u = await upstream();
+    const f = files([{ operationId: "listOrders", route: route(["api-key-inbound"], forward(u.url)) }, { method: "post", route: route([], forward(u.url)) }], [apiKeyPolicy()]);
+    const g = await start({ "acme-shop-pr-7": release(f, { name: "pr-7", consumers: [consumer("alice", "key-alice")] }) }, options);
+    const host = `acme-shop-pr-7.gitway.test:${g.port}`;
+    const statuses = [];
+    for (let i = 0; i < 3; i++) statuses.push((await send(`${g.url}/api/v1/orders`, { host, authorization: "Bearer key-alice" })).status);
+    statuses.push((await send(`${g.url}/api/v1/orders`, { host }, "POST")).status);
+    statuses.push((await send(`${g.url}/api/v1/orders`, { host })).status);
+    statuses.push((await send(`${g.url}/api/v1/orders`, { host, authorization: "Bearer key-alice" }, "DELETE")).status);
+    statuses.push((await send(`${g.url}/nowhere`, { host })).status);
+    expect(statuses).toEqual([200, 200, 200, 200, 401, 405, 404]);
+    await until(answered);
+    return g;
+  }
+
+  const expected = ["pr-7 listOrders GET /api/v1/orders alice 2xx 3", "pr-7 op-1 POST /api/v1/orders anonymous 2xx 1", "pr-7 listOrders GET /api/v1/orders anonymous 4xx 1"];
+
+  it("counts each routed call once its answer is sent, beside the access log, per operation, consumer (anonymous without one) and status class; a call no route matched is not counted", async () => {
+    const usage = new UsageCounter({ now: () => hour });
+    const g = await traffic({ usage }, () => usage.size >= 3);
+    expect(calls(usage)).toEqual(expected);
+    expect(g.entries.map((e) => `${e.route} ${e.consumer} ${e.status}`)).toEqual([...Array(3).fill("GET /api/v1/orders alice 200"), "POST /api/v1/orders undefined 200", "GET /api/v1/orders undefined 401"]);
+  });
+
+  it("counts the same without an access log", async () => {
+    const usage = new UsageCounter({ now: () => hour });
+    await traffic({ usage, accessLog: undefined }, () => usage.size >= 3);
+    expect(calls(usage)).toEqual(expected);
   });
 });
 

@@ -109,5 +109,8 @@ describe("the GitHub App with GATEWAY_ENGINE=nginx", () => {
     expect(check.output.summary).toMatch(/^Not deployed to `production`: nginx cannot serve this release: .*upstream host "stock\\_service\.internal" cannot be written to nginx/);
     expect(t.github.deploymentsOf(repo, "production").at(-1)!.statuses.at(-1)).toMatchObject({ state: "failure" });
     expect((await call("acme-unwritable-production", "/api/v1/products")).status).toBe(200);
+    // The operator's view says so too: the newer commit failed, the older one keeps serving.
+    expect(await t.app.operations.environment("acme-unwritable-production")).toMatchObject({ status: "failed", desiredCommit: second, commit: { sha: first } });
+    expect((await t.app.operations.environment("acme-unwritable-production")).reason).toMatch(/nginx cannot serve this release: .*; the last good release \(.+\) keeps serving$/);
   });
 });

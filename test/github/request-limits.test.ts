@@ -3,7 +3,7 @@ import type { AddressInfo } from "node:net";
 import { ProbotOctokit } from "probot";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { retryingOctokit } from "../../src/app/start.js";
-import { boundRequests, outsideJobSignal, RateLimitedError, rateLimitReset, withJobSignal, type Octokit } from "../../src/github/index.js";
+import { boundRequests, outsideJobSignal, RateLimitedError, rateLimitReset, withJobSignal, WritePacing, type Octokit } from "../../src/github/index.js";
 
 /** A GitHub-shaped API on loopback: /stall never answers, /limited says the hourly limit is spent, anything else answers at once. */
 let server: ReturnType<typeof createServer>;
@@ -34,7 +34,7 @@ afterAll(async () => {
 
 /** The client as the app builds it: Probot's Octokit with retry and throttling, our rate-limit answer, bounded requests. */
 function client(timeoutMs: number): Octokit {
-  const Octokit = retryingOctokit(ProbotOctokit);
+  const Octokit = retryingOctokit(ProbotOctokit, new WritePacing({ burst: 20, intervalMs: 1_000 }));
   return boundRequests(new Octokit({ baseUrl, auth: "ghs_test" }) as unknown as Octokit, timeoutMs);
 }
 

@@ -1,6 +1,7 @@
 import { describe, expect, it } from "vitest";
 import type { Octokit } from "../../src/github/octokit.js";
 import { RateLimitedError } from "../../src/github/request-limits.js";
+import { WritePacing } from "../../src/github/write-pacing.js";
 import { GitHubWriters, type PendingWrite, type WriteLane } from "../../src/github/writer.js";
 
 // The writer only hands its client to the writes; these record what they were asked to send.
@@ -68,6 +69,18 @@ describe("an installation's writer", () => {
     await writers.idle();
     expect(sent).toEqual(["a", "b"]);
     expect(Date.now() - began).toBeGreaterThanOrEqual(250);
+  });
+
+  it("leaves its installation nothing to burst with after a rate limit, and another installation its whole burst", async () => {
+    const pacing = new WritePacing({ burst: 20, intervalMs: 1_000 });
+    const logs: string[] = [];
+    const writers = new GitHubWriters((level, message) => void logs.push(`${level}: ${message}`), pacing);
+    let tries = 0;
+    writers.of(1, client).enqueue({ key: "check a", lane: "feedback", send: async () => (tries++ === 0 ? Promise.reject(new RateLimitedError(new Date(Date.now() + 200))) : undefined) });
+    await writers.idle();
+    expect(tries).toBe(2);
+    expect(pacing.available("1")).toBe(0);
+    expect(pacing.available("2")).toBe(20);
   });
 
   it("never holds one installation's writes behind another's", async () => {

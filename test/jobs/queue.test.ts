@@ -333,6 +333,20 @@ describeEachDriver("the job queue", (driver) => {
     expect(await q.complete(taken!, "live-worker")).toBe(true);
     expect((await q.get(jobId))?.status).toBe("done");
   });
+
+  it("hands a worker only jobs of the kinds it asks for, a job whose lease expired included, and nothing when it asks for none", async () => {
+    const q = await queue();
+    const github = await jobId(q.enqueue({ kind: "github", environmentKey: "a", payload: {} }));
+    const git = await jobId(q.enqueue({ kind: "git", environmentKey: "b", payload: {} }));
+    expect(await q.claim("w", 60_000, [])).toBeUndefined();
+    expect((await q.claim("git-worker", 150, ["git", "poll"]))?.id).toBe(git);
+    expect(await q.claim("git-worker", 150, ["git", "poll"])).toBeUndefined();
+    await sleep(250);
+    // The git job's lease expired: only a worker for its kind takes it over.
+    expect((await q.claim("github-worker", 60_000, ["github"]))?.id).toBe(github);
+    expect(await q.claim("github-worker", 60_000, ["github"])).toBeUndefined();
+    expect(await q.claim("another-git-worker", 60_000, ["git"])).toMatchObject({ id: git, attempts: 2 });
+  });
 });
 
 // Only on PostgreSQL: two enqueues at the same time need two connections (PGlite has one).

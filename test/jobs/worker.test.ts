@@ -44,14 +44,38 @@ describeEachDriver(
       expect(await worker.runOne()).toBe(false);
     });
 
-    it("fails a job of a kind it has no handler for, keeping the reason, and tells onError", async () => {
+    it("leaves a job of a kind it has no handler for in the queue, untried, rather than failing it", async () => {
       const q = await queue();
       const { jobId } = (await q.enqueue({ kind: "mystery", environmentKey: "e", payload: {}, maxAttempts: 1 })) as { jobId: number };
-      const errors: [number, string][] = [];
-      const worker = new Worker(q, {}, { onError: (job: Job, e) => void errors.push([job.id, (e as Error).message]) });
-      expect(await worker.runOne()).toBe(true);
-      expect(await q.get(jobId)).toMatchObject({ status: "failed", lastError: "no handler for job kind mystery" });
-      expect(errors).toEqual([[jobId, "no handler for job kind mystery"]]);
+      const errors: unknown[] = [];
+      const worker = new Worker(q, { audit: async () => {} }, { onError: (_job: Job, e) => void errors.push(e) });
+      expect(await worker.runOne()).toBe(false);
+      expect(await q.get(jobId)).toMatchObject({ status: "queued", attempts: 0, lastError: null });
+      expect(errors).toEqual([]);
+      expect(await new Worker(q, { mystery: async () => {} }).runOne()).toBe(true);
+      expect(await q.get(jobId)).toMatchObject({ status: "done", attempts: 1 });
+    });
+
+    it("shares one queue with a worker of other kinds: each runs only the jobs it has a handler for, and none is failed", async () => {
+      const q = await queue();
+      const ran: [string, string][] = [];
+      const errors: unknown[] = [];
+      const handler = (worker: string) => async (job: Job) => void ran.push([worker, job.kind]);
+      const ids: number[] = [];
+      for (let i = 0; i < 6; i++) {
+        const kind = i % 2 === 0 ? "github" : "git";
+        ids.push(((await q.enqueue({ kind, environmentKey: `${kind}-${i}`, payload: {}, maxAttempts: 1 })) as { jobId: number }).jobId);
+      }
+      // The Git-mode worker starts first and polls fast: before the fix it took GitHub jobs too and failed them.
+      start(new Worker(q, { git: handler("git-worker") }, { id: "git-worker", idleMs: 5, onError: (_job: Job, e) => void errors.push(e) }));
+      await sleep(300);
+      start(new Worker(q, { github: handler("github-worker") }, { id: "github-worker", idleMs: 5, onError: (_job: Job, e) => void errors.push(e) }));
+      const deadline = Date.now() + 10_000;
+      while (ran.length < 6 && Date.now() < deadline) await sleep(20);
+      expect(errors).toEqual([]);
+      expect(ran.filter(([, kind]) => kind === "git").map(([w]) => w)).toEqual(["git-worker", "git-worker", "git-worker"]);
+      expect(ran.filter(([, kind]) => kind === "github").map(([w]) => w)).toEqual(["github-worker", "github-worker", "github-worker"]);
+      for (const id of ids) expect(await q.get(id)).toMatchObject({ status: "done", attempts: 1 });
     });
 
     it("renews its lease while a job runs longer than the lease, so no other worker takes the job", async () => {
@@ -96,9 +120,9 @@ describeEachDriver(
     class CountingQueue extends JobQueue {
       claims = 0;
       down = false;
-      override claim(workerId: string, leaseMs: number): Promise<Job | undefined> {
+      override claim(workerId: string, leaseMs: number, kinds?: readonly string[]): Promise<Job | undefined> {
         this.claims++;
-        return this.down ? Promise.reject(new Error("connect ECONNREFUSED 127.0.0.1:5432")) : super.claim(workerId, leaseMs);
+        return this.down ? Promise.reject(new Error("connect ECONNREFUSED 127.0.0.1:5432")) : super.claim(workerId, leaseMs, kinds);
       }
     }
 
