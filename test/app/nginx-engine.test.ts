@@ -28,8 +28,13 @@ afterAll(async () => {
 
 const host = (name: string) => `local-shopkart-${name}.localhost:${port}`;
 
+/**
+ * One request on a connection of its own: a key created or a release swapped reloads nginx, whose
+ * old workers close the keep-alive connections idle at that moment (README: Reloads and keep-alive
+ * connections), so a pooled connection could be closed under a request that is not about reloads.
+ */
 async function call(name: string, path: string, init: { method?: string; headers?: Record<string, string>; body?: string } = {}) {
-  const res = await request(`http://127.0.0.1:${port}${path}`, { method: (init.method ?? "GET") as "GET", headers: { host: host(name), ...init.headers }, ...(init.body ? { body: init.body } : {}), headersTimeout: 5_000, bodyTimeout: 5_000 });
+  const res = await request(`http://127.0.0.1:${port}${path}`, { method: (init.method ?? "GET") as "GET", headers: { host: host(name), ...init.headers }, ...(init.body ? { body: init.body } : {}), headersTimeout: 5_000, bodyTimeout: 5_000, reset: true });
   return { status: res.statusCode, server: res.headers.server, body: await res.body.text() };
 }
 

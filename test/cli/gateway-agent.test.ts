@@ -64,7 +64,8 @@ describe("gitway gateway-agent", () => {
     cleanup.push(async () => (child.exitCode === null ? (child.kill("SIGKILL"), await exited) : undefined));
 
     const products = async () => {
-      const res = await request(`http://127.0.0.1:${port}/api/v1/products`, { headers: { host: "acme-shop-production.gitway.test" }, headersTimeout: 2_000, bodyTimeout: 2_000 });
+      // A connection of its own: a reload closes the keep-alive connections idle in the old workers.
+      const res = await request(`http://127.0.0.1:${port}/api/v1/products`, { headers: { host: "acme-shop-production.gitway.test" }, headersTimeout: 2_000, bodyTimeout: 2_000, reset: true });
       return res.statusCode === 200 ? ((await res.body.json()) as { from: string }).from : (await res.body.text(), undefined);
     };
     const within = async (ms: number, check: () => Promise<boolean>) => {

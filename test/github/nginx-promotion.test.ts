@@ -27,7 +27,8 @@ afterEach(() => {
 
 /** Through nginx on the gateway port, by host name. */
 async function call(label: string, path: string) {
-  const res = await request(`${t.app.gatewayUrl}${path}`, { headers: { host: `${label}.${BASE_DOMAIN}` }, headersTimeout: 5_000, bodyTimeout: 5_000 });
+  // A connection of its own: a reload closes the keep-alive connections idle in the old workers.
+  const res = await request(`${t.app.gatewayUrl}${path}`, { headers: { host: `${label}.${BASE_DOMAIN}` }, headersTimeout: 5_000, bodyTimeout: 5_000, reset: true });
   await res.body.text();
   return { status: res.statusCode, server: res.headers.server };
 }
@@ -89,7 +90,7 @@ describe("the GitHub App with GATEWAY_ENGINE=nginx", () => {
 
     // The route behind nginx answers as the Node gateway would: its body is checked.
     await within(2_000, async () => (await call("acme-validated-production", "/api/v1/products")).status === 200);
-    const refused = await request(`${t.app.gatewayUrl}/api/v1/orders`, { method: "POST", headers: { host: `acme-validated-production.${BASE_DOMAIN}`, "content-type": "application/json" }, body: "{}", headersTimeout: 5_000, bodyTimeout: 5_000 });
+    const refused = await request(`${t.app.gatewayUrl}/api/v1/orders`, { method: "POST", headers: { host: `acme-validated-production.${BASE_DOMAIN}`, "content-type": "application/json" }, body: "{}", headersTimeout: 5_000, bodyTimeout: 5_000, reset: true });
     await refused.body.text();
     expect(refused.statusCode).toBe(400);
   });

@@ -60,7 +60,8 @@ async function retryClosed<T>(get: () => Promise<T>, retried: () => void): Promi
 }
 
 async function ask(port: number, label: string): Promise<{ status: number; body: string }> {
-  const res = await request(`http://127.0.0.1:${port}/`, { headers: { host: `${label}.gitway.test` }, headersTimeout: 2_000, bodyTimeout: 2_000 });
+  // A connection of its own: a reload closes the keep-alive connections idle in the old workers.
+  const res = await request(`http://127.0.0.1:${port}/`, { headers: { host: `${label}.gitway.test` }, headersTimeout: 2_000, bodyTimeout: 2_000, reset: true });
   return { status: res.statusCode, body: await res.body.text() };
 }
 
