@@ -1,6 +1,5 @@
 import { execFileSync, spawnSync } from "node:child_process";
 import { mkdirSync, writeFileSync } from "node:fs";
-import { createServer } from "node:net";
 import { join } from "node:path";
 
 /**
@@ -35,13 +34,4 @@ export class ConfigRepo {
     this.git("checkout", "--quiet", "main");
     return sha;
   }
-}
-
-/** A loopback port this test chose and checked is free (for servers that must be told their port, such as several gateway processes sharing one). */
-export async function freePort(): Promise<number> {
-  const server = createServer();
-  await new Promise<void>((r) => server.listen(0, "127.0.0.1", r));
-  const port = (server.address() as { port: number }).port;
-  await new Promise<void>((r) => server.close(() => r()));
-  return port;
 }

@@ -10,7 +10,7 @@ import { forward, policiesFile, route, routesFile } from "../config/fixtures/see
 import { startUpstream } from "../gateway/harness.js";
 import { POSTGRES_SKIPPED, postgres } from "../store/drivers.js";
 import { startProcess, type Started } from "./start.js";
-import { freePort } from "../config-repo.js";
+import { freePort } from "../free-port.js";
 
 const GATEWAY_READY = /health on (http:\/\/[^\s;]+)[^\n]*gateway on (http:\/\/[^\s;]+)/;
 /** With GATEWAY_WORKERS, the first process answers the probes; its workers listen on the chosen port. */

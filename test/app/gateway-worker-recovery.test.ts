@@ -10,7 +10,7 @@ import { startUpstream } from "../gateway/harness.js";
 import { LISTENER_APPLICATION_NAME } from "../../src/app/gateway-worker.js";
 import { POSTGRES_SKIPPED, postgres } from "../store/drivers.js";
 import { startProcess, type Started } from "./start.js";
-import { freePort } from "../config-repo.js";
+import { freePort } from "../free-port.js";
 
 const ADMIN_TOKEN = "recovery-test-admin-token-0123456789";
 

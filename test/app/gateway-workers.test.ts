@@ -8,7 +8,7 @@ import { apiKeyPolicy, forward, policiesFile, rateLimitPolicy, route, routesFile
 import { startUpstream } from "../gateway/harness.js";
 import { POSTGRES_SKIPPED, postgres } from "../store/drivers.js";
 import { startProcess, type Started } from "./start.js";
-import { freePort } from "../config-repo.js";
+import { freePort } from "../free-port.js";
 
 const REDIS_URL = process.env.REDIS_URL;
 

@@ -3,7 +3,7 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import type { EnvironmentView } from "../../src/admin/index.js";
 import { readAppSettings } from "../../src/app/settings.js";
 import { startGitway, type Running } from "../../src/app/start.js";
-import { freePort } from "../nginx/free-port.js";
+import { freePort } from "../free-port.js";
 
 let app: Running;
 let port: number;

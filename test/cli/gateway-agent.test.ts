@@ -8,7 +8,7 @@ import { afterEach, describe, expect, it } from "vitest";
 import { sql } from "drizzle-orm";
 import { engineReports, migrateStore, openStore, rowsOf, StoreRecords } from "../../src/store/index.js";
 import { shopFiles } from "../github/shop-repo.js";
-import { freePort } from "../nginx/free-port.js";
+import { freePort } from "../free-port.js";
 import { freshPostgresDatabase, POSTGRES_SKIPPED } from "../store/drivers.js";
 import { CLI, gitway } from "./run-cli.js";
 

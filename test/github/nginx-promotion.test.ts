@@ -1,7 +1,7 @@
 import { request } from "undici";
 import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
 import { startUpstream } from "../gateway/harness.js";
-import { freePort } from "../nginx/free-port.js";
+import { freePort } from "../free-port.js";
 import { BASE_DOMAIN, startApp, WEBHOOK_SECRET, type AppUnderTest } from "./app-harness.js";
 import { forward } from "../config/fixtures/seed.js";
 import { shopFiles, validatedOrders } from "./shop-repo.js";

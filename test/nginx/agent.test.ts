@@ -10,7 +10,7 @@ import { AGENT_APPLICATION_NAME, ChildNginx, ConfigDir, DEFAULT_NGINX_BIN, Nginx
 import { engineReports, migrateStore, rowsOf, StoreRecords, type Store } from "../../src/store/index.js";
 import { shopFiles } from "../github/shop-repo.js";
 import { describeEachDriver, pglite, postgres } from "../store/drivers.js";
-import { freePort } from "./free-port.js";
+import { freePort } from "../free-port.js";
 
 /**
  * A tiny real nginx configuration per environment (the agent's file handling, tests and reloads are

@@ -7,7 +7,8 @@ import { renderNginx, type NginxRenderResult } from "../../src/nginx/render.js";
 import { builtinPolicy as policy, forward, routesFile, type RouteSpec } from "../config/fixtures/seed.js";
 import { consumer, startGateway, startUpstream, type GatewayUnderTest } from "../gateway/harness.js";
 import { snapshot } from "../helpers.js";
-import { freePort, JS_MODULE, startNginx, type RunningNginx } from "./nginx-process.js";
+import { freePort } from "../free-port.js";
+import { JS_MODULE, startNginx, type RunningNginx } from "./nginx-process.js";
 
 /**
  * One table of gateway behaviour, run against both engines: the Node gateway as the gateway tests

@@ -7,7 +7,8 @@ import { readConfig } from "../../src/config/index.js";
 import { renderNginx } from "../../src/nginx/render.js";
 import { consumer, startGateway, startUpstream, type GatewayUnderTest } from "../gateway/harness.js";
 import { snapshot } from "../helpers.js";
-import { freePort, JS_MODULE, startNginx, type RunningNginx } from "./nginx-process.js";
+import { freePort } from "../free-port.js";
+import { JS_MODULE, startNginx, type RunningNginx } from "./nginx-process.js";
 
 const EXAMPLE = fileURLToPath(new URL("../../examples/shopkart/", import.meta.url));
 // The harness serves its environment under the label "local".

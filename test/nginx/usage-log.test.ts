@@ -11,7 +11,8 @@ import { renderNginx } from "../../src/nginx/render.js";
 import { parseUsageLine, UsageLogFile } from "../../src/nginx/usage-log.js";
 import { apiKeyPolicy, forward, routesFile } from "../config/fixtures/seed.js";
 import { snapshot } from "../helpers.js";
-import { freePort, NGINX } from "./nginx-process.js";
+import { freePort } from "../free-port.js";
+import { NGINX } from "./nginx-process.js";
 
 const ORDERS = new Map([["shop-production", new Map([["GET /v1/orders", { id: "GET /v1/orders", operation: "listOrders" }]])]]);
 const line = (consumer: string, status = "200", route = "shop-production GET /v1/orders") => `{"u":"${route}","c":"${consumer}","s":"${status}"}\n`;

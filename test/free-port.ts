@@ -1,6 +1,6 @@
 import { createServer } from "node:net";
 
-/** A free loopback port for nginx (it cannot tell which port it got for 0). */
+/** A loopback port this test chose and checked is free, for a server that must be told its port (nginx cannot say which one 0 gave it; several gateway processes share one). */
 export function freePort(): Promise<number> {
   return new Promise((resolve, reject) => {
     const s = createServer();
